@@ -1,0 +1,89 @@
+# nexo-archive — plain Makefile with pkg-config.
+#   make            build build/nexo-archive and build/fakepbx
+#   make check      unit + end-to-end tests (SANITIZE=1: with ASan+UBSan, in build/san)
+#   make demo       generate recordings, serve them with fakepbx, archive them for real
+#   make deps       install the Debian 12 packages the build and tests need
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT = -O1
+else
+BUILD ?= build
+SANFLAGS =
+OPT = -O2
+endif
+
+CC ?= cc
+PKGS = libcurl libarchive json-c libsodium inih libcrypto
+FAKEPBX_PKGS = libmicrohttpd libcrypto json-c
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wvla
+CFLAGS_ALL = -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(SANFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+FAKEPBX_CFLAGS := $(shell pkg-config --cflags $(FAKEPBX_PKGS) 2>/dev/null)
+FAKEPBX_LIBS := $(shell pkg-config --libs $(FAKEPBX_PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+SRC := $(wildcard src/*.c)
+LIB_SRC := $(filter-out src/main.c,$(SRC))
+LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+FAKEPBX_SRC := $(wildcard tests/fakepbx/*.c)
+FAKEPBX_OBJ := $(patsubst tests/fakepbx/%.c,$(BUILD)/fakepbx-obj/%.o,$(FAKEPBX_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+
+.PHONY: all deps check unit e2e demo clean lint
+
+all: $(BUILD)/nexo-archive $(BUILD)/fakepbx
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libnexo.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/nexo-archive: $(BUILD)/obj/main.o $(BUILD)/libnexo.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/fakepbx-obj/%.o: tests/fakepbx/%.c $(wildcard tests/fakepbx/*.h) | $(BUILD)/fakepbx-obj
+	$(CC) $(CFLAGS_ALL) $(FAKEPBX_CFLAGS) -c -o $@ $<
+
+$(BUILD)/fakepbx: $(FAKEPBX_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(FAKEPBX_LIBS) -lpthread
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libnexo.a | $(BUILD)/unit
+	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -Isrc -o $@ $< $(BUILD)/libnexo.a $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
+
+$(BUILD)/obj $(BUILD)/fakepbx-obj $(BUILD)/unit:
+	mkdir -p $@
+
+deps:
+	@sh tests/install-deps.sh
+
+# Everything a test needs is built first, then one runner prints "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@BUILD=$(BUILD) bash tests/run-tests.sh
+
+unit: all $(UNIT_BIN)
+	@BUILD=$(BUILD) ONLY=unit bash tests/run-tests.sh
+
+e2e: all $(UNIT_BIN)
+	@BUILD=$(BUILD) ONLY=e2e bash tests/run-tests.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash tests/demo.sh
+
+lint:
+	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|strtok|gets)\s*\(' src/*.c src/*.h tests/fakepbx/*.c \
+	  || (echo "lint: banned function above" && false)
+
+clean:
+	rm -rf build

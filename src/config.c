@@ -1,0 +1,440 @@
+/* config.c — INI → struct config. Each key has one setter that validates its value; errors name
+ * FILE:LINE (or the -o override) and the key. Nothing here touches the network. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct parse_ctx {
+	struct config *cfg;
+	const char *base_dir;   /* relative paths are taken from here ("" = cwd) */
+	int from_override;
+	char *password;         /* plaintext from the file, sodium_malloc'd */
+	char *password_file;
+	int password_keys;      /* how many of password / password_md5 / password_file */
+	int inline_secret;      /* the file itself holds a password */
+	FILE *file;
+	int lines_read;         /* inih calls the handler right after reading the key's line */
+	int msg_line;           /* the line `msg` is about */
+	char msg[256];
+};
+
+/* inih's reader: fgets that counts lines, so an error knows its line without inih's help. */
+static char *read_line(char *buf, int size, void *user)
+{
+	struct parse_ctx *c = user;
+	char *line = fgets(buf, size, c->file);
+
+	if (line)
+		c->lines_read++;
+	return line;
+}
+
+void config_md5_hex(const char *password, size_t len, char hex[33])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(password, len, d, &n, EVP_md5(), NULL);
+	for (unsigned i = 0; i < 16; i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[32] = '\0';
+	sodium_memzero(d, sizeof d);
+}
+
+static int set_string(char **slot, const char *v)
+{
+	char *copy = strdup(v);
+
+	if (!copy)
+		return -1;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int set_path(struct parse_ctx *c, char **slot, const char *v)
+{
+	char buf[PATH_MAX];
+
+	if (!*v)
+		return -1;
+	if (v[0] == '/' || !c->base_dir[0])
+		return set_string(slot, v);
+	if ((size_t)snprintf(buf, sizeof buf, "%s/%s", c->base_dir, v) >= sizeof buf)
+		return -1;
+	return set_string(slot, buf);
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < lo || n > hi)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* inih goes on after an error and reports the first one's line: keep the first message too. */
+static int bad(struct parse_ctx *c, const char *sec, const char *key, const char *what)
+{
+	if (!c->msg[0]) {
+		snprintf(c->msg, sizeof c->msg, "[%s] %s: %s", sec, key, what);
+		c->msg_line = c->lines_read;
+	}
+	return 0;
+}
+
+static int pbx_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+	long n;
+
+	if (!strcmp(k, "url")) {
+		size_t len = strlen(v);
+		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+			return bad(c, "pbx", k, "must start with http:// or https://");
+		if (strpbrk(v, " \t?#"))
+			return bad(c, "pbx", k, "must be a bare base URL (no spaces, '?' or '#')");
+		const char *host = strstr(v, "://") + 3;
+		if (*host == '\0' || *host == '/' || *host == ':')
+			return bad(c, "pbx", k, "has no host");
+		if (set_string(&cfg->pbx.url, v))
+			return bad(c, "pbx", k, "out of memory");
+		while (len > 8 && cfg->pbx.url[len - 1] == '/')
+			cfg->pbx.url[--len] = '\0';
+	} else if (!strcmp(k, "username")) {
+		if (!*v || set_string(&cfg->pbx.username, v))
+			return bad(c, "pbx", k, "must not be empty");
+	} else if (!strcmp(k, "password") || !strcmp(k, "password_md5") ||
+		   !strcmp(k, "password_file")) {
+		if (c->from_override)
+			return bad(c, "pbx", k, "cannot be given with -o (the command line is "
+						"visible to every user); put it in the config file");
+		c->password_keys++;
+		if (!strcmp(k, "password_file")) {
+			if (set_path(c, &c->password_file, v))
+				return bad(c, "pbx", k, "must be a path");
+			return 1;
+		}
+		c->inline_secret = 1;
+		if (!strcmp(k, "password_md5")) {
+			if (strlen(v) != 32 || strspn(v, "0123456789abcdefABCDEF") != 32)
+				return bad(c, "pbx", k, "must be 32 hex digits (the MD5 of the "
+							"password)");
+			for (int i = 0; i < 33; i++)
+				cfg->pbx.password_md5[i] = (char)(v[i] >= 'A' && v[i] <= 'F'
+								  ? v[i] + 32 : v[i]);
+		} else {
+			size_t len = strlen(v);
+			if (!len)
+				return bad(c, "pbx", k, "must not be empty");
+			config_md5_hex(v, len, cfg->pbx.password_md5);
+		}
+	} else if (!strcmp(k, "ca_file")) {
+		if (set_path(c, &cfg->pbx.ca_file, v))
+			return bad(c, "pbx", k, "must be a path");
+	} else if (!strcmp(k, "insecure")) {
+		if (parse_bool(v, &cfg->pbx.insecure))
+			return bad(c, "pbx", k, "must be true or false");
+	} else if (!strcmp(k, "timeout") || !strcmp(k, "connect_timeout")) {
+		if (parse_long(v, 1, 86400, &n))
+			return bad(c, "pbx", k, "must be seconds between 1 and 86400");
+		*(!strcmp(k, "timeout") ? &cfg->pbx.timeout : &cfg->pbx.connect_timeout) = n;
+	} else if (!strcmp(k, "retries")) {
+		if (parse_long(v, 0, 20, &n))
+			return bad(c, "pbx", k, "must be a number between 0 and 20");
+		cfg->pbx.retries = (int)n;
+	} else if (!strcmp(k, "timezone")) {
+		if (!*v || strstr(v, "..") || v[0] == '/')
+			return bad(c, "pbx", k, "must be a zone name such as Europe/Berlin");
+		if (set_string(&cfg->pbx.timezone, v))
+			return bad(c, "pbx", k, "out of memory");
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
+static int sync_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+	long n;
+
+	if (!strcmp(k, "since")) {
+		if (pbxtime_parse(v, &cfg->sync.since))
+			return bad(c, "sync", k, "must be a PBX time \"YYYY-MM-DD HH:MM\"");
+	} else if (!strcmp(k, "lookback")) {
+		if (pbxtime_parse_span(v, &cfg->sync.lookback))
+			return bad(c, "sync", k, "must be a span such as 30m, 6h, 2d");
+	} else if (!strcmp(k, "window")) {
+		if (pbxtime_parse_span(v, &cfg->sync.window) || cfg->sync.window < 1)
+			return bad(c, "sync", k, "must be a span of at least 1m, such as 6h or 1d");
+	} else if (!strcmp(k, "batch_files")) {
+		if (parse_long(v, 1, 10000, &n))
+			return bad(c, "sync", k, "must be a number between 1 and 10000");
+		cfg->sync.batch_files = (int)n;
+	} else if (!strcmp(k, "batch_url_bytes")) {
+		if (parse_long(v, 256, 1L << 20, &n))
+			return bad(c, "sync", k, "must be a number of bytes between 256 and 1048576");
+		cfg->sync.batch_url_bytes = (size_t)n;
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
+static int retention_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+
+	if (!strcmp(k, "delete_from_pbx")) {
+		if (parse_bool(v, &cfg->retention.delete_from_pbx))
+			return bad(c, "retention", k, "must be true or false");
+	} else if (!strcmp(k, "pbx_keep_days")) {
+		if (parse_long(v, 0, 36500, &cfg->retention.pbx_keep_days))
+			return bad(c, "retention", k, "must be a number of days between 0 and 36500");
+	} else if (!strcmp(k, "max_delete")) {
+		if (parse_long(v, 0, 100000000, &cfg->retention.max_delete))
+			return bad(c, "retention", k, "must be a number, 0 or more");
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
+/* inih handler: 1 = ok, 0 = error (c->msg says why). */
+static int on_key(void *user, const char *sec, const char *key, const char *val)
+{
+	struct parse_ctx *c = user;
+	int r = -1;
+
+	if (!strcmp(sec, "pbx"))
+		r = pbx_key(c, key, val);
+	else if (!strcmp(sec, "archive") && !strcmp(key, "dir"))
+		r = set_path(c, &c->cfg->archive.dir, val) ? bad(c, "archive", key, "must be a path")
+							    : 1;
+	else if (!strcmp(sec, "sync"))
+		r = sync_key(c, key, val);
+	else if (!strcmp(sec, "retention"))
+		r = retention_key(c, key, val);
+	else if (strcmp(sec, "pbx") && strcmp(sec, "archive") && strcmp(sec, "sync") &&
+		 strcmp(sec, "retention")) {
+		if (!c->msg[0]) {
+			snprintf(c->msg, sizeof c->msg, "unknown section [%s]", sec);
+			c->msg_line = c->lines_read;
+		}
+		return 0;
+	}
+	if (r < 0) {
+		if (!c->msg[0]) {
+			snprintf(c->msg, sizeof c->msg, "unknown key '%s' in [%s]", key, sec);
+			c->msg_line = c->lines_read;
+		}
+		return 0;
+	}
+	return r;
+}
+
+static void set_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->pbx.timeout = 60;
+	cfg->pbx.connect_timeout = 10;
+	cfg->pbx.retries = 3;
+	cfg->sync.since = -1;
+	cfg->sync.lookback = 6 * 60;
+	cfg->sync.window = 1440;
+	cfg->sync.batch_files = 50;
+	cfg->sync.batch_url_bytes = 4000;
+	cfg->retention.pbx_keep_days = 30;
+	cfg->retention.max_delete = 5000;
+}
+
+/* Others may not read a file that holds the PBX password (ssh refuses keys the same way). */
+static int check_private(const char *path, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & 0007) {
+		snprintf(err, errlen, "%s: %s is accessible by others (mode %03o); run "
+			 "'chmod o-rwx %s'", path, what, (unsigned)(st.st_mode & 0777), path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the first line of password_file as the plaintext password. */
+static int load_password_file(struct parse_ctx *c, char *err, size_t errlen)
+{
+	char *buf = sodium_malloc(1024);
+	FILE *f;
+	size_t len;
+	int rc = -1;
+
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (check_private(c->password_file, "the password file", err, errlen) != 0)
+		goto out;
+	f = fopen(c->password_file, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", c->password_file, strerror(errno));
+		goto out;
+	}
+	if (!fgets(buf, 1024, f))
+		buf[0] = '\0';
+	fclose(f);
+	len = strcspn(buf, "\r\n");
+	if (len == 0) {
+		snprintf(err, errlen, "%s: the password file's first line is empty",
+			 c->password_file);
+		goto out;
+	}
+	config_md5_hex(buf, len, c->cfg->pbx.password_md5);
+	rc = 0;
+out:
+	sodium_free(buf); /* wipes */
+	return rc;
+}
+
+static int finish(struct parse_ctx *c, const char *path, char *err, size_t errlen)
+{
+	struct config *cfg = c->cfg;
+
+	if (!cfg->pbx.url || !cfg->pbx.username) {
+		snprintf(err, errlen, "%s: [pbx] url and username are required", path);
+		return -1;
+	}
+	if (c->password_keys != 1) {
+		snprintf(err, errlen, "%s: [pbx] needs exactly one of password, password_md5, "
+			 "password_file", path);
+		return -1;
+	}
+	if (!cfg->archive.dir) {
+		snprintf(err, errlen, "%s: [archive] dir is required", path);
+		return -1;
+	}
+	if (c->inline_secret && check_private(path, "the config file (it holds a password)", err,
+					      errlen) != 0)
+		return -1;
+	if (c->password_file && load_password_file(c, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+int config_load(const char *path, char *const *overrides, size_t n, struct config *cfg,
+		char *err, size_t errlen)
+{
+	struct parse_ctx c;
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	FILE *f;
+	int line;
+
+	set_defaults(cfg);
+	memset(&c, 0, sizeof c);
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium cannot start");
+		return -1;
+	}
+	c.cfg = cfg;
+	cfg->path = strdup(path);
+	cfg->pbx.password_md5 = sodium_malloc(33);
+	if (!cfg->path || !cfg->pbx.password_md5) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	cfg->pbx.password_md5[0] = '\0';
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 0, path);
+	if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	c.base_dir = dir;
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	c.file = f;
+	line = ini_parse_stream(read_line, &c, on_key, &c);
+	fclose(f);
+	if (line != 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+			 c.msg[0] && c.msg_line == line
+				 ? c.msg
+				 : "syntax error (expected [section] or key = value)");
+		goto fail;
+	}
+	c.base_dir = "";
+	c.from_override = 1;
+	for (size_t i = 0; i < n; i++) {
+		char sec[32];
+		const char *dot = strchr(overrides[i], '.');
+		const char *eq = strchr(overrides[i], '=');
+		char key[64];
+
+		/* Messages name the key, never the value: it may be a secret typed by mistake. */
+		if (!dot || !eq || dot > eq || (size_t)(dot - overrides[i]) >= sizeof sec ||
+		    (size_t)(eq - dot - 1) >= sizeof key) {
+			snprintf(err, errlen, "-o option %zu: expected section.key=value", i + 1);
+			goto fail;
+		}
+		snprintf(sec, sizeof sec, "%.*s", (int)(dot - overrides[i]), overrides[i]);
+		snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
+		if (!on_key(&c, sec, key, eq + 1)) {
+			snprintf(err, errlen, "-o %s.%s: %s", sec, key, c.msg);
+			goto fail;
+		}
+	}
+	if (finish(&c, path, err, errlen) != 0)
+		goto fail;
+	free(c.password_file);
+	return 0;
+fail:
+	free(c.password_file);
+	config_free(cfg);
+	return -1;
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->path);
+	free(cfg->pbx.url);
+	free(cfg->pbx.username);
+	if (cfg->pbx.password_md5)
+		sodium_free(cfg->pbx.password_md5);
+	free(cfg->pbx.ca_file);
+	free(cfg->pbx.timezone);
+	free(cfg->archive.dir);
+	memset(cfg, 0, sizeof *cfg);
+}

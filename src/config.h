@@ -1,0 +1,54 @@
+/* config.h — the INI file (read with inih) → a typed, validated struct.
+ *
+ * Unknown sections or keys and bad values are errors naming file:line. Relative paths in the
+ * file are taken relative to the file's own folder, so a config works from any cwd. `-o
+ * section.key=value` overrides from the command line are applied after the file, with the same
+ * checks; password keys cannot be set that way (argv is visible to every user). The password
+ * lives only as its MD5 hex (what the PBX wants), in sodium_malloc'd memory wiped on free. */
+#ifndef NEXO_CONFIG_H
+#define NEXO_CONFIG_H
+
+#include <stddef.h>
+#include "pbxtime.h"
+
+struct config {
+	char *path;
+	struct {
+		char *url;             /* "http(s)://host[:port]", no trailing slash */
+		char *username;
+		char *password_md5;    /* 32 lowercase hex + NUL, sodium_malloc'd */
+		char *ca_file;
+		int insecure;
+		long timeout;          /* seconds for a whole request without progress */
+		long connect_timeout;  /* seconds */
+		int retries;           /* extra attempts for transient failures */
+		char *timezone;        /* PBX zone for "now" (NULL: host's) */
+	} pbx;
+	struct {
+		char *dir;
+	} archive;
+	struct {
+		pbx_minute since;      /* first run's start; -1 unset (then: lookback before now) */
+		pbx_minute lookback;
+		pbx_minute window;
+		int batch_files;
+		size_t batch_url_bytes;
+	} sync;
+	struct {
+		int delete_from_pbx;
+		long pbx_keep_days;
+		long max_delete;
+	} retention;
+};
+
+/* Loads `path` and applies `n` overrides ("section.key=value"). Returns 0, or -1 with `err`
+ * set ("FILE:LINE: unknown key 'x' in [pbx]", "-o pbx.url: ...", "FILE: [pbx] url is
+ * required"). On error *cfg is freed. */
+int config_load(const char *path, char *const *overrides, size_t n, struct config *cfg,
+		char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/* Lowercase hex MD5 of `password` into `hex` (33 bytes). Exposed for tests. */
+void config_md5_hex(const char *password, size_t len, char hex[33]);
+
+#endif

@@ -1,0 +1,129 @@
+/* log.c — messages to stderr with one prefix and a level; escaping of hostile strings; the
+ * TTY progress line. Owns no other output. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static enum log_level current = LOG_INFO;
+static int progress_shown;
+
+void log_set_level(enum log_level level)
+{
+	current = level;
+}
+
+int log_enabled(enum log_level level)
+{
+	return level <= current;
+}
+
+static void emit(enum log_level level, const char *fmt, va_list ap)
+{
+	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+
+	if (!log_enabled(level))
+		return;
+	log_progress_done();
+	fprintf(stderr, "nexo-archive: %s", tag[level]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+#define DEFINE_LOG(fn, level)                   \
+	void fn(const char *fmt, ...)           \
+	{                                       \
+		va_list ap;                     \
+		va_start(ap, fmt);              \
+		emit(level, fmt, ap);           \
+		va_end(ap);                     \
+	}
+
+DEFINE_LOG(log_error, LOG_ERROR)
+DEFINE_LOG(log_warn, LOG_WARN)
+DEFINE_LOG(log_info, LOG_INFO)
+DEFINE_LOG(log_debug, LOG_DEBUG)
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if (n == 3 && s[0] == 0xE0 && s[1] < 0xA0)
+		return 0; /* overlong */
+	if (n == 3 && s[0] == 0xED && s[1] >= 0xA0)
+		return 0; /* surrogate */
+	if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+const char *log_escape(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)(in ? in : "(null)");
+	size_t o = 0;
+
+	if (outlen == 0)
+		return out;
+	while (*s) {
+		size_t n = utf8_len(s);
+		int plain = n > 1 || (n == 1 && *s >= 0x20 && *s != 0x7f && *s != '\\');
+
+		if (plain) {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, s, n);
+			o += n;
+			s += n;
+		} else {
+			if (o + 4 >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*s >> 4];
+			out[o++] = hex[*s & 15];
+			s++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void log_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(LOG_INFO) || !isatty(STDERR_FILENO))
+		return;
+	fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	progress_shown = 1;
+}
+
+void log_progress_done(void)
+{
+	if (!progress_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	progress_shown = 0;
+}

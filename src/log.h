@@ -1,0 +1,32 @@
+/* log.h — every message the program prints goes through here.
+ *
+ * One prefix, four levels, and one rule: strings that came from the PBX are passed through
+ * log_escape() before they reach a terminal or a log, so a hostile name cannot move the cursor
+ * or forge a line. Messages go to stderr; the run summary goes to stdout (main.c). */
+#ifndef NEXO_LOG_H
+#define NEXO_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* Messages above this level are dropped. Default LOG_INFO; -v sets LOG_DEBUG, -q LOG_WARN. */
+void log_set_level(enum log_level level);
+int log_enabled(enum log_level level);
+
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies `in` to `out` (always NUL-terminated, cut to fit `outlen`), replacing control
+ * characters, backslashes and invalid UTF-8 with \xNN escapes. Returns `out`, so it can be
+ * used inline: log_warn("bad entry %s", log_escape(name, buf, sizeof buf)). */
+const char *log_escape(const char *in, char *out, size_t outlen);
+
+/* A progress line on stderr, redrawn in place; only when stderr is a TTY and level >= INFO.
+ * progress_done() clears it. */
+void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_progress_done(void);
+
+#endif

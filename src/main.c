@@ -1,0 +1,141 @@
+/* main.c — the command line: options, dispatch, exit codes. No pipeline logic lives here. */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "job.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/nexo-archive.conf"
+#define MAX_OVERRIDES 32
+
+static const char usage[] =
+	"usage: nexo-archive [-c FILE] [-o SECTION.KEY=VALUE]... [-v|-q] [--dry-run] COMMAND\n"
+	"\n"
+	"commands:\n"
+	"  run                       the nightly job: archive what is new since the checkpoint,\n"
+	"                            then (if [retention] delete_from_pbx) free the PBX\n"
+	"  backfill --from T --to T  the same pipeline over one window (\"YYYY-MM-DD HH:MM\");\n"
+	"                            the checkpoint is untouched and nothing is deleted\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
+	"  -o SECTION.KEY=VAL  override one config key (not passwords)\n"
+	"  -n, --dry-run       list and plan; download and delete nothing\n"
+	"  -v, --verbose       debug messages (never passwords or cookies)\n"
+	"  -q, --quiet         warnings and errors only\n"
+	"\n"
+	"exit codes:\n"
+	"  0 success   1 partial (something left for the next run)   2 usage or config error\n"
+	"  3 another run holds the lock   4 PBX unreachable   5 PBX refused the login\n"
+	"  6 archive storage error\n";
+
+static int parse_backfill(int argc, char **argv, struct job_options *opt)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int have_from = 0, have_to = 0, c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		const char *what = c == 'f' ? "--from" : "--to";
+		pbx_minute *slot = c == 'f' ? &opt->from : &opt->to;
+
+		if (c != 'f' && c != 't')
+			return -1;
+		if (pbxtime_parse(optarg, slot) != 0) {
+			log_error("backfill %s '%s': expected \"YYYY-MM-DD HH:MM\"", what, optarg);
+			return -1;
+		}
+		*(c == 'f' ? &have_from : &have_to) = 1;
+	}
+	if (!have_from || !have_to || optind != argc) {
+		log_error("backfill needs --from and --to, and nothing else");
+		return -1;
+	}
+	if (opt->from > opt->to) {
+		log_error("backfill: --from is after --to");
+		return -1;
+	}
+	opt->backfill = 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = DEFAULT_CONFIG, *command;
+	char *overrides[MAX_OVERRIDES];
+	size_t noverrides = 0;
+	struct job_options opt;
+	struct config cfg;
+	char err[1024];
+	int c, rc;
+
+	memset(&opt, 0, sizeof opt);
+	while ((c = getopt_long(argc, argv, "+c:o:nvqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			if (noverrides == MAX_OVERRIDES) {
+				log_error("too many -o options");
+				return EXIT_USAGE;
+			}
+			overrides[noverrides++] = optarg;
+			break;
+		case 'n':
+			opt.dry_run = 1;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'q':
+			log_set_level(LOG_WARN);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	command = argv[optind];
+	if (strcmp(command, "backfill") == 0) {
+		if (parse_backfill(argc - optind, argv + optind, &opt) != 0)
+			return EXIT_USAGE;
+	} else if (strcmp(command, "run") != 0 || optind + 1 != argc) {
+		log_error("unknown command or extra arguments: '%s' (try --help)", command);
+		return EXIT_USAGE;
+	}
+	if (sodium_init() < 0) {
+		log_error("libsodium cannot start");
+		return EXIT_USAGE;
+	}
+	if (config_load(config_path, overrides, noverrides, &cfg, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	rc = job_run(&cfg, &opt);
+	config_free(&cfg);
+	return rc;
+}

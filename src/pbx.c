@@ -1,0 +1,538 @@
+/* pbx.c — the vendor's four recording CGIs on top of http.c: how requests are phrased (POST
+ * body or query string, learned at login), how answers are judged (data, a dead session, a
+ * transient failure, or an error), re-login once per request, and the download key spelling. */
+#include "pbx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "log.h"
+
+#define LIST_CAP (256u << 20)  /* a 20053 answer larger than this is refused */
+#define SMALL_CAP (64u << 10)  /* login, delete, and error bodies */
+#define VALUE_CHARS "-_.~/():*!'"
+
+enum style { STYLE_POST = 1, STYLE_QUERY = 2 };
+enum { SESSION = 1 }; /* internal: the answer says we are not logged in */
+
+struct pbx {
+	struct pbx_options o;
+	struct http *http;
+	int style;
+	const char *dlkey;        /* "wavefiles" (the guide's table) or "wavfiles" (its example) */
+	int dlkey_known;          /* a download under dlkey delivered files */
+	int dlkey_tried;          /* the other spelling was tried once */
+};
+
+struct pbx_stream {
+	struct http_stream *hs;
+};
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* Appends `v` percent-encoded. */
+static void sb_enc(struct sbuf *b, const char *v)
+{
+	char tmp[3 * 256 + 1];
+
+	while (*v) {
+		char chunk[256 + 1];
+		size_t n = strlen(v) > 256 ? 256 : strlen(v);
+		memcpy(chunk, v, n);
+		chunk[n] = '\0';
+		size_t w = pbx_encode(chunk, VALUE_CHARS, tmp, sizeof tmp);
+		sb_add(b, tmp, w);
+		v += n;
+	}
+}
+
+size_t pbx_encode(const char *in, const char *keep, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (const unsigned char *s = (const unsigned char *)in; *s; s++) {
+		int plain = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			    (*s >= '0' && *s <= '9') || strchr("-._~", *s) ||
+			    (keep && strchr(keep, *s));
+		if (o + (plain ? 1 : 3) >= outlen)
+			return (size_t)-1;
+		if (plain) {
+			out[o++] = (char)*s;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*s >> 4];
+			out[o++] = hex[*s & 15];
+		}
+	}
+	if (o >= outlen)
+		return (size_t)-1;
+	out[o] = '\0';
+	return o;
+}
+
+struct pbx *pbx_new(const struct pbx_options *opt, char *err, size_t errlen)
+{
+	struct http_options ho = { opt->ca_file, opt->insecure, opt->timeout,
+				   opt->connect_timeout };
+	struct pbx *p = calloc(1, sizeof *p);
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->o = *opt;
+	p->dlkey = "wavefiles";
+	p->http = http_new(&ho, err, errlen);
+	if (!p->http) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void pbx_free(struct pbx *p)
+{
+	if (!p)
+		return;
+	http_free(p->http);
+	free(p);
+}
+
+/* "BASE/cgi/webserve/CGI" plus "?&params" when the style puts them in the query. */
+static void make_url(struct sbuf *u, const struct pbx *p, const char *cgi, const char *params,
+		     int query)
+{
+	sb_str(u, p->o.url);
+	sb_str(u, "/cgi/webserve/");
+	sb_str(u, cgi);
+	if (query && params && *params) {
+		sb_str(u, "?&");
+		sb_str(u, params);
+	}
+}
+
+static const char *excerpt(const struct http_answer *a, char *buf, size_t len)
+{
+	char raw[121];
+
+	snprintf(raw, sizeof raw, "%s", a->body ? a->body : "");
+	raw[strcspn(raw, "\r\n")] = '\0';
+	return log_escape(raw, buf, len);
+}
+
+static int looks_html(const char *body, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+		i++;
+	return i < len && body[i] == '<';
+}
+
+/* Sends one request of CGI `cgi`, retrying transient failures. Returns PBX_OK with `a` filled
+ * (a 2xx answer that is not HTML), SESSION, or a pbx_result error (printed). */
+static int call(struct pbx *p, const char *cgi, const char *params, int style, size_t cap,
+		struct http_answer *a)
+{
+	struct sbuf url = { 0 };
+	char ex[256];
+	int rc = PBX_FAILED;
+
+	make_url(&url, p, cgi, params, style == STYLE_QUERY);
+	if (url.oom) {
+		log_error("out of memory");
+		return PBX_FAILED;
+	}
+	for (int attempt = 0;; attempt++) {
+		int out = http_request(p->http, url.p, style == STYLE_POST ? params : NULL, cap, a);
+		int transient = out == HTTP_TRANSIENT || (out == HTTP_UNREACHABLE && a->refused) ||
+				(out == HTTP_DONE && http_status_transient(a->status));
+
+		log_debug("%s /cgi/webserve/%s -> %s%ld (%zu bytes)",
+			  style == STYLE_POST ? "POST" : "GET", cgi,
+			  out == HTTP_DONE ? "HTTP " : "failed: ", out == HTTP_DONE ? a->status : 0,
+			  a->len);
+		if (transient && attempt < p->o.retries) {
+			log_warn("PBX %s: %s; retrying", cgi,
+				 out == HTTP_DONE ? "busy or failing (HTTP status)" : a->error);
+			long ra = a->retry_after;
+			http_answer_free(a);
+			http_backoff(attempt + 1, ra);
+			continue;
+		}
+		if (out == HTTP_UNREACHABLE) {
+			log_error("cannot reach the PBX at %s: %s", p->o.url, a->error);
+			rc = PBX_UNREACHABLE;
+		} else if (out != HTTP_DONE) {
+			log_error("PBX request %s failed: %s", cgi, a->error);
+		} else if (a->status == 414) {
+			rc = PBX_URL_TOO_LONG;
+		} else if ((a->status >= 300 && a->status < 400) || a->status == 401 ||
+			   a->status == 403) {
+			rc = SESSION;
+		} else if (a->status < 200 || a->status >= 300) {
+			log_error("PBX %s answered HTTP %ld: %s", cgi, a->status,
+				  excerpt(a, ex, sizeof ex));
+		} else if (looks_html(a->body ? a->body : "", a->len)) {
+			rc = SESSION; /* a login page where data was expected */
+		} else {
+			rc = PBX_OK;
+		}
+		break;
+	}
+	free(url.p);
+	if (rc != PBX_OK)
+		http_answer_free(a);
+	return rc;
+}
+
+static void list_params(struct sbuf *b, const char *start, const char *end)
+{
+	sb_str(b, "startdate=");
+	sb_enc(b, start);
+	sb_str(b, "&enddate=");
+	sb_enc(b, end);
+	sb_str(b, "&src=&dst=&trunk=All&calltype=All&minduration=&maxduration=");
+}
+
+/* One 20053 request, no re-login. Returns PBX_OK, SESSION or an error. */
+static int list_once(struct pbx *p, int style, const char *start, const char *end,
+		     struct listing *out)
+{
+	struct sbuf params = { 0 };
+	struct http_answer a;
+	size_t before = out->n;
+	char err[256];
+	int rc;
+
+	list_params(&params, start, end);
+	if (params.oom) {
+		log_error("out of memory");
+		return PBX_FAILED;
+	}
+	rc = call(p, "20053", params.p, style, LIST_CAP, &a);
+	free(params.p);
+	if (rc != PBX_OK)
+		return rc;
+	switch (listing_parse(a.body ? a.body : "", a.len, out, err, sizeof err)) {
+	case LISTING_OK:
+		break;
+	case LISTING_ERROR_OBJECT:
+		out->n = before;
+		log_debug("listing answered an error object: %s", err);
+		rc = SESSION;
+		break;
+	default:
+		out->n = before;
+		log_error("cannot read the PBX's recording list (%s to %s): %s", start, end, err);
+		rc = PBX_FAILED;
+	}
+	http_answer_free(&a);
+	return rc;
+}
+
+static int login_as(struct pbx *p, int style)
+{
+	struct sbuf params = { 0 };
+	struct http_answer a;
+	struct listing probe;
+	int rc;
+
+	sb_str(&params, "UserName=");
+	sb_enc(&params, p->o.username);
+	sb_str(&params, "&Password=");
+	sb_str(&params, p->o.password_md5);
+	if (params.oom) {
+		log_error("out of memory");
+		return PBX_FAILED;
+	}
+	rc = call(p, "8404", params.p, style, SMALL_CAP, &a);
+	/* The login answer is undocumented; the proof is an authenticated request that works. */
+	memset(params.p, 0, params.len);
+	free(params.p);
+	if (rc == PBX_OK)
+		http_answer_free(&a);
+	if (rc != PBX_OK && rc != SESSION)
+		return rc;
+	listing_init(&probe);
+	rc = list_once(p, style, "2000-01-01 00:00", "2000-01-01 00:00", &probe);
+	listing_free(&probe);
+	return rc;
+}
+
+int pbx_login(struct pbx *p)
+{
+	int styles[2] = { STYLE_POST, STYLE_QUERY };
+	int n = 2, rc = PBX_REFUSED;
+
+	if (p->style) {
+		styles[0] = p->style;
+		n = 1;
+	}
+	for (int i = 0; i < n; i++) {
+		rc = login_as(p, styles[i]);
+		if (rc == PBX_OK) {
+			if (!p->style)
+				log_debug("the PBX takes parameters in the %s",
+					  styles[i] == STYLE_POST ? "POST body" : "query string");
+			p->style = styles[i];
+			return PBX_OK;
+		}
+		if (rc != SESSION)
+			return rc;
+	}
+	log_error("the PBX at %s refused the login of user '%s' (an authenticated request "
+		  "right after logging in was turned away); check [pbx] username and password",
+		  p->o.url, p->o.username);
+	return PBX_REFUSED;
+}
+
+/* After a SESSION answer: log in again (the caller then retries once). */
+static int relogin(struct pbx *p)
+{
+	log_info("the PBX session ended; logging in again");
+	return pbx_login(p);
+}
+
+int pbx_list(struct pbx *p, const char *start, const char *end, struct listing *out)
+{
+	int rc = list_once(p, p->style ? p->style : STYLE_POST, start, end, out);
+
+	if (rc == SESSION) {
+		rc = relogin(p);
+		if (rc == PBX_OK)
+			rc = list_once(p, p->style, start, end, out);
+		if (rc == SESSION) {
+			log_error("the PBX turned the listing away again right after a new login");
+			rc = PBX_REFUSED;
+		}
+	}
+	return rc;
+}
+
+static void download_params(struct sbuf *b, const struct pbx *p, const char *const *paths,
+			    size_t n)
+{
+	sb_str(b, p->dlkey);
+	sb_str(b, "=");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_str(b, ";");
+		sb_enc(b, paths[i]);
+	}
+}
+
+size_t pbx_download_url_len(const struct pbx *p, const char *const *paths, size_t n)
+{
+	struct sbuf params = { 0 }, url = { 0 };
+	size_t len;
+
+	download_params(&params, p, paths, n);
+	make_url(&url, p, "20036", params.p, 1);
+	len = url.oom || params.oom ? (size_t)-1 : url.len;
+	free(params.p);
+	free(url.p);
+	return len;
+}
+
+/* One 20036 request with transient retries. Returns PBX_OK with *out, SESSION, or an error. */
+static int download_once(struct pbx *p, const char *url, size_t n, struct pbx_stream **out)
+{
+	char ex[256];
+
+	for (int attempt = 0;; attempt++) {
+		struct http_answer a;
+		struct http_stream *hs = NULL;
+		const unsigned char *head;
+		size_t headlen, i = 0;
+		int o = http_stream_open(p->http, url, &a, &hs);
+		int transient = o == HTTP_TRANSIENT || (o == HTTP_UNREACHABLE && a.refused) ||
+				(o == HTTP_DONE && http_status_transient(a.status));
+
+		log_debug("GET /cgi/webserve/20036 (%zu files) -> %s%ld", n,
+			  o == HTTP_DONE ? "HTTP " : "failed: ", o == HTTP_DONE ? a.status : 0);
+		if (transient && attempt < p->o.retries) {
+			log_warn("PBX download: %s; retrying",
+				 o == HTTP_DONE ? "busy or failing (HTTP status)" : a.error);
+			http_stream_close(hs);
+			http_backoff(attempt + 1, a.retry_after);
+			continue;
+		}
+		if (o == HTTP_UNREACHABLE) {
+			log_error("cannot reach the PBX at %s: %s", p->o.url, a.error);
+			return PBX_UNREACHABLE;
+		}
+		if (o != HTTP_DONE) {
+			log_error("PBX download failed: %s", a.error);
+			return PBX_FAILED;
+		}
+		if (a.status == 414) {
+			http_stream_close(hs);
+			return PBX_URL_TOO_LONG;
+		}
+		if ((a.status >= 300 && a.status < 400) || a.status == 401 || a.status == 403) {
+			http_stream_close(hs);
+			return SESSION;
+		}
+		if (a.status < 200 || a.status >= 300) {
+			log_error("PBX download answered HTTP %ld", a.status);
+			http_stream_close(hs);
+			return PBX_FAILED;
+		}
+		headlen = http_stream_peek(hs, &head);
+		while (i < headlen && (head[i] == ' ' || head[i] == '\r' || head[i] == '\n' ||
+				       head[i] == '\t'))
+			i++;
+		if (i < headlen && (head[i] == '<' || head[i] == '{' || head[i] == '[')) {
+			/* A page or a JSON object instead of recordings: most likely a dead
+			 * session; the body says so in words we cannot know, so show some. */
+			struct http_answer shown = { 0 };
+			char text[121];
+			size_t m = headlen - i < 120 ? headlen - i : 120;
+			memcpy(text, head + i, m);
+			text[m] = '\0';
+			shown.body = text;
+			log_debug("download answered %s instead of recordings: %s",
+				  head[i] == '<' ? "HTML" : "JSON", excerpt(&shown, ex, sizeof ex));
+			http_stream_close(hs);
+			return SESSION;
+		}
+		*out = malloc(sizeof **out);
+		if (!*out) {
+			http_stream_close(hs);
+			log_error("out of memory");
+			return PBX_FAILED;
+		}
+		(*out)->hs = hs;
+		return PBX_OK;
+	}
+}
+
+int pbx_download_open(struct pbx *p, const char *const *paths, size_t n, struct pbx_stream **out)
+{
+	struct sbuf params = { 0 }, url = { 0 };
+	int rc;
+
+	*out = NULL;
+	download_params(&params, p, paths, n);
+	make_url(&url, p, "20036", params.p, 1);
+	free(params.p);
+	if (url.oom) {
+		free(url.p);
+		log_error("out of memory");
+		return PBX_FAILED;
+	}
+	rc = download_once(p, url.p, n, out);
+	if (rc == SESSION) {
+		rc = relogin(p);
+		if (rc == PBX_OK)
+			rc = download_once(p, url.p, n, out);
+		if (rc == SESSION) {
+			log_error("the PBX answered a page or an error object instead of the "
+				  "recordings, even right after a new login");
+			rc = PBX_FAILED;
+		}
+	}
+	free(url.p);
+	return rc;
+}
+
+ssize_t pbx_stream_read(void *stream, const void **buf)
+{
+	return http_stream_read(((struct pbx_stream *)stream)->hs, buf);
+}
+
+int pbx_stream_close(struct pbx_stream *s)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = http_stream_close(s->hs);
+	free(s);
+	return rc;
+}
+
+int pbx_download_key_switch(struct pbx *p)
+{
+	if (p->dlkey_known || p->dlkey_tried)
+		return 0;
+	p->dlkey_tried = 1; /* one try of the other spelling per run */
+	p->dlkey = "wavfiles";
+	log_info("the PBX sent none of the requested files; trying the download key "
+		 "'wavfiles' (the guide's example) instead of 'wavefiles' (its table)");
+	return 1;
+}
+
+void pbx_download_key_confirm(struct pbx *p)
+{
+	p->dlkey_known = 1;
+}
+
+void pbx_download_key_revert(struct pbx *p)
+{
+	if (!p->dlkey_known)
+		p->dlkey = "wavefiles";
+}
+
+int pbx_delete(struct pbx *p, const char *const *paths, size_t n)
+{
+	struct sbuf params = { 0 };
+	struct http_answer a;
+	char ex[256];
+	int rc;
+
+	download_params(&params, p, paths, n);
+	if (params.oom) {
+		free(params.p);
+		log_error("out of memory");
+		return PBX_FAILED;
+	}
+	/* No transient retries here: a delete is never repeated blindly; retention re-lists. */
+	int saved = p->o.retries;
+	p->o.retries = 0;
+	rc = call(p, "20054", params.p, p->style ? p->style : STYLE_POST, SMALL_CAP, &a);
+	p->o.retries = saved;
+	free(params.p);
+	if (rc == SESSION) {
+		log_warn("the PBX turned a delete request away (session ended); it will be "
+			 "re-listed and decided again");
+		return relogin(p) == PBX_OK ? PBX_FAILED : PBX_REFUSED;
+	}
+	if (rc != PBX_OK)
+		return rc;
+	log_debug("delete of %zu files answered: %s", n, excerpt(&a, ex, sizeof ex));
+	http_answer_free(&a);
+	return PBX_OK;
+}

@@ -1,0 +1,87 @@
+/* pbx.h — the vendor's recording API over libcurl: login (8404), list (20053), download (20036),
+ * delete (20054). Knows nothing of the archive.
+ *
+ * Where the guide is vague (DESIGN.md) this module is tolerant: it judges a login by a following
+ * authenticated request, treats an error object, an HTML page, 401/403 or a redirect where data
+ * was expected as a dead session (logs in again once, then fails), learns whether the PBX reads
+ * parameters from a POST body or only from the query string, and which spelling of the download
+ * key (wavefiles / wavfiles) it understands. Transient failures (timeouts, resets, refused
+ * connections, 408/429/5xx) are retried with capped, jittered doubling backoff, honouring
+ * Retry-After. Deletes are never retried blindly (retention.c re-lists). Every answer is capped;
+ * TLS is verified unless `insecure`; redirects are never followed. The password hash and the
+ * session cookie never reach a log. */
+#ifndef NEXO_PBX_H
+#define NEXO_PBX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "listing.h"
+
+struct pbx;
+struct pbx_stream;
+
+struct pbx_options {
+	const char *url;           /* base, e.g. "https://10.0.0.5:4430" */
+	const char *username;
+	const char *password_md5;  /* borrowed; must outlive the handle */
+	const char *ca_file;       /* NULL: system store */
+	int insecure;
+	long timeout;              /* seconds without progress before a transfer is dropped */
+	long connect_timeout;
+	int retries;
+};
+
+enum pbx_result {
+	PBX_OK = 0,
+	PBX_FAILED = -1,         /* a request failed after retries (message printed) */
+	PBX_UNREACHABLE = -2,    /* could not connect / resolve / TLS handshake (message printed) */
+	PBX_REFUSED = -3,        /* login refused, or the session died again right after login */
+	PBX_URL_TOO_LONG = -4,   /* 414: split the batch and ask again */
+};
+
+/* Returns a handle (no traffic yet), or NULL with `err` set. */
+struct pbx *pbx_new(const struct pbx_options *opt, char *err, size_t errlen);
+void pbx_free(struct pbx *p);
+
+/* Logs in and proves it with one cheap authenticated listing. Returns PBX_OK, PBX_REFUSED,
+ * PBX_UNREACHABLE or PBX_FAILED. */
+int pbx_login(struct pbx *p);
+
+/* Lists recordings whose call start lies in [start, end] ("YYYY-MM-DD HH:MM", inclusive),
+ * appending the rows to `out` and setting out->totalcount. Returns a pbx_result. */
+int pbx_list(struct pbx *p, const char *start, const char *end, struct listing *out);
+
+/* Bytes of the 20036 URL for these paths (for batching against [sync] batch_url_bytes). */
+size_t pbx_download_url_len(const struct pbx *p, const char *const *paths, size_t n);
+
+/* Starts a download of `paths`. On PBX_OK *out streams the answer's body (a tar or a bare WAV;
+ * an HTML/JSON answer has been recognised and turned into a re-login or an error before any
+ * byte is handed out). Returns a pbx_result. */
+int pbx_download_open(struct pbx *p, const char *const *paths, size_t n, struct pbx_stream **out);
+
+/* The next piece of the body: >0 length with *buf set (valid until the next call), 0 at its
+ * clean end, -1 on a transfer error (message printed). Shaped as an unpack_read_fn. */
+ssize_t pbx_stream_read(void *stream, const void **buf);
+
+/* Ends the transfer and frees the stream. Returns 0 when the whole body arrived, -1 otherwise. */
+int pbx_stream_close(struct pbx_stream *s);
+
+/* The PBX sent none of the requested files: if the download key spelling is not settled yet
+ * and the other one was not tried, switch to "wavfiles" (the guide's example) and return 1
+ * (ask again); else 0. pbx_download_key_confirm() settles the current spelling once a
+ * download delivered files; pbx_download_key_revert() goes back to "wavefiles" (the guide's
+ * table) when the other spelling delivered nothing either. */
+int pbx_download_key_switch(struct pbx *p);
+void pbx_download_key_confirm(struct pbx *p);
+void pbx_download_key_revert(struct pbx *p);
+
+/* Asks the PBX to delete `paths`. PBX_OK means only that the PBX answered without an error
+ * status; whether anything was deleted is for a re-list to say. Never retried. */
+int pbx_delete(struct pbx *p, const char *const *paths, size_t n);
+
+/* Percent-encodes `in` for a query value: unreserved characters (letters, digits, "-._~") and
+ * those in `keep` stay, all else (spaces, '&', '%', '+', ';', non-ASCII) becomes %XX. Returns the length written, or
+ * (size_t)-1 when `outlen` is too small. Exposed for tests. */
+size_t pbx_encode(const char *in, const char *keep, char *out, size_t outlen);
+
+#endif

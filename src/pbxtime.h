@@ -1,0 +1,30 @@
+/* pbxtime.h — the PBX's clock, as naive minutes.
+ *
+ * The PBX speaks its own local time with no zone ("YYYY-MM-DD HH:MM" in requests,
+ * "YYYY-MM-DD HH:MM:SS" in answers). We do all arithmetic on naive times (minutes since
+ * 1970-01-01 00:00 as if UTC), so a DST change never shifts a window; only "now" needs the
+ * PBX's zone, taken from [pbx] timezone (default: the host's). */
+#ifndef NEXO_PBXTIME_H
+#define NEXO_PBXTIME_H
+
+#include <stdint.h>
+
+typedef int64_t pbx_minute; /* naive minutes since the epoch */
+
+#define PBXTIME_MINUTE_LEN 16 /* "YYYY-MM-DD HH:MM" */
+
+/* Parses "YYYY-MM-DD HH:MM" or "YYYY-MM-DD HH:MM:SS" (seconds dropped). Returns 0, or -1
+ * when the text is not such a date (range-checked: month 1-12, day valid for the month...). */
+int pbxtime_parse(const char *text, pbx_minute *out);
+
+/* Formats as "YYYY-MM-DD HH:MM" into out (17 bytes). */
+void pbxtime_format(pbx_minute m, char out[PBXTIME_MINUTE_LEN + 1]);
+
+/* "Now" on the PBX's wall clock: the host's time in zone `tz` (NULL or "" = host's zone). */
+pbx_minute pbxtime_now(const char *tz);
+
+/* Parses a span: "90s" is refused (minute resolution); "30m", "6h", "1d", "2w", or a bare
+ * number of minutes. Returns 0, or -1 when malformed, zero-length is allowed. */
+int pbxtime_parse_span(const char *text, pbx_minute *out);
+
+#endif

@@ -1,0 +1,24 @@
+/* recording.h — the one value every stage passes along: a recording as the PBX lists it.
+ *
+ * Fields are fixed-size so a listing of 100,000 rows is one allocation and nothing on the hot
+ * path allocates. Every field comes from the PBX and is untrusted: lengths are capped here, and
+ * a value that does not fit is refused by the parser (listing.c), never truncated silently. */
+#ifndef NEXO_RECORDING_H
+#define NEXO_RECORDING_H
+
+#define REC_PATH_MAX 256  /* "YYYYMMDD/<name>.wav" as the PBX names it */
+#define REC_FIELD_MAX 64  /* src, dst, trunk, calltype */
+#define REC_DATE_LEN 19   /* "YYYY-MM-DD HH:MM:SS" */
+
+struct recording {
+	char pbx_path[REC_PATH_MAX];
+	char calldate[REC_DATE_LEN + 1]; /* PBX local time, call start */
+	char src[REC_FIELD_MAX];
+	char dst[REC_FIELD_MAX];
+	char trunk[REC_FIELD_MAX];
+	char calltype[REC_FIELD_MAX];
+	long duration;   /* seconds as listed (may include ringing); -1 when absent */
+	long long size;  /* bytes, when the listing states it; -1 when absent */
+};
+
+#endif

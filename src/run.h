@@ -1,0 +1,58 @@
+/* run.h — what the stages of one run share: the open archive, the PBX session, the tallies.
+ * Internal to job.c, fetch.c and retention.c; main.c sees only job.h. */
+#ifndef NEXO_RUN_H
+#define NEXO_RUN_H
+
+#include <stdint.h>
+#include "config.h"
+#include "listing.h"
+
+struct store;
+struct manifest;
+struct pbx;
+struct sha256;
+
+struct tally {
+	unsigned long listed, archived, already, missing, failed, refused, deleted;
+	unsigned long unconfirmed, blocked, skipped_names;
+	unsigned long deferred;  /* due for deletion but over [retention] max_delete */
+	uint64_t bytes;
+};
+
+struct run {
+	const struct config *cfg;
+	struct store *store;
+	struct manifest *man;
+	struct pbx *pbx;
+	struct sha256 *hash;
+	struct tally t;
+	unsigned long planned_total; /* for the progress line */
+	int archive_error;  /* storage, transport or session trouble: no deletion this run */
+	int storage_error;  /* the archive could not be written: exit code says so */
+	int fatal;          /* an exit code that ends the run now (login refused, ...), or 0 */
+	int dry_run;
+};
+
+/* Whether SIGTERM or SIGINT arrived: the run stops at the next safe point (between files, or by
+ * abandoning the file being written), records what landed, and deletes nothing. */
+int run_stop_requested(void);
+
+/* Lists [start, end] (minutes, inclusive) into `out`, splitting a window in two wherever the
+ * PBX answered fewer rows than its totalcount. Returns 0, or -1 (printed; r->fatal may be set). */
+int run_list_range(struct run *r, pbx_minute start, pbx_minute end, struct listing *out);
+
+/* How many items from `start` form the next batch: at least one, at most [sync] batch_files,
+ * and within [sync] batch_url_bytes of 20036/20054 URL. `path_at` gives item i's PBX path. */
+size_t run_batch_len(struct run *r, const char *(*path_at)(const void *items, size_t i),
+		     const void *items, size_t start, size_t n);
+
+/* Downloads and archives `n` recordings (none already in the manifest), in batches bounded by
+ * [sync] batch_files and batch_url_bytes. Tallies into r->t. Returns the number of recordings
+ * that did not land (missing, failed), or -1 when the run must stop (r->fatal set). */
+long fetch_recordings(struct run *r, struct recording *const *recs, size_t n);
+
+/* Deletes from the PBX what retention allows (see retention.c). Returns 0, or -1 when it stopped
+ * early (printed). */
+int retention_apply(struct run *r, pbx_minute now);
+
+#endif

@@ -1,0 +1,107 @@
+/* state.c — the run lock (flock on .state/lock, holding our pid for the message a second run
+ * prints) and the checkpoint (.state/checkpoint, one "YYYY-MM-DD HH:MM" line, replaced
+ * atomically). */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+
+int state_lock(struct store *s, long *holder)
+{
+	char err[512], buf[32];
+	int dfd, fd;
+	ssize_t n;
+
+	*holder = 0;
+	dfd = store_open_dir(s, ".state", 1, err, sizeof err);
+	if (dfd < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	close(dfd);
+	if (fd < 0) {
+		log_error("cannot open %s/.state/lock: %s", store_root_path(s), strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		if (e == EWOULDBLOCK) {
+			n = pread(fd, buf, sizeof buf - 1, 0);
+			if (n > 0) {
+				buf[n] = '\0';
+				*holder = strtol(buf, NULL, 10);
+			}
+			close(fd);
+			return -2;
+		}
+		log_error("cannot lock %s/.state/lock: %s", store_root_path(s), strerror(e));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("cannot write our pid into %s/.state/lock: %s", store_root_path(s),
+			 strerror(errno));
+	return fd;
+}
+
+int state_read_checkpoint(struct store *s, pbx_minute *out)
+{
+	char err[512], buf[64];
+	int dfd, fd;
+	ssize_t n;
+
+	dfd = store_open_dir(s, ".state", 1, err, sizeof err);
+	if (dfd < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	fd = openat(dfd, "checkpoint", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("cannot read %s/.state/checkpoint: %s", store_root_path(s),
+			  strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0) {
+		log_error("cannot read %s/.state/checkpoint: %s", store_root_path(s),
+			  strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (pbxtime_parse(buf, out) != 0) {
+		log_error("%s/.state/checkpoint does not hold a 'YYYY-MM-DD HH:MM' time; fix or "
+			  "remove it (the next run then starts from [sync] since)",
+			  store_root_path(s));
+		return -1;
+	}
+	return 1;
+}
+
+int state_write_checkpoint(struct store *s, pbx_minute value)
+{
+	char err[512], line[PBXTIME_MINUTE_LEN + 2];
+
+	pbxtime_format(value, line);
+	line[PBXTIME_MINUTE_LEN] = '\n';
+	line[PBXTIME_MINUTE_LEN + 1] = '\0';
+	if (store_put(s, ".state", "checkpoint", line, strlen(line), err, sizeof err) != 0) {
+		log_error("cannot write the checkpoint: %s", err);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,24 @@
+/* state.h — ARCHIVE/.state/: the run lock and the checkpoint. Both are small and derivable:
+ * the lock dies with its process (flock), and a lost checkpoint only makes the next run re-list
+ * from [sync] since (the manifest keeps it from downloading anything twice). */
+#ifndef NEXO_STATE_H
+#define NEXO_STATE_H
+
+#include "pbxtime.h"
+
+struct store;
+
+/* Takes the run lock (.state/lock, flock LOCK_EX|LOCK_NB) for the life of the process.
+ * Returns an fd to keep open (closing it releases the lock), -2 when another run holds it
+ * (its pid, when known, is in *holder), -1 on error (message printed). */
+int state_lock(struct store *s, long *holder);
+
+/* Reads .state/checkpoint: everything with a call start before it was archived when last
+ * listed. Returns 1 with *out set, 0 when there is none yet, -1 when unreadable or malformed
+ * (message printed: the operator fixes or removes it; we do not guess). */
+int state_read_checkpoint(struct store *s, pbx_minute *out);
+
+/* Replaces the checkpoint atomically. Returns 0, or -1 (message printed). */
+int state_write_checkpoint(struct store *s, pbx_minute value);
+
+#endif

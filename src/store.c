@@ -1,0 +1,357 @@
+/* store.c — the archive folder: opening folders without following links, and every write as a
+ * commit (temp in .state/tmp, fsync, rename, folder fsync). Temps live in one folder of ours so
+ * that cleaning up after a crash costs one readdir, not a walk of years of archive. */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TMP_DIR ".state/tmp"
+#define TMP_SUFFIX ".nexo-tmp"
+
+struct store {
+	int rootfd;
+	int tmpfd;
+	char *root;
+	unsigned seq;
+	/* The folder of the last file begun, kept open: a batch writes mostly into one day. */
+	char cached_rel[64];
+	int cached_fd;
+};
+
+struct store_file {
+	struct store *s;
+	int fd;
+	int dirfd;
+	char tmp[64];
+	char name[256];
+};
+
+static void close_quietly(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* mkdir -p for the root path the operator gave (it may sit behind symlinks they chose). */
+static int make_root(const char *root)
+{
+	char buf[4096];
+	size_t len = strlen(root);
+
+	if (len == 0 || len >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, root, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+unsigned store_clean_temps(struct store *s)
+{
+	int fd = dup(s->tmpfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	size_t sl = strlen(TMP_SUFFIX);
+	unsigned removed = 0;
+
+	if (!d) {
+		close_quietly(fd);
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > sl && strcmp(e->d_name + l - sl, TMP_SUFFIX) == 0 &&
+		    unlinkat(s->tmpfd, e->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+/* A name that stays inside its folder. */
+static int plain_name(const char *name)
+{
+	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+struct store *store_open(const char *root, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof *s);
+
+	if (!s || !(s->root = strdup(root))) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->tmpfd = s->cached_fd = -1;
+	if (make_root(root) != 0 ||
+	    (s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "archive folder %s: %s", root, strerror(errno));
+		s->rootfd = -1;
+		store_close(s);
+		return NULL;
+	}
+	s->tmpfd = store_open_dir(s, TMP_DIR, 1, err, errlen);
+	if (s->tmpfd < 0) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	close_quietly(s->cached_fd);
+	close_quietly(s->tmpfd);
+	close_quietly(s->rootfd);
+	free(s->root);
+	free(s);
+}
+
+int store_root_fd(const struct store *s)
+{
+	return s->rootfd;
+}
+
+const char *store_root_path(const struct store *s)
+{
+	return s->root;
+}
+
+int store_open_dir(struct store *s, const char *reldir, int create, char *err, size_t errlen)
+{
+	char part[256];
+	const char *p = reldir;
+	int fd = dup(s->rootfd);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "dup: %s", strerror(errno));
+		return -1;
+	}
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		int next;
+
+		if (n == 0 || n >= sizeof part || (n <= 2 && strncmp(p, "..", n) == 0)) {
+			close(fd);
+			snprintf(err, errlen, "bad folder name in '%s'", reldir);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, part, 0750) != 0 && errno != EEXIST) {
+				int e = errno;
+				snprintf(err, errlen, "cannot create %s/%s (in %s): %s", s->root, reldir,
+					 part, strerror(e));
+				close(fd);
+				errno = e;
+				return -1;
+			}
+			/* The new entry is durable only once its parent is. */
+			if (fsync(fd) != 0) {
+				int e = errno;
+				snprintf(err, errlen, "fsync of %s/%s: %s", s->root, reldir,
+					 strerror(e));
+				close(fd);
+				errno = e;
+				return -1;
+			}
+			next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int e = errno;
+			snprintf(err, errlen, "cannot open %s/%s: %s%s", s->root, reldir, strerror(e),
+				 e == ELOOP || e == ENOTDIR ? " (a symlink or file is in the way)" : "");
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		close(fd);
+		fd = next;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return fd;
+}
+
+/* An fd of `reldir` for the caller to close, through a one-entry cache of the last folder
+ * (a batch writes mostly into one day): a dup, so that files in flight keep their folder
+ * whatever the cache holds next. */
+static int folder_fd(struct store *s, const char *reldir, char *err, size_t errlen)
+{
+	int fd;
+
+	if (s->cached_fd < 0 || strcmp(s->cached_rel, reldir) != 0) {
+		fd = store_open_dir(s, reldir, 1, err, errlen);
+		if (fd < 0)
+			return -1;
+		if (strlen(reldir) >= sizeof s->cached_rel)
+			return fd;
+		close_quietly(s->cached_fd);
+		s->cached_fd = fd;
+		memcpy(s->cached_rel, reldir, strlen(reldir) + 1);
+	}
+	fd = dup(s->cached_fd);
+	if (fd < 0)
+		snprintf(err, errlen, "dup: %s", strerror(errno));
+	return fd;
+}
+
+struct store_file *store_begin(struct store *s, const char *reldir, const char *name,
+			       char *err, size_t errlen)
+{
+	struct store_file *f = calloc(1, sizeof *f);
+
+	if (!f || strlen(name) >= sizeof f->name || !plain_name(name)) {
+		free(f);
+		snprintf(err, errlen, "'%s': not a plain file name, too long, or out of memory",
+			 name);
+		return NULL;
+	}
+	f->s = s;
+	f->fd = -1;
+	memcpy(f->name, name, strlen(name) + 1);
+	f->dirfd = folder_fd(s, reldir, err, errlen);
+	if (f->dirfd < 0) {
+		free(f);
+		return NULL;
+	}
+	snprintf(f->tmp, sizeof f->tmp, "%ld.%u" TMP_SUFFIX, (long)getpid(), s->seq++);
+	f->fd = openat(s->tmpfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		       0640);
+	if (f->fd < 0) {
+		snprintf(err, errlen, "cannot create a temp file in %s/" TMP_DIR ": %s", s->root,
+			 strerror(errno));
+		close(f->dirfd);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int store_write(struct store_file *f, const void *buf, size_t len, char *err, size_t errlen)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(f->fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "writing %s: %s", f->name, strerror(errno));
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static void release(struct store_file *f)
+{
+	close_quietly(f->fd);
+	close(f->dirfd);
+	free(f);
+}
+
+int store_commit(struct store_file *f, char *err, size_t errlen)
+{
+	const char *step;
+
+	step = "fsync";
+	if (fsync(f->fd) != 0)
+		goto fail;
+	step = "close";
+	if (close(f->fd) != 0) {
+		f->fd = -1;
+		goto fail;
+	}
+	f->fd = -1;
+	step = "rename";
+	if (renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
+		goto fail;
+	step = "fsync of the folder of";
+	if (fsync(f->dirfd) != 0) {
+		/* The name may or may not survive a crash; the manifest will not claim it, and a
+		 * later run fetches the recording again. */
+		snprintf(err, errlen, "%s %s: %s", step, f->name, strerror(errno));
+		release(f);
+		return -1;
+	}
+	release(f);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s %s: %s", step, f->name, strerror(errno));
+	unlinkat(f->s->tmpfd, f->tmp, 0);
+	release(f);
+	return -1;
+}
+
+void store_abandon(struct store_file *f)
+{
+	if (!f)
+		return;
+	unlinkat(f->s->tmpfd, f->tmp, 0);
+	release(f);
+}
+
+int store_put(struct store *s, const char *reldir, const char *name, const void *data,
+	      size_t len, char *err, size_t errlen)
+{
+	struct store_file *f = store_begin(s, reldir, name, err, errlen);
+
+	if (!f)
+		return -1;
+	if (store_write(f, data, len, err, errlen) != 0) {
+		store_abandon(f);
+		return -1;
+	}
+	return store_commit(f, err, errlen);
+}
+
+int store_remove(struct store *s, const char *reldir, const char *name, char *err,
+		 size_t errlen)
+{
+	int fd, rc = 0;
+
+	if (!plain_name(name)) {
+		snprintf(err, errlen, "'%s': not a plain file name", name);
+		return -1;
+	}
+	fd = folder_fd(s, reldir, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (unlinkat(fd, name, 0) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove %s/%s: %s", reldir, name, strerror(errno));
+		rc = -1;
+	} else if (fsync(fd) != 0) {
+		snprintf(err, errlen, "fsync of %s: %s", reldir, strerror(errno));
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}

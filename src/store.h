@@ -1,0 +1,61 @@
+/* store.h — the archive directory on disk: date-tree folders and durable, atomic writes.
+ *
+ * Every file is written as a commit: a temp file in ARCHIVE/.state/tmp/ (O_EXCL|O_NOFOLLOW),
+ * write, fsync, rename into place, fsync the target folder. A crash leaves either the old state
+ * or the new one, plus at most some temp files, which only we create there and store_open()
+ * removes. Folders are opened relative to the archive root with O_NOFOLLOW, so a symlink planted
+ * inside the archive cannot redirect a write. Knows nothing about HTTP or manifests. */
+#ifndef NEXO_STORE_H
+#define NEXO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_file;
+
+/* Opens (creating if missing, mode 0750) the archive root and its .state/ and .state/tmp/.
+ * Returns the store, or NULL with `err` set. */
+struct store *store_open(const char *root, char *err, size_t errlen);
+
+/* Removes the temp files a crashed run left in .state/tmp/. Only for the holder of the run
+ * lock: another run's temps are its files in flight. Returns how many were removed. */
+unsigned store_clean_temps(struct store *s);
+void store_close(struct store *s); /* NULL is a no-op */
+
+int store_root_fd(const struct store *s);
+const char *store_root_path(const struct store *s);
+
+/* Opens folder `reldir` ("2021/05/07", "manifest", ".state"), each component relative to the
+ * previous one without following symlinks; with `create`, missing components are made (0750)
+ * and their parents fsynced. Returns an fd the caller closes, or -1 with `err` set (for a
+ * missing folder without `create`: errno ENOENT). */
+int store_open_dir(struct store *s, const char *reldir, int create, char *err, size_t errlen);
+
+/* Starts writing `name` (a plain file name: no '/', not "." or "..") in `reldir` (created
+ * when missing). Returns a handle, or NULL with `err`
+ * set. Nothing is visible under the final name until store_commit(). */
+struct store_file *store_begin(struct store *s, const char *reldir, const char *name,
+			       char *err, size_t errlen);
+
+/* Appends bytes. Returns 0, or -1 with `err` naming the file and errno (ENOSPC, EIO, ...). */
+int store_write(struct store_file *f, const void *buf, size_t len, char *err, size_t errlen);
+
+/* Makes it durable and visible: fsync, close, rename over `name`, fsync the folder. Always
+ * frees `f`. Returns 0, or -1 with `err` set and the temp removed (a failed fsync is not
+ * retried: its pages may already be marked clean). */
+int store_commit(struct store_file *f, char *err, size_t errlen);
+
+/* Drops an unfinished file: its temp is removed. NULL is a no-op. Always frees `f`. */
+void store_abandon(struct store_file *f);
+
+/* Removes `reldir/name` (not following links) and fsyncs the folder. Returns 0, or -1 with
+ * `err` set; a name already gone counts as removed. */
+int store_remove(struct store *s, const char *reldir, const char *name, char *err,
+		 size_t errlen);
+
+/* Writes `len` bytes as `reldir/name` in one commit. Returns 0, or -1 with `err` set. */
+int store_put(struct store *s, const char *reldir, const char *name, const void *data,
+	      size_t len, char *err, size_t errlen);
+
+#endif

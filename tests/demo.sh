@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make demo: a few days of generated recordings on the fake PBX (127.0.0.1, a free port), the
+# real nightly job against it with conf/demo.conf, the summary and the archive it made.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+demo="$top/build/demo"
+pbx_pid=""
+trap '[ -n "$pbx_pid" ] && kill "$pbx_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+
+rm -rf "$demo"
+mkdir -p "$demo"
+(umask 077 && printf 'admin\n' >"$demo/password")
+
+echo "== generating 3 days x 8 recordings on the fake PBX's disk ($demo/pbx)"
+"$BUILD/fakepbx" --generate "$demo/pbx" --days 3 --per-day 8 --seed 7
+
+echo "== starting the fake PBX on 127.0.0.1"
+"$BUILD/fakepbx" --data "$demo/pbx" --listen 127.0.0.1:0 --port-file "$demo/port" \
+	2>"$demo/fakepbx.log" &
+pbx_pid=$!
+for _ in $(seq 1 100); do [ -s "$demo/port" ] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$demo/port")"
+echo "   listening at $url"
+
+run() {
+	echo
+	echo "== nexo-archive -c conf/demo.conf -o pbx.url=$url $*"
+	set +e
+	"$BUILD/nexo-archive" -c "$top/conf/demo.conf" -o "pbx.url=$url" "$@"
+	rc=$?
+	set -e
+	echo "   (exit code $rc)"
+}
+run run
+echo
+echo "== the archive ($demo/archive)"
+(cd "$demo/archive" && find . -path ./.state -prune -o -type f -print | sort | sed 's|^\./|   |')
+echo
+echo "== one manifest line"
+head -n 1 "$(ls "$demo"/archive/manifest/*.jsonl | head -n 1)" | sed 's/^/   /'
+first=$(ls "$demo/pbx" | sort | head -n 1)
+run backfill --from "${first:0:4}-${first:4:2}-${first:6:2} 00:00" --to "$(date '+%Y-%m-%d %H:%M')"
+echo
+echo "The backfill over the same days downloaded nothing: the manifest already holds every"
+echo "recording (\"already had\"), so re-listing is always safe and cheap."
+echo "Retention (deleting from the PBX) is off in conf/demo.conf; see conf/nexo-archive.conf."

@@ -1,0 +1,267 @@
+# tests/e2e/lib.sh — shared helpers for end-to-end tests. Each test is a bash script run by
+# tests/run-tests.sh in a fresh temp dir $T, with $BUILD and $TOP set. It starts its own
+# fakepbx on 127.0.0.1 (a free port), writes a config, runs the real binary, and asserts on
+# exit codes, files and manifest lines. Exit 0 = pass, 77 = skip, anything else = fail.
+set -euo pipefail
+
+: "${T:?}" "${BUILD:?}" "${TOP:?}"
+NEXO="$BUILD/nexo-archive"
+FAKEPBX="$BUILD/fakepbx"
+PBXDIR="$T/pbx"
+ARCHIVE="$T/archive"
+CONF="$T/nexo.conf"
+PBX_PID=""
+export NEXO_RETRY_BASE_MS=${NEXO_RETRY_BASE_MS:-50}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+cleanup() {
+	stop_pbx
+}
+trap cleanup EXIT
+
+# generate DAYS PER_DAY [extra fakepbx --generate args]
+generate() {
+	local days=$1 per=$2
+	shift 2
+	"$FAKEPBX" --generate "$PBXDIR" --days "$days" --per-day "$per" "$@" >/dev/null
+}
+
+# start_pbx [fakepbx args]: serves $PBXDIR; sets PBX_URL (http, or https with --tls).
+start_pbx() {
+	local scheme=http arg
+	for arg in "$@"; do [ "$arg" = --tls ] && scheme=https; done
+	rm -f "$T/port"
+	"$FAKEPBX" --data "$PBXDIR" --listen 127.0.0.1:0 --port-file "$T/port" \
+		--delete-log "$T/deleted.log" "$@" 2>>"$T/fakepbx.log" &
+	PBX_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$T/port" ] && break
+		kill -0 "$PBX_PID" 2>/dev/null || fail "fakepbx exited at start: $(tail -n 5 "$T/fakepbx.log")"
+		sleep 0.05
+	done
+	[ -s "$T/port" ] || fail "fakepbx did not write its port"
+	PBX_URL="$scheme://127.0.0.1:$(cat "$T/port")"
+}
+
+stop_pbx() {
+	if [ -n "$PBX_PID" ]; then
+		kill "$PBX_PID" 2>/dev/null || true
+		wait "$PBX_PID" 2>/dev/null || true
+		PBX_PID=""
+	fi
+}
+
+# write_conf [extra config lines...]: a config for $PBX_URL and $ARCHIVE; extra lines are
+# appended verbatim (later sections may repeat a section header).
+write_conf() {
+	umask 077
+	printf 'admin\n' >"$T/password"
+	{
+		printf '[pbx]\nurl = %s\nusername = admin\npassword_file = %s\n' "$PBX_URL" "$T/password"
+		printf 'timeout = 10\nconnect_timeout = 5\nretries = 2\n'
+		printf '[archive]\ndir = %s\n' "$ARCHIVE"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} >"$CONF"
+	umask 022
+}
+
+# nexo ARGS...: runs the client with $CONF; sets RC, OUT (stdout) and ERR (stderr); never fails.
+nexo() {
+	set +e
+	"$NEXO" -c "$CONF" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	set -e
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	echo "--- nexo-archive $* -> exit $RC"
+	cat "$T/out"
+	sed 's/^/    stderr: /' "$T/err" | tail -n 40
+}
+
+expect_rc() {
+	[ "$RC" -eq "$1" ] || fail "expected exit $1, got $RC: $ERR"
+}
+
+# summary_field NAME: the number after NAME in the summary line ("archived 400, ...").
+summary_field() {
+	grep -oE "(^|, |: )$1 [0-9]+" <<<"$OUT" | head -n 1 | grep -oE '[0-9]+$'
+}
+
+expect_summary() {
+	local got
+	got=$(summary_field "$1")
+	[ "$got" = "$2" ] || fail "summary: expected $1 $2, got '${got}' in: $OUT"
+}
+
+# Number of recordings on the fake PBX.
+pbx_count() {
+	find "$PBXDIR" -name '*.wav' -type f | wc -l
+}
+
+# Number of archived .wav files.
+archive_count() {
+	find "$ARCHIVE" -path "$ARCHIVE/.state" -prune -o -name '*.wav' -type f -print | wc -l
+}
+
+# All manifest lines of one event.
+manifest_events() {
+	cat "$ARCHIVE"/manifest/*.jsonl 2>/dev/null | grep -c "\"event\":\"$1\"" || true
+}
+
+# Every archived file's sha256 equals its manifest line's, and the file exists.
+check_manifest_hashes() {
+	python3 - "$ARCHIVE" <<'PY'
+import json, hashlib, os, sys, glob
+root = sys.argv[1]
+n = 0
+for mf in sorted(glob.glob(os.path.join(root, "manifest", "*.jsonl"))):
+    for line in open(mf, encoding="utf-8"):
+        o = json.loads(line)
+        if o["event"] != "archived":
+            continue
+        p = os.path.join(root, o["file"])
+        h = hashlib.sha256(open(p, "rb").read()).hexdigest()
+        if h != o["sha256"] or os.path.getsize(p) != o["size"]:
+            sys.exit("hash or size mismatch: " + o["file"])
+        n += 1
+print(n)
+PY
+}
+
+# ---- helpers for the end-to-end cases (t_*.sh) ----
+
+# wait_until SECONDS CMD...: re-runs CMD every 20 ms until it succeeds; fails the test when it
+# has not succeeded after SECONDS.
+wait_until() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 50; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	fail "timed out after ${limit}s waiting for: $*"
+}
+
+# pbx_log_count CGI [STATUS]: how many requests for CGI (8404, 20053, 20036, 20054) fakepbx has
+# logged in $T/fakepbx.log ("fakepbx: METHOD CGI STATUS BYTES"), optionally only with STATUS.
+# fakepbx logs a streamed answer when it is done with it: stop_pbx first when every request of
+# a finished run must be counted.
+pbx_log_count() {
+	grep -cE "^fakepbx: [A-Z]+ $1 ${2:-[0-9]+} " "$T/fakepbx.log" || true
+}
+
+# sums_of DIR: "SHA256 BASENAME" of every .wav under DIR (not under DIR/.state), sorted. The same
+# recording has the same base name on the PBX (YYYYMMDD/name.wav) and in the archive
+# (YYYY/MM/DD/name.wav).
+sums_of() {
+	find "$1" -path "$1/.state" -prune -o -name '*.wav' -type f -print0 |
+		xargs -0 -r sha256sum | sed -E 's#^([0-9a-f]{64}) [ *].*/#\1 #' | sort
+}
+
+# manifest_paths EVENT: the pbx_path of every manifest line of EVENT, sorted (repeats kept).
+manifest_paths() {
+	cat "$ARCHIVE"/manifest/*.jsonl 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    o = json.loads(line)
+    if o["event"] == sys.argv[1]:
+        print(o["pbx_path"])
+' "$1" | sort
+}
+
+# manifest_dup_paths: the pbx_paths that have more than one "archived" line.
+manifest_dup_paths() {
+	manifest_paths archived | uniq -d
+}
+
+# pbx_paths: "YYYYMMDD/name.wav" of every recording on the fake PBX, sorted.
+pbx_paths() {
+	(cd "$PBXDIR" && find . -name '*.wav' -type f -printf '%P\n' | sort)
+}
+
+# check_deleted_log: every "<path> <sha256>" line fakepbx wrote to $T/deleted.log has an
+# "archived" manifest line with that pbx_path and sha256 and a "pbx_deleted" line for the same
+# pbx_path; no path is deleted twice. Prints the number of deleted recordings; fails otherwise.
+check_deleted_log() {
+	touch "$T/deleted.log"
+	python3 - "$ARCHIVE" "$T/deleted.log" <<'PY' || fail "check_deleted_log"
+import json, os, sys, glob
+root, log = sys.argv[1], sys.argv[2]
+archived, deleted = {}, set()
+for mf in glob.glob(os.path.join(root, "manifest", "*.jsonl")):
+    for line in open(mf, encoding="utf-8"):
+        o = json.loads(line)
+        if o["event"] == "archived":
+            archived.setdefault(o["pbx_path"], set()).add(o["sha256"])
+        elif o["event"] == "pbx_deleted":
+            deleted.add(o["pbx_path"])
+seen = set()
+for line in open(log, encoding="utf-8"):
+    path, sha = line.split()
+    if path in seen:
+        sys.exit("deleted twice: " + path)
+    seen.add(path)
+    if sha not in archived.get(path, ()):
+        sys.exit("deleted without a matching archived line: %s %s" % (path, sha))
+    if path not in deleted:
+        sys.exit("deleted without a pbx_deleted line: " + path)
+print(len(seen))
+PY
+}
+
+# add_recording EPOCH [SRC_WAV]: puts a new recording on the fake PBX: a copy of SRC_WAV
+# (default: the first generated file) with one sample changed, named as an Outbound call at
+# local time EPOCH (YYYYMMDD/YYYYMMDD-HHMMSS-EPOCH-Outbound-96-202-DST.wav). Prints its PBX path.
+add_recording() {
+	local when=$1 src=${2:-} day name
+	[ -n "$src" ] || src=$(find "$PBXDIR" -name '*.wav' -type f | sort | head -n 1)
+	[ -f "$src" ] || fail "add_recording: no WAV to copy"
+	day=$(date -d "@$when" +%Y%m%d)
+	name="$(date -d "@$when" +%Y%m%d-%H%M%S)-$when-Outbound-96-202-5$((when % 900 + 100)).wav"
+	mkdir -p "$PBXDIR/$day"
+	cp "$src" "$PBXDIR/$day/.$name.tmp"
+	# shellcheck disable=SC2059 # the format is the byte, on purpose
+	printf "\\$(printf %03o $((when % 256)))\\$(printf %03o $((when / 256 % 256)))" |
+		dd of="$PBXDIR/$day/.$name.tmp" bs=1 seek=100 conv=notrunc status=none
+	mv "$PBXDIR/$day/.$name.tmp" "$PBXDIR/$day/$name"
+	echo "$day/$name"
+}
+
+# tmp_empty: ARCHIVE/.state/tmp holds no files (a finished run leaves no temp files).
+tmp_empty() {
+	[ -z "$(find "$ARCHIVE/.state/tmp" -mindepth 1 2>/dev/null | head -n 1)" ]
+}
+
+# variant_case NAME [CONFIG-LINES...] -- [FAKEPBX-ARGS...]: a fresh archive ($T/archive-NAME)
+# and a fresh fakepbx with FAKEPBX-ARGS serving $PBXDIR; one run must exit 0 and archive every
+# PBX recording, with a verified manifest that matches the PBX and no temp files left.
+variant_case() {
+	local name=$1 n conf=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		conf+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	n=$(pbx_count)
+	ARCHIVE="$T/archive-$name"
+	start_pbx "$@"
+	write_conf "${conf[@]}"
+	nexo run
+	[ "$RC" -eq 0 ] || fail "$name: expected exit 0, got $RC: $ERR"
+	[ "$(summary_field archived)" = "$n" ] || fail "$name: expected archived $n in: $OUT"
+	[ "$(check_manifest_hashes)" = "$n" ] || fail "$name: manifest does not hold $n matching hashes"
+	diff <(pbx_paths) <(manifest_paths archived) >/dev/null || fail "$name: manifest differs from the PBX"
+	diff <(sums_of "$PBXDIR") <(sums_of "$ARCHIVE") >/dev/null || fail "$name: archived bytes differ"
+	tmp_empty || fail "$name: .state/tmp is not empty"
+	stop_pbx
+}

@@ -1,0 +1,18 @@
+/*
+ * delete.h — CGI 20054, deleting recordings.
+ */
+#ifndef FAKEPBX_DELETE_H
+#define FAKEPBX_DELETE_H
+
+#include "fakepbx.h"
+#include "http.h"
+
+/*
+ * Delete the well-formed, existing paths named in wavefiles/wavfiles
+ * (';'-joined) and answer {"status":"success","deleted":N}. With
+ * cfg->delete_log_fd >= 0, first append "<path> <sha256 hex>\n" for each
+ * file, so a test can prove what was deleted. Deletes are serialised.
+ */
+struct http_reply del_handle(const struct fpx_config *cfg, const struct http_req *r);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * fakepbx.h — the server configuration shared by every fakepbx module.
+ *
+ * main.c fills one struct fpx_config from the command line before the HTTP
+ * daemon starts; after that it is never written again, so the connection
+ * threads read it without a lock. The enums are the "variation switches":
+ * points where the vendor guide is vague and real PBX firmwares differ, so
+ * the fake can play every reasonable reading against the client.
+ */
+#ifndef FAKEPBX_H
+#define FAKEPBX_H
+
+#include <stdbool.h>
+
+#include "fault.h"
+
+/* --list-style: how the rows of CGI 20053 are wrapped. */
+enum fpx_list_style {
+	FPX_LIST_ARRAY,    /* {"json_array_recordings":[...],"json_obj_filter":{}} */
+	FPX_LIST_NUMBERED, /* {"0":{...},"1":{...},"json_obj_filter":{}} */
+	FPX_LIST_KEYED,    /* {"recordings":[...],"json_obj_filter":{}} */
+	FPX_LIST_BARE,     /* [...] */
+};
+
+/* --tar-names: how tar entries of CGI 20036 are named. */
+enum fpx_tar_names {
+	FPX_TAR_FULL,     /* YYYYMMDD/name.wav */
+	FPX_TAR_BASE,     /* name.wav */
+	FPX_TAR_DOTSLASH, /* ./YYYYMMDD/name.wav */
+};
+
+/* --download-key: which spelling of the download parameter is understood. */
+enum fpx_dl_key {
+	FPX_KEY_BOTH,
+	FPX_KEY_WAVEFILES,
+	FPX_KEY_WAVFILES,
+};
+
+/* --login-style: where CGI 8404 reads UserName/Password from. */
+enum fpx_login_style {
+	FPX_LOGIN_ANY,
+	FPX_LOGIN_POST,
+	FPX_LOGIN_QUERY,
+};
+
+/* --no-session: how a request without a valid session is answered. */
+enum fpx_nosess {
+	FPX_NOSESS_JSON,     /* 200 + {"status":"fail",...} */
+	FPX_NOSESS_HTML,     /* 200 + HTML login page */
+	FPX_NOSESS_401,      /* 401 + JSON error */
+	FPX_NOSESS_REDIRECT, /* 302 to /login.html */
+};
+
+struct fpx_config {
+	const char *data_dir;     /* the PBX "USB disk": DIR/YYYYMMDD/name.wav */
+	const char *user;         /* login name (default admin) */
+	char password_md5[33];    /* lowercase hex MD5 of the password */
+	long max_rows;            /* 0: unlimited */
+	long max_url;             /* 0: unlimited */
+	int delete_log_fd;        /* -1: no oracle log */
+	struct fault_set faults;
+	enum fpx_list_style list_style;
+	enum fpx_tar_names tar_names;
+	enum fpx_dl_key download_key;
+	enum fpx_login_style login_style;
+	enum fpx_nosess no_session;
+	bool int_values;          /* duration as number, totalcount as string */
+	bool bare_single;         /* one-file download answers the bare WAV */
+	bool totalcount_missing;  /* omit totalcount from json_obj_filter */
+};
+
+#endif

@@ -1,0 +1,293 @@
+/*
+ * generate.c — synthesize a PBX recording disk for tests and demos.
+ *
+ * Owns the deterministic PRNG and the WAV writer. Everything derives from
+ * the seed, so two runs with the same options produce identical bytes
+ * (tests can compare hashes). Audio is a per-file tone plus noise, so no
+ * two files share content. Only ever writes below the given directory.
+ */
+#include "generate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define GEN_RATE 8000
+#define GEN_CHUNK (64 * 1024)
+
+static const char *const gen_trunks[] = { "42", "44", "96" };
+static const char *const gen_exts[] = { "202", "204", "205", "102", "105" };
+static const char *const gen_outside[] = { "506", "513", "569", "155", "9506" };
+
+/* splitmix64: tiny, good enough, and identical on every platform */
+static uint64_t gen_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint32_t gen_below(uint64_t *s, uint32_t n)
+{
+	return (uint32_t)(gen_next(s) % n);
+}
+
+#define GEN_PICK(s, arr) ((arr)[gen_below((s), sizeof(arr) / sizeof((arr)[0]))])
+
+static void gen_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/* One sample of a tone: a parabola per half period (no libm needed). */
+static int gen_tone(uint32_t phase)
+{
+	int32_t h = (int32_t)(phase >> 16 & 0x7fff); /* 0..32767 within a half period */
+	int32_t v = (int32_t)((int64_t)4 * h * (32768 - h) / 32768); /* 0..32768 */
+	return (phase & 0x80000000u) ? -v : v;
+}
+
+static int gen_write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Write one WAV of secs seconds to dayfd/name via a temp file. */
+static int gen_wav(int dayfd, const char *name, uint32_t secs, uint64_t *rng, uint64_t *bytes)
+{
+	char tmp[300];
+	snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", name, (long)getpid());
+	int fd = openat(dayfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "fakepbx: %s: %s\n", tmp, strerror(errno));
+		return -1;
+	}
+	unsigned char *buf = malloc(GEN_CHUNK);
+	uint32_t data = secs * GEN_RATE * 2;
+	if (!buf)
+		goto fail;
+	memcpy(buf, "RIFF", 4);
+	gen_le32(buf + 4, 36 + data);
+	memcpy(buf + 8, "WAVEfmt ", 8);
+	gen_le32(buf + 16, 16);
+	gen_le32(buf + 20, 1 | 1u << 16);            /* PCM, mono */
+	gen_le32(buf + 24, GEN_RATE);
+	gen_le32(buf + 28, GEN_RATE * 2);            /* byte rate */
+	gen_le32(buf + 32, 2 | 16u << 16);           /* block align, bits */
+	memcpy(buf + 36, "data", 4);
+	gen_le32(buf + 40, data);
+	if (gen_write_all(fd, buf, 44) < 0)
+		goto fail;
+
+	/* tone of 300..999 Hz: phase step = f * 2^32 / rate */
+	uint32_t step = (uint32_t)(((uint64_t)(300 + gen_below(rng, 700)) << 32) / GEN_RATE);
+	uint32_t phase = 0;
+	uint64_t noise = gen_next(rng) | 1; /* xorshift must not start at 0 */
+	for (uint32_t left = data; left > 0;) {
+		uint32_t n = left < GEN_CHUNK ? left : GEN_CHUNK;
+		for (uint32_t i = 0; i < n; i += 2) {
+			noise ^= noise << 13, noise ^= noise >> 7, noise ^= noise << 17;
+			int v = gen_tone(phase) / 4 + (int)(noise & 0x7ff) - 1024;
+			phase += step;
+			buf[i] = (unsigned char)(v & 0xff);
+			buf[i + 1] = (unsigned char)((v >> 8) & 0xff);
+		}
+		if (gen_write_all(fd, buf, n) < 0)
+			goto fail;
+		left -= n;
+	}
+	free(buf);
+	buf = NULL;
+	/* no fsync: these are throw-away fixtures; rename still makes each
+	 * file appear whole to a server scanning the same directory */
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dayfd, tmp, dayfd, name) < 0)
+		goto fail;
+	*bytes += 44 + (uint64_t)data;
+	return 0;
+fail:
+	fprintf(stderr, "fakepbx: writing %s: %s\n", name, strerror(errno));
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dayfd, tmp, 0);
+	return -1;
+}
+
+/* The src, dst and trunk a call of this type would carry. */
+static void gen_parties(uint64_t *rng, const char *type, char *src, char *dst, size_t n,
+			const char **trunk)
+{
+	const char *ext = GEN_PICK(rng, gen_exts);
+	*trunk = GEN_PICK(rng, gen_trunks);
+	if (strcmp(type, "Inbound") == 0) {
+		snprintf(src, n, "%s", GEN_PICK(rng, gen_outside));
+		if (gen_below(rng, 2))
+			snprintf(dst, n, "620(%s)", ext);
+		else
+			snprintf(dst, n, "%s", ext);
+	} else if (strcmp(type, "Outbound") == 0) {
+		snprintf(src, n, "%s", ext);
+		snprintf(dst, n, "%s", GEN_PICK(rng, gen_outside));
+	} else if (strcmp(type, "Internal") == 0) {
+		const char *other = GEN_PICK(rng, gen_exts);
+		if (strcmp(other, ext) == 0)
+			other = strcmp(ext, "202") == 0 ? "204" : "202";
+		snprintf(src, n, "%s", ext);
+		snprintf(dst, n, "%s", other);
+		*trunk = NULL;
+	} else if (strcmp(type, "CallBack") == 0) {
+		snprintf(src, n, "%s", gen_below(rng, 2) ? ext : GEN_PICK(rng, gen_outside));
+		snprintf(dst, n, "820(%s)", GEN_PICK(rng, gen_exts));
+	} else { /* Conference */
+		snprintf(src, n, "%s", ext);
+		snprintf(dst, n, "6300");
+	}
+}
+
+static int gen_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* per_day distinct, sorted seconds of the day. */
+static void gen_times(uint64_t *rng, uint32_t *t, int k)
+{
+	for (int i = 0; i < k; i++)
+		t[i] = gen_below(rng, 86400);
+	qsort(t, (size_t)k, sizeof t[0], gen_cmp_u32);
+	for (int i = 1; i < k; i++)
+		if (t[i] <= t[i - 1])
+			t[i] = t[i - 1] + 1;
+	uint32_t limit = 86399;
+	for (int i = k - 1; i >= 0 && t[i] > limit; i--, limit--)
+		t[i] = limit;
+}
+
+static int gen_mkdir(int atfd, const char *path)
+{
+	if (mkdirat(atfd, path, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "fakepbx: mkdir %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int gen_day(int dirfd, const struct gen_opts *o, const struct tm *day, uint32_t *t,
+		   uint64_t *rng, size_t *count, uint64_t *bytes)
+{
+	char ymd[16];
+	if (day->tm_year < 70 || day->tm_year > 8099 ||
+	    strftime(ymd, sizeof ymd, "%Y%m%d", day) != 8) {
+		fprintf(stderr, "fakepbx: date out of range (years 1970..9999)\n");
+		return -1;
+	}
+	if (gen_mkdir(dirfd, ymd) < 0)
+		return -1;
+	int dayfd = openat(dirfd, ymd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dayfd < 0) {
+		fprintf(stderr, "fakepbx: %s: %s\n", ymd, strerror(errno));
+		return -1;
+	}
+	gen_times(rng, t, o->per_day);
+	int rc = 0;
+	for (int i = 0; i < o->per_day && rc == 0; i++) {
+		struct tm tm = *day;
+		tm.tm_hour = (int)(t[i] / 3600);
+		tm.tm_min = (int)(t[i] / 60 % 60);
+		tm.tm_sec = (int)(t[i] % 60);
+		tm.tm_isdst = -1;
+		struct tm norm = tm;
+		long long unixtime = (long long)mktime(&norm);
+		const char *type = store_calltypes[*count % 5];
+		char src[16], dst[16], stamp[32], name[200];
+		const char *trunk;
+		gen_parties(rng, type, src, dst, sizeof src, &trunk);
+		strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+		snprintf(name, sizeof name, "%s-%lld-%s-%s%s%s-%s.wav", stamp, unixtime, type,
+			 trunk ? trunk : "", trunk ? "-" : "", src, dst);
+		uint32_t span = (uint32_t)(o->max_seconds - o->min_seconds + 1);
+		uint32_t secs = (uint32_t)o->min_seconds + gen_below(rng, span);
+		rc = gen_wav(dayfd, name, secs, rng, bytes);
+		if (rc == 0)
+			(*count)++;
+	}
+	close(dayfd);
+	return rc;
+}
+
+int gen_run(const struct gen_opts *o)
+{
+	struct tm first = { 0 };
+	if (o->start) {
+		int y, m, d;
+		char extra;
+		if (sscanf(o->start, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 ||
+		    m > 12 || d < 1 || d > 31) {
+			fprintf(stderr, "fakepbx: --start wants YYYY-MM-DD, not '%s'\n", o->start);
+			return -1;
+		}
+		first.tm_year = y - 1900;
+		first.tm_mon = m - 1;
+		first.tm_mday = d;
+	} else {
+		time_t now = time(NULL);
+		localtime_r(&now, &first);
+		first.tm_mday -= o->days;
+	}
+	if (gen_mkdir(AT_FDCWD, o->dir) < 0)
+		return -1;
+	int dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uint32_t *t = calloc((size_t)o->per_day, sizeof *t);
+	if (dirfd < 0 || !t) {
+		fprintf(stderr, "fakepbx: %s: %s\n", o->dir, strerror(errno));
+		if (dirfd >= 0)
+			close(dirfd);
+		free(t);
+		return -1;
+	}
+	uint64_t rng = o->seed, bytes = 0;
+	size_t count = 0;
+	int rc = 0;
+	for (int d = 0; d < o->days && rc == 0; d++) {
+		/* noon, so mktime's normalisation never trips over a DST change */
+		struct tm day = first;
+		day.tm_mday += d;
+		day.tm_hour = 12;
+		day.tm_min = day.tm_sec = 0;
+		day.tm_isdst = -1;
+		mktime(&day);
+		rc = gen_day(dirfd, o, &day, t, &rng, &count, &bytes);
+	}
+	free(t);
+	close(dirfd);
+	printf("fakepbx: wrote %zu files, %llu bytes under %s\n", count,
+	       (unsigned long long)bytes, o->dir);
+	return rc;
+}

@@ -1,0 +1,332 @@
+/*
+ * list.c — CGI 20053: filter the recordings and stream them as JSON.
+ *
+ * Owns the reading of the filter parameters (tolerating the guide's
+ * spellings: "Call Back", "Interval") and the JSON layouts of
+ * --list-style / --int-values / --totalcount-missing. The rows are kept as
+ * parsed records and turned into JSON piece by piece while libmicrohttpd
+ * sends them, so a 100,000-row answer never exists as one string.
+ */
+#include "list.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "sbuf.h"
+#include "store.h"
+
+/* JSON is produced in pieces of about this size. */
+#define LIST_PIECE (64 * 1024)
+
+struct list_query {
+	char start[17]; /* "YYYY-MM-DD HH:MM" or "" (open) */
+	char end[17];
+	const char *src, *dst, *trunk, *calltype; /* NULL: any */
+	long min_dur, max_dur;                    /* -1: none */
+};
+
+enum list_phase { LIST_HEAD, LIST_ROWS, LIST_TAIL, LIST_DONE };
+
+struct list_stream {
+	struct store_list rows;
+	size_t next;           /* next row to emit */
+	size_t total;          /* matching rows before --max-rows */
+	enum list_phase phase;
+	struct sbuf piece;     /* JSON not yet handed to MHD */
+	size_t piece_off;
+	uint64_t produced;
+	char start[17], end[17];
+	enum fpx_list_style style;
+	bool int_values, totalcount_missing;
+	struct http_logtag tag;
+};
+
+/* "YYYY-MM-DD HH:MM" (also with ":SS", or 'T'), or "YYYY-MM-DD" meaning
+ * the whole day. Returns 0 with out filled ("" for empty), -1 if bad. */
+static int list_date(const char *in, bool is_end, char out[17])
+{
+	out[0] = '\0';
+	if (!in || !in[0])
+		return 0;
+	size_t n = strlen(in);
+	static const char pat[] = "dddd-dd-dd dd:dd";
+	if (n != 10 && n != 16 && n != 19)
+		return -1;
+	for (size_t i = 0; i < n && i < 16; i++) {
+		char want = pat[i];
+		if (want == 'd' ? !isdigit((unsigned char)in[i])
+				: !(in[i] == want || (i == 10 && in[i] == 'T')))
+			return -1;
+	}
+	if (n == 19 && (in[16] != ':' || !isdigit((unsigned char)in[17]) ||
+			!isdigit((unsigned char)in[18])))
+		return -1;
+	memcpy(out, in, 10);
+	if (n == 10)
+		memcpy(out + 10, is_end ? " 23:59" : " 00:00", 6);
+	else
+		memcpy(out + 10, in + 10, 6);
+	out[10] = ' ';
+	out[16] = '\0';
+	return 0;
+}
+
+static int list_number(const char *in, long *out)
+{
+	*out = -1;
+	if (!in || !in[0])
+		return 0;
+	char *end;
+	long v = strtol(in, &end, 10);
+	if (*end != '\0' || v < 0 || !isdigit((unsigned char)in[0]))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Map a calltype parameter to a store type; *type NULL means any. */
+static int list_calltype(const char *in, const char **type)
+{
+	*type = NULL;
+	if (!in || !in[0] || strcasecmp(in, "All") == 0)
+		return 0;
+	char squeezed[32];
+	size_t n = 0;
+	for (const char *p = in; *p && n < sizeof squeezed - 1; p++)
+		if (*p != ' ')
+			squeezed[n++] = *p;
+	squeezed[n] = '\0';
+	if (strcasecmp(squeezed, "Interval") == 0) /* the guide's filter table */
+		memcpy(squeezed, "Internal", sizeof "Internal");
+	for (size_t i = 0; i < 5; i++)
+		if (strcasecmp(squeezed, store_calltypes[i]) == 0) {
+			*type = store_calltypes[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* Everything the name tells; runs before the file is opened. */
+static bool list_prekeep(const struct store_rec *rec, void *arg)
+{
+	const struct list_query *q = arg;
+	if (q->start[0] && strncmp(rec->calldate, q->start, 16) < 0)
+		return false;
+	if (q->end[0] && strncmp(rec->calldate, q->end, 16) > 0)
+		return false;
+	if (q->src && !strstr(rec->src, q->src))
+		return false;
+	if (q->dst && !strstr(rec->dst, q->dst))
+		return false;
+	if (q->trunk && strcmp(rec->trunk, q->trunk) != 0)
+		return false;
+	if (q->calltype && rec->calltype != q->calltype)
+		return false;
+	return true;
+}
+
+static bool list_keep(const struct store_rec *rec, void *arg)
+{
+	const struct list_query *q = arg;
+	if (q->min_dur >= 0 && rec->duration < (unsigned long)q->min_dur)
+		return false;
+	if (q->max_dur >= 0 && rec->duration > (unsigned long)q->max_dur)
+		return false;
+	return true;
+}
+
+static void list_emit_row(struct list_stream *st, const struct store_rec *rec, size_t i)
+{
+	struct sbuf *sb = &st->piece;
+	if (i > 0)
+		sbuf_adds(sb, ",\n");
+	if (st->style == FPX_LIST_NUMBERED)
+		sbuf_addf(sb, "\"%zu\":", i);
+	sbuf_adds(sb, "{\"calldate\":");
+	sbuf_json_str(sb, rec->calldate);
+	sbuf_adds(sb, ",\"src\":");
+	sbuf_json_str(sb, rec->src);
+	sbuf_adds(sb, ",\"dst\":");
+	sbuf_json_str(sb, rec->dst);
+	sbuf_adds(sb, ",\"trunk\":");
+	sbuf_json_str(sb, rec->trunk);
+	if (st->int_values)
+		sbuf_addf(sb, ",\"duration\":%u", (unsigned)rec->duration);
+	else
+		sbuf_addf(sb, ",\"duration\":\"%u\"", (unsigned)rec->duration);
+	sbuf_adds(sb, ",\"calltype\":");
+	sbuf_json_str(sb, rec->calltype);
+	sbuf_adds(sb, ",\"path\":");
+	sbuf_json_str(sb, rec->path);
+	sbuf_adds(sb, "}");
+}
+
+static void list_emit_filter(struct list_stream *st)
+{
+	struct sbuf *sb = &st->piece;
+	sbuf_adds(sb, "\"json_obj_filter\":{\"startdate\":");
+	sbuf_json_str(sb, st->start);
+	sbuf_adds(sb, ",\"enddate\":");
+	sbuf_json_str(sb, st->end);
+	if (!st->totalcount_missing) {
+		if (st->int_values) /* the wrong way round on purpose */
+			sbuf_addf(sb, ",\"totalcount\":\"%zu\"", st->total);
+		else
+			sbuf_addf(sb, ",\"totalcount\":%zu", st->total);
+	}
+	sbuf_adds(sb, "}");
+}
+
+/* Produce the next piece of JSON into st->piece; false when done. */
+static bool list_refill(struct list_stream *st)
+{
+	struct sbuf *sb = &st->piece;
+	switch (st->phase) {
+	case LIST_HEAD:
+		sbuf_adds(sb, st->style == FPX_LIST_ARRAY    ? "{\"json_array_recordings\":[\n"
+			      : st->style == FPX_LIST_KEYED  ? "{\"recordings\":[\n"
+			      : st->style == FPX_LIST_BARE   ? "[\n"
+							     : "{\n");
+		st->phase = LIST_ROWS;
+		return true;
+	case LIST_ROWS:
+		while (st->next < st->rows.n && sb->len < LIST_PIECE) {
+			list_emit_row(st, &st->rows.recs[st->next], st->next);
+			st->next++;
+		}
+		if (st->next == st->rows.n)
+			st->phase = LIST_TAIL;
+		return true;
+	case LIST_TAIL:
+		if (st->style == FPX_LIST_BARE) {
+			sbuf_adds(sb, "\n]\n");
+		} else {
+			if (st->style == FPX_LIST_NUMBERED)
+				sbuf_adds(sb, st->rows.n ? ",\n" : "");
+			else
+				sbuf_adds(sb, "\n],\n");
+			list_emit_filter(st);
+			sbuf_adds(sb, "}\n");
+		}
+		st->phase = LIST_DONE;
+		return true;
+	case LIST_DONE:
+	default:
+		return false;
+	}
+}
+
+static ssize_t list_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct list_stream *st = cls;
+	size_t filled = 0;
+	(void)pos;
+	while (filled < max) {
+		if (st->piece_off < st->piece.len) {
+			size_t n = st->piece.len - st->piece_off;
+			if (n > max - filled)
+				n = max - filled;
+			memcpy(buf + filled, st->piece.buf + st->piece_off, n);
+			st->piece_off += n;
+			filled += n;
+			continue;
+		}
+		sbuf_reset(&st->piece);
+		st->piece_off = 0;
+		if (!list_refill(st))
+			break;
+		if (sbuf_failed(&st->piece))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	st->produced += filled;
+	return filled ? (ssize_t)filled : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void list_destroy(struct list_stream *st)
+{
+	store_list_free(&st->rows);
+	sbuf_free(&st->piece);
+	free(st);
+}
+
+/* Called by MHD when the response is done (or the client went away):
+ * the log line then tells how much was really produced. */
+static void list_free(void *cls)
+{
+	struct list_stream *st = cls;
+	http_log(&st->tag, MHD_HTTP_OK, st->produced);
+	list_destroy(st);
+}
+
+struct http_reply list_handle(const struct fpx_config *cfg, const struct http_req *r)
+{
+	struct list_query q = { .min_dur = -1, .max_dur = -1 };
+	if (list_date(http_param(r, "startdate", HTTP_SRC_ANY), false, q.start) < 0)
+		return http_reply_fail(MHD_HTTP_OK, "bad startdate");
+	if (list_date(http_param(r, "enddate", HTTP_SRC_ANY), true, q.end) < 0)
+		return http_reply_fail(MHD_HTTP_OK, "bad enddate");
+	if (!q.start[0] && !q.end[0]) { /* the guide: both empty means today */
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(q.start, sizeof q.start, "%Y-%m-%d 00:00", &tm);
+		strftime(q.end, sizeof q.end, "%Y-%m-%d 23:59", &tm);
+	}
+	const char *v;
+	if ((v = http_param(r, "src", HTTP_SRC_ANY)) && v[0])
+		q.src = v;
+	if ((v = http_param(r, "dst", HTTP_SRC_ANY)) && v[0])
+		q.dst = v;
+	if ((v = http_param(r, "trunk", HTTP_SRC_ANY)) && v[0] && strcasecmp(v, "All") != 0)
+		q.trunk = v;
+	if (list_calltype(http_param(r, "calltype", HTTP_SRC_ANY), &q.calltype) < 0)
+		return http_reply_fail(MHD_HTTP_OK, "bad calltype");
+	if (list_number(http_param(r, "minduration", HTTP_SRC_ANY), &q.min_dur) < 0)
+		return http_reply_fail(MHD_HTTP_OK, "bad minduration");
+	if (list_number(http_param(r, "maxduration", HTTP_SRC_ANY), &q.max_dur) < 0)
+		return http_reply_fail(MHD_HTTP_OK, "bad maxduration");
+
+	struct store_filter f = { .prekeep = list_prekeep, .keep = list_keep, .arg = &q };
+	if (q.start[0]) { /* folder names are YYYYMMDD: skip whole days */
+		memcpy(f.day_lo, q.start, 4);
+		memcpy(f.day_lo + 4, q.start + 5, 2);
+		memcpy(f.day_lo + 6, q.start + 8, 2);
+	}
+	if (q.end[0]) {
+		memcpy(f.day_hi, q.end, 4);
+		memcpy(f.day_hi + 4, q.end + 5, 2);
+		memcpy(f.day_hi + 6, q.end + 8, 2);
+	}
+
+	struct list_stream *st = calloc(1, sizeof *st);
+	if (!st)
+		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	if (store_scan(cfg->data_dir, &f, &st->rows) < 0) {
+		store_list_free(&st->rows);
+		free(st);
+		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read recordings");
+	}
+	store_sort_newest(&st->rows);
+	st->total = st->rows.n;
+	if (cfg->max_rows > 0 && st->rows.n > (size_t)cfg->max_rows)
+		store_truncate(&st->rows, (size_t)cfg->max_rows);
+	memcpy(st->start, q.start, sizeof st->start);
+	memcpy(st->end, q.end, sizeof st->end);
+	st->style = cfg->list_style;
+	st->int_values = cfg->int_values;
+	st->totalcount_missing = cfg->totalcount_missing;
+	st->tag = *http_req_tag(r);
+
+	struct http_reply rep = { NULL, MHD_HTTP_OK, true, 0 };
+	rep.resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LIST_PIECE, list_read, st,
+						     list_free);
+	if (!rep.resp) {
+		list_destroy(st);
+		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	MHD_add_response_header(rep.resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	return rep;
+}

@@ -1,0 +1,20 @@
+/*
+ * list.h — CGI 20053, the recordings listing.
+ */
+#ifndef FAKEPBX_LIST_H
+#define FAKEPBX_LIST_H
+
+#include "fakepbx.h"
+#include "http.h"
+
+/*
+ * Answer a listing request: filter by startdate/enddate (inclusive, minute
+ * resolution; both empty means today), src/dst (substring), trunk and
+ * calltype ("All"/empty = any), min/maxduration; newest first, at most
+ * cfg->max_rows rows; JSON in the shape cfg->list_style says. Bad filter
+ * values answer 200 {"status":"fail",...}. The JSON is streamed and the
+ * stream logs itself.
+ */
+struct http_reply list_handle(const struct fpx_config *cfg, const struct http_req *r);
+
+#endif

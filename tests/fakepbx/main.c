@@ -1,0 +1,359 @@
+/*
+ * main.c — fakepbx command line, start-up and shutdown.
+ *
+ * Owns option parsing (two modes: --generate writes a recording disk,
+ * --data serves one), the listening address (loopback only), the port
+ * file, TLS key material and signal handling. It is the only place that
+ * exits: 0 ok, 1 run-time error, 2 usage error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "fakepbx.h"
+#include "generate.h"
+#include "http.h"
+#include "wavcache.h"
+
+#define MAIN_PEM_MAX (1024 * 1024)
+
+enum {
+	OPT_GENERATE = 256, OPT_DAYS, OPT_PER_DAY, OPT_SEED, OPT_START, OPT_MIN_S, OPT_MAX_S,
+	OPT_DATA, OPT_LISTEN, OPT_PORT_FILE, OPT_TLS, OPT_USER, OPT_PASSWORD, OPT_MAX_ROWS,
+	OPT_MAX_URL, OPT_FAULT, OPT_DELETE_LOG, OPT_LIST_STYLE, OPT_INT_VALUES,
+	OPT_BARE_SINGLE, OPT_TAR_NAMES, OPT_DOWNLOAD_KEY, OPT_LOGIN_STYLE, OPT_NO_SESSION,
+	OPT_TOTALCOUNT_MISSING, OPT_HELP,
+};
+
+static const struct option main_longopts[] = {
+	{ "generate", required_argument, NULL, OPT_GENERATE },
+	{ "days", required_argument, NULL, OPT_DAYS },
+	{ "per-day", required_argument, NULL, OPT_PER_DAY },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "start", required_argument, NULL, OPT_START },
+	{ "min-seconds", required_argument, NULL, OPT_MIN_S },
+	{ "max-seconds", required_argument, NULL, OPT_MAX_S },
+	{ "data", required_argument, NULL, OPT_DATA },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "tls", required_argument, NULL, OPT_TLS },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "password", required_argument, NULL, OPT_PASSWORD },
+	{ "max-rows", required_argument, NULL, OPT_MAX_ROWS },
+	{ "max-url", required_argument, NULL, OPT_MAX_URL },
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "delete-log", required_argument, NULL, OPT_DELETE_LOG },
+	{ "list-style", required_argument, NULL, OPT_LIST_STYLE },
+	{ "int-values", no_argument, NULL, OPT_INT_VALUES },
+	{ "bare-single", no_argument, NULL, OPT_BARE_SINGLE },
+	{ "tar-names", required_argument, NULL, OPT_TAR_NAMES },
+	{ "download-key", required_argument, NULL, OPT_DOWNLOAD_KEY },
+	{ "login-style", required_argument, NULL, OPT_LOGIN_STYLE },
+	{ "no-session", required_argument, NULL, OPT_NO_SESSION },
+	{ "totalcount-missing", no_argument, NULL, OPT_TOTALCOUNT_MISSING },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void main_usage(FILE *out)
+{
+	fputs("usage:\n"
+	      "  fakepbx --generate DIR --days N --per-day K [--seed S] [--start YYYY-MM-DD]\n"
+	      "          [--min-seconds A] [--max-seconds B]\n"
+	      "  fakepbx --data DIR --listen 127.0.0.1:PORT [--port-file F] [--tls CERT KEY]\n"
+	      "          [--user U] [--password P] [--max-rows N] [--max-url N]\n"
+	      "          [--fault NAME[=N]]... [--delete-log FILE]\n"
+	      "          [--list-style array|numbered|keyed|bare] [--int-values]\n"
+	      "          [--bare-single] [--tar-names full|base|dotslash]\n"
+	      "          [--download-key both|wavefiles|wavfiles] [--login-style any|post|query]\n"
+	      "          [--no-session json|html|401|redirect] [--totalcount-missing]\n"
+	      "faults:\n", out);
+	fault_print_help(out);
+	fputs("exit codes: 0 ok (also after SIGTERM/SIGINT), 1 run-time error, 2 usage error\n",
+	      out);
+}
+
+static int main_long(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "fakepbx: --%s wants a number in %ld..%ld, not '%s'\n", opt, min,
+			max, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Index of s in the NULL-terminated names, or -1 (message printed). */
+static int main_choice(const char *opt, const char *s, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	fprintf(stderr, "fakepbx: --%s: unknown value '%s' (see --help)\n", opt, s);
+	return -1;
+}
+
+static int main_md5_hex(const char *s, char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	if (EVP_Digest(s, strlen(s), md, &n, EVP_md5(), NULL) != 1 || n != 16) {
+		fprintf(stderr, "fakepbx: MD5 unavailable in libcrypto\n");
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[32] = '\0';
+	return 0;
+}
+
+/* Only loopback: this server exists for tests on one machine. */
+static int main_listen(const char *s, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	long port;
+	if (!colon || (size_t)(colon - s) >= sizeof host) {
+		fprintf(stderr, "fakepbx: --listen wants 127.0.0.1:PORT, not '%s'\n", s);
+		return -1;
+	}
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1 ||
+	    (ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
+		fprintf(stderr, "fakepbx: --listen: only 127.x.x.x addresses, not '%s'\n", host);
+		return -1;
+	}
+	if (main_long("listen", colon + 1, 0, 65535, &port) < 0)
+		return -1;
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+static char *main_read_pem(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = f ? malloc(MAIN_PEM_MAX + 1) : NULL;
+	size_t n = buf ? fread(buf, 1, MAIN_PEM_MAX, f) : 0;
+	if (!f || !buf || ferror(f) || n == 0 || n == MAIN_PEM_MAX) {
+		fprintf(stderr, "fakepbx: cannot read PEM file %s\n", path);
+		free(buf);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Write the port atomically, so a test polling for the file never reads
+ * half a number. */
+static int main_port_file(const char *path, unsigned port)
+{
+	char tmp[4096], line[16];
+	int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	int len = snprintf(line, sizeof line, "%u\n", port);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, line, (size_t)len) != len || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		fprintf(stderr, "fakepbx: port file %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+struct main_args {
+	const char *generate, *start, *data, *listen, *port_file, *cert, *key, *delete_log;
+	const char *password;
+	bool help;
+	long days, per_day, min_s, max_s;
+	unsigned long long seed;
+};
+
+static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_config *cfg)
+{
+	static const char *const list_styles[] = { "array", "numbered", "keyed", "bare", NULL };
+	static const char *const tar_names[] = { "full", "base", "dotslash", NULL };
+	static const char *const dl_keys[] = { "both", "wavefiles", "wavfiles", NULL };
+	static const char *const login_styles[] = { "any", "post", "query", NULL };
+	static const char *const no_sess[] = { "json", "html", "401", "redirect", NULL };
+	int c, i, bad = 0;
+	char *end;
+	/* "+": stop at the first non-option, so --tls can take its KEY from argv */
+	while (!bad && (c = getopt_long(argc, argv, "+", main_longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_GENERATE: a->generate = optarg; break;
+		case OPT_DAYS: bad = main_long("days", optarg, 1, 36500, &a->days); break;
+		case OPT_PER_DAY: bad = main_long("per-day", optarg, 1, 86400, &a->per_day); break;
+		case OPT_SEED:
+			errno = 0;
+			a->seed = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-') {
+				fprintf(stderr, "fakepbx: --seed wants a number, not '%s'\n", optarg);
+				bad = -1;
+			}
+			break;
+		case OPT_START: a->start = optarg; break;
+		case OPT_MIN_S: bad = main_long("min-seconds", optarg, 1, 86400, &a->min_s); break;
+		case OPT_MAX_S: bad = main_long("max-seconds", optarg, 1, 86400, &a->max_s); break;
+		case OPT_DATA: a->data = optarg; break;
+		case OPT_LISTEN: a->listen = optarg; break;
+		case OPT_PORT_FILE: a->port_file = optarg; break;
+		case OPT_TLS:
+			if (optind >= argc || argv[optind][0] == '-') {
+				fprintf(stderr, "fakepbx: --tls wants CERT KEY\n");
+				bad = -1;
+				break;
+			}
+			a->cert = optarg;
+			a->key = argv[optind++];
+			break;
+		case OPT_USER: cfg->user = optarg; break;
+		case OPT_PASSWORD: a->password = optarg; break;
+		case OPT_MAX_ROWS: bad = main_long("max-rows", optarg, 1, 1L << 40, &cfg->max_rows); break;
+		case OPT_MAX_URL: bad = main_long("max-url", optarg, 1, 1L << 40, &cfg->max_url); break;
+		case OPT_FAULT: bad = fault_parse(&cfg->faults, optarg); break;
+		case OPT_DELETE_LOG: a->delete_log = optarg; break;
+		case OPT_LIST_STYLE:
+			if ((bad = i = main_choice("list-style", optarg, list_styles)) >= 0)
+				bad = 0, cfg->list_style = (enum fpx_list_style)i;
+			break;
+		case OPT_TAR_NAMES:
+			if ((bad = i = main_choice("tar-names", optarg, tar_names)) >= 0)
+				bad = 0, cfg->tar_names = (enum fpx_tar_names)i;
+			break;
+		case OPT_DOWNLOAD_KEY:
+			if ((bad = i = main_choice("download-key", optarg, dl_keys)) >= 0)
+				bad = 0, cfg->download_key = (enum fpx_dl_key)i;
+			break;
+		case OPT_LOGIN_STYLE:
+			if ((bad = i = main_choice("login-style", optarg, login_styles)) >= 0)
+				bad = 0, cfg->login_style = (enum fpx_login_style)i;
+			break;
+		case OPT_NO_SESSION:
+			if ((bad = i = main_choice("no-session", optarg, no_sess)) >= 0)
+				bad = 0, cfg->no_session = (enum fpx_nosess)i;
+			break;
+		case OPT_INT_VALUES: cfg->int_values = true; break;
+		case OPT_BARE_SINGLE: cfg->bare_single = true; break;
+		case OPT_TOTALCOUNT_MISSING: cfg->totalcount_missing = true; break;
+		case OPT_HELP: a->help = true; return 0;
+		default: bad = -1; break;
+		}
+	}
+	if (bad)
+		return -1;
+	if (optind < argc) {
+		fprintf(stderr, "fakepbx: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!a->generate == !a->data) {
+		fprintf(stderr, "fakepbx: give exactly one of --generate DIR or --data DIR\n");
+		return -1;
+	}
+	if (a->generate && (!a->days || !a->per_day || a->min_s > a->max_s)) {
+		fprintf(stderr, "fakepbx: --generate needs --days, --per-day and min <= max seconds\n");
+		return -1;
+	}
+	if (a->data && !a->listen) {
+		fprintf(stderr, "fakepbx: --data needs --listen 127.0.0.1:PORT\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int main_serve(const struct main_args *a, struct fpx_config *cfg)
+{
+	struct sockaddr_in sa;
+	char *cert = NULL, *key = NULL;
+	struct MHD_Daemon *d = NULL;
+	int rc = 1;
+	sigset_t stop;
+
+	cfg->data_dir = a->data;
+	if (main_listen(a->listen, &sa) < 0)
+		return 2;
+	if (main_md5_hex(a->password ? a->password : "admin", cfg->password_md5) < 0)
+		return 1;
+	if (a->cert && (!(cert = main_read_pem(a->cert)) || !(key = main_read_pem(a->key))))
+		goto out;
+	if (a->delete_log) {
+		cfg->delete_log_fd = open(a->delete_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+					  0644);
+		if (cfg->delete_log_fd < 0) {
+			fprintf(stderr, "fakepbx: %s: %s\n", a->delete_log, strerror(errno));
+			goto out;
+		}
+	}
+	/* Block the stop signals before MHD starts its threads, so they all
+	 * inherit the mask and only sigwait() below ever sees them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	uint16_t port = 0;
+	d = http_start(cfg, &sa, cert, key, &port);
+	if (!d)
+		goto out;
+	if (a->port_file && main_port_file(a->port_file, port) < 0)
+		goto out;
+	fprintf(stderr, "fakepbx: serving %s on %s://%s:%u\n", a->data, cert ? "https" : "http",
+		inet_ntoa(sa.sin_addr), port);
+	int sig = 0;
+	while (sigwait(&stop, &sig) != 0)
+		;
+	fprintf(stderr, "fakepbx: signal %d, stopping\n", sig);
+	rc = 0;
+out:
+	http_stop(d);
+	wcache_clear();
+	if (cfg->delete_log_fd >= 0)
+		close(cfg->delete_log_fd);
+	free(cert);
+	free(key);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct main_args a = { .seed = 1, .min_s = 1, .max_s = 20 };
+	struct fpx_config cfg = { .user = "admin", .delete_log_fd = -1 };
+	if (main_parse(argc, argv, &a, &cfg) < 0) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (a.help) {
+		main_usage(stdout);
+		return 0;
+	}
+	if (a.generate) {
+		struct gen_opts g = { a.generate, (int)a.days, (int)a.per_day, a.seed, a.start,
+				      (int)a.min_s, (int)a.max_s };
+		return gen_run(&g) == 0 ? 0 : 1;
+	}
+	return main_serve(&a, &cfg);
+}

@@ -1,0 +1,329 @@
+#!/usr/bin/env bash
+# tests/fakepbx/selftest.sh — checks the fake PBX itself, so a failing e2e test can be blamed on
+# the client and not on its opponent. Every check asserts; the script exits 1 on the first
+# failure. Only 127.0.0.1 is ever used.
+#   usage: tests/fakepbx/selftest.sh [path/to/fakepbx]     (default: $BUILD/fakepbx or build/fakepbx)
+#   FAKEPBX_BIG=1 adds the heavy checks: a 1 GiB tar streamed in constant memory and a
+#   100,000-row listing (needs ~1.1 GB of disk in $TMPDIR for a moment).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+FP=${1:-${BUILD:-$top/build}/fakepbx}
+[ -x "$FP" ] || { echo "selftest: no fakepbx at $FP (run make first)" >&2; exit 1; }
+FP=$(cd "$(dirname "$FP")" && pwd)/$(basename "$FP")
+T=$(mktemp -d "${TMPDIR:-/tmp}/fakepbx-selftest.XXXXXX")
+PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+cd "$T"
+MD5=$(printf admin | md5sum | cut -d' ' -f1)
+n_ok=0
+
+fail() { echo "not ok - $*" >&2; echo "server log tail:" >&2; tail -n 20 "$T/server.log" >&2; exit 1; }
+ok() { n_ok=$((n_ok + 1)); echo "ok - $*"; }
+
+# start ARGS...: serve on a free port, sets PID, PORT, B (CGI base URL), S (scheme)
+start() {
+	local s=http a
+	for a in "$@"; do [ "$a" = --tls ] && s=https; done
+	rm -f "$T/port"
+	"$FP" --listen 127.0.0.1:0 --port-file "$T/port" "$@" 2>>"$T/server.log" &
+	PID=$!
+	for _ in $(seq 1 200); do
+		[ -s "$T/port" ] && break
+		kill -0 "$PID" 2>/dev/null || fail "fakepbx $* exited at start"
+		sleep 0.05
+	done
+	PORT=$(cat "$T/port")
+	B="$s://127.0.0.1:$PORT/cgi/webserve"
+}
+
+# stop: SIGTERM must end the server with exit 0 (and no sanitizer report)
+stop() {
+	kill "$PID"
+	local rc=0
+	wait "$PID" || rc=$?
+	PID=""
+	[ "$rc" -eq 0 ] || fail "fakepbx exited $rc after SIGTERM"
+	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/server.log" ||
+		fail "sanitizer report in server log"
+}
+
+C() { if [ -f "$T/c.pem" ]; then curl -sS --cacert "$T/c.pem" "$@"; else curl -sS "$@"; fi; }
+login() { C -c "$T/jar" "$B/8404?&UserName=admin&Password=$MD5" >/dev/null; }
+enc() { python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1],safe="/;"))' "$1"; }
+# jq-like helper: py EXPR reads JSON from stdin as j
+py() { python3 -c "import json,sys; j=json.load(sys.stdin); print(($1))"; }
+ALL="startdate=2021-03-01+00:00&enddate=2021-12-31+23:59"
+
+# --- generate ----------------------------------------------------------------------------
+"$FP" --generate d --days 2 --per-day 5 --start 2021-03-28 >gen.out
+grep -q 'wrote 10 files' gen.out || fail "generate output: $(cat gen.out)"
+[ "$(find d -name '*.wav' | wc -l)" -eq 10 ] || fail "generate: not 10 files"
+for f in d/*/*.wav; do
+	name=$(basename "$f")
+	[ "$(soxi -r "$f")" = 8000 ] && [ "$(soxi -b "$f")" = 16 ] && [ "$(soxi -c "$f")" = 1 ] ||
+		fail "soxi format $f"
+	secs=$(soxi -D "$f")
+	want=$(( ($(stat -c %s "$f") - 44) / 16000 ))
+	[ "${secs%.*}" = "$want" ] || fail "soxi duration $secs != $want for $f"
+	[[ $name =~ ^[0-9]{8}-[0-9]{6}-[0-9]+-(Inbound|Outbound|CallBack|Conference)-[0-9]+-[^-]+-[^-]+\.wav$ ||
+		$name =~ ^[0-9]{8}-[0-9]{6}-[0-9]+-Internal-[^-]+-[^-]+\.wav$ ]] || fail "bad name $name"
+done
+[ "$(sha256sum d/*/*.wav | cut -d' ' -f1 | sort -u | wc -l)" -eq 10 ] || fail "files not distinct"
+[ "$(ls d/*/ | grep -c Internal)" -eq 2 ] || fail "expected 2 Internal calls"
+"$FP" --generate d2 --days 2 --per-day 5 --start 2021-03-28 >/dev/null
+diff -r d d2 >/dev/null || fail "generate is not deterministic"
+ok "generate: 10 valid WAVs (soxi), durations match, distinct, deterministic"
+
+P1='20210329/20210329-074302-1617003782-CallBack-96-155-820(102).wav'
+P2='20210328/20210328-155519-1616946919-Internal-105-204.wav'
+P3='20210328/20210328-163921-1616949561-CallBack-44-102-820(204).wav'
+for p in "$P1" "$P2" "$P3"; do [ -f "d/$p" ] || fail "fixture $p missing (generator changed?)"; done
+
+# --- login, sessions, listing ---------------------------------------------------------------
+start --data d
+C -i "$B/8404?&UserName=admin&Password=$MD5" -c jar >login.out
+grep -q '^Set-Cookie: session=[0-9a-f]\{32\}; Path=/; HttpOnly' login.out || fail "no cookie"
+grep -q '{"status":"success"}' login.out || fail "login body"
+C -c jar2 "$B/8404?&UserName=admin&Password=bad" | grep -q '"status":"fail"' || fail "bad login"
+! grep -q session jar2 || fail "cookie on failed login"
+C -c jar3 -d "UserName=admin&Password=$MD5" "$B/8404" | grep -q success || fail "POST login"
+ok "login: GET and POST, cookie only on success"
+
+L=$(C -b jar "$B/20053?&startdate=2021-03-28%2000:00&enddate=2021-04-14%2023:59&src=&dst=&trunk=All&calltype=All&minduration=&maxduration=")
+[ "$(py 'len(j["json_array_recordings"])' <<<"$L")" = 10 ] || fail "list all: $L"
+[ "$(py 'j["json_obj_filter"]["totalcount"]' <<<"$L")" = 10 ] || fail "totalcount"
+[ "$(py '[r["calldate"] for r in j["json_array_recordings"]] == sorted([r["calldate"] for r in j["json_array_recordings"]], reverse=True)' <<<"$L")" = True ] ||
+	fail "not newest first"
+[ "$(py 'sorted(j["json_array_recordings"][0].keys())' <<<"$L")" = "['calldate', 'calltype', 'dst', 'duration', 'path', 'src', 'trunk']" ] ||
+	fail "row keys"
+[ "$(py '[r for r in j["json_array_recordings"] if r["calltype"]=="Internal"][0]["trunk"]' <<<"$L")" = "" ] ||
+	fail "Internal trunk not empty"
+[ "$(py 'type(j["json_array_recordings"][0]["duration"]).__name__' <<<"$L")" = str ] || fail "duration type"
+cnt() { C -b jar "$B/20053?&$1&$ALL" | py 'len(j["json_array_recordings"]) if "json_array_recordings" in j else j["status"]'; }
+[ "$(cnt 'startdate=2021-03-28+15:55&enddate=2021-03-28+16:39')" = 2 ] || fail "minute bounds inclusive"
+[ "$(C -b jar "$B/20053?&startdate=&enddate=" | py 'j["json_obj_filter"]["startdate"]')" = "$(date +%Y-%m-%d) 00:00" ] ||
+	fail "empty dates must mean today"
+[ "$(cnt calltype=Interval)" = 2 ] && [ "$(cnt calltype=Call%20Back)" = 2 ] &&
+	[ "$(cnt calltype=CallBack)" = 2 ] || fail "calltype spellings"
+[ "$(cnt calltype=Bogus)" = fail ] || fail "bad calltype accepted"
+[ "$(cnt trunk=96)" = 3 ] && [ "$(cnt src=15)" = 3 ] && [ "$(cnt 'dst=(10')" = 2 ] || fail "src/dst/trunk"
+[ "$(cnt 'minduration=14&maxduration=17')" = 2 ] || fail "duration bounds"
+C -b jar -d "$ALL" --data-urlencode "calltype=Call Back" "$B/20053" | grep -q '"totalcount":2' ||
+	fail "POST form listing"
+cp "d/$P2" "d/20210328/20210328-235959-1616975999-Inbound-42-1-2.wav"
+touch d/20210328/.hidden.wav d/20210328/garbage.wav
+[ "$(cnt '')" = 11 ] || fail "dropped-in file not listed (or junk listed)"
+rm d/20210328/20210328-235959-1616975999-Inbound-42-1-2.wav d/20210328/.hidden.wav d/20210328/garbage.wav
+[ "$(cnt '')" = 10 ] || fail "removed file still listed"
+ok "list: filters, bounds, today default, spellings, POST form, rescan per request"
+
+# --- download ---------------------------------------------------------------------------
+C -D hdr -b jar -o t.tar "$B/20036?wavefiles=$(enc "$P1;$P2;$P3;../etc/passwd;/etc/passwd;20210328/nope.wav")"
+grep -q '^Content-Type: application/x-tar' hdr || fail "tar content type"
+grep -qE '^Content-Disposition: attachment; filename="AutoMonitor-[0-9]{4}[A-Z][a-z]{2}[0-9]{2}\.[0-9]{6}\.tar"' hdr ||
+	fail "tar disposition"
+[ "$(tar -tf t.tar | tr '\n' '|')" = "$P1|$P2|$P3|" ] || fail "tar entries: $(tar -tf t.tar)"
+mkdir x && tar -xf t.tar -C x
+for p in "$P1" "$P2" "$P3"; do cmp -s "x/$p" "d/$p" || fail "extracted $p differs"; done
+[ "$(bsdtar -tf t.tar | wc -l)" = 3 ] || fail "bsdtar"
+C -b jar "$B/20036?wavfiles=$(enc "$P2")" | tar -tf - | grep -qx "$P2" || fail "wavfiles spelling"
+ok "download: 3-file tar, request order, bad paths ignored, bytes identical"
+
+# --- delete -------------------------------------------------------------------------------
+stop
+rm -rf dd && cp -r d dd
+start --data dd --delete-log "$T/dlog"
+login
+want="$(cd dd && sha256sum "$P1" "$P2" | awk '{print $2" "$1}')"
+C -b jar --data-urlencode "wavefiles=$P1;$P2;20210101/20210101-000000-1-Inbound-1-2-3.wav" "$B/20054" |
+	grep -q '{"status":"success","deleted":2}' || fail "delete answer"
+[ "$(cat dlog)" = "$want" ] || fail "delete log: $(cat dlog)"
+[ ! -e "dd/$P1" ] && [ ! -e "dd/$P2" ] || fail "files not deleted"
+[ "$(cnt '')" = 8 ] || fail "listing did not shrink"
+C -b jar "$B/20054?&wavfiles=$(enc "$P1")" | grep -q '"deleted":0' || fail "second delete"
+stop
+ok "delete: 2 removed, delete-log has path + sha256, listing shrinks"
+
+# --- no session ---------------------------------------------------------------------------
+for s in json html 401 redirect; do
+	start --data d --no-session "$s"
+	C -i "$B/20053?&$ALL" >ns.out
+	case $s in
+	json) grep -q '^HTTP/1.1 200' ns.out && grep -q '"not logged in"' ns.out ;;
+	html) grep -q '^HTTP/1.1 200' ns.out && grep -q 'action="/cgi/webserve/8401"' ns.out ;;
+	401) grep -q '^HTTP/1.1 401' ns.out && grep -q '"status":"fail"' ns.out ;;
+	redirect) grep -q '^HTTP/1.1 302' ns.out && grep -q '^Location: /login.html' ns.out ;;
+	esac || fail "--no-session $s: $(cat ns.out)"
+	! grep -q json_array ns.out || fail "data without session"
+	C -b session=0123456789abcdef0123456789abcdef "$B/20036?wavefiles=$(enc "$P2")" -o ns.bin
+	! grep -q RIFF ns.bin || fail "download without session"
+	stop
+done
+ok "no session: json, html, 401, redirect; never data"
+
+# --- max-url, max-rows, 404 -----------------------------------------------------------------
+start --data d --max-url 200 --max-rows 3
+login
+base="/cgi/webserve/20036?wavefiles="
+u200="$base$(head -c $((200 - ${#base})) /dev/zero | tr '\0' a)"
+[ "$(C -o /dev/null -w '%{http_code}' -b jar "http://127.0.0.1:$PORT$u200")" = 200 ] || fail "200-byte URL"
+[ "$(C -o /dev/null -w '%{http_code}' -b jar "http://127.0.0.1:$PORT${u200}a")" = 414 ] || fail "201-byte URL"
+[ "$(C -o /dev/null -w '%{http_code}' -b jar "$B/20036?wavefiles=$(enc "$P1;$P2;$P3")")" = 414 ] ||
+	fail "long download URL"
+L=$(C -b jar "$B/20053?&$ALL")
+[ "$(py 'len(j["json_array_recordings"]), j["json_obj_filter"]["totalcount"]' <<<"$L")" = "(3, 10)" ] ||
+	fail "max-rows: $L"
+[ "$(C -o /dev/null -w '%{http_code}' -b jar "$B/9999")" = 404 ] || fail "unknown CGI"
+stop
+start --data d
+login
+python3 - "$PORT" "$(awk '$6=="session"{print $7}' jar)" "$P2" <<'PY' || fail "900 KB URL"
+import http.client, sys, io, tarfile
+port, cookie, p2 = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+u = "/cgi/webserve/20036?wavefiles=" + ";".join([p2] + ["20210328/nothing-here.wav"] * 36000)
+c = http.client.HTTPConnection("127.0.0.1", port)
+c.request("GET", u, headers={"Cookie": "session=" + cookie})
+r = c.getresponse()
+names = tarfile.open(fileobj=io.BytesIO(r.read())).getnames()
+assert r.status == 200 and len(u) > 900000 and names == [p2], (r.status, len(u), names)
+PY
+stop
+ok "max-url 414 at N+1 bytes, 900 KB URLs accepted without it, max-rows caps rows not totalcount, 404"
+
+# --- variation switches -----------------------------------------------------------------------
+start --data d --bare-single
+login
+C -D hdr -b jar -o one.wav "$B/20036?wavefiles=$(enc "$P2")"
+cmp -s one.wav "d/$P2" && grep -q '^Content-Type: audio/x-wav' hdr || fail "bare-single"
+C -b jar "$B/20036?wavefiles=$(enc "$P2;$P1")" | tar -tf - | wc -l | grep -qx 2 || fail "bare-single 2 files"
+stop
+for st in numbered keyed bare; do
+	start --data d --list-style "$st"
+	login
+	L=$(C -b jar "$B/20053?&$ALL")
+	case $st in
+	numbered) [ "$(py 'j["0"]["path"] and j["9"]["path"] and j["json_obj_filter"]["totalcount"]' <<<"$L")" = 10 ] ;;
+	keyed) [ "$(py 'len(j["recordings"]) + j["json_obj_filter"]["totalcount"]' <<<"$L")" = 20 ] ;;
+	bare) [ "$(py 'len(j)' <<<"$L")" = 10 ] ;;
+	esac || fail "--list-style $st: $L"
+	stop
+done
+start --data d --int-values --totalcount-missing
+login
+L=$(C -b jar "$B/20053?&$ALL")
+[ "$(py 'type(j["json_array_recordings"][0]["duration"]).__name__, "totalcount" in j["json_obj_filter"]' <<<"$L")" = "('int', False)" ] ||
+	fail "int-values/totalcount-missing"
+stop
+start --data d --int-values
+login
+[ "$(C -b jar "$B/20053?&$ALL" | py 'repr(j["json_obj_filter"]["totalcount"])')" = "'10'" ] || fail "totalcount string"
+stop
+for tn in base dotslash; do
+	start --data d --tar-names "$tn"
+	login
+	want=$([ "$tn" = base ] && echo "${P2#*/}" || echo "./$P2")
+	C -b jar "$B/20036?wavefiles=$(enc "$P2")" | tar -tf - | grep -qxF "$want" || fail "--tar-names $tn"
+	stop
+done
+for k in wavefiles wavfiles; do
+	start --data d --download-key "$k"
+	login
+	other=$([ "$k" = wavefiles ] && echo wavfiles || echo wavefiles)
+	[ "$(C -b jar "$B/20036?$k=$(enc "$P2")" | tar -tf - | wc -l)" = 1 ] &&
+		[ "$(C -b jar "$B/20036?$other=$(enc "$P2")" | tar -tf - | wc -l)" = 0 ] ||
+		fail "--download-key $k"
+	stop
+done
+start --data d --login-style post
+C "$B/8404?&UserName=admin&Password=$MD5" | grep -q fail && C -d "UserName=admin&Password=$MD5" "$B/8404" |
+	grep -q success || fail "--login-style post"
+stop
+start --data d --login-style query
+C "$B/8404?&UserName=admin&Password=$MD5" | grep -q success && C -d "UserName=admin&Password=$MD5" "$B/8404" |
+	grep -q fail || fail "--login-style query"
+stop
+ok "switches: bare-single, list styles, int-values, totalcount-missing, tar-names, download-key, login-style"
+
+# --- faults -------------------------------------------------------------------------------
+start --data d --fault omit-one
+login
+[ "$(C -b jar "$B/20036?wavefiles=$(enc "nope;$P1;$P2;$P3")" | tar -tf - | tr '\n' '|')" = "$P2|$P3|" ] ||
+	fail "omit-one"
+stop
+start --data d --fault evil-names
+login
+C -b jar -o evil.tar "$B/20036?wavefiles=$(enc "$P2")"
+python3 - <<'PY' || fail "evil-names"
+import tarfile
+m = {x.name: x for x in tarfile.open("evil.tar")}
+assert m["../x.wav"].isfile() and m["/tmp/x.wav"].isfile(), m
+assert m["20210101/link.wav"].issym() and m["20210101/link.wav"].linkname == "/etc/passwd"
+assert len(m) == 4
+PY
+stop
+start --data d --fault expire-after=2
+login
+for i in 1 2; do C -b jar "$B/20053?&$ALL" | grep -q json_array || fail "expire-after: request $i"; done
+C -b jar "$B/20053?&$ALL" | grep -q '"not logged in"' || fail "expire-after: request 3 still served"
+login
+C -b jar "$B/20053?&$ALL" | grep -q json_array || fail "expire-after: relogin"
+stop
+ok "faults: omit-one, evil-names, expire-after=2"
+
+# --- TLS ------------------------------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 2>/dev/null
+start --data d --tls c.pem k.pem
+login
+C -b jar "$B/20036?wavefiles=$(enc "$P2")" | tar -xOf - | cmp -s - "d/$P2" || fail "TLS download"
+! curl -s "$B/8404" 2>/dev/null || fail "TLS without CA accepted"
+stop
+ok "TLS: login, download with --cacert; unverified client refused"
+
+# --- heavy ------------------------------------------------------------------------------------
+if [ "${FAKEPBX_BIG:-0}" = 1 ]; then
+	"$FP" --generate g --days 1 --per-day 40 --min-seconds 1600 --max-seconds 1700 --start 2021-04-01 >/dev/null
+	start --data g
+	login
+	Q=$(C -b jar "$B/20053?&startdate=2021-04-01+00:00" | python3 -c 'import json,sys,urllib.parse
+print(";".join(urllib.parse.quote(r["path"],safe="/") for r in json.load(sys.stdin)["json_array_recordings"]))')
+	hwm0=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
+	t0=$(date +%s.%N)
+	C -b jar "$B/20036?wavefiles=$Q" | tar -xf - -C "$T" || fail "1 GiB tar"
+	t1=$(date +%s.%N)
+	hwm1=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
+	(cd g && sha256sum */*.wav) >a.sum && sha256sum -c --quiet a.sum || fail "1 GiB content"
+	[ $((hwm1 - hwm0)) -lt 20000 ] || fail "RSS grew by $((hwm1 - hwm0)) kB"
+	stop
+	ok "1 GiB tar in $(awk "BEGIN{print $t1 - $t0}")s, VmHWM $hwm0 -> $hwm1 kB, all 40 files identical"
+	rm -rf g 2021*
+
+	# 100,000 names, hard-linked to 20 real files to spare the disk
+	python3 - <<'PY'
+import os, datetime, shutil
+types = ["Inbound", "Outbound", "Internal", "CallBack", "Conference"]
+src = [f for f in sorted(os.listdir("d/20210328"))][0]
+os.mkdir("big")
+for day in range(20):
+    dt = datetime.datetime(2021, 1, 1) + datetime.timedelta(days=day)
+    ymd = dt.strftime("%Y%m%d")
+    os.mkdir(f"big/{ymd}")
+    shutil.copy(f"d/20210328/{src}", f"big/.src{day}")
+    for i in range(5000):
+        t = dt + datetime.timedelta(seconds=i * 17)
+        ty = types[i % 5]
+        mid = "202-204" if ty == "Internal" else "44-202-620(204)"
+        os.link(f"big/.src{day}", f"big/{ymd}/{t:%Y%m%d-%H%M%S}-{int(t.timestamp())}-{ty}-{mid}.wav")
+PY
+	start --data big
+	login
+	C -b jar -o /dev/null "$B/20053?&startdate=2020-01-01+00:00"
+	secs=$(C -b jar -o rows.json -w '%{time_total}' "$B/20053?&startdate=2020-01-01+00:00")
+	[ "$(py 'len(j["json_array_recordings"]), j["json_obj_filter"]["totalcount"]' <rows.json)" = "(100000, 100000)" ] ||
+		fail "100k listing"
+	stop
+	ok "100,000-row listing in ${secs}s (second request; the first also fills the duration cache)"
+	rm -rf big
+fi
+
+echo "$n_ok passed"

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs the cmocka unit tests (TAP output) and the end-to-end tests (tests/e2e/t_*.sh, each in a
+# fresh temp dir against a fresh fakepbx on 127.0.0.1), then prints "N passed, N failed".
+# Env: BUILD (build dir), ONLY=unit|e2e, E2E_FILTER (substring of test names), JOBS (parallel
+# e2e tests, default 2).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+export BUILD TOP="$top"
+pass=0
+fail=0
+skip=0
+failed_names=()
+
+run_e2e() {
+	local t=$1 name dir rc
+	name=$(basename "$t" .sh)
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/nexo-e2e.$name.XXXXXX")
+	(cd "$dir" && T="$dir" timeout 300 bash "$t" >"$dir/test.log" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok - $name"
+		rm -rf "$dir"
+	elif [ $rc -eq 77 ]; then
+		echo "skip - $name: $(tail -n 1 "$dir/test.log")"
+		rm -rf "$dir"
+	else
+		echo "not ok - $name (exit $rc; log kept in $dir/test.log)"
+		tail -n 25 "$dir/test.log" | sed 's/^/    /'
+	fi
+}
+
+# One e2e test, its lines printed at once so that parallel tests do not interleave.
+if [ "${1:-}" = --one ]; then
+	out=$(run_e2e "$2")
+	exec 9>>"${TMPDIR:-/tmp}/nexo-e2e.lock"
+	flock 9
+	printf '%s\n' "$out"
+	exit 0
+fi
+
+if [ "${ONLY:-unit}" = unit ] || [ -z "${ONLY:-}" ]; then
+	for bin in "$BUILD"/unit/test_*; do
+		[ -x "$bin" ] || continue
+		name=$(basename "$bin")
+		out=$(cd "$top" && CMOCKA_MESSAGE_OUTPUT=TAP "$bin" 2>&1)
+		rc=$?
+		p=$(grep -cE '^ok [0-9]+' <<<"$out")
+		f=$(grep -cE '^not ok [0-9]+' <<<"$out")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		pass=$((pass + p))
+		fail=$((fail + f))
+		if [ "$f" -gt 0 ]; then
+			failed_names+=("$name")
+			echo "$out" | grep -vE '^ok ' | sed "s/^/  $name: /"
+		fi
+		echo "unit $name: $p passed, $f failed"
+	done
+fi
+
+if [ "${ONLY:-e2e}" = e2e ] || [ -z "${ONLY:-}" ]; then
+	tests=$(ls "$top"/tests/e2e/t_*.sh 2>/dev/null | grep -F -- "${E2E_FILTER:-}" || true)
+	if [ -n "$tests" ]; then
+		results=$(printf '%s\n' $tests | xargs -P "${JOBS:-2}" -I{} bash "$0" --one {})
+		echo "$results"
+		pass=$((pass + $(grep -c '^ok - ' <<<"$results")))
+		fail=$((fail + $(grep -c '^not ok - ' <<<"$results")))
+		skip=$((skip + $(grep -c '^skip - ' <<<"$results")))
+		while read -r line; do
+			failed_names+=("$line")
+		done < <(grep '^not ok - ' <<<"$results" | awk '{print $4}')
+	fi
+fi
+
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
