@@ -28,7 +28,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 FAKEPBX_CFLAGS := $(shell pkg-config --cflags $(FAKEPBX_PKGS) 2>/dev/null)
 FAKEPBX_LIBS := $(shell pkg-config --libs $(FAKEPBX_PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka zlib 2>/dev/null)
 
 SRC := $(wildcard src/*.c)
 LIB_SRC := $(filter-out src/main.c,$(SRC))
@@ -38,7 +38,7 @@ FAKEPBX_OBJ := $(patsubst tests/fakepbx/%.c,$(BUILD)/fakepbx-obj/%.o,$(FAKEPBX_S
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps check unit e2e demo clean lint
+.PHONY: all deps check unit e2e demo bench fuzz clean lint
 
 all: $(BUILD)/nexo-archive $(BUILD)/fakepbx
 
@@ -80,6 +80,12 @@ e2e: all $(UNIT_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/demo.sh
+
+# Speed and memory, measured (not asserted): paired runs against `curl | bsdtar -x`; rewrites
+# the table in docs/performance.md. Not part of `make check`.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 lint:
 	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|strtok|gets)\s*\(' src/*.c src/*.h tests/fakepbx/*.c \

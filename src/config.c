@@ -170,6 +170,20 @@ static int pbx_key(struct parse_ctx *c, const char *k, const char *v)
 		if (parse_long(v, 0, 20, &n))
 			return bad(c, "pbx", k, "must be a number between 0 and 20");
 		cfg->pbx.retries = (int)n;
+	} else if (!strcmp(k, "pinned_pubkey")) {
+		if (strncmp(v, "sha256//", 8) != 0 || strlen(v) < 8 + 43)
+			return bad(c, "pbx", k, "must be sha256//<base64 of the key's SHA-256>, as "
+						"curl --pinnedpubkey takes it");
+		if (set_string(&cfg->pbx.pinned_pubkey, v))
+			return bad(c, "pbx", k, "out of memory");
+	} else if (!strcmp(k, "require_https")) {
+		if (parse_bool(v, &cfg->pbx.require_https))
+			return bad(c, "pbx", k, "must be true or false");
+	} else if (!strcmp(k, "max_clock_skew")) {
+		pbx_minute m;
+		if (pbxtime_parse_span(v, &m) != 0)
+			return bad(c, "pbx", k, "must be a span such as 10m or 1h");
+		cfg->pbx.max_clock_skew = (long)m * 60;
 	} else if (!strcmp(k, "timezone")) {
 		if (!*v || strstr(v, "..") || v[0] == '/')
 			return bad(c, "pbx", k, "must be a zone name such as Europe/Berlin");
@@ -199,6 +213,10 @@ static int sync_key(struct parse_ctx *c, const char *k, const char *v)
 		if (parse_long(v, 1, 10000, &n))
 			return bad(c, "sync", k, "must be a number between 1 and 10000");
 		cfg->sync.batch_files = (int)n;
+	} else if (!strcmp(k, "invalid_retries")) {
+		if (parse_long(v, 1, 1000, &n))
+			return bad(c, "sync", k, "must be a number between 1 and 1000");
+		cfg->sync.invalid_retries = (int)n;
 	} else if (!strcmp(k, "batch_url_bytes")) {
 		if (parse_long(v, 256, 1L << 20, &n))
 			return bad(c, "sync", k, "must be a number of bytes between 256 and 1048576");
@@ -222,6 +240,48 @@ static int retention_key(struct parse_ctx *c, const char *k, const char *v)
 	} else if (!strcmp(k, "max_delete")) {
 		if (parse_long(v, 0, 100000000, &cfg->retention.max_delete))
 			return bad(c, "retention", k, "must be a number, 0 or more");
+	} else if (!strcmp(k, "archive_keep_days") || !strcmp(k, "archive_min_days")) {
+		long *slot = !strcmp(k, "archive_keep_days") ? &cfg->retention.archive_keep_days
+							      : &cfg->retention.archive_min_days;
+		if (!strcmp(k, "archive_keep_days") && !strcmp(v, "off"))
+			*slot = -1;
+		else if (parse_long(v, 0, 36500, slot))
+			return bad(c, "retention", k, "must be a number of days between 0 and 36500");
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
+static int encryption_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+
+	if (!strcmp(k, "recipients")) {
+		/* Checked fully (bech32) when the run loads them; here only the shape. */
+		if (!*v || strncmp(v, "age1", 4) != 0)
+			return bad(c, "encryption", k, "must be one or more age1... recipients");
+		if (set_string(&cfg->encryption.recipients, v))
+			return bad(c, "encryption", k, "out of memory");
+	} else if (!strcmp(k, "recipients_file")) {
+		if (set_path(c, &cfg->encryption.recipients_file, v))
+			return bad(c, "encryption", k, "must be a path");
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
+static int signing_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+
+	if (!strcmp(k, "secret_key_file")) {
+		if (set_path(c, &cfg->signing.secret_key_file, v))
+			return bad(c, "signing", k, "must be a path");
+	} else if (!strcmp(k, "public_key_file")) {
+		if (set_path(c, &cfg->signing.public_key_file, v))
+			return bad(c, "signing", k, "must be a path");
 	} else {
 		return -1;
 	}
@@ -243,8 +303,11 @@ static int on_key(void *user, const char *sec, const char *key, const char *val)
 		r = sync_key(c, key, val);
 	else if (!strcmp(sec, "retention"))
 		r = retention_key(c, key, val);
-	else if (strcmp(sec, "pbx") && strcmp(sec, "archive") && strcmp(sec, "sync") &&
-		 strcmp(sec, "retention")) {
+	else if (!strcmp(sec, "encryption"))
+		r = encryption_key(c, key, val);
+	else if (!strcmp(sec, "signing"))
+		r = signing_key(c, key, val);
+	else if (strcmp(sec, "archive") != 0) {
 		if (!c->msg[0]) {
 			snprintf(c->msg, sizeof c->msg, "unknown section [%s]", sec);
 			c->msg_line = c->lines_read;
@@ -272,8 +335,12 @@ static void set_defaults(struct config *cfg)
 	cfg->sync.window = 1440;
 	cfg->sync.batch_files = 50;
 	cfg->sync.batch_url_bytes = 4000;
+	cfg->sync.invalid_retries = 3;
+	cfg->pbx.max_clock_skew = 10 * 60;
 	cfg->retention.pbx_keep_days = 30;
 	cfg->retention.max_delete = 5000;
+	cfg->retention.archive_keep_days = -1;
+	cfg->retention.archive_min_days = 0;
 }
 
 /* Others may not read a file that holds the PBX password (ssh refuses keys the same way). */
@@ -341,6 +408,10 @@ static int finish(struct parse_ctx *c, const char *path, char *err, size_t errle
 			 "password_file", path);
 		return -1;
 	}
+	if (cfg->pbx.require_https && strncmp(cfg->pbx.url, "https://", 8) != 0) {
+		snprintf(err, errlen, "%s: [pbx] require_https is on but url is not https", path);
+		return -1;
+	}
 	if (!cfg->archive.dir) {
 		snprintf(err, errlen, "%s: [archive] dir is required", path);
 		return -1;
@@ -350,6 +421,18 @@ static int finish(struct parse_ctx *c, const char *path, char *err, size_t errle
 		return -1;
 	if (c->password_file && load_password_file(c, err, errlen) != 0)
 		return -1;
+	if (cfg->encryption.recipients && cfg->encryption.recipients_file) {
+		snprintf(err, errlen, "%s: [encryption] takes recipients or recipients_file, not "
+			 "both", path);
+		return -1;
+	}
+	if (cfg->retention.archive_keep_days >= 0 &&
+	    cfg->retention.archive_keep_days < cfg->retention.archive_min_days) {
+		snprintf(err, errlen, "%s: [retention] archive_keep_days (%ld) is below the floor "
+			 "archive_min_days (%ld)", path, cfg->retention.archive_keep_days,
+			 cfg->retention.archive_min_days);
+		return -1;
+	}
 	return 0;
 }
 
@@ -435,6 +518,11 @@ void config_free(struct config *cfg)
 		sodium_free(cfg->pbx.password_md5);
 	free(cfg->pbx.ca_file);
 	free(cfg->pbx.timezone);
+	free(cfg->pbx.pinned_pubkey);
 	free(cfg->archive.dir);
+	free(cfg->encryption.recipients);
+	free(cfg->encryption.recipients_file);
+	free(cfg->signing.secret_key_file);
+	free(cfg->signing.public_key_file);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -23,6 +23,9 @@ struct config {
 		long connect_timeout;  /* seconds */
 		int retries;           /* extra attempts for transient failures */
 		char *timezone;        /* PBX zone for "now" (NULL: host's) */
+		char *pinned_pubkey;   /* "sha256//base64..." (libcurl's form), or NULL */
+		int require_https;
+		long max_clock_skew;   /* seconds the PBX's Date may be off before deletes stop */
 	} pbx;
 	struct {
 		char *dir;
@@ -33,12 +36,24 @@ struct config {
 		pbx_minute window;
 		int batch_files;
 		size_t batch_url_bytes;
+		int invalid_retries;   /* runs a recording may fail the same way before it is
+					* archived as it is (flagged) or recorded unavailable */
 	} sync;
 	struct {
 		int delete_from_pbx;
 		long pbx_keep_days;
 		long max_delete;
+		long archive_keep_days; /* local pruning; -1 = off */
+		long archive_min_days;  /* floor: prune refuses when keep < min */
 	} retention;
+	struct {
+		char *recipients;       /* "age1... age1..." as written; NULL = no encryption */
+		char *recipients_file;
+	} encryption;
+	struct {
+		char *secret_key_file;  /* minisign secret key: sign manifests after each run */
+		char *public_key_file;  /* for verify */
+	} signing;
 };
 
 /* Loads `path` and applies `n` overrides ("section.key=value"). Returns 0, or -1 with `err`

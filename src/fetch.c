@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "hash.h"
 #include "job.h"
@@ -13,19 +14,28 @@
 #include "pbx.h"
 #include "recpath.h"
 #include "run.h"
+#include "seal.h"
 #include "store.h"
 #include "unpack.h"
-#include "wav.h"
 
-enum slot_state { SLOT_WAITING, SLOT_WRITING, SLOT_DONE, SLOT_FAILED, SLOT_CONFLICT };
+enum slot_state {
+	SLOT_WAITING,   /* not (yet) in the answer */
+	SLOT_WRITING,
+	SLOT_DONE,      /* sealed */
+	SLOT_BROKEN,    /* the download broke off inside it */
+	SLOT_FAILED,    /* arrived, failed a check or could not be stored */
+	SLOT_CONFLICT,  /* two entries of its name */
+};
+
+/* How a batch may still be tried when its download breaks: once more as it is, then in two
+ * halves, then not again this run. */
+enum try { TRY_FIRST, TRY_AGAIN, TRY_LAST };
 
 struct slot {
 	enum slot_state state;
 	struct recpath where;
-	uint64_t bytes;
 	int64_t declared;           /* size the tar header states; -1 unknown */
-	char sha256[SHA256_HEX_LEN + 1];
-	double seconds;
+	struct sealed sealed;
 };
 
 struct batch {
@@ -34,28 +44,29 @@ struct batch {
 	const char **paths;
 	size_t n;
 	struct slot *slots;
-	struct store_file *file;    /* the entry being written */
-	struct wav_check wav;
+	int writing;                /* an entry is open in the sealer */
 	size_t received;
 };
+
+static void storage_failure(struct batch *b, const char *why)
+{
+	log_error("%s", why);
+	b->r->storage_error = 1;
+}
 
 static int sink_begin(void *ctx, size_t idx, int64_t size)
 {
 	struct batch *b = ctx;
 	struct slot *s = &b->slots[idx];
-	char err[512];
+	char why[512];
 
 	s->declared = size;
-	s->bytes = 0;
-	b->file = store_begin(b->r->store, s->where.dir, s->where.name, err, sizeof err);
-	if (!b->file) {
-		log_error("%s", err);
-		b->r->storage_error = 1;
+	if (sealer_begin(b->r->sealer, &s->where, why, sizeof why) != SEAL_OK) {
+		storage_failure(b, why);
 		return -1;
 	}
+	b->writing = 1;
 	s->state = SLOT_WRITING;
-	wav_check_init(&b->wav);
-	sha256_start(b->r->hash);
 	return 0;
 }
 
@@ -63,91 +74,52 @@ static int sink_data(void *ctx, size_t idx, const void *buf, size_t len)
 {
 	struct batch *b = ctx;
 	struct slot *s = &b->slots[idx];
-	char err[512];
+	char why[512];
 
-	if (run_stop_requested()) {
-		store_abandon(b->file);
-		b->file = NULL;
+	if (run_stop_requested() ||
+	    sealer_write(b->r->sealer, buf, len, why, sizeof why) != SEAL_OK) {
+		if (!run_stop_requested())
+			storage_failure(b, why);
+		sealer_abandon(b->r->sealer);
+		b->writing = 0;
 		s->state = SLOT_FAILED;
 		return -1;
 	}
-	if (store_write(b->file, buf, len, err, sizeof err) != 0) {
-		log_error("%s", err);
-		b->r->storage_error = 1;
-		store_abandon(b->file);
-		b->file = NULL;
-		s->state = SLOT_FAILED;
-		return -1;
-	}
-	sha256_update(b->r->hash, buf, len);
-	wav_check_feed(&b->wav, buf, len);
-	s->bytes += len;
 	return 0;
-}
-
-/* Judges a fully received entry. Returns NULL when it can be kept, else why not. */
-static const char *judge(struct batch *b, size_t idx, char *why, size_t whylen)
-{
-	struct slot *s = &b->slots[idx];
-	const struct recording *rec = b->recs[idx];
-	struct wav_info info;
-	char werr[128];
-
-	if (s->bytes == 0) {
-		snprintf(why, whylen, "empty file");
-		return why;
-	}
-	if (rec->size >= 0 && (uint64_t)rec->size != s->bytes) {
-		snprintf(why, whylen, "%llu bytes arrived, the listing says %lld",
-			 (unsigned long long)s->bytes, rec->size);
-		return why;
-	}
-	if (wav_check_finish(&b->wav, &info, werr, sizeof werr) != 0) {
-		snprintf(why, whylen, "not a valid WAV: %s", werr);
-		return why;
-	}
-	s->seconds = info.seconds;
-	return NULL;
 }
 
 static int sink_end(void *ctx, size_t idx, int complete)
 {
 	struct batch *b = ctx;
 	struct slot *s = &b->slots[idx];
-	unsigned char digest[SHA256_LEN];
-	char why[256], err[512], esc[512];
+	char why[512], esc[512];
+	int rc;
 
-	if (!b->file)
+	if (!b->writing)
 		return 0;
-	sha256_finish(b->r->hash, digest);
+	b->writing = 0;
 	if (!complete) {
-		store_abandon(b->file);
-		b->file = NULL;
-		s->state = SLOT_FAILED;
-		log_warn("%s: the download broke off inside it; it will be fetched again",
+		sealer_abandon(b->r->sealer);
+		s->state = SLOT_BROKEN;
+		log_warn("%s: the download broke off inside it",
 			 log_escape(b->paths[idx], esc, sizeof esc));
 		return 0;
 	}
-	if (judge(b, idx, why, sizeof why)) {
-		store_abandon(b->file);
-		b->file = NULL;
+	rc = sealer_finish(b->r->sealer, b->recs[idx]->size, &s->sealed, why, sizeof why);
+	if (rc == SEAL_REJECTED) {
 		s->state = SLOT_FAILED;
 		log_warn("%s: %s; discarded, it will be fetched again",
 			 log_escape(b->paths[idx], esc, sizeof esc), why);
 		return 0;
 	}
-	sha256_to_hex(digest, s->sha256);
-	if (store_commit(b->file, err, sizeof err) != 0) {
-		b->file = NULL;
+	if (rc != SEAL_OK) {
 		s->state = SLOT_FAILED;
-		log_error("%s", err);
-		b->r->storage_error = 1;
+		storage_failure(b, why);
 		return -1;
 	}
-	b->file = NULL;
 	s->state = SLOT_DONE;
 	b->received++;
-	b->r->t.bytes += s->bytes;
+	b->r->t.bytes += s->sealed.audio_bytes;
 	return 0;
 }
 
@@ -175,28 +147,34 @@ static const struct unpack_sink sink = {
 };
 
 /* Records what landed; tallies the rest. `cut` says the answer ended early (broken transfer,
- * storage error, stop signal): what it did not bring is then not known to be missing. Returns
- * the number that did not land, or -1. */
-static long settle(struct batch *b, int cut)
+ * storage error, stop signal): what it did not bring is then not known to be missing. With
+ * `rest`, those are put there (*nrest of them) to be tried again instead of being tallied.
+ * Returns the number tallied as not landed, or -1. */
+static long settle(struct batch *b, int cut, struct recording **rest, size_t *nrest)
 {
-	unsigned long not_reached = 0;
 	struct run *r = b->r;
-	char err[512], esc[512], file[REC_PATH_MAX + 16];
+	char err[512], esc[512];
+	unsigned long not_reached = 0;
 	long not_landed = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
 		struct slot *s = &b->slots[i];
 		if (s->state == SLOT_CONFLICT) {
 			/* The first copy may already be in place; it was never recorded. */
-			if (store_remove(r->store, s->where.dir, s->where.name, err, sizeof err))
+			const char *base = recpath_basename(s->sealed.file);
+			if (s->sealed.file[0] &&
+			    store_remove(r->store, s->where.dir, base, err, sizeof err))
 				log_warn("%s", err);
 			continue;
 		}
 		if (s->state != SLOT_DONE)
 			continue;
-		snprintf(file, sizeof file, "%s/%s", s->where.dir, s->where.name);
-		if (manifest_add_archived(r->man, s->where.day, b->recs[i], file, s->bytes,
-					  s->sha256, s->seconds) != 0)
+		struct manifest_file f = {
+			s->sealed.file, s->sealed.size, s->sealed.sha256,
+			s->sealed.encrypted ? s->sealed.stored_sha256 : NULL,
+			s->sealed.encrypted ? "age" : NULL, s->sealed.seconds,
+		};
+		if (manifest_add_archived(r->man, s->where.day, b->recs[i], &f) != 0)
 			return -1;
 	}
 	if (manifest_commit(r->man, err, sizeof err) != 0) {
@@ -204,45 +182,105 @@ static long settle(struct batch *b, int cut)
 		r->storage_error = 1;
 		return -1;
 	}
+	if (nrest)
+		*nrest = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		switch (b->slots[i].state) {
-		case SLOT_DONE:
+		enum slot_state st = b->slots[i].state;
+
+		if (st == SLOT_DONE) {
 			r->t.archived++;
-			break;
-		case SLOT_WAITING:
-			if (cut) {
-				r->t.failed++;
-				not_reached++;
-				not_landed++;
-				break;
+		} else if ((st == SLOT_WAITING && cut) || st == SLOT_BROKEN) {
+			if (rest) {
+				rest[(*nrest)++] = b->recs[i];
+				continue;
 			}
+			r->t.failed++;
+			not_reached++;
+			not_landed++;
+		} else if (st == SLOT_WAITING) {
 			r->t.missing++;
 			not_landed++;
 			log_warn("%s: listed but not in the PBX's answer; it will be asked for again",
 				 log_escape(b->paths[i], esc, sizeof esc));
-			break;
-		default:
+		} else {
 			r->t.failed++;
 			not_landed++;
 		}
 	}
 	if (not_reached)
-		log_warn("%lu recordings of this batch were not reached before the download ended; "
-			 "they will be fetched again", not_reached);
+		log_warn("%lu recordings of this batch were not brought by the download; they "
+			 "will be fetched again", not_reached);
 	log_progress("archived %lu of %lu recordings, %.1f MB", r->t.archived, r->planned_total,
 		     (double)r->t.bytes / 1e6);
 	return not_landed;
 }
 
-/* Downloads recs[0..n) as one request (split on 414). Returns recordings not landed, or -1. */
-static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, int retry)
+/* Room for a batch: the sizes the listing states, else the listed durations at 8 kHz 16-bit
+ * (the PBX's usual format; a listed duration includes ringing, so this errs high), plus a
+ * margin. Returns 0, or -1 (printed) when the archive's file system has less free. */
+static int preflight(struct run *r, struct recording *const *recs, size_t n)
+{
+	const uint64_t margin = 64u << 20;
+	uint64_t need = margin;
+	struct statvfs fs;
+
+	for (size_t i = 0; i < n; i++)
+		need += recs[i]->size >= 0 ? (uint64_t)recs[i]->size
+		      : recs[i]->duration >= 0 ? (uint64_t)recs[i]->duration * 16000 + 4096
+					       : 1u << 20;
+	if (fstatvfs(store_root_fd(r->store), &fs) != 0)
+		return 0; /* cannot tell; the writes themselves will say */
+	if ((uint64_t)fs.f_bavail * fs.f_frsize >= need)
+		return 0;
+	log_error("not enough free space in %s for the next %zu recordings: about %llu MB "
+		  "needed, %llu MB free", store_root_path(r->store), n,
+		  (unsigned long long)(need >> 20),
+		  (unsigned long long)(((uint64_t)fs.f_bavail * fs.f_frsize) >> 20));
+	return -1;
+}
+
+static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, enum try try,
+			int may_switch_key);
+
+/* What a broken download did not bring: once more, then in halves, then left for later. */
+static long fetch_again(struct run *r, struct recording **rest, size_t n, enum try try)
+{
+	long a, c;
+
+	if (try == TRY_FIRST) {
+		log_info("asking again for the %zu recordings the broken download did not bring",
+			 n);
+		return fetch_batch(r, rest, n, TRY_AGAIN, 0);
+	}
+	if (n == 1)
+		return fetch_batch(r, rest, n, TRY_LAST, 0);
+	log_info("asking for the %zu recordings in two halves", n);
+	a = fetch_batch(r, rest, n / 2, TRY_LAST, 0);
+	if (a < 0)
+		return -1;
+	c = fetch_batch(r, rest + n / 2, n - n / 2, TRY_LAST, 0);
+	return c < 0 ? -1 : a + c;
+}
+
+/* Downloads recs[0..n) as one request (split on 414; retried, then split, when the download
+ * breaks). Returns recordings not landed, or -1 when the run must stop (r->fatal set). */
+static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, enum try try,
+			int may_switch_key)
 {
 	struct batch b;
 	struct pbx_stream *st = NULL;
+	struct recording **rest = NULL;
+	size_t nrest = 0;
 	char err[512];
 	long rc;
-	int pr, ur, closed;
+	int pr, ur, closed, cut;
 
+	if (preflight(r, recs, n) != 0) {
+		r->storage_error = 1;
+		r->archive_error = 1;
+		r->fatal = EXIT_STORAGE;
+		return -1;
+	}
 	memset(&b, 0, sizeof b);
 	b.r = r;
 	b.recs = recs;
@@ -267,10 +305,10 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		log_info("the PBX refused a %zu-file request as too long; splitting it", n);
 		free(b.paths);
 		free(b.slots);
-		a = fetch_batch(r, recs, half, retry);
+		a = fetch_batch(r, recs, half, try, may_switch_key);
 		if (a < 0)
 			return -1;
-		c = fetch_batch(r, recs + half, n - half, retry);
+		c = fetch_batch(r, recs + half, n - half, try, may_switch_key);
 		return c < 0 ? -1 : a + c;
 	}
 	if (pr != PBX_OK) {
@@ -288,9 +326,9 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		return r->fatal ? -1 : (long)n;
 	}
 	ur = unpack_stream(pbx_stream_read, st, b.paths, n, &sink, &b, err, sizeof err);
-	if (b.file) { /* aborted mid-entry */
-		store_abandon(b.file);
-		b.file = NULL;
+	if (b.writing) { /* aborted mid-entry */
+		sealer_abandon(r->sealer);
+		b.writing = 0;
 	}
 	closed = pbx_stream_close(st);
 	if (ur == UNPACK_BROKEN) {
@@ -304,20 +342,30 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		r->archive_error = 1;
 	if (b.received > 0)
 		pbx_download_key_confirm(r->pbx);
-	if (ur == UNPACK_OK && b.received == 0 && retry && pbx_download_key_switch(r->pbx)) {
+	if (ur == UNPACK_OK && b.received == 0 && may_switch_key &&
+	    pbx_download_key_switch(r->pbx)) {
 		free(b.paths);
 		free(b.slots);
-		rc = fetch_batch(r, recs, n, 0);
+		rc = fetch_batch(r, recs, n, try, 0);
 		pbx_download_key_revert(r->pbx);
 		return rc;
 	}
-	rc = settle(&b, ur != UNPACK_OK || closed != 0);
+	cut = ur != UNPACK_OK || closed != 0;
+	if (cut && ur != UNPACK_ABORTED && try != TRY_LAST && !run_stop_requested())
+		rest = calloc(n, sizeof *rest);
+	rc = settle(&b, cut, rest, &nrest);
 	free(b.paths);
 	free(b.slots);
 	if (rc < 0 || r->storage_error) {
+		free(rest);
 		r->fatal = EXIT_STORAGE;
 		return -1;
 	}
+	if (rest && nrest) {
+		long again = fetch_again(r, rest, nrest, try);
+		rc = again < 0 ? -1 : rc + again;
+	}
+	free(rest);
 	return rc;
 }
 
@@ -348,7 +396,7 @@ long fetch_recordings(struct run *r, struct recording *const *recs, size_t n)
 
 	for (size_t start = 0; start < n && !run_stop_requested();) {
 		size_t len = run_batch_len(r, rec_path_at, recs, start, n);
-		long rc = fetch_batch(r, recs + start, len, 1);
+		long rc = fetch_batch(r, recs + start, len, TRY_FIRST, 1);
 		if (rc < 0)
 			return -1;
 		not_landed += rc;

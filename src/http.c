@@ -80,6 +80,8 @@ struct http *http_new(const struct http_options *opt, char *err, size_t errlen)
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
 	if (opt->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, opt->ca_file);
+	if (opt->pinned_pubkey)
+		curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, opt->pinned_pubkey);
 	if (opt->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -119,9 +121,13 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 		/* A new response (e.g. after 100 Continue): forget the previous one's headers. */
 		t->a->content_type[0] = '\0';
 		t->a->retry_after = -1;
+		t->a->date = -1;
 	} else if (strncasecmp(line, "Content-Type:", 13) == 0) {
 		const char *v = line + 13 + strspn(line + 13, " \t");
 		snprintf(t->a->content_type, sizeof t->a->content_type, "%s", v);
+	} else if (strncasecmp(line, "Date:", 5) == 0) {
+		time_t when = curl_getdate(line + 5 + strspn(line + 5, " \t"), NULL);
+		t->a->date = when > 0 ? (long long)when : -1;
 	} else if (strncasecmp(line, "Retry-After:", 12) == 0) {
 		const char *v = line + 12 + strspn(line + 12, " \t");
 		char *end;
@@ -170,6 +176,7 @@ static void prepare(struct http *h, struct transfer *t, struct http_answer *a, c
 {
 	memset(a, 0, sizeof *a);
 	a->retry_after = -1;
+	a->date = -1;
 	t->a = a;
 	h->errbuf[0] = '\0';
 	curl_easy_setopt(h->easy, CURLOPT_URL, url);
@@ -211,6 +218,7 @@ static int outcome(struct http *h, struct transfer *t, CURLcode rc, struct http_
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_UNSUPPORTED_PROTOCOL:
@@ -336,11 +344,6 @@ int http_stream_close(struct http_stream *s)
 	free(s->t.buf);
 	free(s);
 	return ok ? 0 : -1;
-}
-
-int http_status_transient(long status)
-{
-	return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
 }
 
 void http_backoff(int attempt, long retry_after)

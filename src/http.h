@@ -17,6 +17,7 @@ struct http_stream;
 
 struct http_options {
 	const char *ca_file;
+	const char *pinned_pubkey; /* "sha256//...": checked even when `insecure` */
 	int insecure;
 	long timeout;          /* seconds below 1 byte/s before a transfer is dropped */
 	long connect_timeout;
@@ -37,6 +38,7 @@ struct http_answer {
 	size_t len;
 	char content_type[96];
 	long retry_after;      /* seconds, -1 when absent */
+	long long date;        /* the Date header as Unix time, -1 when absent or unreadable */
 	int refused;           /* connection refused: transient */
 	char error[256];       /* libcurl's message for a non-DONE outcome */
 };
@@ -64,9 +66,6 @@ size_t http_stream_peek(struct http_stream *s, const unsigned char **buf);
 ssize_t http_stream_read(struct http_stream *s, const void **buf);
 /* Ends it. Returns 0 when the whole body was read and the transfer ended cleanly, else -1. */
 int http_stream_close(struct http_stream *s);
-
-/* Whether a status is worth retrying (408, 429, 5xx except 501/505). */
-int http_status_transient(long status);
 
 /* Sleeps before attempt number `attempt` (1 = first retry): full jitter over a doubling,
  * capped interval (base 1 s, cap 60 s; NEXO_RETRY_BASE_MS shortens it for tests), or

@@ -10,12 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "age.h"
 #include "hash.h"
 #include "log.h"
 #include "manifest.h"
+#include "mansig.h"
+#include "minisign.h"
 #include "pbx.h"
 #include "recpath.h"
 #include "run.h"
+#include "seal.h"
 #include "state.h"
 #include "store.h"
 
@@ -207,9 +211,38 @@ static int exit_code(const struct run *r)
 	if (r->storage_error)
 		return EXIT_STORAGE;
 	if (r->archive_error || t->missing || t->failed || t->blocked || t->unconfirmed ||
-	    t->skipped_names || t->deferred)
+	    t->skipped_names || t->deferred || t->skew_blocked)
 		return EXIT_PARTIAL;
 	return EXIT_OK;
+}
+
+/* [encryption] recipients → r->recipients. Returns 0, or -1 (printed: a config error). */
+static int load_recipients(struct run *r, struct age_recipients *rs)
+{
+	const struct config *cfg = r->cfg;
+	char err[512];
+
+	age_recipients_init(rs);
+	if (cfg->encryption.recipients) {
+		char *list = strdup(cfg->encryption.recipients), *save = NULL;
+		for (char *tok = list ? strtok_r(list, " \t", &save) : NULL; tok;
+		     tok = strtok_r(NULL, " \t", &save)) {
+			if (age_recipients_add(rs, tok, err, sizeof err) != 0) {
+				log_error("%s: [encryption] recipients: %s", cfg->path, err);
+				free(list);
+				return -1;
+			}
+		}
+		free(list);
+	} else if (cfg->encryption.recipients_file &&
+		   age_recipients_load_file(rs, cfg->encryption.recipients_file, err,
+					    sizeof err) != 0) {
+		log_error("%s: [encryption] recipients_file: %s", cfg->path, err);
+		return -1;
+	}
+	if (age_recipients_count(rs) > 0)
+		r->recipients = rs;
+	return 0;
 }
 
 /* Walks [start, end] window by window; moves the checkpoint when asked. */
@@ -244,9 +277,11 @@ static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute fir
 int job_run(const struct config *cfg, const struct job_options *opt)
 {
 	struct pbx_options po = { cfg->pbx.url, cfg->pbx.username, cfg->pbx.password_md5,
-				  cfg->pbx.ca_file, cfg->pbx.insecure, cfg->pbx.timeout,
-				  cfg->pbx.connect_timeout, cfg->pbx.retries };
+				  cfg->pbx.ca_file, cfg->pbx.pinned_pubkey, cfg->pbx.insecure,
+				  cfg->pbx.timeout, cfg->pbx.connect_timeout, cfg->pbx.retries };
 	struct run r;
+	struct age_recipients recipients;
+	struct minisign_secret *sign_key = NULL;
 	struct timespec t0, t1;
 	pbx_minute now, start, end, cp, first_end = -1;
 	unsigned temps = 0;
@@ -259,30 +294,43 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	memset(&r, 0, sizeof r);
 	r.cfg = cfg;
 	r.dry_run = opt->dry_run;
+	/* Keys first: a bad one is a config error, found before any work. */
+	if (load_recipients(&r, &recipients) != 0) {
+		age_recipients_free(&recipients);
+		return EXIT_USAGE;
+	}
+	if (cfg->signing.secret_key_file &&
+	    !(sign_key = minisign_secret_load(cfg->signing.secret_key_file, err, sizeof err))) {
+		log_error("%s: [signing] secret_key_file: %s", cfg->path, err);
+		age_recipients_free(&recipients);
+		return EXIT_USAGE;
+	}
 	r.store = store_open(cfg->archive.dir, err, sizeof err);
 	if (!r.store) {
 		log_error("%s", err);
+		minisign_secret_free(sign_key);
+		age_recipients_free(&recipients);
 		return EXIT_STORAGE;
 	}
 	lockfd = state_lock(r.store, &holder);
-	if (lockfd == -2) {
-		log_error("another nexo-archive run (pid %ld) is working on %s; exiting", holder,
-			  cfg->archive.dir);
-		store_close(r.store);
-		return EXIT_LOCKED;
-	}
 	if (lockfd < 0) {
+		if (lockfd == -2)
+			log_error("another nexo-archive run (pid %ld) is working on %s; exiting",
+				  holder, cfg->archive.dir);
 		store_close(r.store);
-		return EXIT_STORAGE;
+		minisign_secret_free(sign_key);
+		age_recipients_free(&recipients);
+		return lockfd == -2 ? EXIT_LOCKED : EXIT_STORAGE;
 	}
 	temps = store_clean_temps(r.store);
 	if (temps)
 		log_info("removed %u temp files left by an interrupted run", temps);
 	r.man = manifest_open(r.store, err, sizeof err);
 	r.hash = sha256_new();
-	if (!r.man || !r.hash) {
-		if (!r.man)
-			log_error("%s", err);
+	if (r.man)
+		r.sealer = sealer_new(r.store, r.recipients, err, sizeof err);
+	if (!r.man || !r.hash || !r.sealer) {
+		log_error("%s", err);
 		rc = EXIT_STORAGE;
 		goto out;
 	}
@@ -334,21 +382,37 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 			 (int)stop_signal);
 		r.archive_error = 1;
 	} else if (!opt->backfill && cfg->retention.delete_from_pbx && !r.fatal) {
-		if (r.archive_error || r.storage_error)
+		long skew = 0;
+		if (r.archive_error || r.storage_error) {
 			log_warn("no deletions this run: the archive phase had errors (see above)");
-		else
+		} else if (pbx_clock_skew(r.pbx, &skew) &&
+			   (skew > cfg->pbx.max_clock_skew || -skew > cfg->pbx.max_clock_skew)) {
+			/* "Older than N days" means nothing when the two clocks disagree. */
+			log_warn("no deletions this run: the PBX's clock is %ld s %s ours (more than "
+				 "[pbx] max_clock_skew = %ld s)", skew < 0 ? -skew : skew,
+				 skew < 0 ? "behind" : "ahead of", cfg->pbx.max_clock_skew);
+			r.t.skew_blocked = 1;
+		} else {
 			retention_apply(&r, now);
+		}
 	}
+	/* Whatever the run appended is signed, even after errors: a signature covers what is on
+	 * disk, and an unsigned day would be a finding for verify. */
+	if (sign_key && mansig_sign_changed(r.store, r.man, sign_key) != 0)
+		r.storage_error = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	summary(&r, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		opt->dry_run);
 	rc = exit_code(&r);
 out:
 	pbx_free(r.pbx);
+	sealer_free(r.sealer);
 	sha256_free(r.hash);
 	manifest_close(r.man);
 	if (lockfd >= 0)
 		close(lockfd);
 	store_close(r.store);
+	minisign_secret_free(sign_key);
+	age_recipients_free(&recipients);
 	return rc;
 }

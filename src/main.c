@@ -1,10 +1,13 @@
 /* main.c — the command line: options, dispatch, exit codes. No pipeline logic lives here. */
 #include <getopt.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_age.h"
+#include "cmd_sign.h"
 #include "config.h"
 #include "job.h"
 #include "log.h"
@@ -20,6 +23,10 @@ static const char usage[] =
 	"                            then (if [retention] delete_from_pbx) free the PBX\n"
 	"  backfill --from T --to T  the same pipeline over one window (\"YYYY-MM-DD HH:MM\");\n"
 	"                            the checkpoint is untouched and nothing is deleted\n"
+	"  keygen [-o FILE]          make an age identity for [encryption]; prints the recipient\n"
+	"  keygen --sign [-o FILE]   make a minisign key pair (FILE, FILE.pub) for [signing]\n"
+	"  decrypt -i IDENTITY FILE.age... [-o DIR | -o -]\n"
+	"                            decrypt archived recordings (also files made by age -r)\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
@@ -85,6 +92,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	int c, rc;
 
+	/* No core dumps: they would hold the password hash and the session cookie. */
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
 	memset(&opt, 0, sizeof opt);
 	while ((c = getopt_long(argc, argv, "+c:o:nvqh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -120,15 +130,24 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	command = argv[optind];
+	if (sodium_init() < 0) {
+		log_error("libsodium cannot start");
+		return EXIT_USAGE;
+	}
+	/* Commands that need no config. */
+	if (strcmp(command, "keygen") == 0) {
+		for (int i = optind + 1; i < argc; i++)
+			if (strcmp(argv[i], "--sign") == 0)
+				return cmd_keygen_sign(argc - optind, argv + optind);
+		return cmd_keygen(argc - optind, argv + optind);
+	}
+	if (strcmp(command, "decrypt") == 0)
+		return cmd_decrypt(argc - optind, argv + optind);
 	if (strcmp(command, "backfill") == 0) {
 		if (parse_backfill(argc - optind, argv + optind, &opt) != 0)
 			return EXIT_USAGE;
 	} else if (strcmp(command, "run") != 0 || optind + 1 != argc) {
 		log_error("unknown command or extra arguments: '%s' (try --help)", command);
-		return EXIT_USAGE;
-	}
-	if (sodium_init() < 0) {
-		log_error("libsodium cannot start");
 		return EXIT_USAGE;
 	}
 	if (config_load(config_path, overrides, noverrides, &cfg, err, sizeof err) != 0) {

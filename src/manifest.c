@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -29,11 +30,14 @@ struct day {
 	off_t good_len;         /* bytes of whole, valid lines in the file */
 	int torn;               /* the file has a torn tail beyond good_len */
 	int exists;
+	int changed;            /* appended to by this handle */
+	size_t lines;           /* whole lines in the file */
 	int broken;             /* unreadable or corrupt: said once, then refused quietly */
+	char error[256];        /* why it is broken */
 	char last_hash[SHA256_HEX_LEN + 1];    /* hash of the last committed line */
 	char pending_hash[SHA256_HEX_LEN + 1]; /* ... of the last queued line */
 	char *pending;          /* queued lines, '\n'-terminated */
-	size_t pending_len, pending_cap;
+	size_t pending_len, pending_cap, pending_lines;
 	struct day *next;
 };
 
@@ -41,8 +45,10 @@ struct day {
 struct change {
 	struct day *day;
 	struct manifest_entry entry;
-	int deleted;
+	int mark;               /* -1: put `entry`; else an enum manifest_mark */
 };
+
+static const char *const mark_event[] = { "pbx_deleted", "pruned", "forgotten" };
 
 struct manifest {
 	struct store *store;
@@ -216,17 +222,41 @@ static int apply_line(struct day *d, json_object *o, const char **why)
 			return -1;
 		}
 		e.size = (uint64_t)json_object_get_int64(v);
+		if (json_object_object_get_ex(o, "stored_sha256", &v) &&
+		    copy_str(o, "stored_sha256", e.stored_sha256, sizeof e.stored_sha256) != 0) {
+			*why = "archived line with a malformed stored_sha256";
+			return -1;
+		}
+		/* Call data is for finding recordings (holds); absent or odd values stay "". */
+		copy_str(o, "calldate", e.calldate, sizeof e.calldate);
+		copy_str(o, "src", e.src, sizeof e.src);
+		copy_str(o, "dst", e.dst, sizeof e.dst);
 		if (day_put(d, &e) != 0) {
 			*why = "out of memory";
 			return -1;
 		}
-	} else if (strcmp(event, "pbx_deleted") == 0) {
-		old = day_find(d, e.pbx_path);
-		if (old)
+	} else if ((old = day_find(d, e.pbx_path)) != NULL) {
+		if (strcmp(event, mark_event[MANIFEST_PBX_DELETED]) == 0)
 			old->pbx_deleted = 1;
+		else if (strcmp(event, mark_event[MANIFEST_PRUNED]) == 0)
+			old->pruned = 1;
+		else if (strcmp(event, mark_event[MANIFEST_FORGOTTEN]) == 0)
+			old->forgotten = 1;
 	}
 	/* Other events (from newer versions) are kept in the file and ignored here. */
 	return 0;
+}
+
+/* Says why a day cannot be used, once, and keeps it for manifest_day_error(). */
+static void day_error(struct day *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void day_error(struct day *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->error, sizeof d->error, fmt, ap);
+	va_end(ap);
+	log_error("%s", d->error);
 }
 
 /* Reads the day's file into d. Returns 0, or -1 when unreadable or corrupt (printed). */
@@ -245,18 +275,18 @@ static int day_load(struct manifest *m, struct day *d)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			goto done;
-		log_error("cannot read manifest/%s: %s", fname, strerror(errno));
+		day_error(d, "cannot read manifest/%s: %s", fname, strerror(errno));
 		return -1;
 	}
 	d->exists = 1;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_DAY_BYTES) {
-		log_error("manifest/%s is not a regular file of sane size", fname);
+		day_error(d, "manifest/%s is not a regular file of sane size", fname);
 		close(fd);
 		return -1;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
-		log_error("out of memory reading manifest/%s", fname);
+		day_error(d, "out of memory reading manifest/%s", fname);
 		close(fd);
 		return -1;
 	}
@@ -265,7 +295,7 @@ static int day_load(struct manifest *m, struct day *d)
 		if (r <= 0) {
 			if (r < 0 && errno == EINTR)
 				continue;
-			log_error("reading manifest/%s: %s", fname, r ? strerror(errno) : "short");
+			day_error(d, "reading manifest/%s: %s", fname, r ? strerror(errno) : "short");
 			goto fail;
 		}
 		got += (size_t)r;
@@ -301,7 +331,7 @@ static int day_load(struct manifest *m, struct day *d)
 				d->torn = 1;
 				break;
 			}
-			log_error("manifest/%s: line %zu is corrupt and followed by more lines; "
+			day_error(d, "manifest/%s: line %zu is corrupt and followed by more lines; "
 				  "refusing to use this day (nothing of it will be deleted)",
 				  fname, lineno);
 			goto fail;
@@ -309,17 +339,18 @@ static int day_load(struct manifest *m, struct day *d)
 		if (!json_object_object_get_ex(o, "prev", &prev) ||
 		    strcmp(json_object_get_string(prev), d->last_hash) != 0) {
 			json_object_put(o);
-			log_error("manifest/%s: line %zu breaks the hash chain (a line was edited, "
+			day_error(d, "manifest/%s: line %zu breaks the hash chain (a line was edited, "
 				  "removed or reordered); refusing to use this day", fname, lineno);
 			goto fail;
 		}
 		if (apply_line(d, o, &why) != 0) {
 			json_object_put(o);
-			log_error("manifest/%s: line %zu: %s", fname, lineno, why);
+			day_error(d, "manifest/%s: line %zu: %s", fname, lineno, why);
 			goto fail;
 		}
 		json_object_put(o);
 		line_hash(m, buf + off, len, d->last_hash);
+		d->lines++;
 		off += len + 1;
 		d->good_len = (off_t)off;
 	}
@@ -406,6 +437,7 @@ static int queue_line(struct manifest *m, struct day *d, json_object *o,
 	memcpy(d->pending + d->pending_len, line, len);
 	d->pending[d->pending_len + len] = '\n';
 	d->pending_len += len + 1;
+	d->pending_lines++;
 	line_hash(m, line, len, d->pending_hash);
 	m->changes[m->nchanges++] = *c;
 	rc = 0;
@@ -422,8 +454,7 @@ static void add_str(json_object *o, const char *key, const char *val)
 }
 
 int manifest_add_archived(struct manifest *m, const char *day, const struct recording *rec,
-			  const char *file, uint64_t size, const char *sha256_hex,
-			  double audio_seconds)
+			  const struct manifest_file *f)
 {
 	struct day *d = get_day(m, day);
 	json_object *o;
@@ -434,17 +465,28 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 		return -1;
 	memset(&c, 0, sizeof c);
 	c.day = d;
+	c.mark = -1;
 	snprintf(c.entry.pbx_path, sizeof c.entry.pbx_path, "%s", rec->pbx_path);
-	snprintf(c.entry.file, sizeof c.entry.file, "%s", file);
-	snprintf(c.entry.sha256, sizeof c.entry.sha256, "%s", sha256_hex);
-	c.entry.size = size;
+	snprintf(c.entry.calldate, sizeof c.entry.calldate, "%s", rec->calldate);
+	snprintf(c.entry.src, sizeof c.entry.src, "%s", rec->src);
+	snprintf(c.entry.dst, sizeof c.entry.dst, "%s", rec->dst);
+	snprintf(c.entry.file, sizeof c.entry.file, "%s", f->file);
+	snprintf(c.entry.sha256, sizeof c.entry.sha256, "%s", f->sha256);
+	if (f->stored_sha256)
+		snprintf(c.entry.stored_sha256, sizeof c.entry.stored_sha256, "%s",
+			 f->stored_sha256);
+	c.entry.size = f->size;
 	utc_now(now);
 	o = json_object_new_object();
 	add_str(o, "event", "archived");
 	add_str(o, "pbx_path", rec->pbx_path);
-	add_str(o, "file", file);
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
-	add_str(o, "sha256", sha256_hex);
+	add_str(o, "file", f->file);
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
+	add_str(o, "sha256", f->sha256);
+	if (f->stored_sha256)
+		add_str(o, "stored_sha256", f->stored_sha256);
+	if (f->encryption)
+		add_str(o, "encryption", f->encryption);
 	add_str(o, "calldate", rec->calldate);
 	add_str(o, "src", rec->src);
 	add_str(o, "dst", rec->dst);
@@ -453,17 +495,20 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 	json_object_object_add(o, "duration", rec->duration >= 0
 						       ? json_object_new_int64(rec->duration)
 						       : NULL);
-	if (audio_seconds >= 0) {
+	if (f->audio_seconds >= 0) {
 		char secs[32];
-		snprintf(secs, sizeof secs, "%.2f", audio_seconds);
-		json_object_object_add(o, "audio_seconds", json_object_new_double_s(audio_seconds, secs));
+		snprintf(secs, sizeof secs, "%.2f", f->audio_seconds);
+		json_object_object_add(o, "audio_seconds",
+				       json_object_new_double_s(f->audio_seconds, secs));
 	}
 	add_str(o, "archived_at", now);
 	return queue_line(m, d, o, &c);
 }
 
-int manifest_add_deleted(struct manifest *m, const char *day, const char *pbx_path)
+int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
+		      enum manifest_mark mark, const char *reason)
 {
+	static const char *const at[] = { "deleted_at", "pruned_at", "forgotten_at" };
 	struct day *d = get_day(m, day);
 	struct manifest_entry *e;
 	json_object *o;
@@ -474,21 +519,25 @@ int manifest_add_deleted(struct manifest *m, const char *day, const char *pbx_pa
 		return -1;
 	e = day_find(d, pbx_path);
 	if (!e) {
-		log_error("internal: deleting %s, which manifest/%s.jsonl does not hold", pbx_path,
+		log_error("internal: marking %s, which manifest/%s.jsonl does not hold", pbx_path,
 			  day);
 		return -1;
 	}
 	memset(&c, 0, sizeof c);
 	c.day = d;
 	c.entry = *e;
-	c.deleted = 1;
+	c.mark = (int)mark;
 	utc_now(now);
 	o = json_object_new_object();
-	add_str(o, "event", "pbx_deleted");
+	add_str(o, "event", mark_event[mark]);
 	add_str(o, "pbx_path", pbx_path);
 	add_str(o, "file", e->file);
 	add_str(o, "sha256", e->sha256);
-	add_str(o, "deleted_at", now);
+	if (e->stored_sha256[0])
+		add_str(o, "stored_sha256", e->stored_sha256);
+	if (reason)
+		add_str(o, "reason", reason);
+	add_str(o, at[mark], now);
 	return queue_line(m, d, o, &c);
 }
 
@@ -496,6 +545,7 @@ static void drop_pending(struct manifest *m)
 {
 	for (struct day *d = m->days; d; d = d->next) {
 		d->pending_len = 0;
+		d->pending_lines = 0;
 		memcpy(d->pending_hash, d->last_hash, sizeof d->last_hash);
 	}
 	m->nchanges = 0;
@@ -547,8 +597,11 @@ static int commit_day(struct manifest *m, struct day *d, char *err, size_t errle
 		goto fail;
 	d->exists = 1;
 	d->torn = 0;
+	d->changed = 1;
 	d->good_len += (off_t)d->pending_len;
+	d->lines += d->pending_lines;
 	d->pending_len = 0;
+	d->pending_lines = 0;
 	memcpy(d->last_hash, d->pending_hash, sizeof d->last_hash);
 	return 0;
 fail:
@@ -575,10 +628,14 @@ int manifest_commit(struct manifest *m, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < m->nchanges; i++) {
 		struct change *c = &m->changes[i];
-		if (c->deleted) {
+		if (c->mark >= 0) {
 			struct manifest_entry *e = day_find(c->day, c->entry.pbx_path);
-			if (e)
+			if (e && c->mark == MANIFEST_PBX_DELETED)
 				e->pbx_deleted = 1;
+			else if (e && c->mark == MANIFEST_PRUNED)
+				e->pruned = 1;
+			else if (e && c->mark == MANIFEST_FORGOTTEN)
+				e->forgotten = 1;
 		} else if (day_put(c->day, &c->entry) != 0) {
 			snprintf(err, errlen, "out of memory");
 			m->nchanges = 0;
@@ -586,6 +643,20 @@ int manifest_commit(struct manifest *m, char *err, size_t errlen)
 		}
 	}
 	m->nchanges = 0;
+	return 0;
+}
+
+int manifest_each_changed(struct manifest *m,
+			  int (*fn)(void *ctx, const char *day, size_t lines, const char *last_hash),
+			  void *ctx)
+{
+	for (struct day *d = m->days; d; d = d->next) {
+		if (!d->changed || d->broken)
+			continue;
+		int rc = fn(ctx, d->name, d->lines, d->last_hash);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -622,6 +693,86 @@ int manifest_first_day(struct manifest *m, char day[11])
 	}
 	closedir(dir);
 	return found;
+}
+
+int manifest_each_entry(struct manifest *m, const char *day,
+			int (*fn)(void *ctx, const struct manifest_entry *e), void *ctx)
+{
+	struct day *d = get_day(m, day);
+
+	if (!d)
+		return -1;
+	for (size_t i = 0; i < d->n; i++) {
+		int rc = fn(ctx, &d->entries[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const char *manifest_day_error(struct manifest *m, const char *day)
+{
+	struct day *d = get_day(m, day);
+
+	if (d)
+		return NULL;
+	for (d = m->days; d; d = d->next)
+		if (strcmp(d->name, day) == 0)
+			return d->error[0] ? d->error : "cannot be read";
+	return "cannot be read";
+}
+
+static int cmp_day(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int manifest_each_day(struct manifest *m, int (*fn)(void *ctx, const char *day), void *ctx)
+{
+	int fd = dup(m->dirfd), rc = 0;
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	char **days = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		log_error("cannot list manifest/: %s", strerror(errno));
+		return -1;
+	}
+	rewinddir(dir);
+	while ((e = readdir(dir)) != NULL) {
+		if (!is_day_file(e->d_name))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			char **p = realloc(days, ncap * sizeof *p);
+			if (!p) {
+				rc = -1;
+				break;
+			}
+			days = p;
+			cap = ncap;
+		}
+		if (!(days[n] = strndup(e->d_name, 10))) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	closedir(dir);
+	if (rc == 0) {
+		qsort(days, n, sizeof *days, cmp_day);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = fn(ctx, days[i]);
+	} else {
+		log_error("out of memory listing manifest/");
+	}
+	for (size_t i = 0; i < n; i++)
+		free(days[i]);
+	free(days);
+	return rc;
 }
 
 int manifest_each_undeleted(struct manifest *m, const char *day,

@@ -20,10 +20,33 @@ struct store;
 /* What the manifest knows of one PBX path (the last word of its lines). */
 struct manifest_entry {
 	char pbx_path[REC_PATH_MAX];
-	char file[REC_PATH_MAX + 16]; /* relative to ARCHIVE, e.g. "2021/05/07/x.wav" */
-	char sha256[SHA256_HEX_LEN + 1];
-	uint64_t size;
+	char file[REC_PATH_MAX + 16]; /* relative to ARCHIVE, e.g. "2021/05/07/x.wav[.age]" */
+	char sha256[SHA256_HEX_LEN + 1];        /* of the audio as the PBX sent it */
+	char stored_sha256[SHA256_HEX_LEN + 1]; /* of the stored file ("" when it is the audio) */
+	uint64_t size;                /* of the stored file */
+	char calldate[REC_DATE_LEN + 1];
+	char src[REC_FIELD_MAX];
+	char dst[REC_FIELD_MAX];
 	int pbx_deleted;              /* a pbx_deleted line follows the archived one */
+	int pruned;                   /* removed from the archive by retention ("pruned") */
+	int forgotten;                /* erased on request ("forgotten", a tombstone) */
+};
+
+/* Later facts about an archived recording. */
+enum manifest_mark {
+	MANIFEST_PBX_DELETED, /* "pbx_deleted": the PBX's copy is gone (a re-list agreed) */
+	MANIFEST_PRUNED,      /* "pruned": the archived file was removed after archive_keep_days */
+	MANIFEST_FORGOTTEN,   /* "forgotten": the archived file was erased on request */
+};
+
+/* How a recording was stored, for its "archived" line. */
+struct manifest_file {
+	const char *file;            /* relative to ARCHIVE */
+	uint64_t size;               /* of the stored file */
+	const char *sha256;          /* hex, of the audio */
+	const char *stored_sha256;   /* hex, of the stored file when it differs (encrypted); or NULL */
+	const char *encryption;      /* "age", or NULL */
+	double audio_seconds;        /* per the WAV header; negative: unknown */
 };
 
 /* Opens ARCHIVE/manifest/ (creating it). Returns a handle or NULL with `err` set. */
@@ -36,20 +59,27 @@ void manifest_close(struct manifest *m); /* NULL is a no-op; pending lines are d
 int manifest_lookup(struct manifest *m, const char *day, const char *pbx_path,
 		    const struct manifest_entry **out);
 
-/* Queues an "archived" line in `day` for `rec`, stored as `file` (relative to ARCHIVE), with
- * the audio's length in seconds as the WAV header gives it (negative: not known). Returns 0,
- * or -1 (out of memory / day unreadable; message printed). */
+/* Queues an "archived" line in `day` for `rec`, stored as `f`. Returns 0, or -1 (out of
+ * memory / day unreadable; message printed). */
 int manifest_add_archived(struct manifest *m, const char *day, const struct recording *rec,
-			  const char *file, uint64_t size, const char *sha256_hex,
-			  double audio_seconds);
+			  const struct manifest_file *f);
 
-/* Queues a "pbx_deleted" line for an archived entry of `day`. Returns 0 or -1 as above. */
-int manifest_add_deleted(struct manifest *m, const char *day, const char *pbx_path);
+/* Queues a `mark` line for an archived entry of `day`, with `reason` (NULL: none) in its
+ * "reason" field. Returns 0, or -1 when the entry is unknown or out of memory (printed). */
+int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
+		      enum manifest_mark mark, const char *reason);
 
 /* Appends every queued line to its day's file, fsyncs each file (and the folder when a file was
  * created). Only after this returns 0 are the queued lines facts. Returns 0, or -1 with `err`
  * set (the queued lines are dropped; what reached the disk is cut at the next load). */
 int manifest_commit(struct manifest *m, char *err, size_t errlen);
+
+/* Calls `fn` for every day whose file this handle appended to, with the file's line count and
+ * the hash of its last line (what a signature's trusted comment names). Returns 0 or the first
+ * nonzero `fn` result. */
+int manifest_each_changed(struct manifest *m,
+			  int (*fn)(void *ctx, const char *day, size_t lines, const char *last_hash),
+			  void *ctx);
 
 /* The earliest day with a manifest file, as "YYYY-MM-DD". Returns 1 found, 0 none, -1 error. */
 int manifest_first_day(struct manifest *m, char day[11]);
@@ -58,5 +88,18 @@ int manifest_first_day(struct manifest *m, char day[11]);
  * first nonzero `fn` result, or -1 when the day cannot be read. */
 int manifest_each_undeleted(struct manifest *m, const char *day,
 			    int (*fn)(void *ctx, const struct manifest_entry *e), void *ctx);
+
+/* Calls `fn` for every entry of `day` (archived ones, whatever their later marks), in the order
+ * they were first archived. Returns 0, the first nonzero `fn` result, or -1 when the day
+ * cannot be read or is corrupt (manifest_day_error() says why). */
+int manifest_each_entry(struct manifest *m, const char *day,
+			int (*fn)(void *ctx, const struct manifest_entry *e), void *ctx);
+
+/* Calls `fn` for every day that has a manifest file, oldest first ("YYYY-MM-DD"). Returns 0,
+ * the first nonzero `fn` result, or -1 when the folder cannot be read (printed). */
+int manifest_each_day(struct manifest *m, int (*fn)(void *ctx, const char *day), void *ctx);
+
+/* Why `day` could not be used (torn lines are not errors): NULL when it loads fine. */
+const char *manifest_day_error(struct manifest *m, const char *day);
 
 #endif

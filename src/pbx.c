@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "answer.h"
 #include "http.h"
 #include "log.h"
 
@@ -24,7 +26,24 @@ struct pbx {
 	const char *dlkey;        /* "wavefiles" (the guide's table) or "wavfiles" (its example) */
 	int dlkey_known;          /* a download under dlkey delivered files */
 	int dlkey_tried;          /* the other spelling was tried once */
+	long skew;                /* PBX clock minus ours, seconds, from the last Date header */
+	int skew_known;
 };
+
+/* The PBX's clock as its HTTP Date header tells it, against ours. */
+static void note_date(struct pbx *p, const struct http_answer *a)
+{
+	if (a->date > 0) {
+		p->skew = (long)(a->date - time(NULL));
+		p->skew_known = 1;
+	}
+}
+
+int pbx_clock_skew(const struct pbx *p, long *seconds)
+{
+	*seconds = p->skew;
+	return p->skew_known;
+}
 
 struct pbx_stream {
 	struct http_stream *hs;
@@ -103,7 +122,7 @@ size_t pbx_encode(const char *in, const char *keep, char *out, size_t outlen)
 
 struct pbx *pbx_new(const struct pbx_options *opt, char *err, size_t errlen)
 {
-	struct http_options ho = { opt->ca_file, opt->insecure, opt->timeout,
+	struct http_options ho = { opt->ca_file, opt->pinned_pubkey, opt->insecure, opt->timeout,
 				   opt->connect_timeout };
 	struct pbx *p = calloc(1, sizeof *p);
 
@@ -151,15 +170,6 @@ static const char *excerpt(const struct http_answer *a, char *buf, size_t len)
 	return log_escape(raw, buf, len);
 }
 
-static int looks_html(const char *body, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
-		i++;
-	return i < len && body[i] == '<';
-}
-
 /* Sends one request of CGI `cgi`, retrying transient failures. Returns PBX_OK with `a` filled
  * (a 2xx answer that is not HTML), SESSION, or a pbx_result error (printed). */
 static int call(struct pbx *p, const char *cgi, const char *params, int style, size_t cap,
@@ -176,9 +186,13 @@ static int call(struct pbx *p, const char *cgi, const char *params, int style, s
 	}
 	for (int attempt = 0;; attempt++) {
 		int out = http_request(p->http, url.p, style == STYLE_POST ? params : NULL, cap, a);
+		enum answer_kind kind = out == HTTP_DONE
+			? answer_classify(a->status, (const unsigned char *)a->body, a->len, 0)
+			: ANSWER_FAILED;
 		int transient = out == HTTP_TRANSIENT || (out == HTTP_UNREACHABLE && a->refused) ||
-				(out == HTTP_DONE && http_status_transient(a->status));
+				kind == ANSWER_TRANSIENT;
 
+		note_date(p, a);
 		log_debug("%s /cgi/webserve/%s -> %s%ld (%zu bytes)",
 			  style == STYLE_POST ? "POST" : "GET", cgi,
 			  out == HTTP_DONE ? "HTTP " : "failed: ", out == HTTP_DONE ? a->status : 0,
@@ -196,16 +210,13 @@ static int call(struct pbx *p, const char *cgi, const char *params, int style, s
 			rc = PBX_UNREACHABLE;
 		} else if (out != HTTP_DONE) {
 			log_error("PBX request %s failed: %s", cgi, a->error);
-		} else if (a->status == 414) {
+		} else if (kind == ANSWER_TOO_LONG) {
 			rc = PBX_URL_TOO_LONG;
-		} else if ((a->status >= 300 && a->status < 400) || a->status == 401 ||
-			   a->status == 403) {
+		} else if (kind == ANSWER_SESSION) {
 			rc = SESSION;
-		} else if (a->status < 200 || a->status >= 300) {
+		} else if (kind != ANSWER_DATA) {
 			log_error("PBX %s answered HTTP %ld: %s", cgi, a->status,
 				  excerpt(a, ex, sizeof ex));
-		} else if (looks_html(a->body ? a->body : "", a->len)) {
-			rc = SESSION; /* a login page where data was expected */
 		} else {
 			rc = PBX_OK;
 		}
@@ -375,10 +386,11 @@ static int download_once(struct pbx *p, const char *url, size_t n, struct pbx_st
 		struct http_answer a;
 		struct http_stream *hs = NULL;
 		const unsigned char *head;
-		size_t headlen, i = 0;
+		size_t headlen;
 		int o = http_stream_open(p->http, url, &a, &hs);
 		int transient = o == HTTP_TRANSIENT || (o == HTTP_UNREACHABLE && a.refused) ||
-				(o == HTTP_DONE && http_status_transient(a.status));
+				(o == HTTP_DONE &&
+				 answer_classify(a.status, NULL, 0, 1) == ANSWER_TRANSIENT);
 
 		log_debug("GET /cgi/webserve/20036 (%zu files) -> %s%ld", n,
 			  o == HTTP_DONE ? "HTTP " : "failed: ", o == HTTP_DONE ? a.status : 0);
@@ -397,36 +409,32 @@ static int download_once(struct pbx *p, const char *url, size_t n, struct pbx_st
 			log_error("PBX download failed: %s", a.error);
 			return PBX_FAILED;
 		}
-		if (a.status == 414) {
+		note_date(p, &a);
+		headlen = http_stream_peek(hs, &head);
+		switch (answer_classify(a.status, head, headlen, 1)) {
+		case ANSWER_DATA:
+			break;
+		case ANSWER_TOO_LONG:
 			http_stream_close(hs);
 			return PBX_URL_TOO_LONG;
-		}
-		if ((a.status >= 300 && a.status < 400) || a.status == 401 || a.status == 403) {
-			http_stream_close(hs);
-			return SESSION;
-		}
-		if (a.status < 200 || a.status >= 300) {
-			log_error("PBX download answered HTTP %ld", a.status);
-			http_stream_close(hs);
-			return PBX_FAILED;
-		}
-		headlen = http_stream_peek(hs, &head);
-		while (i < headlen && (head[i] == ' ' || head[i] == '\r' || head[i] == '\n' ||
-				       head[i] == '\t'))
-			i++;
-		if (i < headlen && (head[i] == '<' || head[i] == '{' || head[i] == '[')) {
+		case ANSWER_SESSION: {
 			/* A page or a JSON object instead of recordings: most likely a dead
 			 * session; the body says so in words we cannot know, so show some. */
 			struct http_answer shown = { 0 };
 			char text[121];
-			size_t m = headlen - i < 120 ? headlen - i : 120;
-			memcpy(text, head + i, m);
+			size_t m = headlen < 120 ? headlen : 120;
+			memcpy(text, head, m);
 			text[m] = '\0';
 			shown.body = text;
-			log_debug("download answered %s instead of recordings: %s",
-				  head[i] == '<' ? "HTML" : "JSON", excerpt(&shown, ex, sizeof ex));
+			log_debug("download answered HTTP %ld, not recordings: %s", a.status,
+				  excerpt(&shown, ex, sizeof ex));
 			http_stream_close(hs);
 			return SESSION;
+		}
+		default:
+			log_error("PBX download answered HTTP %ld", a.status);
+			http_stream_close(hs);
+			return PBX_FAILED;
 		}
 		*out = malloc(sizeof **out);
 		if (!*out) {

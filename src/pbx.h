@@ -25,6 +25,7 @@ struct pbx_options {
 	const char *username;
 	const char *password_md5;  /* borrowed; must outlive the handle */
 	const char *ca_file;       /* NULL: system store */
+	const char *pinned_pubkey; /* NULL, or "sha256//..." */
 	int insecure;
 	long timeout;              /* seconds without progress before a transfer is dropped */
 	long connect_timeout;
@@ -78,6 +79,10 @@ void pbx_download_key_revert(struct pbx *p);
 /* Asks the PBX to delete `paths`. PBX_OK means only that the PBX answered without an error
  * status; whether anything was deleted is for a re-list to say. Never retried. */
 int pbx_delete(struct pbx *p, const char *const *paths, size_t n);
+
+/* The PBX's clock minus ours in seconds, from the last answer's HTTP Date header. Returns 1
+ * with *seconds set, 0 when no answer carried a Date. */
+int pbx_clock_skew(const struct pbx *p, long *seconds);
 
 /* Percent-encodes `in` for a query value: unreserved characters (letters, digits, "-._~") and
  * those in `keep` stay, all else (spaces, '&', '%', '+', ';', non-ASCII) becomes %XX. Returns the length written, or

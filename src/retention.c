@@ -39,26 +39,33 @@ static const char *candidate_path_at(const void *items, size_t i)
 /* Reads the archived copy back and compares it with the manifest. Returns 1 when it matches. */
 static int still_intact(struct run *r, const struct candidate *c, const struct manifest_entry *e)
 {
-	char err[512], hex[SHA256_HEX_LEN + 1], esc[512];
+	char err[512], hex[SHA256_HEX_LEN + 1], esc[512], dir[sizeof e->file];
+	const char *name = recpath_basename(e->file);
 	uint64_t size = 0;
-	int fd = store_open_dir(r->store, c->where.dir, 0, err, sizeof err);
-	int ok;
+	int fd, ok;
+
+	/* The copy is where the manifest says it is. */
+	snprintf(dir, sizeof dir, "%.*s", (int)(name - e->file - (name > e->file)), e->file);
+	fd = store_open_dir(r->store, dir, 0, err, sizeof err);
 
 	if (fd < 0) {
 		log_error("NOT deleting %s from the PBX: its archived copy cannot be read: %s",
 			  log_escape(c->rec->pbx_path, esc, sizeof esc), err);
 		return 0;
 	}
-	ok = sha256_file_at(r->hash, fd, c->where.name, hex, &size) == 0;
+	ok = sha256_file_at(r->hash, fd, name, hex, &size) == 0;
 	if (!ok)
 		log_error("NOT deleting %s from the PBX: its archived copy %s cannot be read: %s",
 			  log_escape(c->rec->pbx_path, esc, sizeof esc), e->file, strerror(errno));
 	close(fd);
-	if (ok && (size != e->size || strcmp(hex, e->sha256) != 0)) {
+	/* An encrypted copy was checked with its file key when it was stored; from then on its
+	 * own hash (stored_sha256) is what proves it unchanged. */
+	const char *want = e->stored_sha256[0] ? e->stored_sha256 : e->sha256;
+	if (ok && (size != e->size || strcmp(hex, want) != 0)) {
 		log_error("NOT deleting %s from the PBX: the archived copy %s no longer matches the "
 			  "manifest (sha256 %s, %llu bytes; recorded %s, %llu bytes)",
 			  log_escape(c->rec->pbx_path, esc, sizeof esc), e->file, hex,
-			  (unsigned long long)size, e->sha256, (unsigned long long)e->size);
+			  (unsigned long long)size, want, (unsigned long long)e->size);
 		ok = 0;
 	}
 	return ok;
@@ -117,7 +124,8 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 			r->t.unconfirmed++;
 			log_warn("%s is still listed after its delete; it stays for the next run",
 				 log_escape(c[i].rec->pbx_path, esc, sizeof esc));
-		} else if (manifest_add_deleted(r->man, c[i].where.day, c[i].rec->pbx_path) != 0) {
+		} else if (manifest_add_mark(r->man, c[i].where.day, c[i].rec->pbx_path,
+					     MANIFEST_PBX_DELETED, NULL) != 0) {
 			listing_free(&after);
 			return -1;
 		} else {
@@ -169,6 +177,8 @@ int retention_apply(struct run *r, pbx_minute now)
 			continue;
 		if (manifest_lookup(r->man, c->where.day, l.rows[i].pbx_path, &e) != 1)
 			continue; /* not archived (yet): never deleted */
+		if (e->pruned || e->forgotten)
+			continue; /* no archived copy any more: the PBX keeps its own */
 		c->rec = &l.rows[i];
 		ncand++;
 	}

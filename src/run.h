@@ -11,11 +11,14 @@ struct store;
 struct manifest;
 struct pbx;
 struct sha256;
+struct sealer;
+struct age_recipients;
 
 struct tally {
 	unsigned long listed, archived, already, missing, failed, refused, deleted;
 	unsigned long unconfirmed, blocked, skipped_names;
 	unsigned long deferred;  /* due for deletion but over [retention] max_delete */
+	int skew_blocked;        /* deletions skipped: the PBX clock is too far off */
 	uint64_t bytes;
 };
 
@@ -24,7 +27,9 @@ struct run {
 	struct store *store;
 	struct manifest *man;
 	struct pbx *pbx;
-	struct sha256 *hash;
+	struct sha256 *hash;         /* retention's read-backs */
+	struct sealer *sealer;       /* fetch's per-entry pipeline */
+	struct age_recipients *recipients; /* [encryption], or NULL */
 	struct tally t;
 	unsigned long planned_total; /* for the progress line */
 	int archive_error;  /* storage, transport or session trouble: no deletion this run */

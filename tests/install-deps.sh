@@ -5,8 +5,8 @@ set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev
 libcurl4-openssl-dev libarchive-dev libjson-c-dev libsodium-dev libinih-dev libssl-dev
-libmicrohttpd-dev libcmocka-dev
-curl openssl sox libarchive-tools time python3"
+libmicrohttpd-dev libcmocka-dev zlib1g-dev
+curl openssl sox libarchive-tools time python3 age minisign hyperfine"
 
 missing=""
 for p in $PACKAGES; do

@@ -130,7 +130,8 @@ static void add(struct fixture *f, const char *day, const char *path, long durat
 		 strstr(path, "Internal") ? "Internal" : "CallBack", duration);
 	file_of(path, file, sizeof file);
 	sha256_hex(path, strlen(path), hex);
-	assert_int_equal(manifest_add_archived(f->m, day, &r, file, strlen(path), hex, secs), 0);
+	struct manifest_file mf = { file, strlen(path), hex, NULL, NULL, secs };
+	assert_int_equal(manifest_add_archived(f->m, day, &r, &mf), 0);
 }
 
 static void commit(struct fixture *f)
@@ -324,7 +325,7 @@ static void deleted_replay(void **state)
 	add(f, D1, P1, 10, 11.0);
 	add(f, D1, P2, 3, -1);
 	commit(f);
-	assert_int_equal(manifest_add_deleted(f->m, D1, P1), 0);
+	assert_int_equal(manifest_add_mark(f->m, D1, P1, MANIFEST_PBX_DELETED, NULL), 0);
 	expect_entry(f, D1, P1, 0); /* not a fact before the commit */
 	commit(f);
 	expect_entry(f, D1, P1, 1);
@@ -333,8 +334,8 @@ static void deleted_replay(void **state)
 	expect_entry(f, D1, P1, 1);
 	expect_entry(f, D1, P2, 0);
 	/* deleting what the day does not hold is refused */
-	assert_int_equal(manifest_add_deleted(f->m, D1, P3), -1);
-	assert_int_equal(manifest_add_deleted(f->m, D2, P3), -1);
+	assert_int_equal(manifest_add_mark(f->m, D1, P3, MANIFEST_PBX_DELETED, NULL), -1);
+	assert_int_equal(manifest_add_mark(f->m, D2, P3, MANIFEST_PBX_DELETED, NULL), -1);
 	assert_int_equal(check_chain(f, D1), 3);
 }
 
@@ -374,7 +375,7 @@ static void each_undeleted(void **state)
 	add(f, D1, p4, 3, -1);
 	add(f, D2, P3, 3, -1);
 	commit(f);
-	assert_int_equal(manifest_add_deleted(f->m, D1, P2), 0);
+	assert_int_equal(manifest_add_mark(f->m, D1, P2, MANIFEST_PBX_DELETED, NULL), 0);
 	commit(f);
 
 	for (int round = 0; round < 2; round++) {
@@ -471,7 +472,7 @@ static void line_format_and_chain(void **state)
 	add(f, D1, P1, 10, 11.0);
 	add(f, D1, P2, -1, -1);
 	commit(f);
-	assert_int_equal(manifest_add_deleted(f->m, D1, P1), 0);
+	assert_int_equal(manifest_add_mark(f->m, D1, P1, MANIFEST_PBX_DELETED, NULL), 0);
 	commit(f);
 
 	buf = read_day(f, D1, &len);
@@ -655,8 +656,9 @@ static void expect_day_refused(struct fixture *f, const char *day, const char *p
 	make_rec(&r, "20210329/20210329-999999-1-Inbound-1-2-3.wav", "2021-03-29 00:00:00", "1",
 		 "Inbound", 1);
 	sha256_hex("x", 1, hex);
-	assert_int_equal(manifest_add_archived(f->m, day, &r, "2021/03/29/x.wav", 1, hex, 1.0), -1);
-	assert_int_equal(manifest_add_deleted(f->m, day, path), -1);
+	struct manifest_file mf = { "2021/03/29/x.wav", 1, hex, NULL, NULL, 1.0 };
+	assert_int_equal(manifest_add_archived(f->m, day, &r, &mf), -1);
+	assert_int_equal(manifest_add_mark(f->m, day, path, MANIFEST_PBX_DELETED, NULL), -1);
 	assert_int_equal(manifest_commit(f->m, err, sizeof err), 0);
 	buf = read_day(f, day, &after);
 	free(buf);

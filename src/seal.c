@@ -1,0 +1,218 @@
+/* seal.c — the per-entry pipeline: temp file, SHA-256, WAV check, optional age encryption,
+ * commit, read-back. See seal.h. */
+#include "seal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "age.h"
+#include "store.h"
+#include "wav.h"
+
+struct sealer {
+	struct store *store;
+	const struct age_recipients *recipients; /* NULL: plain */
+	struct sha256 *hash;           /* the audio as it arrives */
+	struct store_file *file;       /* the entry in progress, or NULL */
+	struct age_writer *age;        /* its encryption, or NULL */
+	struct recpath where;
+	struct wav_check wav;
+	uint64_t audio_bytes;
+	char write_err[256];           /* what an age output callback could not write */
+};
+
+struct sealer *sealer_new(struct store *s, const struct age_recipients *recipients, char *err,
+			  size_t errlen)
+{
+	struct sealer *z = calloc(1, sizeof *z);
+
+	if (!z || !(z->hash = sha256_new())) {
+		free(z);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	z->store = s;
+	z->recipients = recipients && age_recipients_count(recipients) ? recipients : NULL;
+	return z;
+}
+
+void sealer_free(struct sealer *z)
+{
+	if (!z)
+		return;
+	sealer_abandon(z);
+	sha256_free(z->hash);
+	free(z);
+}
+
+void sealer_abandon(struct sealer *z)
+{
+	age_writer_free(z->age);
+	z->age = NULL;
+	store_abandon(z->file);
+	z->file = NULL;
+}
+
+/* age's output: ciphertext to the temp file. */
+static int write_out(void *ctx, const void *buf, size_t len)
+{
+	struct sealer *z = ctx;
+
+	return store_write(z->file, buf, len, z->write_err, sizeof z->write_err);
+}
+
+int sealer_begin(struct sealer *z, const struct recpath *where, char *why, size_t whylen)
+{
+	char name[RECPATH_NAME_MAX + 8];
+
+	sealer_abandon(z);
+	z->where = *where;
+	snprintf(name, sizeof name, "%s%s", where->name, z->recipients ? ".age" : "");
+	z->file = store_begin(z->store, where->dir, name, why, whylen);
+	if (!z->file)
+		return SEAL_STORAGE;
+	if (z->recipients) {
+		z->write_err[0] = '\0';
+		z->age = age_writer_new(z->recipients, write_out, z, why, whylen);
+		if (!z->age) {
+			if (z->write_err[0])
+				snprintf(why, whylen, "%s", z->write_err);
+			sealer_abandon(z);
+			return SEAL_STORAGE;
+		}
+	}
+	wav_check_init(&z->wav);
+	sha256_start(z->hash);
+	z->audio_bytes = 0;
+	return SEAL_OK;
+}
+
+int sealer_write(struct sealer *z, const void *buf, size_t len, char *why, size_t whylen)
+{
+	int rc;
+
+	if (z->age) {
+		z->write_err[0] = '\0';
+		rc = age_writer_write(z->age, buf, len);
+		if (rc != 0)
+			snprintf(why, whylen, "%s", z->write_err[0] ? z->write_err : "encryption failed");
+	} else {
+		rc = store_write(z->file, buf, len, why, whylen);
+	}
+	if (rc != 0) {
+		sealer_abandon(z);
+		return SEAL_STORAGE;
+	}
+	sha256_update(z->hash, buf, len);
+	wav_check_feed(&z->wav, buf, len);
+	z->audio_bytes += len;
+	return SEAL_OK;
+}
+
+/* The content checks. Returns 0, or -1 with `why` set. */
+static int judge(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
+		 size_t whylen)
+{
+	struct wav_info info;
+	char werr[160];
+
+	if (z->audio_bytes == 0) {
+		snprintf(why, whylen, "empty file");
+		return -1;
+	}
+	if (expected_size >= 0 && (uint64_t)expected_size != z->audio_bytes) {
+		snprintf(why, whylen, "%llu bytes arrived, the listing says %lld",
+			 (unsigned long long)z->audio_bytes, (long long)expected_size);
+		return -1;
+	}
+	if (wav_check_finish(&z->wav, &info, werr, sizeof werr) != 0) {
+		snprintf(why, whylen, "not a valid WAV: %s", werr);
+		return -1;
+	}
+	out->seconds = info.seconds;
+	return 0;
+}
+
+/* The encrypted file, read back from its final place without the identity. */
+static int read_back(struct sealer *z, const char *name, const unsigned char wire[SHA256_LEN],
+		     struct sealed *out, char *why, size_t whylen)
+{
+	unsigned char plain[SHA256_LEN], stored[SHA256_LEN];
+	char err[256];
+	int dfd, fd, rc;
+
+	dfd = store_open_dir(z->store, z->where.dir, 0, why, whylen);
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot read back %s: %s", name, strerror(errno));
+		return -1;
+	}
+	rc = age_writer_verify(z->age, fd, plain, stored, err, sizeof err);
+	close(fd);
+	if (rc != 0) {
+		snprintf(why, whylen, "read-back of %s failed: %s", name, err);
+		return -1;
+	}
+	if (sodium_memcmp(plain, wire, SHA256_LEN) != 0) {
+		snprintf(why, whylen, "read-back of %s: the decrypted audio does not hash to what "
+			 "arrived", name);
+		return -1;
+	}
+	sha256_to_hex(stored, out->stored_sha256);
+	return 0;
+}
+
+int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
+		  size_t whylen)
+{
+	unsigned char wire[SHA256_LEN];
+	char name[RECPATH_NAME_MAX + 8], err[256];
+
+	memset(out, 0, sizeof *out);
+	sha256_finish(z->hash, wire);
+	if (judge(z, expected_size, out, why, whylen) != 0) {
+		sealer_abandon(z);
+		return SEAL_REJECTED;
+	}
+	if (z->age) {
+		z->write_err[0] = '\0';
+		if (age_writer_finish(z->age) != 0) {
+			snprintf(why, whylen, "%s", z->write_err[0] ? z->write_err
+								     : "encryption failed");
+			sealer_abandon(z);
+			return SEAL_STORAGE;
+		}
+		out->size = age_writer_bytes_out(z->age);
+	} else {
+		out->size = z->audio_bytes;
+	}
+	snprintf(name, sizeof name, "%s%s", z->where.name, z->age ? ".age" : "");
+	if (store_commit(z->file, why, whylen) != 0) {
+		z->file = NULL;
+		sealer_abandon(z);
+		return SEAL_STORAGE;
+	}
+	z->file = NULL;
+	if (z->age && read_back(z, name, wire, out, why, whylen) != 0) {
+		/* Never leave a file behind that did not pass: the manifest will not name it and
+		 * the recording is fetched again. */
+		if (store_remove(z->store, z->where.dir, name, err, sizeof err) != 0)
+			snprintf(why + strlen(why), whylen - strlen(why), "; and %s", err);
+		sealer_abandon(z);
+		return SEAL_STORAGE;
+	}
+	out->encrypted = z->age != NULL;
+	sealer_abandon(z); /* wipes the file key */
+	sha256_to_hex(wire, out->sha256);
+	out->audio_bytes = z->audio_bytes;
+	snprintf(out->file, sizeof out->file, "%s/%s", z->where.dir, name);
+	return SEAL_OK;
+}

@@ -1,0 +1,57 @@
+/* seal.h — one recording's bytes → a durable, verified stored file, in one pass.
+ *
+ * While the bytes stream in, the sealer writes them (encrypted to the age recipients when there
+ * are any) to a temp file, hashes the audio with SHA-256 and feeds the WAV check. At the end it
+ * judges the entry (sizes, WAV), commits the file (fsync, rename, folder fsync) and, for an
+ * encrypted file, reads it back and checks it without the identity: same header bytes, header
+ * MAC, every chunk with the file key kept in memory, plaintext hash equal to the wire hash.
+ * Only then is the file "sealed"; the file key is wiped either way. Knows nothing of HTTP, tars
+ * or manifests. One sealer serves a whole run, one entry at a time. */
+#ifndef NEXO_SEAL_H
+#define NEXO_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hash.h"
+#include "recpath.h"
+
+struct sealer;
+struct store;
+struct age_recipients;
+
+struct sealed {
+	char file[sizeof(((struct recpath *)0)->dir) + RECPATH_NAME_MAX + 8]; /* rel. to ARCHIVE */
+	uint64_t size;                          /* bytes of the stored file */
+	uint64_t audio_bytes;                   /* bytes of the audio as received */
+	char sha256[SHA256_HEX_LEN + 1];        /* of the audio */
+	char stored_sha256[SHA256_HEX_LEN + 1]; /* of the stored file; "" when it is the audio */
+	int encrypted;
+	double seconds;                         /* per the WAV header */
+};
+
+enum seal_result {
+	SEAL_OK = 0,        /* sealed: durable and verified */
+	SEAL_REJECTED = 1,  /* the content failed a check; discarded (`why` says which) */
+	SEAL_STORAGE = -1,  /* the archive could not be written or read back (`why` says how) */
+};
+
+/* `recipients` NULL or empty: files are stored as they arrive. Returns NULL with `err` set. */
+struct sealer *sealer_new(struct store *s, const struct age_recipients *recipients, char *err,
+			  size_t errlen);
+void sealer_free(struct sealer *z); /* NULL is a no-op; an entry in progress is abandoned */
+
+/* Starts the entry stored at `where`. Returns SEAL_OK or SEAL_STORAGE. */
+int sealer_begin(struct sealer *z, const struct recpath *where, char *why, size_t whylen);
+
+/* Bytes of the entry. Returns SEAL_OK or SEAL_STORAGE (the entry is then abandoned). */
+int sealer_write(struct sealer *z, const void *buf, size_t len, char *why, size_t whylen);
+
+/* Drops the entry in progress, removing its temp file. No-op when there is none. */
+void sealer_abandon(struct sealer *z);
+
+/* Ends the entry: `expected_size` is the audio size the PBX stated in its listing (-1: none).
+ * Returns an enum seal_result; on SEAL_OK `out` describes the stored file. */
+int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
+		  size_t whylen);
+
+#endif
