@@ -13,6 +13,12 @@ rm -rf "$demo"
 mkdir -p "$demo"
 (umask 077 && printf 'admin\n' >"$demo/password")
 
+echo "== making keys: an age identity (its recipient encrypts) and a minisign key pair (signs)"
+mkdir -p "$demo/keys"
+"$BUILD/nexo-archive" keygen -o "$demo/keys/identity.txt" >"$demo/keys/recipients.txt"
+"$BUILD/nexo-archive" keygen --sign -o "$demo/keys/manifest.key" >/dev/null
+echo "   recipient $(cat "$demo/keys/recipients.txt")"
+
 echo "== generating 3 days x 8 recordings on the fake PBX's disk ($demo/pbx)"
 "$BUILD/fakepbx" --generate "$demo/pbx" --days 3 --per-day 8 --seed 7
 
@@ -40,6 +46,16 @@ echo "== the archive ($demo/archive)"
 echo
 echo "== one manifest line"
 head -n 1 "$(ls "$demo"/archive/manifest/*.jsonl | head -n 1)" | sed 's/^/   /'
+echo
+echo "== an auditor checks a day's signature and a recording with stock tools"
+day=$(ls "$demo"/archive/manifest/*.jsonl | head -n 1)
+minisign -Vm "$day" -p "$demo/keys/manifest.key.pub" | sed 's/^/   /'
+rec=$(find "$demo/archive" -name '*.wav.age' | sort | head -n 1)
+rel=${rec#"$demo/archive/"}
+echo "   age -d $rel | sha256sum"
+echo "      $(age -d -i "$demo/keys/identity.txt" "$rec" | sha256sum | cut -d' ' -f1)"
+echo "   its manifest line's sha256"
+echo "      $(jq -r --arg f "$rel" 'select(.event=="archived" and .file==$f) | .sha256' "$demo"/archive/manifest/*.jsonl)"
 first=$(ls "$demo/pbx" | sort | head -n 1)
 run backfill --from "${first:0:4}-${first:4:2}-${first:6:2} 00:00" --to "$(date '+%Y-%m-%d %H:%M')"
 echo
