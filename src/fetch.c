@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "attempts.h"
 #include "hash.h"
 #include "job.h"
 #include "log.h"
@@ -25,6 +26,7 @@ enum slot_state {
 	SLOT_BROKEN,    /* the download broke off inside it */
 	SLOT_FAILED,    /* arrived, failed a check or could not be stored */
 	SLOT_CONFLICT,  /* two entries of its name */
+	SLOT_GIVEN_UP,  /* missing too many runs in a row: recorded unavailable */
 };
 
 /* How a batch may still be tried when its download breaks: once more as it is, then in two
@@ -36,6 +38,7 @@ struct slot {
 	struct recpath where;
 	int64_t declared;           /* size the tar header states; -1 unknown */
 	struct sealed sealed;
+	char invalid[160];          /* why it was kept despite failing its checks */
 };
 
 struct batch {
@@ -107,10 +110,20 @@ static int sink_end(void *ctx, size_t idx, int complete)
 	}
 	rc = sealer_finish(b->r->sealer, b->recs[idx]->size, &s->sealed, why, sizeof why);
 	if (rc == SEAL_REJECTED) {
-		s->state = SLOT_FAILED;
-		log_warn("%s: %s; discarded, it will be fetched again",
-			 log_escape(b->paths[idx], esc, sizeof esc), why);
-		return 0;
+		int runs = attempts_note(b->r->attempts, b->paths[idx], "invalid", why);
+		if (runs < b->r->cfg->sync.invalid_retries) {
+			sealer_abandon(b->r->sealer);
+			s->state = SLOT_FAILED;
+			log_warn("%s: %s; discarded, it will be fetched again",
+				 log_escape(b->paths[idx], esc, sizeof esc), why);
+			return 0;
+		}
+		/* The same failure for invalid_retries runs: not a file still being written.
+		 * Better kept, flagged, than lost; retention will never delete its PBX copy. */
+		log_warn("%s: %s, for the %d. run in a row; archived as it is, flagged invalid",
+			 log_escape(b->paths[idx], esc, sizeof esc), why, runs);
+		snprintf(s->invalid, sizeof s->invalid, "%.159s", why);
+		rc = sealer_keep(b->r->sealer, &s->sealed, why, sizeof why);
 	}
 	if (rc != SEAL_OK) {
 		s->state = SLOT_FAILED;
@@ -167,15 +180,42 @@ static long settle(struct batch *b, int cut, struct recording **rest, size_t *nr
 				log_warn("%s", err);
 			continue;
 		}
+		if (s->state == SLOT_WAITING && !cut) {
+			/* Missing from the answer: asked for again, up to invalid_retries runs. */
+			int runs = attempts_note(r->attempts, b->paths[i], "missing",
+						 "not in the PBX's answer");
+			if (runs >= r->cfg->sync.invalid_retries) {
+				log_warn("%s: missing from the PBX's answer %d runs in a row; recorded "
+					 "as unavailable and no longer asked for",
+					 log_escape(b->paths[i], esc, sizeof esc), runs);
+				if (manifest_add_unavailable(r->man, s->where.day, b->recs[i], runs))
+					return -1;
+				attempts_clear(r->attempts, b->paths[i]);
+				s->state = SLOT_GIVEN_UP;
+			}
+			continue;
+		}
 		if (s->state != SLOT_DONE)
 			continue;
+		const struct recording *rec = b->recs[i];
+		int short_audio = rec->duration >= 0 && s->sealed.seconds >= 0 &&
+				  s->sealed.seconds * 2 < (double)rec->duration &&
+				  (double)rec->duration - s->sealed.seconds >= 10;
 		struct manifest_file f = {
 			s->sealed.file, s->sealed.size, s->sealed.sha256,
 			s->sealed.encrypted ? s->sealed.stored_sha256 : NULL,
 			s->sealed.encrypted ? "age" : NULL, s->sealed.seconds,
+			s->sealed.invalid ? s->invalid : NULL, short_audio,
 		};
-		if (manifest_add_archived(r->man, s->where.day, b->recs[i], &f) != 0)
+		if (short_audio) {
+			r->t.short_audio++;
+			log_warn("%s: %.0f s of audio, the listing says %ld s; flagged short_audio",
+				 log_escape(b->paths[i], esc, sizeof esc), s->sealed.seconds,
+				 rec->duration);
+		}
+		if (manifest_add_archived(r->man, s->where.day, rec, &f) != 0)
 			return -1;
+		attempts_clear(r->attempts, b->paths[i]);
 	}
 	if (manifest_commit(r->man, err, sizeof err) != 0) {
 		log_error("%s", err);
@@ -189,6 +229,9 @@ static long settle(struct batch *b, int cut, struct recording **rest, size_t *nr
 
 		if (st == SLOT_DONE) {
 			r->t.archived++;
+			r->t.invalid += b->slots[i].sealed.invalid;
+		} else if (st == SLOT_GIVEN_UP) {
+			r->t.unavailable++;
 		} else if ((st == SLOT_WAITING && cut) || st == SLOT_BROKEN) {
 			if (rest) {
 				rest[(*nrest)++] = b->recs[i];

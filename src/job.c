@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "age.h"
+#include "attempts.h"
 #include "hash.h"
 #include "log.h"
 #include "manifest.h"
@@ -151,7 +152,13 @@ static int do_window(struct run *r, pbx_minute start, pbx_minute end)
 			continue;
 		}
 		if (found) {
-			r->t.already++;
+			if (e->unavailable) {
+				r->t.unavailable++;
+				log_warn("%s is listed but was never delivered (recorded unavailable)",
+					 log_escape(rec->pbx_path, esc, sizeof esc));
+			} else {
+				r->t.already++;
+			}
 			continue;
 		}
 		plan[nplan++] = rec;
@@ -193,6 +200,16 @@ static void summary(const struct run *r, double seconds, int dry_run)
 	if (t->blocked)
 		printf("BLOCKED %lu deletions: archived copies no longer match the manifest\n",
 		       t->blocked);
+	if (t->invalid)
+		printf("%lu recordings failed their checks %d runs in a row and were archived as they "
+		       "are, flagged invalid (their PBX copies are kept)\n", t->invalid,
+		       r->cfg->sync.invalid_retries);
+	if (t->unavailable)
+		printf("%lu listed recordings are unavailable: never delivered by the PBX\n",
+		       t->unavailable);
+	if (t->short_audio)
+		printf("%lu recordings hold much less audio than their listed duration (flagged)\n",
+		       t->short_audio);
 	if (t->deferred)
 		printf("%lu more recordings are due for deletion; over max_delete, left for the next "
 		       "run\n", t->deferred);
@@ -211,7 +228,8 @@ static int exit_code(const struct run *r)
 	if (r->storage_error)
 		return EXIT_STORAGE;
 	if (r->archive_error || t->missing || t->failed || t->blocked || t->unconfirmed ||
-	    t->skipped_names || t->deferred || t->skew_blocked)
+	    t->skipped_names || t->deferred || t->skew_blocked || t->invalid ||
+	    t->unavailable)
 		return EXIT_PARTIAL;
 	return EXIT_OK;
 }
@@ -334,6 +352,11 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		rc = EXIT_STORAGE;
 		goto out;
 	}
+	r.attempts = attempts_load(r.store);
+	if (!r.attempts) {
+		rc = EXIT_STORAGE;
+		goto out;
+	}
 	if (strncmp(cfg->pbx.url, "http://", 7) == 0)
 		log_warn("%s is plain http: the password hash and the session travel in clear; "
 			 "use https if the PBX offers it", cfg->pbx.url);
@@ -400,12 +423,15 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	 * disk, and an unsigned day would be a finding for verify. */
 	if (sign_key && mansig_sign_changed(r.store, r.man, sign_key) != 0)
 		r.storage_error = 1;
+	if (!r.dry_run && attempts_save(r.attempts, r.store) != 0)
+		r.storage_error = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	summary(&r, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		opt->dry_run);
 	rc = exit_code(&r);
 out:
 	pbx_free(r.pbx);
+	attempts_free(r.attempts);
 	sealer_free(r.sealer);
 	sha256_free(r.hash);
 	manifest_close(r.man);

@@ -231,7 +231,15 @@ static int apply_line(struct day *d, json_object *o, const char **why)
 		copy_str(o, "calldate", e.calldate, sizeof e.calldate);
 		copy_str(o, "src", e.src, sizeof e.src);
 		copy_str(o, "dst", e.dst, sizeof e.dst);
+		e.invalid = json_object_object_get_ex(o, "invalid", NULL);
 		if (day_put(d, &e) != 0) {
+			*why = "out of memory";
+			return -1;
+		}
+	} else if (strcmp(event, "unavailable") == 0) {
+		copy_str(o, "calldate", e.calldate, sizeof e.calldate);
+		e.unavailable = 1;
+		if (!day_find(d, e.pbx_path) && day_put(d, &e) != 0) {
 			*why = "out of memory";
 			return -1;
 		}
@@ -501,7 +509,41 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 		json_object_object_add(o, "audio_seconds",
 				       json_object_new_double_s(f->audio_seconds, secs));
 	}
+	if (f->short_audio)
+		json_object_object_add(o, "short_audio", json_object_new_boolean(1));
+	if (f->invalid) {
+		add_str(o, "invalid", f->invalid);
+		c.entry.invalid = 1;
+	}
 	add_str(o, "archived_at", now);
+	return queue_line(m, d, o, &c);
+}
+
+int manifest_add_unavailable(struct manifest *m, const char *day, const struct recording *rec,
+			     int attempts)
+{
+	struct day *d = get_day(m, day);
+	json_object *o;
+	struct change c;
+	char now[21];
+
+	if (!d)
+		return -1;
+	memset(&c, 0, sizeof c);
+	c.day = d;
+	c.mark = -1;
+	snprintf(c.entry.pbx_path, sizeof c.entry.pbx_path, "%s", rec->pbx_path);
+	snprintf(c.entry.calldate, sizeof c.entry.calldate, "%s", rec->calldate);
+	c.entry.unavailable = 1;
+	utc_now(now);
+	o = json_object_new_object();
+	add_str(o, "event", "unavailable");
+	add_str(o, "pbx_path", rec->pbx_path);
+	add_str(o, "calldate", rec->calldate);
+	add_str(o, "src", rec->src);
+	add_str(o, "dst", rec->dst);
+	json_object_object_add(o, "attempts", json_object_new_int(attempts));
+	add_str(o, "recorded_at", now);
 	return queue_line(m, d, o, &c);
 }
 

@@ -30,6 +30,9 @@ struct manifest_entry {
 	int pbx_deleted;              /* a pbx_deleted line follows the archived one */
 	int pruned;                   /* removed from the archive by retention ("pruned") */
 	int forgotten;                /* erased on request ("forgotten", a tombstone) */
+	int invalid;                  /* archived as it was despite failed checks: never
+				       * deleted from the PBX by retention */
+	int unavailable;              /* never delivered by the PBX; no file ("unavailable") */
 };
 
 /* Later facts about an archived recording. */
@@ -47,6 +50,8 @@ struct manifest_file {
 	const char *stored_sha256;   /* hex, of the stored file when it differs (encrypted); or NULL */
 	const char *encryption;      /* "age", or NULL */
 	double audio_seconds;        /* per the WAV header; negative: unknown */
+	const char *invalid;         /* why it failed its checks, when kept anyway; or NULL */
+	int short_audio;             /* much shorter than the listed duration */
 };
 
 /* Opens ARCHIVE/manifest/ (creating it). Returns a handle or NULL with `err` set. */
@@ -63,6 +68,11 @@ int manifest_lookup(struct manifest *m, const char *day, const char *pbx_path,
  * memory / day unreadable; message printed). */
 int manifest_add_archived(struct manifest *m, const char *day, const struct recording *rec,
 			  const struct manifest_file *f);
+
+/* Queues an "unavailable" line: `rec` was listed but missing from `attempts` download answers
+ * in a row; it is not asked for again. Returns 0 or -1 as above. */
+int manifest_add_unavailable(struct manifest *m, const char *day, const struct recording *rec,
+			     int attempts);
 
 /* Queues a `mark` line for an archived entry of `day`, with `reason` (NULL: none) in its
  * "reason" field. Returns 0, or -1 when the entry is unknown or out of memory (printed). */

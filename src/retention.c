@@ -177,8 +177,10 @@ int retention_apply(struct run *r, pbx_minute now)
 			continue;
 		if (manifest_lookup(r->man, c->where.day, l.rows[i].pbx_path, &e) != 1)
 			continue; /* not archived (yet): never deleted */
-		if (e->pruned || e->forgotten)
-			continue; /* no archived copy any more: the PBX keeps its own */
+		if (e->pruned || e->forgotten || e->unavailable)
+			continue; /* no archived copy (any more): the PBX keeps its own */
+		if (e->invalid)
+			continue; /* archived as it was, flagged: never made deletable */
 		c->rec = &l.rows[i];
 		ncand++;
 	}

@@ -13,12 +13,16 @@ struct pbx;
 struct sha256;
 struct sealer;
 struct age_recipients;
+struct attempts;
 
 struct tally {
 	unsigned long listed, archived, already, missing, failed, refused, deleted;
 	unsigned long unconfirmed, blocked, skipped_names;
 	unsigned long deferred;  /* due for deletion but over [retention] max_delete */
 	int skew_blocked;        /* deletions skipped: the PBX clock is too far off */
+	unsigned long invalid;   /* archived as they were, flagged, after invalid_retries runs */
+	unsigned long unavailable; /* listed but never delivered; recorded, not asked for */
+	unsigned long short_audio; /* audio much shorter than the listed duration */
 	uint64_t bytes;
 };
 
@@ -30,6 +34,7 @@ struct run {
 	struct sha256 *hash;         /* retention's read-backs */
 	struct sealer *sealer;       /* fetch's per-entry pipeline */
 	struct age_recipients *recipients; /* [encryption], or NULL */
+	struct attempts *attempts;   /* failure counts across runs */
 	struct tally t;
 	unsigned long planned_total; /* for the progress line */
 	int archive_error;  /* storage, transport or session trouble: no deletion this run */

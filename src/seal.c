@@ -23,6 +23,7 @@ struct sealer {
 	struct recpath where;
 	struct wav_check wav;
 	uint64_t audio_bytes;
+	unsigned char wire[SHA256_LEN]; /* the audio's hash, once the entry ended */
 	char write_err[256];           /* what an age output callback could not write */
 };
 
@@ -170,18 +171,11 @@ static int read_back(struct sealer *z, const char *name, const unsigned char wir
 	return 0;
 }
 
-int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
-		  size_t whylen)
+/* Commits the judged entry and, when encrypted, reads it back. */
+static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen)
 {
-	unsigned char wire[SHA256_LEN];
 	char name[RECPATH_NAME_MAX + 8], err[256];
 
-	memset(out, 0, sizeof *out);
-	sha256_finish(z->hash, wire);
-	if (judge(z, expected_size, out, why, whylen) != 0) {
-		sealer_abandon(z);
-		return SEAL_REJECTED;
-	}
 	if (z->age) {
 		z->write_err[0] = '\0';
 		if (age_writer_finish(z->age) != 0) {
@@ -201,7 +195,7 @@ int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, c
 		return SEAL_STORAGE;
 	}
 	z->file = NULL;
-	if (z->age && read_back(z, name, wire, out, why, whylen) != 0) {
+	if (z->age && read_back(z, name, z->wire, out, why, whylen) != 0) {
 		/* Never leave a file behind that did not pass: the manifest will not name it and
 		 * the recording is fetched again. */
 		if (store_remove(z->store, z->where.dir, name, err, sizeof err) != 0)
@@ -211,8 +205,25 @@ int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, c
 	}
 	out->encrypted = z->age != NULL;
 	sealer_abandon(z); /* wipes the file key */
-	sha256_to_hex(wire, out->sha256);
+	sha256_to_hex(z->wire, out->sha256);
 	out->audio_bytes = z->audio_bytes;
 	snprintf(out->file, sizeof out->file, "%s/%s", z->where.dir, name);
 	return SEAL_OK;
+}
+
+int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
+		  size_t whylen)
+{
+	memset(out, 0, sizeof *out);
+	out->seconds = -1;
+	sha256_finish(z->hash, z->wire);
+	if (judge(z, expected_size, out, why, whylen) != 0)
+		return SEAL_REJECTED; /* still open: sealer_keep() or sealer_abandon() */
+	return commit(z, out, why, whylen);
+}
+
+int sealer_keep(struct sealer *z, struct sealed *out, char *why, size_t whylen)
+{
+	out->invalid = 1;
+	return commit(z, out, why, whylen);
 }

@@ -26,7 +26,8 @@ struct sealed {
 	char sha256[SHA256_HEX_LEN + 1];        /* of the audio */
 	char stored_sha256[SHA256_HEX_LEN + 1]; /* of the stored file; "" when it is the audio */
 	int encrypted;
-	double seconds;                         /* per the WAV header */
+	int invalid;                            /* kept by sealer_keep() despite a failed check */
+	double seconds;                         /* per the WAV header; -1 when not known */
 };
 
 enum seal_result {
@@ -50,8 +51,15 @@ int sealer_write(struct sealer *z, const void *buf, size_t len, char *why, size_
 void sealer_abandon(struct sealer *z);
 
 /* Ends the entry: `expected_size` is the audio size the PBX stated in its listing (-1: none).
- * Returns an enum seal_result; on SEAL_OK `out` describes the stored file. */
+ * Returns an enum seal_result; on SEAL_OK `out` describes the stored file. On SEAL_REJECTED
+ * the entry stays open for the caller to decide: sealer_abandon() (fetch it again later) or
+ * sealer_keep(). */
 int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
 		  size_t whylen);
+
+/* Stores a rejected entry as it is (it failed the same way too many runs: better flagged in
+ * the archive than lost), with out->invalid set. Durability and, for encrypted files, the
+ * read-back are as for any other. Returns SEAL_OK or SEAL_STORAGE. */
+int sealer_keep(struct sealer *z, struct sealed *out, char *why, size_t whylen);
 
 #endif

@@ -130,7 +130,7 @@ static void add(struct fixture *f, const char *day, const char *path, long durat
 		 strstr(path, "Internal") ? "Internal" : "CallBack", duration);
 	file_of(path, file, sizeof file);
 	sha256_hex(path, strlen(path), hex);
-	struct manifest_file mf = { file, strlen(path), hex, NULL, NULL, secs };
+	struct manifest_file mf = { file, strlen(path), hex, NULL, NULL, secs, NULL, 0 };
 	assert_int_equal(manifest_add_archived(f->m, day, &r, &mf), 0);
 }
 
@@ -656,7 +656,7 @@ static void expect_day_refused(struct fixture *f, const char *day, const char *p
 	make_rec(&r, "20210329/20210329-999999-1-Inbound-1-2-3.wav", "2021-03-29 00:00:00", "1",
 		 "Inbound", 1);
 	sha256_hex("x", 1, hex);
-	struct manifest_file mf = { "2021/03/29/x.wav", 1, hex, NULL, NULL, 1.0 };
+	struct manifest_file mf = { "2021/03/29/x.wav", 1, hex, NULL, NULL, 1.0, NULL, 0 };
 	assert_int_equal(manifest_add_archived(f->m, day, &r, &mf), -1);
 	assert_int_equal(manifest_add_mark(f->m, day, path, MANIFEST_PBX_DELETED, NULL), -1);
 	assert_int_equal(manifest_commit(f->m, err, sizeof err), 0);

@@ -1,0 +1,31 @@
+/* attempts.h — recordings that keep failing, remembered across runs in .state/attempts.json.
+ *
+ * A recording that fails a check is discarded and fetched again next run (it may still be being
+ * written); one missing from the PBX's answer is asked for again. Both are normal once. This
+ * module counts how many runs in a row a recording failed the same way (the reason with its
+ * numbers ignored, since a file still growing changes its sizes), so that after [sync]
+ * invalid_retries runs the caller stops retrying: it archives the file as it is, flagged, or
+ * records it as unavailable. The file is small (only recordings with trouble) and rebuildable:
+ * if it is lost, counting starts again. */
+#ifndef NEXO_ATTEMPTS_H
+#define NEXO_ATTEMPTS_H
+
+struct attempts;
+struct store;
+
+/* Reads .state/attempts.json (absent or unreadable: starts empty, with a warning for the
+ * latter). Returns NULL only when out of memory (printed). */
+struct attempts *attempts_load(struct store *s);
+void attempts_free(struct attempts *a); /* NULL is a no-op */
+
+/* Counts one more failure of `pbx_path` of `kind` ("invalid", "missing") for reason `why`.
+ * Returns how many runs in a row it has now failed this way (1 when the way changed). */
+int attempts_note(struct attempts *a, const char *pbx_path, const char *kind, const char *why);
+
+/* `pbx_path` landed (or was given up on): forget its failures. */
+void attempts_clear(struct attempts *a, const char *pbx_path);
+
+/* Writes the file atomically when anything changed. Returns 0, or -1 (printed). */
+int attempts_save(struct attempts *a, struct store *s);
+
+#endif
