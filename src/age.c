@@ -49,7 +49,8 @@ struct secrets {
 	unsigned char shared[32]; /* X25519 shared secret */
 	struct hkdf hk;
 	crypto_auth_hmacsha256_state mac;
-	unsigned char buf[CT_CHUNK + 1]; /* one chunk, in place, plus one byte read ahead */
+	unsigned char buf[CT_CHUNK + 1]; /* one chunk, plus one byte read ahead */
+	unsigned char pt[AGE_CHUNK_SIZE]; /* a decrypted chunk */
 };
 
 static void say(char *err, size_t errlen, const char *fmt, ...)
@@ -108,16 +109,17 @@ static void chunk_nonce(unsigned char nonce[12], uint64_t counter, int last)
 	nonce[11] = last ? 1 : 0;
 }
 
-/* Opens chunk `counter` (clen bytes with its tag) in place. Returns 0, or -1 when the tag does
- * not verify (the buffer is then untouched). */
-static int chunk_open(unsigned char *buf, size_t clen, uint64_t counter, int last,
-		      const unsigned char key[32])
+/* Opens chunk `counter` (clen bytes with its tag) into `pt`. Returns 0, or -1 when the tag
+ * does not verify. Never in place: libsodium zeroes the output on failure, and a full chunk
+ * may need a second try with the other last-chunk flag. */
+static int chunk_open(unsigned char *pt, const unsigned char *buf, size_t clen,
+		      uint64_t counter, int last, const unsigned char key[32])
 {
 	unsigned char nonce[12];
 
 	chunk_nonce(nonce, counter, last);
 	return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-		buf, NULL, buf, clen - AGE_TAG_LEN, buf + clen - AGE_TAG_LEN, NULL, 0, nonce, key);
+		pt, NULL, buf, clen - AGE_TAG_LEN, buf + clen - AGE_TAG_LEN, NULL, 0, nonce, key);
 }
 
 /* Unpadded standard base64 of `len` bytes into `out` (sodium_base64_ENCODED_LEN bytes). */
@@ -598,15 +600,16 @@ static ssize_t src_read(struct src *s, unsigned char *buf, size_t len)
 	return (ssize_t)n;
 }
 
-/* The STREAM payload after the nonce: chunks of up to 64 KiB + tag decrypted in place in
- * `buf` (CT_CHUNK + 1 bytes: one byte is read ahead to know whether a chunk is the last).
- * Plaintext goes to `sink` chunk by chunk, each only after its tag verified. Mirrors the
+/* The STREAM payload after the nonce: chunks of up to 64 KiB + tag read into s->buf
+ * (CT_CHUNK + 1 bytes: one byte is read ahead to know whether a chunk is the last) and
+ * decrypted into s->pt. Plaintext goes to `sink` chunk by chunk, each only after its tag verified. Mirrors the
  * reference reader: a full chunk may be the final one, a final chunk's plaintext is released
  * before trailing data is reported, a non-final one's before a missing end is. Returns AGE_OK,
  * AGE_BAD_PAYLOAD or AGE_IO_ERROR with `err` set. */
-static int stream_open(struct src *s, const unsigned char key[32], unsigned char *buf,
-		       age_out_fn sink, void *ctx, char *err, size_t errlen)
+static int stream_open(struct src *s, struct secrets *k, age_out_fn sink, void *ctx,
+		       char *err, size_t errlen)
 {
+	unsigned char *buf = k->buf;
 	size_t have = 0;
 	uint64_t i = 0;
 
@@ -637,16 +640,16 @@ static int stream_open(struct src *s, const unsigned char key[32], unsigned char
 			return AGE_BAD_PAYLOAD;
 		}
 		last = !more;
-		ok = chunk_open(buf, clen, i, last, key) == 0;
+		ok = chunk_open(k->pt, buf, clen, i, last, k->payload_key) == 0;
 		if (!ok && clen == CT_CHUNK) {
 			last = !last;
-			ok = chunk_open(buf, clen, i, last, key) == 0;
+			ok = chunk_open(k->pt, buf, clen, i, last, k->payload_key) == 0;
 		}
 		if (!ok) {
 			say(err, errlen, "chunk %llu: authentication failed", (unsigned long long)i);
 			return AGE_BAD_PAYLOAD;
 		}
-		if (sink(ctx, buf, clen - AGE_TAG_LEN) != 0) {
+		if (sink(ctx, k->pt, clen - AGE_TAG_LEN) != 0) {
 			say(err, errlen, "writing the plaintext failed");
 			return AGE_IO_ERROR;
 		}
@@ -932,7 +935,7 @@ int age_writer_verify(struct age_writer *w, int fd, unsigned char plain_sha256[3
 	}
 	s.raw = raw;
 	if (verify_prefix(w, &s, err, errlen) != 0 || verify_keys(w, err, errlen) != 0 ||
-	    stream_open(&s, w->s->payload_key, w->s->buf, hash_sink, plain, err, errlen) != AGE_OK)
+	    stream_open(&s, w->s, hash_sink, plain, err, errlen) != AGE_OK)
 		goto sizes;
 	if (s.total != w->bytes_out) {
 		say(err, errlen, "the stored file is %llu bytes, %llu were written",
@@ -951,7 +954,7 @@ sizes:
 			 (unsigned long long)st.st_size, (unsigned long long)w->bytes_out);
 	}
 out:
-	sodium_memzero(w->s->buf, sizeof w->s->buf);
+	sodium_memzero(w->s->pt, sizeof w->s->pt);
 	sha256_free(plain);
 	sha256_free(raw);
 	return rc;
@@ -980,7 +983,7 @@ struct hdr {
 static int hdr_line(struct hdr *h, size_t *at, size_t *n, char *err, size_t errlen)
 {
 	for (;;) {
-		unsigned char *lf = memchr(h->buf + h->pos, '\n', h->len - h->pos);
+		unsigned char *lf = h->buf ? memchr(h->buf + h->pos, '\n', h->len - h->pos) : NULL;
 		ssize_t r;
 
 		if (lf) {
@@ -1113,6 +1116,8 @@ static int hdr_parse(struct hdr *h, char *err, size_t errlen)
 	if (n != strlen(VERSION_LINE) || memcmp(h->buf + at, VERSION_LINE, n) != 0) {
 		const char *line = (const char *)h->buf + at;
 
+		if (n > 0 && line[n - 1] == '\r')
+			return hdr_bad(h, err, errlen, "the line ends in CR LF (not allowed)");
 		if (n >= 19 && memcmp(line, "age-encryption.org/", 19) == 0)
 			return hdr_bad(h, err, errlen, "unsupported age version");
 		if (n >= 10 && memcmp(line, "-----BEGIN", 10) == 0)
@@ -1224,7 +1229,7 @@ int age_decrypt(int in_fd, const struct age_identities *ids, age_out_fn out, voi
 		goto out;
 	}
 	hkdf(&s->hk, nonce, sizeof nonce, s->file_key, FILE_KEY_LEN, "payload", s->payload_key);
-	rc = stream_open(&src, s->payload_key, s->buf, out, ctx, err, errlen);
+	rc = stream_open(&src, s, out, ctx, err, errlen);
 out:
 	sodium_free(s);
 	free(h.buf);

@@ -85,7 +85,7 @@ struct age_writer;
 
 /* Makes a fresh file key, one X25519 stanza per recipient (fresh ephemeral key each), the
  * header MAC and the payload nonce, and emits header and nonce through `out` before returning.
- * Keeps the file key, the header bytes and one chunk buffer (sodium_malloc) until free.
+ * Keeps the file key, the header bytes and two chunk buffers (sodium_malloc) until free.
  * Returns the writer, or NULL with `err` set (no recipients, out of memory, sodium, or `out`
  * failed: "writing the age header failed"). */
 struct age_writer *age_writer_new(const struct age_recipients *r, age_out_fn out, void *ctx,
@@ -127,8 +127,9 @@ enum age_status {
 	AGE_OK = 0,           /* the whole file decrypted and authenticated */
 	AGE_NO_MATCH = 1,     /* no identity unwraps any stanza ("no matching identity") */
 	AGE_BAD_HMAC = 2,     /* the file key was found but the header MAC is wrong */
-	AGE_BAD_HEADER = 3,   /* the header breaks the format ("header: ..."), including a
-			       * malformed X25519 stanza, a low-order share, a missing nonce */
+	AGE_BAD_HEADER = 3,   /* the header breaks the format ("header: ...", "header line N:
+			       * ..."), including a malformed X25519 stanza, a low-order share,
+			       * a missing nonce, ASCII armor */
 	AGE_BAD_PAYLOAD = 4,  /* a chunk failed, the stream is truncated or has trailing data */
 	AGE_IO_ERROR = 5,     /* reading failed, `out` failed, or out of memory */
 };
@@ -140,8 +141,8 @@ enum age_status {
  * one buffer: each chunk's plaintext goes to `out` only after its tag verified, so on
  * AGE_BAD_PAYLOAD or AGE_IO_ERROR earlier authenticated chunks may have been emitted (a caller
  * writing a file must discard it). Returns an enum age_status with `err` set unless AGE_OK:
- * "no matching identity", "header MAC does not verify", "header: <what>" (with the header line
- * number), "chunk N: authentication failed", "chunk N: empty last chunk not allowed",
+ * "no matching identity", "header MAC does not verify", "header line N: <what>",
+ * "header: <what>", "chunk N: authentication failed", "chunk N: empty last chunk not allowed",
  * "truncated after chunk N (no final chunk)", "truncated: ...", "trailing data after the
  * final chunk N", "writing the plaintext failed", "read: <errno text>". */
 int age_decrypt(int in_fd, const struct age_identities *ids, age_out_fn out, void *ctx,

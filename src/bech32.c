@@ -121,6 +121,7 @@ int bech32_decode(const char *s, size_t len, char *hrp, size_t hrpcap, unsigned 
 		*datalen = nbytes;
 	}
 	sodium_memzero(&acc, sizeof acc);
+	sodium_memzero(&chk, sizeof chk);
 	return rc;
 }
 

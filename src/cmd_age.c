@@ -37,7 +37,7 @@ int cmd_keygen(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--sign") == 0)
 			return CMD_NOT_MINE;
-	optind = 1;
+	optind = 0; /* see cmd_decrypt */
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -241,7 +241,9 @@ int cmd_decrypt(int argc, char **argv)
 	int c, failed = 0, rc = CMD_USAGE;
 
 	age_identities_init(&ids);
-	optind = 1;
+	/* 0, not 1: glibc then starts afresh. main scanned with "+" (stop at the command), and
+	 * after optind = 1 that mode would stick, so "FILE.age -o DIR" would not be permuted. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':

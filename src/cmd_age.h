@@ -1,7 +1,8 @@
 /* cmd_age.h — the `keygen` and `decrypt` commands: command-line faces of age.c that need no
  * config. Each takes argv starting at the command name (argv[0] = "keygen" / "decrypt"),
- * parses it with getopt_long (resetting optind), prints errors through log.c and returns an
- * exit code; neither ever exits. */
+ * parses it with getopt_long (resetting optind to 0, glibc's full reset, so options may follow
+ * the files even after main's "+" scan), prints errors through log.c and returns an exit code;
+ * neither ever exits. */
 #ifndef NEXO_CMD_AGE_H
 #define NEXO_CMD_AGE_H
 
