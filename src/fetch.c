@@ -170,6 +170,19 @@ static long settle(struct batch *b, int cut, struct recording **rest, size_t *nr
 	unsigned long not_reached = 0;
 	long not_landed = 0;
 
+	/* Encrypted files are read back in the background: their verdicts first. */
+	if (sealer_drain(r->sealer) > 0) {
+		for (size_t i = 0; i < b->n; i++) {
+			struct slot *s = &b->slots[i];
+			if (s->state != SLOT_DONE || !s->sealed.failed)
+				continue;
+			log_error("%s", s->sealed.why);
+			s->state = SLOT_FAILED;
+			b->received--;
+			r->storage_error = 1;
+			r->archive_error = 1;
+		}
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct slot *s = &b->slots[i];
 		if (s->state == SLOT_CONFLICT) {

@@ -263,33 +263,50 @@ static int load_recipients(struct run *r, struct age_recipients *rs)
 	return 0;
 }
 
-/* Walks [start, end] window by window; moves the checkpoint when asked. */
+/* Walks [start, end] window by window; moves the checkpoint when asked. A window with nothing
+ * in it makes the next one twice as wide (up to 64 windows), so an old `since` or a quiet PBX
+ * costs a few listings, not one per day; the first window with recordings snaps back to
+ * [sync] window. The checkpoint is written when it passes recordings and once at the end,
+ * not after every empty window (each write is two fsyncs). */
 static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute first_window_end,
 		 int move_checkpoint)
 {
+	const pbx_minute window = r->cfg->sync.window;
+	pbx_minute a = start, span = window, checkpoint = -1;
 	int all_landed = 1;
-	pbx_minute a = start;
 
+	move_checkpoint = move_checkpoint && !r->dry_run;
 	while (a <= end && !r->fatal && !run_stop_requested()) {
-		pbx_minute b = a == start && first_window_end >= a ? first_window_end
-								   : a + r->cfg->sync.window - 1;
+		pbx_minute b = a == start && first_window_end >= a ? first_window_end : a + span - 1;
+		unsigned long listed = r->t.listed;
 		int rc;
 
 		if (b > end)
 			b = end;
 		rc = do_window(r, a, b);
 		if (rc < 0 || run_stop_requested())
-			return;
+			break;
 		if (rc == 0)
 			all_landed = 0;
 		/* Only past windows whose recordings all landed, and all windows before them. */
-		if (all_landed && move_checkpoint && !r->dry_run &&
-		    state_write_checkpoint(r->store, b + 1) != 0) {
-			r->storage_error = 1;
-			return;
+		if (all_landed)
+			checkpoint = b + 1;
+		if (r->t.listed != listed) {
+			span = window;
+			if (checkpoint >= 0 && move_checkpoint) {
+				if (state_write_checkpoint(r->store, checkpoint) != 0) {
+					r->storage_error = 1;
+					return;
+				}
+				checkpoint = -1;
+			}
+		} else if (span < 64 * window) {
+			span *= 2;
 		}
 		a = b + 1;
 	}
+	if (checkpoint >= 0 && move_checkpoint && state_write_checkpoint(r->store, checkpoint) != 0)
+		r->storage_error = 1;
 }
 
 int job_run(const struct config *cfg, const struct job_options *opt)

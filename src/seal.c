@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "age.h"
+#include "readback.h"
 #include "store.h"
 #include "wav.h"
 
@@ -20,6 +21,7 @@ struct sealer {
 	struct sha256 *hash;           /* the audio as it arrives */
 	struct store_file *file;       /* the entry in progress, or NULL */
 	struct age_writer *age;        /* its encryption, or NULL */
+	struct readback *readback;     /* checks encrypted files in the background */
 	struct recpath where;
 	struct wav_check wav;
 	uint64_t audio_bytes;
@@ -39,6 +41,11 @@ struct sealer *sealer_new(struct store *s, const struct age_recipients *recipien
 	}
 	z->store = s;
 	z->recipients = recipients && age_recipients_count(recipients) ? recipients : NULL;
+	if (z->recipients && !(z->readback = readback_new(s, err, errlen))) {
+		sha256_free(z->hash);
+		free(z);
+		return NULL;
+	}
 	return z;
 }
 
@@ -47,6 +54,7 @@ void sealer_free(struct sealer *z)
 	if (!z)
 		return;
 	sealer_abandon(z);
+	readback_free(z->readback);
 	sha256_free(z->hash);
 	free(z);
 }
@@ -139,38 +147,6 @@ static int judge(struct sealer *z, int64_t expected_size, struct sealed *out, ch
 	return 0;
 }
 
-/* The encrypted file, read back from its final place without the identity. */
-static int read_back(struct sealer *z, const char *name, const unsigned char wire[SHA256_LEN],
-		     struct sealed *out, char *why, size_t whylen)
-{
-	unsigned char plain[SHA256_LEN], stored[SHA256_LEN];
-	char err[256];
-	int dfd, fd, rc;
-
-	dfd = store_open_dir(z->store, z->where.dir, 0, why, whylen);
-	if (dfd < 0)
-		return -1;
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	close(dfd);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot read back %s: %s", name, strerror(errno));
-		return -1;
-	}
-	rc = age_writer_verify(z->age, fd, plain, stored, err, sizeof err);
-	close(fd);
-	if (rc != 0) {
-		snprintf(why, whylen, "read-back of %s failed: %s", name, err);
-		return -1;
-	}
-	if (sodium_memcmp(plain, wire, SHA256_LEN) != 0) {
-		snprintf(why, whylen, "read-back of %s: the decrypted audio does not hash to what "
-			 "arrived", name);
-		return -1;
-	}
-	sha256_to_hex(stored, out->stored_sha256);
-	return 0;
-}
-
 /* Commits the judged entry and, when encrypted, reads it back. */
 static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen)
 {
@@ -195,16 +171,19 @@ static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen
 		return SEAL_STORAGE;
 	}
 	z->file = NULL;
-	if (z->age && read_back(z, name, z->wire, out, why, whylen) != 0) {
-		/* Never leave a file behind that did not pass: the manifest will not name it and
-		 * the recording is fetched again. */
-		if (store_remove(z->store, z->where.dir, name, err, sizeof err) != 0)
-			snprintf(why + strlen(why), whylen - strlen(why), "; and %s", err);
-		sealer_abandon(z);
-		return SEAL_STORAGE;
-	}
 	out->encrypted = z->age != NULL;
-	sealer_abandon(z); /* wipes the file key */
+	if (z->age) {
+		/* The writer (with its file key) goes to the read-back, which wipes it. */
+		int rc = readback_submit(z->readback, z->age, z->where.dir, name, z->wire, out);
+		z->age = NULL;
+		if (rc != 0) {
+			snprintf(why, whylen, "out of memory");
+			store_remove(z->store, z->where.dir, name, err, sizeof err);
+			sealer_abandon(z);
+			return SEAL_STORAGE;
+		}
+	}
+	sealer_abandon(z);
 	sha256_to_hex(z->wire, out->sha256);
 	out->audio_bytes = z->audio_bytes;
 	snprintf(out->file, sizeof out->file, "%s/%s", z->where.dir, name);
@@ -220,6 +199,11 @@ int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, c
 	if (judge(z, expected_size, out, why, whylen) != 0)
 		return SEAL_REJECTED; /* still open: sealer_keep() or sealer_abandon() */
 	return commit(z, out, why, whylen);
+}
+
+int sealer_drain(struct sealer *z)
+{
+	return z->readback ? readback_drain(z->readback) : 0;
 }
 
 int sealer_keep(struct sealer *z, struct sealed *out, char *why, size_t whylen)

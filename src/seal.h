@@ -28,6 +28,8 @@ struct sealed {
 	int encrypted;
 	int invalid;                            /* kept by sealer_keep() despite a failed check */
 	double seconds;                         /* per the WAV header; -1 when not known */
+	int failed;                             /* the read-back failed (see sealer_drain) */
+	char why[600];                          /* ... and why */
 };
 
 enum seal_result {
@@ -51,11 +53,17 @@ int sealer_write(struct sealer *z, const void *buf, size_t len, char *why, size_
 void sealer_abandon(struct sealer *z);
 
 /* Ends the entry: `expected_size` is the audio size the PBX stated in its listing (-1: none).
- * Returns an enum seal_result; on SEAL_OK `out` describes the stored file. On SEAL_REJECTED
+ * Returns an enum seal_result; on SEAL_OK `out` describes the stored file — but an encrypted
+ * file is read back in the background: only after sealer_drain() is out->stored_sha256 set or
+ * out->failed (`out` must stay valid until then). On SEAL_REJECTED
  * the entry stays open for the caller to decide: sealer_abandon() (fetch it again later) or
  * sealer_keep(). */
 int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
 		  size_t whylen);
+
+/* Waits for the background read-backs of the files sealed so far. Returns how many failed
+ * (their `out->failed` is set and their files are removed). */
+int sealer_drain(struct sealer *z);
 
 /* Stores a rejected entry as it is (it failed the same way too many runs: better flagged in
  * the archive than lost), with out->invalid set. Durability and, for encrypted files, the
