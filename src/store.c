@@ -20,15 +20,20 @@ struct store {
 	int tmpfd;
 	char *root;
 	unsigned seq;
+	unsigned char *spare_buf;  /* a write buffer kept for the next file */
 	/* The folder of the last file begun, kept open: a batch writes mostly into one day. */
 	char cached_rel[64];
 	int cached_fd;
 };
 
+#define WRITE_BUFFER (1u << 20)
+
 struct store_file {
 	struct store *s;
 	int fd;
 	int dirfd;
+	unsigned char *buf;  /* writes gather here: few, large write() calls */
+	size_t buffered;
 	char tmp[64];
 	char name[256];
 };
@@ -123,6 +128,7 @@ void store_close(struct store *s)
 	close_quietly(s->cached_fd);
 	close_quietly(s->tmpfd);
 	close_quietly(s->rootfd);
+	free(s->spare_buf);
 	free(s->root);
 	free(s);
 }
@@ -234,9 +240,17 @@ struct store_file *store_begin(struct store *s, const char *reldir, const char *
 	}
 	f->s = s;
 	f->fd = -1;
+	f->buf = s->spare_buf ? s->spare_buf : malloc(WRITE_BUFFER);
+	s->spare_buf = NULL;
+	if (!f->buf) {
+		free(f);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	memcpy(f->name, name, strlen(name) + 1);
 	f->dirfd = folder_fd(s, reldir, err, errlen);
 	if (f->dirfd < 0) {
+		s->spare_buf = f->buf;
 		free(f);
 		return NULL;
 	}
@@ -247,22 +261,20 @@ struct store_file *store_begin(struct store *s, const char *reldir, const char *
 		snprintf(err, errlen, "cannot create a temp file in %s/" TMP_DIR ": %s", s->root,
 			 strerror(errno));
 		close(f->dirfd);
+		s->spare_buf = f->buf;
 		free(f);
 		return NULL;
 	}
 	return f;
 }
 
-int store_write(struct store_file *f, const void *buf, size_t len, char *err, size_t errlen)
+static int write_all(int fd, const unsigned char *p, size_t len)
 {
-	const char *p = buf;
-
 	while (len > 0) {
-		ssize_t w = write(f->fd, p, len);
+		ssize_t w = write(fd, p, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errlen, "writing %s: %s", f->name, strerror(errno));
 			return -1;
 		}
 		p += w;
@@ -271,10 +283,44 @@ int store_write(struct store_file *f, const void *buf, size_t len, char *err, si
 	return 0;
 }
 
+/* Hands the buffer to the kernel. (Starting writeback early with sync_file_range after each
+ * flush was measured: it doubled the system time here; the fsync at commit does it once.) */
+static int flush(struct store_file *f, char *err, size_t errlen)
+{
+	if (!f->buffered)
+		return 0;
+	if (write_all(f->fd, f->buf, f->buffered) != 0) {
+		snprintf(err, errlen, "writing %s: %s", f->name, strerror(errno));
+		return -1;
+	}
+	f->buffered = 0;
+	return 0;
+}
+
+int store_write(struct store_file *f, const void *buf, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		size_t n = WRITE_BUFFER - f->buffered < len ? WRITE_BUFFER - f->buffered : len;
+		memcpy(f->buf + f->buffered, p, n);
+		f->buffered += n;
+		p += n;
+		len -= n;
+		if (f->buffered == WRITE_BUFFER && flush(f, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void release(struct store_file *f)
 {
 	close_quietly(f->fd);
 	close(f->dirfd);
+	if (!f->s->spare_buf)
+		f->s->spare_buf = f->buf;
+	else
+		free(f->buf);
 	free(f);
 }
 
@@ -282,6 +328,11 @@ int store_commit(struct store_file *f, char *err, size_t errlen)
 {
 	const char *step;
 
+	if (flush(f, err, errlen) != 0) {
+		unlinkat(f->s->tmpfd, f->tmp, 0);
+		release(f);
+		return -1;
+	}
 	step = "fsync";
 	if (fsync(f->fd) != 0)
 		goto fail;
