@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd_age.h"
+#include "cmd_archive.h"
 #include "cmd_sign.h"
 #include "config.h"
 #include "job.h"
@@ -27,6 +28,14 @@ static const char usage[] =
 	"  keygen --sign [-o FILE]   make a minisign key pair (FILE, FILE.pub) for [signing]\n"
 	"  decrypt -i IDENTITY FILE.age... [-o DIR | -o -]\n"
 	"                            decrypt archived recordings (also files made by age -r)\n"
+	"  verify [--from DAY] [--to DAY] [--deep -i IDENTITY] [--json] [--sample PERCENT]\n"
+	"                            check manifests, signatures and every archived file\n"
+	"  prune [--dry-run]         remove recordings older than [retention] archive_keep_days,\n"
+	"                            except those under a legal hold\n"
+	"  hold add (--number EXT | --from DAY --to DAY | --path GLOB) --reason TEXT\n"
+	"  hold remove ID | hold list [--json]\n"
+	"                            legal holds: held recordings are never pruned or forgotten\n"
+	"  forget PATH --reason TEXT erase one recording from the archive (leaves a tombstone)\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
@@ -143,7 +152,25 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(command, "decrypt") == 0)
 		return cmd_decrypt(argc - optind, argv + optind);
-	if (strcmp(command, "backfill") == 0) {
+	static const struct {
+		const char *name;
+		int (*fn)(const struct config *cfg, int argc, char **argv);
+	} archive_cmds[] = {
+		{ "verify", cmd_verify },
+		{ "prune", cmd_prune },
+		{ "hold", cmd_hold },
+		{ "forget", cmd_forget },
+	};
+	int (*archive_cmd)(const struct config *, int, char **) = NULL;
+	for (size_t i = 0; i < sizeof archive_cmds / sizeof *archive_cmds; i++)
+		if (strcmp(command, archive_cmds[i].name) == 0)
+			archive_cmd = archive_cmds[i].fn;
+	if (archive_cmd) {
+		if (opt.dry_run && strcmp(command, "prune") != 0) {
+			log_error("--dry-run applies to run, backfill and prune, not to %s", command);
+			return EXIT_USAGE;
+		}
+	} else if (strcmp(command, "backfill") == 0) {
 		if (parse_backfill(argc - optind, argv + optind, &opt) != 0)
 			return EXIT_USAGE;
 	} else if (strcmp(command, "run") != 0 || optind + 1 != argc) {
@@ -153,6 +180,23 @@ int main(int argc, char **argv)
 	if (config_load(config_path, overrides, noverrides, &cfg, err, sizeof err) != 0) {
 		log_error("%s", err);
 		return EXIT_USAGE;
+	}
+	if (archive_cmd) {
+		/* `nexo-archive --dry-run prune` must not prune: pass it on. */
+		char *args[64];
+		int n = argc - optind;
+		if (n + 2 > (int)(sizeof args / sizeof *args)) {
+			log_error("too many arguments");
+			config_free(&cfg);
+			return EXIT_USAGE;
+		}
+		memcpy(args, argv + optind, (size_t)n * sizeof *args);
+		if (opt.dry_run)
+			args[n++] = (char *)"--dry-run";
+		args[n] = NULL;
+		rc = archive_cmd(&cfg, n, args);
+		config_free(&cfg);
+		return rc;
 	}
 	rc = job_run(&cfg, &opt);
 	config_free(&cfg);
