@@ -40,7 +40,11 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
 .PHONY: all deps check unit e2e demo bench fuzz clean lint
 
-all: $(BUILD)/nexo-archive $(BUILD)/fakepbx
+# The test build: the same program with failpoints compiled in (src/failpoint.h), for the
+# crash and fault tests. Never installed.
+TEST_OBJ := $(patsubst src/%.c,$(BUILD)/test-obj/%.o,$(SRC))
+
+all: $(BUILD)/nexo-archive $(BUILD)/fakepbx $(BUILD)/test/nexo-archive
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -c -o $@ $<
@@ -49,6 +53,12 @@ $(BUILD)/libnexo.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/nexo-archive: $(BUILD)/obj/main.o $(BUILD)/libnexo.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/test-obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/test-obj
+	$(CC) $(CFLAGS_ALL) -DNEXO_FAILPOINTS $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/test/nexo-archive: $(TEST_OBJ) | $(BUILD)/test
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/fakepbx-obj/%.o: tests/fakepbx/%.c $(wildcard tests/fakepbx/*.h) | $(BUILD)/fakepbx-obj
@@ -60,7 +70,7 @@ $(BUILD)/fakepbx: $(FAKEPBX_OBJ)
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libnexo.a | $(BUILD)/unit
 	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -Isrc -o $@ $< $(BUILD)/libnexo.a $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
 
-$(BUILD)/obj $(BUILD)/fakepbx-obj $(BUILD)/unit:
+$(BUILD)/obj $(BUILD)/fakepbx-obj $(BUILD)/unit $(BUILD)/test-obj $(BUILD)/test:
 	mkdir -p $@
 
 deps:

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "failpoint.h"
 #include "log.h"
 #include "store.h"
 
@@ -613,7 +614,7 @@ static int commit_day(struct manifest *m, struct day *d, char *err, size_t errle
 {
 	char fname[32];
 	const char *step = "open";
-	int fd, created = !d->exists;
+	int fd, created = !d->exists, injected;
 
 	snprintf(fname, sizeof fname, "%s.jsonl", d->name);
 	fd = openat(m->dirfd, fname, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
@@ -623,10 +624,14 @@ static int commit_day(struct manifest *m, struct day *d, char *err, size_t errle
 	if (d->torn && (ftruncate(fd, d->good_len) != 0))
 		goto fail;
 	step = "append to";
-	if (write_all(fd, d->pending, d->pending_len) != 0)
+	if ((injected = FAILPOINT("manifest.append")) != 0)
+		errno = injected;
+	if (injected || write_all(fd, d->pending, d->pending_len) != 0)
 		goto fail;
 	step = "fsync";
-	if (fsync(fd) != 0)
+	if ((injected = FAILPOINT("manifest.fsync")) != 0)
+		errno = injected;
+	if (injected || fsync(fd) != 0)
 		goto fail;
 	step = "close";
 	if (close(fd) != 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "failpoint.h"
 #include "hash.h"
 #include "job.h"
 #include "log.h"
@@ -101,6 +102,7 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 		free(paths);
 		return 0;
 	}
+	(void)FAILPOINT("retention.delete");
 	rc = pbx_delete(r->pbx, paths, k);
 	free(paths);
 	if (rc == PBX_REFUSED || rc == PBX_UNREACHABLE) {
@@ -108,6 +110,7 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 		return -1;
 	}
 	/* Whatever the PBX said, the re-list decides. */
+	(void)FAILPOINT("retention.relist");
 	listing_init(&after);
 	if (run_list_range(r, lo, hi, &after) != 0) {
 		listing_free(&after);
@@ -133,6 +136,7 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 		}
 	}
 	listing_free(&after);
+	(void)FAILPOINT("retention.record");
 	if (manifest_commit(r->man, err, sizeof err) != 0) {
 		log_error("%s", err);
 		r->storage_error = 1;

@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "failpoint.h"
 #include "log.h"
 #include "store.h"
 
@@ -99,6 +100,10 @@ int state_write_checkpoint(struct store *s, pbx_minute value)
 	pbxtime_format(value, line);
 	line[PBXTIME_MINUTE_LEN] = '\n';
 	line[PBXTIME_MINUTE_LEN + 1] = '\0';
+	if ((errno = FAILPOINT("checkpoint.write")) != 0) {
+		log_error("cannot write the checkpoint: %s", strerror(errno));
+		return -1;
+	}
 	if (store_put(s, ".state", "checkpoint", line, strlen(line), err, sizeof err) != 0) {
 		log_error("cannot write the checkpoint: %s", err);
 		return -1;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "failpoint.h"
+
 #define TMP_DIR ".state/tmp"
 #define TMP_SUFFIX ".nexo-tmp"
 
@@ -287,9 +289,13 @@ static int write_all(int fd, const unsigned char *p, size_t len)
  * flush was measured: it doubled the system time here; the fsync at commit does it once.) */
 static int flush(struct store_file *f, char *err, size_t errlen)
 {
+	int injected;
+
 	if (!f->buffered)
 		return 0;
-	if (write_all(f->fd, f->buf, f->buffered) != 0) {
+	if ((injected = FAILPOINT("store.write")) != 0)
+		errno = injected;
+	if (injected || write_all(f->fd, f->buf, f->buffered) != 0) {
 		snprintf(err, errlen, "writing %s: %s", f->name, strerror(errno));
 		return -1;
 	}
@@ -333,8 +339,12 @@ int store_commit(struct store_file *f, char *err, size_t errlen)
 		release(f);
 		return -1;
 	}
+	int injected;
+
 	step = "fsync";
-	if (fsync(f->fd) != 0)
+	if ((injected = FAILPOINT("store.fsync")) != 0)
+		errno = injected;
+	if (injected || fsync(f->fd) != 0)
 		goto fail;
 	step = "close";
 	if (close(f->fd) != 0) {
@@ -343,10 +353,14 @@ int store_commit(struct store_file *f, char *err, size_t errlen)
 	}
 	f->fd = -1;
 	step = "rename";
-	if (renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
+	if ((injected = FAILPOINT("store.rename")) != 0)
+		errno = injected;
+	if (injected || renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
 		goto fail;
 	step = "fsync of the folder of";
-	if (fsync(f->dirfd) != 0) {
+	if ((injected = FAILPOINT("store.dirfsync")) != 0)
+		errno = injected;
+	if (injected || fsync(f->dirfd) != 0) {
 		/* The name may or may not survive a crash; the manifest will not claim it, and a
 		 * later run fetches the recording again. */
 		snprintf(err, errlen, "%s %s: %s", step, f->name, strerror(errno));

@@ -266,3 +266,87 @@ variant_case() {
 	tmp_empty || fail "$name: .state/tmp is not empty"
 	stop_pbx
 }
+
+# --- crash and fault testing -------------------------------------------------------------
+NEXO_TEST="$BUILD/test/nexo-archive" # the same program with failpoints (src/failpoint.h)
+
+# remember_originals: records "<pbx path> <sha256>" of every recording now on the fake PBX in
+# $T/originals (the truth a lost recording would be missing from).
+remember_originals() {
+	(cd "$PBXDIR" && find . -name '*.wav' -type f -printf '%P\n' | sort | xargs -r sha256sum |
+		awk '{print $2, $1}') >"$T/originals"
+}
+
+# check_invariant [crashed]: the promises that hold at every instant, checked against the fake
+# PBX's delete log (the oracle) and $T/originals:
+#  - a recording deleted on the PBX has an "archived" manifest line with the same content hash
+#    and a file that still hashes to its stored hash;
+#  - every original recording is on the PBX or archived with its original hash (nothing lost);
+#  - no recording is archived twice; every manifest line parses and its hash chain holds;
+#  - the checkpoint is never ahead of the manifest: every original recording whose call started
+#    before the checkpoint minute is archived (or still on the PBX and ... not: it must be
+#    archived, since the checkpoint only moves past windows whose recordings all landed);
+#  - without "crashed": .state/tmp is empty.
+check_invariant() {
+	python3 - "$ARCHIVE" "$PBXDIR" "$T/originals" "$T/deleted.log" "${1:-}" <<'PY'
+import glob, hashlib, json, os, sys
+root, pbx, originals, dellog, crashed = sys.argv[1:6]
+def sha(p):
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+archived, problems = {}, []
+for mf in sorted(glob.glob(os.path.join(root, "manifest", "*.jsonl"))):
+    prev = hashlib.sha256(b"").hexdigest()
+    data = open(mf, "rb").read()
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    elif crashed:
+        lines.pop()  # a torn tail a crash may leave; the next run cuts it
+    for n, raw in enumerate(lines, 1):
+        try:
+            o = json.loads(raw)
+        except ValueError:
+            problems.append("%s:%d does not parse" % (mf, n)); break
+        if o.get("prev") != prev:
+            problems.append("%s:%d breaks the chain" % (mf, n))
+        prev = hashlib.sha256(raw).hexdigest()
+        if o["event"] == "archived":
+            if o["pbx_path"] in archived:
+                problems.append("archived twice: " + o["pbx_path"])
+            archived[o["pbx_path"]] = o
+for line in open(dellog) if os.path.exists(dellog) else []:
+    path, digest = line.split()
+    o = archived.get(path)
+    if not o or o["sha256"] != digest:
+        problems.append("DELETED WITHOUT AN ARCHIVED COPY: " + path); continue
+    f = os.path.join(root, o["file"])
+    if not os.path.exists(f) or sha(f) != o.get("stored_sha256", o["sha256"]):
+        problems.append("DELETED, AND ITS ARCHIVED FILE IS BAD: " + path)
+cp = None
+if os.path.exists(os.path.join(root, ".state", "checkpoint")):
+    cp = open(os.path.join(root, ".state", "checkpoint")).read().strip()
+for line in open(originals):
+    path, digest = line.split()
+    o = archived.get(path)
+    on_pbx = os.path.exists(os.path.join(pbx, path))
+    if o and o["sha256"] != digest:
+        problems.append("archived with a different hash: " + path)
+    if not o and not on_pbx:
+        problems.append("LOST: " + path)
+    if cp and not o:
+        name = os.path.basename(path)
+        start = "%s-%s-%s %s:%s" % (name[0:4], name[4:6], name[6:8], name[9:11], name[11:13])
+        if start < cp:
+            problems.append("checkpoint %s ahead of the manifest: %s" % (cp, path))
+tmp = os.path.join(root, ".state", "tmp")
+if not crashed and os.path.isdir(tmp) and os.listdir(tmp):
+    problems.append("temp files left: %s" % os.listdir(tmp))
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+PY
+}
