@@ -75,8 +75,9 @@ static int del_write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-/* Delete one path under dirfd. Returns 1 deleted, 0 not there, -1 error. */
-static int del_one(const struct fpx_config *cfg, int dirfd, const char *path)
+/* Delete one path under dirfd (dry: only say whether it would be).
+ * Returns 1 deleted, 0 not there, -1 error. */
+static int del_one(const struct fpx_config *cfg, int dirfd, const char *path, bool dry)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat sb;
@@ -85,6 +86,10 @@ static int del_one(const struct fpx_config *cfg, int dirfd, const char *path)
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
 		return 0;
+	}
+	if (dry) {
+		close(fd);
+		return 1;
 	}
 	if (cfg->delete_log_fd >= 0) {
 		char hex[65], line[400];
@@ -110,7 +115,7 @@ static int del_one(const struct fpx_config *cfg, int dirfd, const char *path)
 	return 1;
 }
 
-struct http_reply del_handle(const struct fpx_config *cfg, const struct http_req *r)
+struct http_reply del_handle(const struct fpx_config *cfg, struct http_req *r)
 {
 	struct store_paths paths = { 0 };
 	const char *v;
@@ -124,18 +129,28 @@ struct http_reply del_handle(const struct fpx_config *cfg, const struct http_req
 		store_paths_free(&paths);
 		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
+	/* the faults: a PBX that only pretends, or one that does it but says
+	 * it failed; every real unlink still goes through del_one's log */
+	bool noop = http_fault(r, FAULT_DELETE_NOOP) != NULL;
+	bool lie_500 = !noop && http_fault(r, FAULT_DELETE_ERROR_BUT_DELETES) != NULL;
 	size_t deleted = 0;
 	pthread_mutex_lock(&del_lock);
 	int dirfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; dirfd >= 0 && i < paths.n; i++)
-		if (del_one(cfg, dirfd, paths.v[i]) == 1)
+		if (del_one(cfg, dirfd, paths.v[i], noop) == 1)
 			deleted++;
 	if (dirfd >= 0)
 		close(dirfd);
 	pthread_mutex_unlock(&del_lock);
 	store_paths_free(&paths);
 
+	if (lie_500)
+		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
 	char body[64];
 	int n = snprintf(body, sizeof body, "{\"status\":\"success\",\"deleted\":%zu}\n", deleted);
-	return http_reply_buf(MHD_HTTP_OK, "application/json", body, (size_t)n);
+	struct http_reply rep = http_reply_buf(MHD_HTTP_OK, "application/json", body, (size_t)n);
+	const struct fault_inst *f = http_fault(r, FAULT_JSON_TRUNCATED);
+	if (f)
+		http_reply_truncate(&rep, f);
+	return rep;
 }

@@ -58,6 +58,7 @@ struct fpx_config {
 	long max_rows;            /* 0: unlimited */
 	long max_url;             /* 0: unlimited */
 	int delete_log_fd;        /* -1: no oracle log */
+	int request_log_fd;       /* -1: no --request-log */
 	struct fault_set faults;
 	enum fpx_list_style list_style;
 	enum fpx_tar_names tar_names;

@@ -3,19 +3,29 @@
  *
  * Owns libmicrohttpd: it collects each request's parameters (query string
  * and form body), measures the raw URL for --max-url, answers login (8404)
- * and the no-session cases, and hands listing, download and delete to
- * their modules. It never reads the recordings itself.
+ * and the no-session cases, hands listing, download and delete to their
+ * modules, and turns their replies into responses, letting the
+ * answer-level faults (inject.c, pace.c) reshape them on the way. It never
+ * reads the recordings itself.
  */
 #include "http.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/sockios.h>
+
 #include "delete.h"
+#include "inject.h"
 #include "list.h"
+#include "pace.h"
 #include "session.h"
 #include "sbuf.h"
 #include "tarstream.h"
@@ -35,6 +45,8 @@ struct http_kv {
 
 struct http_req {
 	struct MHD_Connection *conn;
+	const struct fpx_config *cfg;
+	unsigned cgi;         /* FAULT_CGI_* bit, 0 for anything else */
 	size_t raw_url_len;   /* request-target as received, still %-encoded */
 	bool started;
 	bool body_too_big;
@@ -44,6 +56,9 @@ struct http_req {
 	size_t body_bytes;
 	struct http_logtag tag;
 };
+
+/* --request-log, or -1; set before the daemon starts */
+static int http_reqlog_fd = -1;
 
 static const char http_login_page[] =
 	"<!DOCTYPE html>\n<html><head><title>IPPBX Login</title></head><body>\n"
@@ -69,30 +84,81 @@ const char *http_param(const struct http_req *r, const char *key, enum http_src 
 	return NULL;
 }
 
-const struct http_logtag *http_req_tag(const struct http_req *r)
+static void http_write_line(int fd, const char *line, int n, size_t cap)
 {
-	return &r->tag;
+	if (n <= 0)
+		return;
+	/* one write() per line keeps lines whole across threads */
+	ssize_t w = write(fd, line, (size_t)n < cap ? (size_t)n : cap - 1);
+	(void)w;
 }
 
 void http_log(const struct http_logtag *tag, unsigned status, uint64_t bytes)
 {
-	char line[128];
+	char line[320];
 	int n = snprintf(line, sizeof line, "fakepbx: %s %s %u %llu\n", tag->method, tag->cgi,
 			 status, (unsigned long long)bytes);
-	if (n > 0) {
-		/* one write() per line keeps lines whole across threads */
-		ssize_t w = write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-		(void)w;
+	http_write_line(STDERR_FILENO, line, n, sizeof line);
+	if (http_reqlog_fd < 0)
+		return;
+	char paths[24] = "-";
+	if (tag->npaths >= 0)
+		snprintf(paths, sizeof paths, "%ld", tag->npaths);
+	n = snprintf(line, sizeof line, "%s %s %u %llu %s %s\n", tag->method, tag->cgi, status,
+		     (unsigned long long)bytes, paths, tag->faults[0] ? tag->faults : "-");
+	http_write_line(http_reqlog_fd, line, n, sizeof line);
+}
+
+void http_note_fault(struct http_req *r, enum fault_id id)
+{
+	size_t len = strlen(r->tag.faults);
+	snprintf(r->tag.faults + len, sizeof r->tag.faults - len, "%s%s", len ? "," : "",
+		 fault_name(id));
+}
+
+const struct fault_inst *http_fault(struct http_req *r, enum fault_id id)
+{
+	const struct fault_inst *f = fault_take(&r->cfg->faults, id, r->cgi);
+	if (f)
+		http_note_fault(r, id);
+	return f;
+}
+
+int http_req_socket(const struct http_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? ci->connect_fd : -1;
+}
+
+void http_reset_socket(int fd)
+{
+	/* Let what was sent reach the client first (bounded wait), so it
+	 * sees exactly the bytes before the cut, then the reset. */
+	for (int i = 0; i < 200; i++) {
+		int queued = 0;
+		if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued == 0)
+			break;
+		poll(NULL, 0, 10);
 	}
+	struct linger lg = { 1, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	/* Linux: "connecting" a TCP socket to AF_UNSPEC aborts it with a RST
+	 * now; the close libmicrohttpd does later finds it already dead. */
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	if (connect(fd, &sa, sizeof sa) < 0)
+		fprintf(stderr, "fakepbx: reset: %s (the close will reset)\n", strerror(errno));
 }
 
 struct http_reply http_reply_buf(unsigned status, const char *ctype, const char *body,
 				 size_t len)
 {
-	struct http_reply rep = { NULL, status, false, len };
-	rep.resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (rep.resp)
-		MHD_add_response_header(rep.resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	struct http_reply rep = { .status = status, .kind = HTTP_BODY_BUF, .ctype = ctype, .fd = -1 };
+	rep.buf = malloc(len ? len : 1);
+	if (!rep.buf)
+		return (struct http_reply){ .kind = HTTP_BODY_NONE, .fd = -1 };
+	memcpy(rep.buf, body, len);
+	rep.len = len;
 	return rep;
 }
 
@@ -102,36 +168,80 @@ struct http_reply http_reply_fail(unsigned status, const char *msg)
 	sbuf_adds(&sb, "{\"status\":\"fail\",\"message\":");
 	sbuf_json_str(&sb, msg);
 	sbuf_adds(&sb, "}\n");
-	struct http_reply rep = { NULL, status, false, 0 };
+	struct http_reply rep = { .kind = HTTP_BODY_NONE, .fd = -1 };
 	if (!sbuf_failed(&sb))
 		rep = http_reply_buf(status, "application/json", sb.buf, sb.len);
 	sbuf_free(&sb);
 	return rep;
 }
 
-static struct http_reply http_reply_no_session(const struct fpx_config *cfg)
+struct http_reply http_reply_login_page(void)
+{
+	return http_reply_buf(MHD_HTTP_OK, "text/html", http_login_page,
+			      sizeof http_login_page - 1);
+}
+
+struct http_reply http_reply_redirect_login(void)
 {
 	static const char moved[] =
 		"<html><body>Please <a href=\"/login.html\">log in</a>.</body></html>\n";
-	struct http_reply rep;
+	struct http_reply rep = http_reply_buf(MHD_HTTP_FOUND, "text/html", moved,
+					       sizeof moved - 1);
+	http_reply_header(&rep, MHD_HTTP_HEADER_LOCATION, "/login.html");
+	return rep;
+}
+
+struct http_reply http_reply_stream(unsigned status, const char *ctype, uint64_t size,
+				    size_t block, MHD_ContentReaderCallback reader, void *cls,
+				    MHD_ContentReaderFreeCallback free_cls,
+				    struct http_logtag *tag)
+{
+	return (struct http_reply){ .status = status, .kind = HTTP_BODY_STREAM, .ctype = ctype,
+				    .size = size, .block = block, .reader = reader, .cls = cls,
+				    .free_cls = free_cls, .tag = tag, .fd = -1 };
+}
+
+struct http_reply http_reply_fd(unsigned status, const char *ctype, int fd, uint64_t size)
+{
+	return (struct http_reply){ .status = status, .kind = HTTP_BODY_FD, .ctype = ctype,
+				    .fd = fd, .size = size };
+}
+
+void http_reply_header(struct http_reply *rep, const char *name, const char *value)
+{
+	if (rep->nxhdr == HTTP_XHDR_MAX)
+		return;
+	rep->xhdr[rep->nxhdr].name = name;
+	snprintf(rep->xhdr[rep->nxhdr].value, sizeof rep->xhdr[0].value, "%s", value);
+	rep->nxhdr++;
+}
+
+void http_reply_truncate(struct http_reply *rep, const struct fault_inst *f)
+{
+	if (rep->kind != HTTP_BODY_BUF)
+		return;
+	size_t keep = f->value > 0 ? (size_t)f->value : rep->len / 2;
+	if (keep < rep->len)
+		rep->len = keep;
+	rep->truncated = true;
+}
+
+static struct http_reply http_reply_no_session(const struct fpx_config *cfg)
+{
 	switch (cfg->no_session) {
 	case FPX_NOSESS_HTML:
-		return http_reply_buf(MHD_HTTP_OK, "text/html", http_login_page,
-				      sizeof http_login_page - 1);
+		return http_reply_login_page();
 	case FPX_NOSESS_401:
 		return http_reply_fail(MHD_HTTP_UNAUTHORIZED, "not logged in");
 	case FPX_NOSESS_REDIRECT:
-		rep = http_reply_buf(MHD_HTTP_FOUND, "text/html", moved, sizeof moved - 1);
-		if (rep.resp)
-			MHD_add_response_header(rep.resp, MHD_HTTP_HEADER_LOCATION, "/login.html");
-		return rep;
+		return http_reply_redirect_login();
 	case FPX_NOSESS_JSON:
 	default:
 		return http_reply_fail(MHD_HTTP_OK, "not logged in");
 	}
 }
 
-static struct http_reply http_login(const struct fpx_config *cfg, const struct http_req *r)
+static struct http_reply http_login(const struct fpx_config *cfg, struct http_req *r)
 {
 	enum http_src src = cfg->login_style == FPX_LOGIN_POST	  ? HTTP_SRC_BODY
 			    : cfg->login_style == FPX_LOGIN_QUERY ? HTTP_SRC_QUERY
@@ -147,30 +257,47 @@ static struct http_reply http_login(const struct fpx_config *cfg, const struct h
 		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "no session");
 	static const char ok[] = "{\"status\":\"success\"}\n";
 	struct http_reply rep = http_reply_buf(MHD_HTTP_OK, "application/json", ok, sizeof ok - 1);
-	if (rep.resp) {
-		char cookie[SESS_ID_LEN + 40];
-		snprintf(cookie, sizeof cookie, "session=%s; Path=/; HttpOnly", id);
-		MHD_add_response_header(rep.resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-	}
+	char cookie[SESS_ID_LEN + 40];
+	snprintf(cookie, sizeof cookie, "session=%s; Path=/; HttpOnly", id);
+	http_reply_header(&rep, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	const struct fault_inst *f = http_fault(r, FAULT_JSON_TRUNCATED);
+	if (f)
+		http_reply_truncate(&rep, f);
 	return rep;
+}
+
+/* Paths in wavefiles + wavfiles as the client sent them (the request log
+ * counts what was asked, well-formed or not). */
+static long http_count_paths(const struct http_req *r)
+{
+	static const char *const keys[2] = { "wavefiles", "wavfiles" };
+	long n = 0;
+	for (size_t k = 0; k < 2; k++) {
+		const char *v = http_param(r, keys[k], HTTP_SRC_ANY);
+		for (const char *p = v; p && *p;) {
+			size_t len = strcspn(p, ";");
+			n += len > 0;
+			p += len + (p[len] == ';');
+		}
+	}
+	return n;
 }
 
 static struct http_reply http_route(const struct fpx_config *cfg, struct http_req *r,
 				    const char *url)
 {
 	if (strcmp(url, "/login.html") == 0)
-		return http_reply_buf(MHD_HTTP_OK, "text/html", http_login_page,
-				      sizeof http_login_page - 1);
-	const char *cgi = strncmp(url, HTTP_CGI_PREFIX, strlen(HTTP_CGI_PREFIX)) == 0
-				  ? url + strlen(HTTP_CGI_PREFIX)
-				  : "";
-	bool known = strcmp(cgi, "8404") == 0 || strcmp(cgi, "20053") == 0 ||
-		     strcmp(cgi, "20036") == 0 || strcmp(cgi, "20054") == 0;
-	if (!known)
+		return http_reply_login_page();
+	if (!r->cgi)
 		return http_reply_fail(MHD_HTTP_NOT_FOUND, "unknown cgi");
+	if (r->cgi & (FAULT_CGI_DOWNLOAD | FAULT_CGI_DELETE))
+		r->tag.npaths = http_count_paths(r);
 	if (r->body_too_big)
 		return http_reply_fail(MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-	if (strcmp(cgi, "8404") == 0)
+	struct http_reply rep;
+	if (inject_gate(cfg, r, r->cgi, &rep))
+		return rep;
+	if (r->cgi == FAULT_CGI_LOGIN)
 		return http_login(cfg, r);
 
 	const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "session");
@@ -179,29 +306,90 @@ static struct http_reply http_route(const struct fpx_config *cfg, struct http_re
 			      : -1;
 	if (!sess_use(cookie, expire))
 		return http_reply_no_session(cfg);
-	if (strcmp(cgi, "20053") == 0)
+	if (r->cgi == FAULT_CGI_LIST)
 		return list_handle(cfg, r);
-	if (strcmp(cgi, "20036") == 0)
+	if (r->cgi == FAULT_CGI_DOWNLOAD)
 		return tars_handle(cfg, r);
 	return del_handle(cfg, r);
+}
+
+/* The libmicrohttpd response for rep (slowed when stall or drip bites),
+ * or NULL; rep's resources are handed over either way. */
+static struct MHD_Response *http_build(struct http_req *r, struct http_reply *rep)
+{
+	const struct fault_inst *stall = http_fault(r, FAULT_STALL);
+	const struct fault_inst *drip = http_fault(r, FAULT_DRIP);
+	if (stall || drip) {
+		struct pace_src src = { .size = rep->size, .fd = -1 };
+		if (rep->kind == HTTP_BODY_BUF) {
+			src.size = rep->len;
+			src.buf = rep->buf;
+		} else if (rep->kind == HTTP_BODY_FD) {
+			src.fd = rep->fd;
+		} else {
+			src.block = rep->block;
+			src.reader = rep->reader;
+			src.cls = rep->cls;
+			src.free_cls = rep->free_cls;
+		}
+		return pace_response(&src, stall ? stall->value : 0, drip ? drip->value : 0);
+	}
+	struct MHD_Response *resp = NULL;
+	switch (rep->kind) {
+	case HTTP_BODY_BUF:
+		resp = MHD_create_response_from_buffer(rep->len, rep->buf, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(rep->buf);
+		break;
+	case HTTP_BODY_FD:
+		resp = MHD_create_response_from_fd64(rep->size, rep->fd);
+		if (!resp)
+			close(rep->fd);
+		break;
+	case HTTP_BODY_STREAM:
+		resp = MHD_create_response_from_callback(rep->size, rep->block, rep->reader,
+							 rep->cls, rep->free_cls);
+		if (!resp)
+			rep->free_cls(rep->cls);
+		break;
+	case HTTP_BODY_NONE:
+	default:
+		break;
+	}
+	return resp;
 }
 
 static enum MHD_Result http_queue(struct MHD_Connection *conn, struct http_req *r,
 				  struct http_reply rep)
 {
-	if (!rep.resp) {
-		static const char oom[] = "{\"status\":\"fail\",\"message\":\"out of memory\"}\n";
-		rep = (struct http_reply){ NULL, MHD_HTTP_INTERNAL_SERVER_ERROR, false,
-					   sizeof oom - 1 };
-		rep.resp = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom,
-							   MHD_RESPMEM_PERSISTENT);
-		if (!rep.resp)
+	static const char oom[] = "{\"status\":\"fail\",\"message\":\"out of memory\"}\n";
+	/* a stream logs itself when done: give it the final tag first */
+	if (rep.kind == HTTP_BODY_STREAM)
+		*rep.tag = r->tag;
+	struct MHD_Response *resp = http_build(r, &rep);
+	if (!resp) {
+		if (rep.kind == HTTP_BODY_STREAM)
+			return MHD_NO; /* the stream was freed and logged */
+		rep = (struct http_reply){ .status = MHD_HTTP_INTERNAL_SERVER_ERROR,
+					   .kind = HTTP_BODY_NONE, .len = sizeof oom - 1 };
+		resp = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom,
+						       MHD_RESPMEM_PERSISTENT);
+		if (!resp)
 			return MHD_NO;
+		rep.ctype = "application/json";
 	}
-	enum MHD_Result ret = MHD_queue_response(conn, rep.status, rep.resp);
-	if (!rep.logs_itself)
-		http_log(&r->tag, rep.status, rep.bytes);
-	MHD_destroy_response(rep.resp);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep.ctype);
+	for (size_t i = 0; i < rep.nxhdr; i++)
+		MHD_add_response_header(resp, rep.xhdr[i].name, rep.xhdr[i].value);
+	if (rep.truncated)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	inject_headers(r->cfg, r, &rep, resp);
+	if (rep.kind == HTTP_BODY_STREAM)
+		*rep.tag = r->tag; /* now with the pacing and header faults */
+	enum MHD_Result ret = MHD_queue_response(conn, rep.status, resp);
+	if (rep.kind != HTTP_BODY_STREAM)
+		http_log(&r->tag, rep.status, rep.kind == HTTP_BODY_FD ? rep.size : rep.len);
+	MHD_destroy_response(resp);
 	return ret;
 }
 
@@ -283,10 +471,11 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 static void http_set_tag(struct http_req *r, const char *method, const char *url)
 {
 	snprintf(r->tag.method, sizeof r->tag.method, "%s", method);
-	const char *cgi = strncmp(url, HTTP_CGI_PREFIX, strlen(HTTP_CGI_PREFIX)) == 0
-				  ? url + strlen(HTTP_CGI_PREFIX)
-				  : url;
+	bool is_cgi = strncmp(url, HTTP_CGI_PREFIX, strlen(HTTP_CGI_PREFIX)) == 0;
+	const char *cgi = is_cgi ? url + strlen(HTTP_CGI_PREFIX) : url;
 	snprintf(r->tag.cgi, sizeof r->tag.cgi, "%s", cgi[0] ? cgi : "-");
+	r->tag.npaths = -1;
+	r->cgi = is_cgi ? fault_cgi_bit(cgi) : 0;
 }
 
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -306,6 +495,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 	if (!r->started) {
 		r->started = true;
 		r->conn = conn;
+		r->cfg = cfg;
 		http_set_tag(r, method, url);
 		if (cfg->max_url > 0 && r->raw_url_len > (size_t)cfg->max_url)
 			return http_queue(conn, r,
@@ -347,6 +537,7 @@ struct MHD_Daemon *http_start(const struct fpx_config *cfg, const struct sockadd
 		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert_pem };
 		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	}
+	http_reqlog_fd = cfg->request_log_fd;
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, 0, NULL, NULL, http_access, (void *)cfg,
 		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr,
@@ -368,6 +559,7 @@ struct MHD_Daemon *http_start(const struct fpx_config *cfg, const struct sockadd
 
 void http_stop(struct MHD_Daemon *d)
 {
+	pace_stop();
 	if (d)
 		MHD_stop_daemon(d);
 	sess_clear();

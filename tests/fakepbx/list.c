@@ -3,9 +3,12 @@
  *
  * Owns the reading of the filter parameters (tolerating the guide's
  * spellings: "Call Back", "Interval") and the JSON layouts of
- * --list-style / --int-values / --totalcount-missing. The rows are kept as
- * parsed records and turned into JSON piece by piece while libmicrohttpd
- * sends them, so a 100,000-row answer never exists as one string.
+ * --list-style / --int-values / --totalcount-missing, and the listing
+ * faults (json-huge, json-deep, json-wrong-types, totalcount-lie,
+ * size-mismatch, json-truncated). The rows are kept as parsed records and
+ * turned into JSON piece by piece while libmicrohttpd sends them, so a
+ * 100,000-row answer (or 300 MiB of json-huge) never exists as one string;
+ * only json-truncated renders the answer in memory, to know its length.
  */
 #include "list.h"
 
@@ -28,7 +31,9 @@ struct list_query {
 	long min_dur, max_dur;                    /* -1: none */
 };
 
-enum list_phase { LIST_HEAD, LIST_ROWS, LIST_TAIL, LIST_DONE };
+enum list_phase {
+	LIST_DEEP_OPEN, LIST_HEAD, LIST_PAD, LIST_ROWS, LIST_TAIL, LIST_DEEP_CLOSE, LIST_DONE
+};
 
 struct list_stream {
 	struct store_list rows;
@@ -41,6 +46,13 @@ struct list_stream {
 	char start[17], end[17];
 	enum fpx_list_style style;
 	bool int_values, totalcount_missing;
+	/* faults */
+	uint64_t pad_left;     /* json-huge: spaces still to send */
+	uint64_t deep_left;    /* json-deep: brackets still to send (open, then close) */
+	uint64_t deep;
+	bool wrong_types;      /* json-wrong-types */
+	bool sizes;            /* size-mismatch */
+	long long total_delta; /* totalcount-lie */
 	struct http_logtag tag;
 };
 
@@ -145,20 +157,30 @@ static void list_emit_row(struct list_stream *st, const struct store_rec *rec, s
 		sbuf_adds(sb, ",\n");
 	if (st->style == FPX_LIST_NUMBERED)
 		sbuf_addf(sb, "\"%zu\":", i);
-	sbuf_adds(sb, "{\"calldate\":");
+	sbuf_adds(sb, st->wrong_types ? "{\"calldate\":{\"date\":" : "{\"calldate\":");
 	sbuf_json_str(sb, rec->calldate);
-	sbuf_adds(sb, ",\"src\":");
+	sbuf_adds(sb, st->wrong_types ? "},\"src\":" : ",\"src\":");
 	sbuf_json_str(sb, rec->src);
 	sbuf_adds(sb, ",\"dst\":");
 	sbuf_json_str(sb, rec->dst);
 	sbuf_adds(sb, ",\"trunk\":");
 	sbuf_json_str(sb, rec->trunk);
-	if (st->int_values)
+	if (st->wrong_types)
+		sbuf_addf(sb, ",\"duration\":[\"%u\"]", (unsigned)rec->duration);
+	else if (st->int_values)
 		sbuf_addf(sb, ",\"duration\":%u", (unsigned)rec->duration);
 	else
 		sbuf_addf(sb, ",\"duration\":\"%u\"", (unsigned)rec->duration);
+	if (st->sizes) { /* the first row lies by one byte */
+		unsigned long long size = rec->size + (i == 0);
+		sbuf_addf(sb, st->int_values ? ",\"size\":%llu" : ",\"size\":\"%llu\"", size);
+	}
 	sbuf_adds(sb, ",\"calltype\":");
 	sbuf_json_str(sb, rec->calltype);
+	if (st->wrong_types) {
+		sbuf_addf(sb, ",\"path\":%lld}", (long long)rec->unixtime);
+		return;
+	}
 	sbuf_adds(sb, ",\"path\":");
 	sbuf_json_str(sb, rec->path);
 	sbuf_adds(sb, "}");
@@ -167,17 +189,36 @@ static void list_emit_row(struct list_stream *st, const struct store_rec *rec, s
 static void list_emit_filter(struct list_stream *st)
 {
 	struct sbuf *sb = &st->piece;
+	long long total = (long long)st->total + st->total_delta;
 	sbuf_adds(sb, "\"json_obj_filter\":{\"startdate\":");
 	sbuf_json_str(sb, st->start);
 	sbuf_adds(sb, ",\"enddate\":");
 	sbuf_json_str(sb, st->end);
-	if (!st->totalcount_missing) {
-		if (st->int_values) /* the wrong way round on purpose */
-			sbuf_addf(sb, ",\"totalcount\":\"%zu\"", st->total);
-		else
-			sbuf_addf(sb, ",\"totalcount\":%zu", st->total);
+	if (st->totalcount_missing) {
+		sbuf_adds(sb, "}");
+		return;
 	}
+	if (st->wrong_types)
+		sbuf_addf(sb, ",\"totalcount\":{\"count\":%lld}", total);
+	else if (st->int_values) /* the wrong way round on purpose */
+		sbuf_addf(sb, ",\"totalcount\":\"%lld\"", total);
+	else
+		sbuf_addf(sb, ",\"totalcount\":%lld", total);
 	sbuf_adds(sb, "}");
+}
+
+/* Up to one piece of n copies of c. */
+static void list_emit_run(struct list_stream *st, char c, uint64_t *n)
+{
+	size_t k = *n < LIST_PIECE ? (size_t)*n : LIST_PIECE;
+	char run[1024];
+	memset(run, c, sizeof run);
+	for (size_t done = 0; done < k;) {
+		size_t m = k - done < sizeof run ? k - done : sizeof run;
+		sbuf_add(&st->piece, run, m);
+		done += m;
+	}
+	*n -= k;
 }
 
 /* Produce the next piece of JSON into st->piece; false when done. */
@@ -185,12 +226,29 @@ static bool list_refill(struct list_stream *st)
 {
 	struct sbuf *sb = &st->piece;
 	switch (st->phase) {
+	case LIST_DEEP_OPEN:
+		list_emit_run(st, '[', &st->deep_left);
+		if (st->deep_left == 0) {
+			st->phase = LIST_HEAD;
+			st->deep_left = st->deep;
+		}
+		return true;
+	case LIST_PAD:
+		list_emit_run(st, ' ', &st->pad_left);
+		if (st->pad_left == 0)
+			st->phase = LIST_ROWS;
+		return true;
+	case LIST_DEEP_CLOSE:
+		list_emit_run(st, ']', &st->deep_left);
+		if (st->deep_left == 0)
+			st->phase = LIST_DONE;
+		return true;
 	case LIST_HEAD:
 		sbuf_adds(sb, st->style == FPX_LIST_ARRAY    ? "{\"json_array_recordings\":[\n"
 			      : st->style == FPX_LIST_KEYED  ? "{\"recordings\":[\n"
 			      : st->style == FPX_LIST_BARE   ? "[\n"
 							     : "{\n");
-		st->phase = LIST_ROWS;
+		st->phase = st->pad_left ? LIST_PAD : LIST_ROWS;
 		return true;
 	case LIST_ROWS:
 		while (st->next < st->rows.n && sb->len < LIST_PIECE) {
@@ -211,7 +269,7 @@ static bool list_refill(struct list_stream *st)
 			list_emit_filter(st);
 			sbuf_adds(sb, "}\n");
 		}
-		st->phase = LIST_DONE;
+		st->phase = st->deep ? LIST_DEEP_CLOSE : LIST_DONE;
 		return true;
 	case LIST_DONE:
 	default:
@@ -261,7 +319,28 @@ static void list_free(void *cls)
 	list_destroy(st);
 }
 
-struct http_reply list_handle(const struct fpx_config *cfg, const struct http_req *r)
+/* json-truncated: the whole answer in memory, then only its first part. */
+static struct http_reply list_truncated(struct list_stream *st, const struct fault_inst *f)
+{
+	struct sbuf all = SBUF_INIT;
+	char *piece = malloc(LIST_PIECE);
+	ssize_t n = 0;
+	while (piece && !sbuf_failed(&all) &&
+	       (n = list_read(st, 0, piece, LIST_PIECE)) > 0)
+		sbuf_add(&all, piece, (size_t)n);
+	free(piece);
+	list_destroy(st);
+	if (!piece || sbuf_failed(&all) || n != MHD_CONTENT_READER_END_OF_STREAM) {
+		sbuf_free(&all);
+		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	struct http_reply rep = http_reply_buf(MHD_HTTP_OK, "application/json", all.buf, all.len);
+	sbuf_free(&all);
+	http_reply_truncate(&rep, f);
+	return rep;
+}
+
+struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 {
 	struct list_query q = { .min_dur = -1, .max_dur = -1 };
 	if (list_date(http_param(r, "startdate", HTTP_SRC_ANY), false, q.start) < 0)
@@ -318,15 +397,20 @@ struct http_reply list_handle(const struct fpx_config *cfg, const struct http_re
 	st->style = cfg->list_style;
 	st->int_values = cfg->int_values;
 	st->totalcount_missing = cfg->totalcount_missing;
-	st->tag = *http_req_tag(r);
 
-	struct http_reply rep = { NULL, MHD_HTTP_OK, true, 0 };
-	rep.resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LIST_PIECE, list_read, st,
-						     list_free);
-	if (!rep.resp) {
-		list_destroy(st);
-		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	}
-	MHD_add_response_header(rep.resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	return rep;
+	const struct fault_inst *fi;
+	if ((fi = http_fault(r, FAULT_JSON_HUGE)))
+		st->pad_left = (uint64_t)fi->value << 20;
+	if ((fi = http_fault(r, FAULT_JSON_DEEP)))
+		st->deep = st->deep_left = (uint64_t)fi->value;
+	else
+		st->phase = LIST_HEAD;
+	st->wrong_types = http_fault(r, FAULT_JSON_WRONG_TYPES) != NULL;
+	st->sizes = http_fault(r, FAULT_SIZE_MISMATCH) != NULL;
+	if ((fi = http_fault(r, FAULT_TOTALCOUNT_LIE)))
+		st->total_delta = fi->value;
+	if ((fi = http_fault(r, FAULT_JSON_TRUNCATED)))
+		return list_truncated(st, fi);
+	return http_reply_stream(MHD_HTTP_OK, "application/json", MHD_SIZE_UNKNOWN, LIST_PIECE,
+				 list_read, st, list_free, &st->tag);
 }

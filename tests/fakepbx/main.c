@@ -31,7 +31,7 @@ enum {
 	OPT_DATA, OPT_LISTEN, OPT_PORT_FILE, OPT_TLS, OPT_USER, OPT_PASSWORD, OPT_MAX_ROWS,
 	OPT_MAX_URL, OPT_FAULT, OPT_DELETE_LOG, OPT_LIST_STYLE, OPT_INT_VALUES,
 	OPT_BARE_SINGLE, OPT_TAR_NAMES, OPT_DOWNLOAD_KEY, OPT_LOGIN_STYLE, OPT_NO_SESSION,
-	OPT_TOTALCOUNT_MISSING, OPT_HELP,
+	OPT_TOTALCOUNT_MISSING, OPT_REQUEST_LOG, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -60,6 +60,7 @@ static const struct option main_longopts[] = {
 	{ "login-style", required_argument, NULL, OPT_LOGIN_STYLE },
 	{ "no-session", required_argument, NULL, OPT_NO_SESSION },
 	{ "totalcount-missing", no_argument, NULL, OPT_TOTALCOUNT_MISSING },
+	{ "request-log", required_argument, NULL, OPT_REQUEST_LOG },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,7 +72,8 @@ static void main_usage(FILE *out)
 	      "          [--min-seconds A] [--max-seconds B]\n"
 	      "  fakepbx --data DIR --listen 127.0.0.1:PORT [--port-file F] [--tls CERT KEY]\n"
 	      "          [--user U] [--password P] [--max-rows N] [--max-url N]\n"
-	      "          [--fault NAME[=N]]... [--delete-log FILE]\n"
+	      "          [--fault NAME[=VALUE][:N][@CGI]]... [--delete-log FILE]\n"
+	      "          [--request-log FILE]\n"
 	      "          [--list-style array|numbered|keyed|bare] [--int-values]\n"
 	      "          [--bare-single] [--tar-names full|base|dotslash]\n"
 	      "          [--download-key both|wavefiles|wavfiles] [--login-style any|post|query]\n"
@@ -186,6 +188,7 @@ static int main_port_file(const char *path, unsigned port)
 
 struct main_args {
 	const char *generate, *start, *data, *listen, *port_file, *cert, *key, *delete_log;
+	const char *request_log;
 	const char *password;
 	bool help;
 	long days, per_day, min_s, max_s;
@@ -236,6 +239,7 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_MAX_URL: bad = main_long("max-url", optarg, 1, 1L << 40, &cfg->max_url); break;
 		case OPT_FAULT: bad = fault_parse(&cfg->faults, optarg); break;
 		case OPT_DELETE_LOG: a->delete_log = optarg; break;
+		case OPT_REQUEST_LOG: a->request_log = optarg; break;
 		case OPT_LIST_STYLE:
 			if ((bad = i = main_choice("list-style", optarg, list_styles)) >= 0)
 				bad = 0, cfg->list_style = (enum fpx_list_style)i;
@@ -307,6 +311,14 @@ static int main_serve(const struct main_args *a, struct fpx_config *cfg)
 			goto out;
 		}
 	}
+	if (a->request_log) {
+		cfg->request_log_fd = open(a->request_log,
+					   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (cfg->request_log_fd < 0) {
+			fprintf(stderr, "fakepbx: %s: %s\n", a->request_log, strerror(errno));
+			goto out;
+		}
+	}
 	/* Block the stop signals before MHD starts its threads, so they all
 	 * inherit the mask and only sigwait() below ever sees them. */
 	sigemptyset(&stop);
@@ -333,6 +345,8 @@ out:
 	wcache_clear();
 	if (cfg->delete_log_fd >= 0)
 		close(cfg->delete_log_fd);
+	if (cfg->request_log_fd >= 0)
+		close(cfg->request_log_fd);
 	free(cert);
 	free(key);
 	return rc;
@@ -341,7 +355,7 @@ out:
 int main(int argc, char **argv)
 {
 	struct main_args a = { .seed = 1, .min_s = 1, .max_s = 20 };
-	struct fpx_config cfg = { .user = "admin", .delete_log_fd = -1 };
+	struct fpx_config cfg = { .user = "admin", .delete_log_fd = -1, .request_log_fd = -1 };
 	if (main_parse(argc, argv, &a, &cfg) < 0) {
 		main_usage(stderr);
 		return 2;

@@ -3,8 +3,9 @@
 # the client and not on its opponent. Every check asserts; the script exits 1 on the first
 # failure. Only 127.0.0.1 is ever used.
 #   usage: tests/fakepbx/selftest.sh [path/to/fakepbx]     (default: $BUILD/fakepbx or build/fakepbx)
-#   FAKEPBX_BIG=1 adds the heavy checks: a 1 GiB tar streamed in constant memory and a
-#   100,000-row listing (needs ~1.1 GB of disk in $TMPDIR for a moment).
+#   FAKEPBX_BIG=1 adds the heavy checks: a 1 GiB tar streamed in constant memory, a
+#   100,000-row listing (needs ~1.1 GB of disk in $TMPDIR for a moment), a 300 MiB
+#   json-huge listing and a 1 byte/s drip.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 FP=${1:-${BUILD:-$top/build}/fakepbx}
@@ -270,6 +271,221 @@ C -b jar "$B/20053?&$ALL" | grep -q json_array || fail "expire-after: relogin"
 stop
 ok "faults: omit-one, evil-names, expire-after=2"
 
+# --- faults: answers replaced, clock, request log ---------------------------------------------
+# tarls F: the entries of tar F as Python tuples (type, name, size, link, dev, data), read by hand
+# so that a hardlink carrying data or a device entry is shown exactly as sent
+cat >tarls.py <<'PY'
+import sys
+def tarls(path):
+    b, off, out, pax = open(path, "rb").read(), 0, [], {}
+    num = lambda f: int(f.strip(b"\0 ") or b"0", 8)
+    while off + 512 <= len(b) and b[off:off + 512] != bytes(512):
+        h = b[off:off + 512]
+        name = h[:100].rstrip(b"\0").decode()
+        if h[345:500].rstrip(b"\0"):
+            name = h[345:500].rstrip(b"\0").decode() + "/" + name
+        t, size = chr(h[156]), num(h[124:136])
+        data = b[off + 512:off + 512 + size]
+        off += 512 + (size + 511) // 512 * 512
+        if t == "x":
+            pax = dict(l.split(" ", 1)[1].split("=", 1) for l in data.decode().splitlines())
+            continue
+        out.append((t, pax.pop("path", name), size, h[157:257].rstrip(b"\0").decode(),
+                    (num(h[329:337]), num(h[337:345])), data))
+    return out
+PY
+start --data d --request-log "$T/rl" --fault status=503:2@20036 --fault status=429@20053 \
+	--fault redirect-login@20054 --fault html-200@20054 --fault retry-after=7 --fault clock-skew=-3600
+login
+Q="$B/20036?wavefiles=$(enc "$P1;$P2;nope")"
+for i in 1 2 3; do C -D "h$i" -b jar -o "b$i" "$Q"; done
+grep -q '^HTTP/1.1 503' h1 && grep -q '^HTTP/1.1 503' h2 && grep -q '^HTTP/1.1 200' h3 &&
+	grep -q '^Retry-After: 7' h2 && grep -q '"injected HTTP 503"' b1 &&
+	[ "$(tar -tf b3 | wc -l)" = 2 ] || fail "status=503:2@20036: $(head -1 h1 h2 h3)"
+C -D h4 -b jar -o b4 "$B/20053?&$ALL"
+grep -q '^HTTP/1.1 429' h4 && grep -q '^Retry-After: 7' h4 &&
+	C -b jar "$B/20053?&$ALL" | grep -q json_array || fail "status=429@20053 (default once)"
+C -D h5 -b jar -o b5 "$B/20054?wavefiles=nope"
+C -D h6 -b jar -o b6 "$B/20054?wavefiles=nope"
+grep -q '^HTTP/1.1 302' h5 && grep -q '^Location: /login.html' h5 && grep -q '^HTTP/1.1 200' h6 &&
+	grep -q 'action="/cgi/webserve/8401"' b6 && C -b jar "$B/20054?wavefiles=nope" |
+	grep -q '"deleted":0' || fail "redirect-login then html-200 on 20054"
+python3 - h4 <<'PY' || fail "clock-skew=-3600: $(grep Date h4)"
+import sys, time, email.utils
+d = [l.split(":", 1)[1] for l in open(sys.argv[1]) if l.startswith("Date:")]
+assert len(d) == 1, d
+assert abs(email.utils.parsedate_to_datetime(d[0].strip()).timestamp() - (time.time() - 3600)) < 5
+PY
+stop
+want="GET 8404 200 21 - -
+GET 20036 503 48 3 status
+GET 20036 503 48 3 status
+GET 20036 200 $(stat -c %s b3) 3 -
+GET 20053 429 48 - status
+GET 20053 200 1953 - -
+GET 20054 302 67 1 redirect-login
+GET 20054 200 $(stat -c %s b6) 1 html-200
+GET 20054 200 33 1 -"
+[ "$(cat rl)" = "$want" ] || fail "request log: $(diff <(echo "$want") rl)"
+start --data d --fault status=503@8404 --fault retry-after=30 --fault retry-after-date
+C -D h7 -o /dev/null "$B/8404?&UserName=admin&Password=$MD5"
+python3 - h7 <<'PY' || fail "retry-after-date: $(cat h7)"
+import sys, email.utils
+h = dict(l.rstrip("\r\n").split(": ", 1) for l in open(sys.argv[1]) if ": " in l)
+t = lambda k: email.utils.parsedate_to_datetime(h[k]).timestamp()
+assert t("Retry-After") - t("Date") == 30, h
+PY
+login
+C -b jar "$B/20053?&$ALL" | grep -q json_array || fail "status@8404 did not heal"
+stop
+"$FP" --data d --listen 127.0.0.1:0 --fault status=200 2>/dev/null && fail "status=200 accepted"
+[ $? = 2 ] || fail "bad fault spec: exit code not 2"
+ok "faults: status (count, @CGI, Retry-After, HTTP-date), redirect-login, html-200, clock-skew, request log"
+
+# --- faults: listings ------------------------------------------------------------------------
+start --data d --fault json-wrong-types:1 --fault totalcount-lie=-3 --fault size-mismatch
+login
+L=$(C -b jar "$B/20053?&$ALL")
+[ "$(py '[(type(r["path"]).__name__, type(r["calldate"]).__name__, type(r["duration"]).__name__) for r in j["json_array_recordings"]] == [("int", "dict", "list")] * 10 and j["json_obj_filter"]["totalcount"] == {"count": 7}' <<<"$L")" = True ] ||
+	fail "json-wrong-types: $L"
+C -b jar "$B/20053?&$ALL" >L2
+python3 - L2 <<'PY' || fail "totalcount-lie / size-mismatch: $(head -c 300 L2)"
+import json, os, sys
+j = json.load(open(sys.argv[1]))
+rows = j["json_array_recordings"]
+assert j["json_obj_filter"]["totalcount"] == 7 and len(rows) == 10
+real = [os.path.getsize("d/" + r["path"]) for r in rows]
+assert [int(r["size"]) for r in rows] == [real[0] + 1] + real[1:], rows[:2]
+assert isinstance(rows[0]["duration"], str)
+PY
+stop
+start --data d --fault json-truncated:1 --fault json-deep=100000:2 --fault json-truncated=10@20054 \
+	--fault json-truncated=20@8404 --fault json-huge=2:1
+C -D h8 -c jar "$B/8404?&UserName=admin&Password=$MD5" -o b8
+[ "$(cat b8)" = '{"status":"success"}' ] && grep -q '^Connection: close' h8 &&
+	grep -q '^Set-Cookie: session=' h8 || fail "json-truncated=20@8404: $(cat b8)"
+C -D h9 -b jar -o b9 "$B/20053?&$ALL"
+C -b jar -o b10 "$B/20053?&$ALL"
+C -b jar -o b11 "$B/20053?&$ALL"
+python3 - <<'PY' || fail "json-truncated / json-deep / json-huge"
+import json
+b9, b10, b11 = (open(f, "rb").read() for f in ("b9", "b10", "b11"))
+h9 = open("h9").read()
+# 1st: deep + huge, cut in half; 2nd: deep only; 3rd: healthy
+assert f"Content-Length: {len(b9)}\n" in h9 and "Connection: close" in h9, h9
+assert len(b9) == (len(b10) + (2 << 20)) // 2 and b9.startswith(b"[" * 100000 + b'{"json_array_recordings":[\n  ')
+assert b10.startswith(b"[" * 100000 + b"{") and b10.rstrip().endswith(b"}\n" + b"]" * 100000)
+assert json.loads(b10.strip()[100000:-100000]) == json.loads(b11)
+PY
+[ "$(C -b jar "$B/20054?wavefiles=nope")" = '{"status":' ] || fail "json-truncated=10@20054"
+stop
+ok "faults: json-wrong-types, totalcount-lie, size-mismatch, json-truncated (8404, 20053, 20054), json-deep, json-huge"
+
+# --- faults: tars ------------------------------------------------------------------------------
+TQ="20036?wavefiles=$(enc "$P1;$P2;$P3")"
+start --data d --fault reset-mid-body --fault tar-cut-mid --fault tar-cut-boundary
+login
+S1=$(stat -c %s "d/$P1") S2=$(stat -c %s "d/$P2")
+pad() { echo $(( ($1 + 511) / 512 * 512 )); }
+full=$((512 + $(pad "$S1") + 512 + $(pad "$S2") + 512 + $(pad "$(stat -c %s "d/$P3")") + 1024))
+rc=0; C -b jar -o c1 "$B/$TQ" 2>/dev/null || rc=$?
+[ "$rc" = 56 ] && [ "$(stat -c %s c1)" = $((full / 2)) ] || fail "reset-mid-body: rc $rc, $(stat -c %s c1) bytes"
+rc=0; C -D h2 -b jar -o c2 "$B/$TQ" 2>/dev/null || rc=$?
+[ "$rc" = 18 ] && grep -q "^Content-Length: $full" h2 &&
+	[ "$(stat -c %s c2)" = $((512 + $(pad "$S1") + 512 + S2 / 2)) ] || fail "tar-cut-mid: rc $rc"
+rc=0; C -D h3 -b jar -o c3 "$B/$TQ" || rc=$?
+[ "$rc" = 0 ] && [ "$(stat -c %s c3)" = $((512 + $(pad "$S1"))) ] && grep -q "^Content-Length: $((512 + $(pad "$S1")))" h3 &&
+	[ "$(bsdtar -tf c3)" = "$P1" ] || fail "tar-cut-boundary: rc $rc $(stat -c %s c3)"
+C -b jar "$B/$TQ" | tar -tf - | wc -l | grep -qx 3 || fail "tar cuts did not heal"
+stop
+start --data d --fault tar-extra --fault tar-duplicate --fault wav-lying-header
+login
+C -b jar -o e.tar "$B/$TQ"
+python3 - "$P1" "$P2" "$P3" <<'PY' || fail "tar-extra / tar-duplicate / wav-lying-header"
+import sys, struct
+exec(open("tarls.py").read())
+p1, p2, p3 = sys.argv[1:]
+e = tarls("e.tar")
+real = open("d/" + p1, "rb").read()
+assert [(x[0], x[1]) for x in e] == [("0", "20210101/20210101-000000-1609459200-Inbound-1-100-200.wav"),
+                                     ("0", p1), ("0", p1), ("0", p2), ("0", p3)], e
+assert e[0][5][:4] == b"RIFF" and struct.unpack("<I", e[0][5][40:44])[0] == len(e[0][5]) - 44
+lie = e[1][5]
+assert len(lie) == len(real) and lie[44:] == real[44:]
+assert struct.unpack("<I", lie[4:8])[0] == len(real) - 8 + 160000
+assert struct.unpack("<I", lie[40:44])[0] == len(real) - 44 + 160000
+dup = e[2][5]
+assert dup[:-1] == lie[:-1] and dup[-1] == lie[-1] ^ 0xFF
+assert e[3][5] == open("d/" + p2, "rb").read()
+PY
+stop
+start --data d --fault tar-symlink:1 --fault tar-hardlink:1 --fault tar-device:1 --fault wav-zero-header
+login
+C -b jar -o l1.tar "$B/$TQ"
+C -b jar -o l2.tar "$B/$TQ"
+python3 - "$P1" "$P2" "$P3" <<'PY' || fail "tar-symlink / tar-hardlink / tar-device / wav-zero-header"
+import sys
+exec(open("tarls.py").read())
+p1, p2, p3 = sys.argv[1:]
+real = open("d/" + p1, "rb").read()
+l1, l2 = tarls("l1.tar"), tarls("l2.tar")
+assert [x[:5] for x in l1[:3]] == [("2", p1, 0, "../fakepbx-symlink-target.wav", (0, 0)),
+                                   ("1", p1, len(real), "fakepbx-hardlink-target.wav", (0, 0)),
+                                   ("3", p1, 0, "", (1, 3))], l1[:3]
+assert l1[1][5] == real and [x[:2] for x in l1[3:]] == [("0", p2), ("0", p3)], l1[3:]
+# the 2nd tar is healthy but for wav-zero-header, which the replaced entry never reached
+z = l2[0][5]
+assert [x[:2] for x in l2] == [("0", p1), ("0", p2), ("0", p3)]
+assert z[4:8] == bytes(4) and z[40:44] == bytes(4) and len(z) == len(real) and z[44:] == real[44:]
+PY
+# libarchive obeys the size of a hardlink that has a pax header: the data is the entry's body
+bsdtar -tvf l1.tar 2>/dev/null | grep -q "^-.* $(stat -c %s "d/$P1") .* $P1 link to fakepbx-hardlink-target.wav$" ||
+	fail "tar-hardlink: bsdtar does not see a hardlink with data"
+bsdtar -tvf l1.tar 2>/dev/null | grep -q "^c.* $P1$" || fail "tar-device: bsdtar does not see a device"
+stop
+start --data d --fault tar-missing
+login
+[ "$(C -b jar "$B/20036?wavefiles=$(enc "$P1;$P2")" | tar -tf -)" = "$P2" ] || fail "tar-missing"
+stop
+ok "faults: reset-mid-body, tar-cut-mid, tar-cut-boundary, tar-extra, tar-duplicate, tar-symlink, tar-hardlink, tar-device, wav-lying-header, wav-zero-header, tar-missing"
+
+# --- faults: slow answers, deletes, headers --------------------------------------------------
+rm -rf dd && cp -r d dd
+start --data dd --delete-log "$T/dl2" --fault stall=3:1@20036 --fault stall=1:1@20054 \
+	--fault drip=4000:1@20053 --fault header-flood:1@20053 --fault header-long:1@8404
+C -D hl -c jar -o /dev/null "$B/8404?&UserName=admin&Password=$MD5"
+[ "$(grep -c '^X-Fakepbx-Long: ' hl)" = 1 ] && [ "$(awk 'length($0) > 65536' hl | wc -l)" = 1 ] ||
+	fail "header-long"
+Q="$B/20036?wavefiles=$(enc "$P1;$P2")"
+# three slow answers at once: a stall that trips curl's low-speed limit, a stall that
+# resumes, a drip (and a header flood)
+(rc=0; C -b jar -o /dev/null -Y 2000 -y 1 -w '%{size_download}' "$Q" >st1.out 2>/dev/null || rc=$?
+	echo "$rc" >st1.rc) &
+c1=$!
+C -b jar -o st2.out -w '%{time_total}' "$B/20054?wavefiles=nope" >st2.t &
+c2=$!
+C -b jar -D dh -o dr.json -w '%{time_total}' "$B/20053?&$ALL" >dr.t
+wait "$c1" "$c2"
+[ "$(cat st1.rc) $(cat st1.out)" = "28 1024" ] || fail "stall: curl rc $(cat st1.rc), $(cat st1.out) bytes"
+[ "$(cat st2.out)" = '{"status":"success","deleted":0}' ] && awk '{exit !($1 >= 1.0)}' st2.t ||
+	fail "stall=1@20054: $(cat st2.out) in $(cat st2.t)s"
+py 'len(j["json_array_recordings"])' <dr.json | grep -qx 10 && awk '{exit !($1 >= 0.35)}' dr.t ||
+	fail "drip=4000: $(cat dr.t)s"
+[ "$(grep -c '^X-Fakepbx-Flood-' dh)" = 1000 ] || fail "header-flood"
+secs=$(C -b jar -o /dev/null -w '%{time_total}' "$Q")
+awk "BEGIN{exit !($secs < 0.5)}" || fail "stall did not heal ($secs s)"
+stop
+start --data dd --delete-log "$T/dl2" --fault delete-noop:1 --fault delete-error-but-deletes:1
+login
+C -b jar --data-urlencode "wavefiles=$P1;$P2" "$B/20054" | grep -qx '{"status":"success","deleted":2}' &&
+	[ -f "dd/$P1" ] && [ -f "dd/$P2" ] && [ ! -s dl2 ] || fail "delete-noop"
+C -D h -b jar --data-urlencode "wavefiles=$P1;$P2" "$B/20054" | grep -q '"status":"fail"' &&
+	grep -q '^HTTP/1.1 500' h && [ ! -e "dd/$P1" ] && [ ! -e "dd/$P2" ] || fail "delete-error-but-deletes"
+[ "$(cat dl2)" = "$(cd d && sha256sum "$P1" "$P2" | awk '{print $2" "$1}')" ] || fail "delete log: $(cat dl2)"
+C -b jar --data-urlencode "wavefiles=$P3" "$B/20054" | grep -q '"deleted":1' || fail "delete faults did not heal"
+stop
+ok "faults: stall (low-speed abort, resume), drip, header-flood, header-long, delete-noop, delete-error-but-deletes"
+
 # --- TLS ------------------------------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 2 -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 2>/dev/null
@@ -324,6 +540,22 @@ PY
 	stop
 	ok "100,000-row listing in ${secs}s (second request; the first also fills the duration cache)"
 	rm -rf big
+
+	# json-huge=300: over the client's 256 MiB cap, streamed in constant memory
+	start --data d --fault json-huge=300 --fault drip=1@20054
+	login
+	hwm0=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
+	nh=$(C -b jar -o /dev/null -w '%{size_download}' "$B/20053?&$ALL")
+	hwm1=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
+	[ "$nh" -gt $((300 << 20)) ] && [ $((hwm1 - hwm0)) -lt 20000 ] ||
+		fail "json-huge=300: $nh bytes, VmHWM $hwm0 -> $hwm1 kB"
+	# drip=1: one byte a second, until curl's low-speed limit gives up
+	rc=0
+	n=$(C -b jar -o /dev/null -Y 2 -y 3 -w '%{size_download}' "$B/20054?wavefiles=nope" 2>/dev/null) ||
+		rc=$?
+	[ "$rc" = 28 ] && [ "$n" -ge 2 ] && [ "$n" -le 6 ] || fail "drip=1: curl rc $rc after $n bytes"
+	stop
+	ok "json-huge=300: $nh bytes streamed, VmHWM $hwm0 -> $hwm1 kB; drip=1: curl gave up after $n bytes"
 fi
 
 echo "$n_ok passed"

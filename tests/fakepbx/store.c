@@ -187,36 +187,46 @@ static int store_wav_get(int fd, const unsigned char *head, size_t nhead, uint64
 	return r == (ssize_t)n ? 0 : -1;
 }
 
-int store_wav_duration(int fd, uint64_t fsize, uint32_t *secs)
+int store_wav_data_chunk(int fd, uint64_t fsize, uint64_t *off, uint32_t *byte_rate)
 {
 	unsigned char head[512], b[16];
-	*secs = 0;
 	ssize_t nhead = pread(fd, head, sizeof head, 0);
+	*byte_rate = 0;
 	if (nhead < 12 || memcmp(head, "RIFF", 4) != 0 || memcmp(head + 8, "WAVE", 4) != 0)
 		return -1;
-	uint32_t byte_rate = 0;
-	uint64_t off = 12;
+	uint64_t at = 12;
 	/* Walk the chunks; a bounded number keeps a hostile file from looping. */
-	for (int guard = 0; guard < 64 && off + 8 <= fsize; guard++) {
-		if (store_wav_get(fd, head, (size_t)nhead, off, b, 8) < 0)
+	for (int guard = 0; guard < 64 && at + 8 <= fsize; guard++) {
+		if (store_wav_get(fd, head, (size_t)nhead, at, b, 8) < 0)
 			return -1;
 		uint32_t csize = store_le32(b + 4);
 		if (memcmp(b, "fmt ", 4) == 0) {
-			if (csize < 16 || store_wav_get(fd, head, (size_t)nhead, off + 8, b, 16) < 0)
+			if (csize < 16 || store_wav_get(fd, head, (size_t)nhead, at + 8, b, 16) < 0)
 				return -1;
-			byte_rate = store_le32(b + 8);
+			*byte_rate = store_le32(b + 8);
 		} else if (memcmp(b, "data", 4) == 0) {
-			if (byte_rate == 0)
-				return -1;
-			uint64_t data = csize, avail = fsize - (off + 8);
-			if (data > avail) /* still-recording or truncated file */
-				data = avail;
-			*secs = (uint32_t)((data + byte_rate / 2) / byte_rate);
+			*off = at;
 			return 0;
 		}
-		off += 8 + (uint64_t)csize + (csize & 1);
+		at += 8 + (uint64_t)csize + (csize & 1);
 	}
 	return -1;
+}
+
+int store_wav_duration(int fd, uint64_t fsize, uint32_t *secs)
+{
+	uint64_t off;
+	uint32_t byte_rate;
+	unsigned char b[8];
+	*secs = 0;
+	if (store_wav_data_chunk(fd, fsize, &off, &byte_rate) < 0 || byte_rate == 0 ||
+	    pread(fd, b, 8, (off_t)off) != 8)
+		return -1;
+	uint64_t data = store_le32(b + 4), avail = fsize - (off + 8);
+	if (data > avail) /* still-recording or truncated file */
+		data = avail;
+	*secs = (uint32_t)((data + byte_rate / 2) / byte_rate);
+	return 0;
 }
 
 static int store_push(struct store_list *list, const struct store_rec *rec)

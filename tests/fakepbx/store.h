@@ -69,6 +69,14 @@ void store_rec_clear(struct store_rec *rec);
 int store_wav_duration(int fd, uint64_t fsize, uint32_t *secs);
 
 /*
+ * Find the "data" chunk of the RIFF/WAVE file open on fd (size fsize):
+ * *off gets the offset of its 8-byte chunk header, *byte_rate the fmt
+ * chunk's byte rate (0 when no fmt chunk came first). Returns 0 ok, -1
+ * when the file is not RIFF/WAVE or has no data chunk.
+ */
+int store_wav_data_chunk(int fd, uint64_t fsize, uint64_t *off, uint32_t *byte_rate);
+
+/*
  * Scan dir and append the recordings that pass filter to out.
  * Returns 0 ok (a missing dir is an empty store), -1 on allocation failure
  * or when dir cannot be read (message printed).

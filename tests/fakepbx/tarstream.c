@@ -1,11 +1,12 @@
 /*
  * tarstream.c — build tar (or bare WAV) download responses on the fly.
  *
- * Owns the tar format: ustar headers, the prefix split and pax 'x' headers
- * for long names, padding and the end-of-archive blocks. Sizes are taken
- * when the request arrives, so Content-Length is exact; the data is read
- * from the files only while libmicrohttpd sends, straight into its buffer.
- * It never writes or deletes recordings.
+ * Owns what goes into a download: the entries, their data, the tar faults
+ * (entries added, doubled, swapped for links or devices, WAV headers that
+ * lie, streams cut short or reset). Sizes are taken when the request
+ * arrives, so Content-Length is exact; the data is read from the files
+ * only while libmicrohttpd sends, straight into its buffer. The byte
+ * layout of headers is tarfmt.c's. It never writes or deletes recordings.
  */
 #include "tarstream.h"
 
@@ -19,150 +20,52 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "tarfmt.h"
 
-#define TARS_BLOCK 512
-#define TARS_READ (256 * 1024)   /* libmicrohttpd's buffer per tar response */
-#define TARS_BLOB_DATA 1600      /* 0.1 s of 8 kHz 16-bit audio */
-#define TARS_BLOB_SIZE (44 + TARS_BLOB_DATA)
+#define TARS_READ (256 * 1024)  /* libmicrohttpd's buffer per tar response */
+#define TARS_EXTRA_ENTRIES 8    /* room for the entries faults add */
+#define TARS_LIE_BYTES 160000u  /* wav-lying-header: 10 s of audio that isn't there */
 
-enum tars_kind { TARS_FILE, TARS_BLOB, TARS_SYMLINK };
+/* Bytes of an entry's data overwritten (or xor-ed) while it streams. */
+struct tars_patch {
+	uint64_t off;
+	unsigned char bytes[4];
+	unsigned char len;
+	bool xor;
+};
 
 struct tars_entry {
-	enum tars_kind kind;
-	char *src;         /* TARS_FILE: path under the data dir */
-	char *name;        /* entry name in the archive */
-	const char *link;  /* TARS_SYMLINK: target */
-	uint64_t size;     /* data bytes promised in the header */
-	int64_t mtime;
+	struct tarfmt_meta m;
+	char *name;       /* owns m.name */
+	char *src;        /* path under the data dir the data comes from, or NULL */
+	bool blob;        /* the data is the built-in tiny WAV */
+	struct tars_patch patch[3];
+	size_t npatch;
 };
 
 enum tars_phase { TARS_HEADER, TARS_DATA, TARS_PAD, TARS_TRAILER, TARS_DONE };
+enum tars_cut { TARS_CUT_NONE, TARS_CUT_CLOSE, TARS_CUT_RESET };
 
 struct tars_stream {
 	int dirfd;
 	struct tars_entry *e;
-	size_t n, idx;
+	size_t n;                    /* entries (all freed by tars_destroy) */
+	size_t nsend;                /* entries sent (tar-cut-boundary: 1) */
+	size_t idx;
 	enum tars_phase phase;
-	unsigned char hdr[3 * TARS_BLOCK]; /* pax header + pax data + ustar header */
+	unsigned char hdr[TARFMT_HDR_MAX];
 	size_t hdr_len, hdr_off;
-	int fd;                            /* current file, -1 when none */
-	uint64_t done;                     /* data bytes of the current entry sent */
-	size_t zeros_left;                 /* padding or trailer still to send */
+	int fd;                      /* current file, -1 when none */
+	uint64_t done;               /* data bytes of the current entry sent */
+	size_t zeros_left;           /* padding or trailer still to send */
+	bool trailer;                /* end with two zero blocks */
 	uint64_t produced;
-	unsigned char blob[TARS_BLOB_SIZE];
+	uint64_t limit;              /* stop after this many bytes... */
+	enum tars_cut cut;           /* ...and then close or reset */
+	int sock;                    /* the connection, for reset-mid-body */
+	unsigned char blob[TARFMT_BLOB_SIZE];
 	struct http_logtag tag;
 };
-
-/* Write v as zero-padded octal in a w-byte field (w-1 digits + NUL), or
- * in GNU base-256 when it does not fit (files of 8 GiB and more). */
-static void tars_octal(unsigned char *f, size_t w, uint64_t v)
-{
-	if (w - 1 < 22 && v >> (3 * (w - 1))) {
-		memset(f, 0, w);
-		f[0] = 0x80;
-		for (size_t i = w - 1; i > 0 && v; i--, v >>= 8)
-			f[i] = (unsigned char)(v & 0xff);
-		return;
-	}
-	f[w - 1] = '\0';
-	for (size_t i = w - 1; i > 0; i--, v >>= 3)
-		f[i - 1] = (unsigned char)('0' + (v & 7));
-}
-
-static void tars_checksum(unsigned char *h)
-{
-	unsigned sum = 0;
-	memset(h + 148, ' ', 8);
-	for (size_t i = 0; i < TARS_BLOCK; i++)
-		sum += h[i];
-	tars_octal(h + 148, 7, sum);
-	h[155] = ' ';
-}
-
-static void tars_ustar(unsigned char *h, const char *name, size_t namelen, const char *prefix,
-		       size_t prefixlen, char type, uint64_t size, int64_t mtime,
-		       const char *link)
-{
-	memset(h, 0, TARS_BLOCK);
-	memcpy(h, name, namelen > 100 ? 100 : namelen);
-	tars_octal(h + 100, 8, 0644);
-	tars_octal(h + 108, 8, 0);
-	tars_octal(h + 116, 8, 0);
-	tars_octal(h + 124, 12, size);
-	tars_octal(h + 136, 12, mtime > 0 ? (uint64_t)mtime : 0);
-	h[156] = (unsigned char)type;
-	if (link)
-		memcpy(h + 157, link, strlen(link) > 100 ? 100 : strlen(link));
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	memcpy(h + 265, "root", 4);
-	memcpy(h + 297, "root", 4);
-	if (prefixlen)
-		memcpy(h + 345, prefix, prefixlen);
-	tars_checksum(h);
-}
-
-static size_t tars_digits(size_t v)
-{
-	size_t d = 1;
-	while (v >= 10) {
-		v /= 10;
-		d++;
-	}
-	return d;
-}
-
-/* Header block(s) for e into out; returns their length (512 or 1536).
- * Names over 100 bytes use the ustar prefix when they split at a '/',
- * else a pax "path" record (names are < 300 bytes, so it fits a block). */
-static size_t tars_header(unsigned char *out, const struct tars_entry *e)
-{
-	char type = e->kind == TARS_SYMLINK ? '2' : '0';
-	size_t len = strlen(e->name);
-	if (len <= 100) {
-		tars_ustar(out, e->name, len, NULL, 0, type, e->size, e->mtime, e->link);
-		return TARS_BLOCK;
-	}
-	for (size_t i = len - 1; i > 0; i--) {
-		if (e->name[i] != '/' || i > 155 || len - i - 1 > 100)
-			continue;
-		tars_ustar(out, e->name + i + 1, len - i - 1, e->name, i, type, e->size, e->mtime,
-			   e->link);
-		return TARS_BLOCK;
-	}
-	size_t body = strlen(" path=") + len + 1, d = 1;
-	while (tars_digits(body + d) != d)
-		d++;
-	size_t rec = body + d;
-	tars_ustar(out, "PaxHeader/entry", 15, NULL, 0, 'x', rec, e->mtime, NULL);
-	memset(out + TARS_BLOCK, 0, TARS_BLOCK);
-	snprintf((char *)out + TARS_BLOCK, TARS_BLOCK, "%zu path=%s\n", rec, e->name);
-	tars_ustar(out + 2 * TARS_BLOCK, e->name, len, NULL, 0, type, e->size, e->mtime, e->link);
-	return 3 * TARS_BLOCK;
-}
-
-static uint64_t tars_padded(uint64_t n)
-{
-	return (n + TARS_BLOCK - 1) / TARS_BLOCK * TARS_BLOCK;
-}
-
-/* A tiny valid WAV (tone) for the evil-names entries: a client that wrote
- * them out would produce a plausible recording, which a test can catch. */
-static void tars_make_blob(unsigned char *b)
-{
-	static const unsigned char head[44] = {
-		'R', 'I', 'F', 'F', (36 + TARS_BLOB_DATA) & 0xff, (36 + TARS_BLOB_DATA) >> 8, 0, 0,
-		'W', 'A', 'V', 'E', 'f', 'm', 't', ' ', 16, 0, 0, 0, 1, 0, 1, 0,
-		0x40, 0x1f, 0, 0, 0x80, 0x3e, 0, 0, 2, 0, 16, 0,
-		'd', 'a', 't', 'a', TARS_BLOB_DATA & 0xff, TARS_BLOB_DATA >> 8, 0, 0,
-	};
-	memcpy(b, head, sizeof head);
-	for (size_t i = 0; i < TARS_BLOB_DATA / 2; i++) {
-		int v = (i / 8) % 2 ? 4000 : -4000; /* 500 Hz square wave */
-		b[44 + 2 * i] = (unsigned char)(v & 0xff);
-		b[45 + 2 * i] = (unsigned char)((v >> 8) & 0xff);
-	}
-}
 
 static void tars_close_file(struct tars_stream *st)
 {
@@ -171,20 +74,32 @@ static void tars_close_file(struct tars_stream *st)
 	st->fd = -1;
 }
 
+static void tars_apply_patches(const struct tars_entry *e, uint64_t at, char *buf, size_t n)
+{
+	for (size_t i = 0; i < e->npatch; i++)
+		for (size_t k = 0; k < e->patch[i].len; k++) {
+			uint64_t off = e->patch[i].off + k;
+			if (off < at || off >= at + n)
+				continue;
+			unsigned char *b = (unsigned char *)buf + (off - at);
+			*b = e->patch[i].xor ? *b ^ e->patch[i].bytes[k] : e->patch[i].bytes[k];
+		}
+}
+
 /* Copy up to room bytes of the current entry's data into buf. A file that
  * vanished or shrank since the request is padded with zeros, one that grew
  * is cut: the sizes promised in the headers and Content-Length stand. */
 static size_t tars_data(struct tars_stream *st, char *buf, size_t room)
 {
 	const struct tars_entry *e = &st->e[st->idx];
-	uint64_t left = e->size - st->done;
+	uint64_t left = e->m.size - st->done;
 	size_t want = left < room ? (size_t)left : room;
 	size_t got = 0;
-	if (e->kind == TARS_BLOB) {
+	if (e->blob) {
 		memcpy(buf, st->blob + st->done, want);
 		got = want;
 	}
-	while (e->kind == TARS_FILE && st->fd >= 0 && got < want) {
+	while (e->src && st->fd >= 0 && got < want) {
 		ssize_t r = read(st->fd, buf + got, want - got);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -195,30 +110,30 @@ static size_t tars_data(struct tars_stream *st, char *buf, size_t room)
 		got += (size_t)r;
 	}
 	memset(buf + got, 0, want - got);
+	tars_apply_patches(e, st->done, buf, want);
 	st->done += want;
 	return want;
 }
 
-static ssize_t tars_read(void *cls, uint64_t pos, char *buf, size_t max)
+/* Fill buf with up to max bytes of the tar. */
+static size_t tars_fill(struct tars_stream *st, char *buf, size_t max)
 {
-	struct tars_stream *st = cls;
 	size_t filled = 0;
-	(void)pos;
 	while (filled < max && st->phase != TARS_DONE) {
 		size_t room = max - filled, n;
 		switch (st->phase) {
 		case TARS_HEADER:
 			if (st->hdr_off == st->hdr_len) {
-				if (st->idx == st->n) {
-					st->phase = TARS_TRAILER;
-					st->zeros_left = 2 * TARS_BLOCK;
+				if (st->idx == st->nsend) {
+					st->phase = st->trailer ? TARS_TRAILER : TARS_DONE;
+					st->zeros_left = 2 * TARFMT_BLOCK;
 					break;
 				}
 				const struct tars_entry *e = &st->e[st->idx];
-				st->hdr_len = tars_header(st->hdr, e);
+				st->hdr_len = tarfmt_header(st->hdr, &e->m);
 				st->hdr_off = 0;
 				st->done = 0;
-				if (e->kind == TARS_FILE)
+				if (e->src)
 					st->fd = openat(st->dirfd, e->src,
 							O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			}
@@ -230,9 +145,9 @@ static ssize_t tars_read(void *cls, uint64_t pos, char *buf, size_t max)
 				st->phase = TARS_DATA;
 			break;
 		case TARS_DATA:
-			if (st->done == st->e[st->idx].size) {
+			if (st->done == st->e[st->idx].m.size) {
 				tars_close_file(st);
-				st->zeros_left = (size_t)(tars_padded(st->done) - st->done);
+				st->zeros_left = (size_t)(tarfmt_padded(st->done) - st->done);
 				st->phase = TARS_PAD;
 				break;
 			}
@@ -258,6 +173,23 @@ static ssize_t tars_read(void *cls, uint64_t pos, char *buf, size_t max)
 			break;
 		}
 	}
+	return filled;
+}
+
+static ssize_t tars_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct tars_stream *st = cls;
+	(void)pos;
+	if (st->produced >= st->limit) {
+		if (st->cut == TARS_CUT_NONE)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (st->cut == TARS_CUT_RESET)
+			http_reset_socket(st->sock);
+		return MHD_CONTENT_READER_END_WITH_ERROR; /* libmicrohttpd closes */
+	}
+	if (max > st->limit - st->produced)
+		max = (size_t)(st->limit - st->produced);
+	size_t filled = tars_fill(st, buf, max);
 	st->produced += filled;
 	return filled ? (ssize_t)filled : MHD_CONTENT_READER_END_OF_STREAM;
 }
@@ -282,32 +214,140 @@ static void tars_free(void *cls)
 	tars_destroy(st);
 }
 
-static int tars_add(struct tars_stream *st, enum tars_kind kind, const char *src,
-		    const char *name, uint64_t size, int64_t mtime)
+/* Append an entry; src (data from that file) and link may be NULL. */
+static struct tars_entry *tars_add(struct tars_stream *st, char type, const char *name,
+				   const char *src, uint64_t size, int64_t mtime)
 {
-	struct tars_entry *e = &st->e[st->n];
+	struct tars_entry *e = &st->e[st->n++]; /* counted even on failure: freed later */
 	memset(e, 0, sizeof *e);
-	e->kind = kind;
-	e->src = src ? strdup(src) : NULL;
 	e->name = strdup(name);
-	e->size = size;
-	e->mtime = mtime;
-	if (kind == TARS_SYMLINK)
-		e->link = "/etc/passwd";
-	st->n++; /* counted even on failure so tars_destroy frees it */
-	return e->name && (!src || e->src) ? 0 : -1;
+	e->src = src ? strdup(src) : NULL;
+	e->m = (struct tarfmt_meta){ e->name, type, size, mtime, NULL, 0, 0, 0 };
+	return e->name && (!src || e->src) ? e : NULL;
 }
 
-static int tars_add_file(struct tars_stream *st, const struct fpx_config *cfg,
-			 const char *path, const struct stat *sb)
+/* The entry name for a "YYYYMMDD/n.wav" path under --tar-names. */
+static void tars_name(const struct fpx_config *cfg, const char *path, char out[320])
+{
+	snprintf(out, 320, "%s%s", cfg->tar_names == FPX_TAR_DOTSLASH ? "./" : "",
+		 cfg->tar_names == FPX_TAR_BASE ? path + 9 : path);
+}
+
+static void tars_le32(unsigned char *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* wav-lying-header / wav-zero-header: patch the RIFF and data sizes. */
+static void tars_wav_patch(struct tars_stream *st, struct tars_entry *e, bool zero)
+{
+	uint64_t off;
+	uint32_t rate;
+	int fd = openat(st->dirfd, e->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = fd >= 0 ? store_wav_data_chunk(fd, e->m.size, &off, &rate) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 || off + 8 > e->m.size)
+		return; /* not a WAV: nothing to lie about */
+	uint32_t riff = zero ? 0 : (uint32_t)(e->m.size - 8 + TARS_LIE_BYTES);
+	uint32_t data = zero ? 0 : (uint32_t)(e->m.size - off - 8 + TARS_LIE_BYTES);
+	e->patch[e->npatch] = (struct tars_patch){ .off = 4, .len = 4 };
+	tars_le32(e->patch[e->npatch++].bytes, riff);
+	e->patch[e->npatch] = (struct tars_patch){ .off = off + 4, .len = 4 };
+	tars_le32(e->patch[e->npatch++].bytes, data);
+}
+
+/* The first file of the tar, with the faults that bend it: a lying WAV
+ * header, a second copy one byte off, or links/a device in its place. */
+static int tars_add_first(struct tars_stream *st, const struct fpx_config *cfg,
+			  struct http_req *r, const char *path, const struct stat *sb)
 {
 	char name[320];
-	snprintf(name, sizeof name, "%s%s", cfg->tar_names == FPX_TAR_DOTSLASH ? "./" : "",
-		 cfg->tar_names == FPX_TAR_BASE ? path + 9 : path);
-	return tars_add(st, TARS_FILE, path, name, (uint64_t)sb->st_size, sb->st_mtim.tv_sec);
+	tars_name(cfg, path, name);
+	uint64_t size = (uint64_t)sb->st_size;
+	int64_t mtime = sb->st_mtim.tv_sec;
+	bool sym = http_fault(r, FAULT_TAR_SYMLINK) != NULL;
+	bool hard = http_fault(r, FAULT_TAR_HARDLINK) != NULL;
+	bool dev = http_fault(r, FAULT_TAR_DEVICE) != NULL;
+	struct tars_entry *e;
+	if (sym || hard || dev) {
+		/* harmless targets: a client that follows them writes next to
+		 * the archive, where a test can see it */
+		if (sym) {
+			if (!(e = tars_add(st, '2', name, NULL, 0, mtime)))
+				return -1;
+			e->m.link = "../fakepbx-symlink-target.wav";
+		}
+		if (hard) {
+			if (!(e = tars_add(st, '1', name, path, size, mtime)))
+				return -1;
+			e->m.link = "fakepbx-hardlink-target.wav";
+			e->m.pax = 1;
+		}
+		if (dev) {
+			if (!(e = tars_add(st, '3', name, NULL, 0, mtime)))
+				return -1;
+			e->m.devmajor = 1; /* /dev/null */
+			e->m.devminor = 3;
+		}
+		return 0;
+	}
+	if (!(e = tars_add(st, '0', name, path, size, mtime)))
+		return -1;
+	if (http_fault(r, FAULT_WAV_LYING_HEADER))
+		tars_wav_patch(st, e, false);
+	else if (http_fault(r, FAULT_WAV_ZERO_HEADER))
+		tars_wav_patch(st, e, true);
+	if (size > 0 && http_fault(r, FAULT_TAR_DUPLICATE)) {
+		struct tars_entry *dup = tars_add(st, '0', name, path, size, mtime);
+		if (!dup)
+			return -1;
+		memcpy(dup->patch, e->patch, sizeof e->patch);
+		dup->npatch = e->npatch;
+		dup->patch[dup->npatch++] = (struct tars_patch){ size - 1, { 0xff }, 1, true };
+	}
+	return 0;
 }
 
-static void tars_disposition(struct MHD_Response *resp)
+/* Offset of entry i's data in the tar (i < st->n). */
+static uint64_t tars_data_offset(const struct tars_stream *st, size_t i)
+{
+	uint64_t at = 0;
+	unsigned char scratch[TARFMT_HDR_MAX];
+	for (size_t k = 0; k < i; k++)
+		at += tarfmt_header(scratch, &st->e[k].m) + tarfmt_padded(st->e[k].m.size);
+	return at + tarfmt_header(scratch, &st->e[i].m);
+}
+
+/* Decide Content-Length and where the cut faults (at most one) end the
+ * stream; returns Content-Length. */
+static uint64_t tars_plan_end(struct tars_stream *st, struct http_req *r)
+{
+	uint64_t total = 2 * TARFMT_BLOCK;
+	unsigned char scratch[TARFMT_HDR_MAX];
+	for (size_t i = 0; i < st->n; i++)
+		total += tarfmt_header(scratch, &st->e[i].m) + tarfmt_padded(st->e[i].m.size);
+	st->limit = total;
+	st->trailer = true;
+	if (http_fault(r, FAULT_RESET_MID_BODY)) {
+		st->limit = total / 2;
+		st->cut = TARS_CUT_RESET;
+		st->sock = http_req_socket(r);
+	} else if (st->n > 0 && http_fault(r, FAULT_TAR_CUT_MID)) {
+		size_t i = st->n > 1 ? 1 : 0;
+		st->limit = tars_data_offset(st, i) + st->e[i].m.size / 2;
+		st->cut = TARS_CUT_CLOSE;
+	} else if (st->n > 0 && http_fault(r, FAULT_TAR_CUT_BOUNDARY)) {
+		st->nsend = 1;
+		st->trailer = false;
+		total = tars_data_offset(st, 0) + tarfmt_padded(st->e[0].m.size);
+		st->limit = total;
+	}
+	return total;
+}
+
+static void tars_disposition(struct http_reply *rep)
 {
 	static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -318,10 +358,10 @@ static void tars_disposition(struct MHD_Response *resp)
 	snprintf(v, sizeof v, "attachment; filename=\"AutoMonitor-%04d%s%02d.%02d%02d%02d.tar\"",
 		 tm.tm_year + 1900, mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min,
 		 tm.tm_sec);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, v);
+	http_reply_header(rep, MHD_HTTP_HEADER_CONTENT_DISPOSITION, v);
 }
 
-/* --bare-single: the file itself; MHD sends it from the fd (sendfile). */
+/* --bare-single: the file itself; libmicrohttpd sends it from the fd. */
 static struct http_reply tars_bare(int dirfd, const char *path)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -331,20 +371,64 @@ static struct http_reply tars_bare(int dirfd, const char *path)
 			close(fd);
 		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "file vanished");
 	}
-	struct http_reply rep = { NULL, MHD_HTTP_OK, false, (uint64_t)sb.st_size };
-	rep.resp = MHD_create_response_from_fd64((uint64_t)sb.st_size, fd);
-	if (!rep.resp) {
-		close(fd);
-		return rep;
-	}
+	struct http_reply rep = http_reply_fd(MHD_HTTP_OK, "audio/x-wav", fd, (uint64_t)sb.st_size);
 	char v[320];
 	snprintf(v, sizeof v, "attachment; filename=\"%s\"", path + 9);
-	MHD_add_response_header(rep.resp, MHD_HTTP_HEADER_CONTENT_TYPE, "audio/x-wav");
-	MHD_add_response_header(rep.resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, v);
+	http_reply_header(&rep, MHD_HTTP_HEADER_CONTENT_DISPOSITION, v);
 	return rep;
 }
 
-struct http_reply tars_handle(const struct fpx_config *cfg, const struct http_req *r)
+/* The tar's entries: faults' extras, then the existing requested files. */
+static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struct http_req *r,
+		     const struct store_paths *paths, const bool *exists)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct tars_entry *e;
+	if (http_fault(r, FAULT_EVIL_NAMES)) {
+		static const char *const evil[2] = { "../x.wav", "/tmp/x.wav" };
+		for (size_t i = 0; i < 2; i++) {
+			if (!(e = tars_add(st, '0', evil[i], NULL, TARFMT_BLOB_SIZE, now)))
+				return -1;
+			e->blob = true;
+		}
+		if (!(e = tars_add(st, '2', "20210101/link.wav", NULL, 0, now)))
+			return -1;
+		e->m.link = "/etc/passwd";
+	}
+	if (http_fault(r, FAULT_TAR_EXTRA)) {
+		char name[320];
+		tars_name(cfg, "20210101/20210101-000000-1609459200-Inbound-1-100-200.wav", name);
+		if (!(e = tars_add(st, '0', name, NULL, TARFMT_BLOB_SIZE, now)))
+			return -1;
+		e->blob = true;
+	}
+	bool first = true;
+	bool omit = false;
+	for (size_t i = 0; i < paths->n; i++) {
+		if (!exists[i])
+			continue;
+		if (first && !omit && http_fault(r, FAULT_OMIT_ONE)) {
+			omit = true;
+			continue;
+		}
+		struct stat sb;
+		if (fstatat(st->dirfd, paths->v[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			memset(&sb, 0, sizeof sb); /* vanished meanwhile: an empty entry */
+		if (first) {
+			first = false;
+			if (tars_add_first(st, cfg, r, paths->v[i], &sb) < 0)
+				return -1;
+			continue;
+		}
+		char name[320];
+		tars_name(cfg, paths->v[i], name);
+		if (!tars_add(st, '0', name, paths->v[i], (uint64_t)sb.st_size, sb.st_mtim.tv_sec))
+			return -1;
+	}
+	return 0;
+}
+
+struct http_reply tars_handle(const struct fpx_config *cfg, struct http_req *r)
 {
 	struct store_paths paths = { 0 };
 	const char *v;
@@ -354,62 +438,46 @@ struct http_reply tars_handle(const struct fpx_config *cfg, const struct http_re
 	if (cfg->download_key != FPX_KEY_WAVEFILES && (v = http_param(r, "wavfiles", HTTP_SRC_ANY)))
 		rc |= store_paths_add(&paths, v);
 	struct tars_stream *st = calloc(1, sizeof *st);
-	if (rc < 0 || !st ||
-	    !(st->e = calloc(paths.n + 3, sizeof *st->e))) {
+	bool *exists = calloc(paths.n + 1, sizeof *exists);
+	if (rc < 0 || !st || !exists ||
+	    !(st->e = calloc(paths.n + TARS_EXTRA_ENTRIES, sizeof *st->e))) {
 		free(st);
+		free(exists);
 		store_paths_free(&paths);
 		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
 	st->fd = -1;
-	st->tag = *http_req_tag(r);
-	tars_make_blob(st->blob);
+	st->sock = -1;
+	tarfmt_blob(st->blob);
 	/* a missing data dir is just an empty PBX: the tar has no entries */
 	st->dirfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fault_on(&cfg->faults, FAULT_EVIL_NAMES)) {
-		int64_t now = (int64_t)time(NULL);
-		rc |= tars_add(st, TARS_BLOB, NULL, "../x.wav", TARS_BLOB_SIZE, now);
-		rc |= tars_add(st, TARS_BLOB, NULL, "/tmp/x.wav", TARS_BLOB_SIZE, now);
-		rc |= tars_add(st, TARS_SYMLINK, NULL, "20210101/link.wav", 0, now);
-	}
 	size_t existing = 0;
 	const char *only = NULL;
-	bool omit = fault_on(&cfg->faults, FAULT_OMIT_ONE);
 	for (size_t i = 0; st->dirfd >= 0 && i < paths.n; i++) {
 		struct stat sb;
-		if (fstatat(st->dirfd, paths.v[i], &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(sb.st_mode))
-			continue;
-		existing++;
-		only = paths.v[i];
-		if (omit && existing == 1)
-			continue;
-		rc |= tars_add_file(st, cfg, paths.v[i], &sb);
+		exists[i] = fstatat(st->dirfd, paths.v[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(sb.st_mode);
+		if (exists[i]) {
+			existing++;
+			only = paths.v[i];
+		}
 	}
+	struct http_reply rep;
 	if (cfg->bare_single && existing == 1) {
-		struct http_reply rep = tars_bare(st->dirfd, only);
+		rep = tars_bare(st->dirfd, only);
 		tars_destroy(st);
-		store_paths_free(&paths);
-		return rep;
+	} else if (tars_plan(st, cfg, r, &paths, exists) < 0) {
+		tars_destroy(st);
+		rep = http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	} else {
+		st->nsend = st->n;
+		uint64_t total = tars_plan_end(st, r);
+		rep = http_reply_stream(MHD_HTTP_OK, "application/x-tar", total, TARS_READ,
+					tars_read, st, tars_free, &st->tag);
+		tars_disposition(&rep);
 	}
+	free(exists);
 	store_paths_free(&paths);
-	if (rc < 0) {
-		tars_destroy(st);
-		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	}
-
-	uint64_t total = 2 * TARS_BLOCK;
-	for (size_t i = 0; i < st->n; i++) {
-		unsigned char scratch[3 * TARS_BLOCK];
-		total += tars_header(scratch, &st->e[i]) + tars_padded(st->e[i].size);
-	}
-	struct http_reply rep = { NULL, MHD_HTTP_OK, true, 0 };
-	rep.resp = MHD_create_response_from_callback(total, TARS_READ, tars_read, st, tars_free);
-	if (!rep.resp) {
-		tars_destroy(st);
-		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	}
-	MHD_add_response_header(rep.resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-tar");
-	tars_disposition(rep.resp);
 	return rep;
 }
