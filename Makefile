@@ -38,7 +38,7 @@ FAKEPBX_OBJ := $(patsubst tests/fakepbx/%.c,$(BUILD)/fakepbx-obj/%.o,$(FAKEPBX_S
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps check unit e2e demo bench fuzz clean lint
+.PHONY: all deps check unit e2e demo bench fuzz valgrind clean lint
 
 # The test build: the same program with failpoints compiled in (src/failpoint.h), for the
 # crash and fault tests. Never installed.
@@ -96,6 +96,11 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/bench/run.sh
+
+# The unit tests under valgrind (memory errors and leaks fail).
+valgrind: all $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t >/dev/null \
+	  && echo "ok - valgrind $$(basename $$t)" || { echo "not ok - valgrind $$t"; exit 1; }; done
 
 lint:
 	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|strtok|gets)\s*\(' src/*.c src/*.h tests/fakepbx/*.c \

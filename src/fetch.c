@@ -276,7 +276,7 @@ static long settle(struct batch *b, int cut, struct recording **rest, size_t *nr
  * margin. Returns 0, or -1 (printed) when the archive's file system has less free. */
 static int preflight(struct run *r, struct recording *const *recs, size_t n)
 {
-	const uint64_t margin = 64u << 20;
+	const uint64_t margin = 8u << 20; /* manifest lines, folders, a misjudged size */
 	uint64_t need = margin;
 	struct statvfs fs;
 

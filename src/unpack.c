@@ -13,6 +13,8 @@
 #include "recpath.h"
 
 #define MAX_ENTRY_NAME 1024
+/* A day of 8 kHz 16-bit stereo is 2.8 GB; no recording is larger than this. */
+#define MAX_ENTRY_BYTES (8ULL << 30)
 #define MAX_TRAILER (1u << 20)
 
 #define SNIFF_LEN 4 /* "RIFF" */
@@ -180,6 +182,7 @@ static int unpack_bare(struct feed *f, const struct unpack_sink *sink, void *ctx
 		       char *err, size_t errlen)
 {
 	const void *buf;
+	uint64_t total = 0;
 	ssize_t got;
 
 	if (n != 1) {
@@ -188,9 +191,17 @@ static int unpack_bare(struct feed *f, const struct unpack_sink *sink, void *ctx
 	}
 	if (sink->begin(ctx, 0, -1) != 0)
 		return UNPACK_ABORTED;
-	while ((got = feed_next(f, &buf)) > 0)
+	while ((got = feed_next(f, &buf)) > 0) {
+		total += (uint64_t)got;
+		if (total > MAX_ENTRY_BYTES) {
+			sink->end(ctx, 0, 0);
+			snprintf(err, errlen, "the bare WAV passes the %llu-byte cap",
+				 (unsigned long long)MAX_ENTRY_BYTES);
+			return UNPACK_BROKEN;
+		}
 		if (sink->data(ctx, 0, buf, (size_t)got) != 0)
 			return UNPACK_ABORTED;
+	}
 	if (sink->end(ctx, 0, got == 0) != 0)
 		return UNPACK_ABORTED;
 	if (got < 0) {
@@ -324,6 +335,10 @@ static int unpack_tar(struct feed *f, const char *const *requested, size_t n,
 		}
 		seen[idx] = 1;
 		size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+		if (size > (int64_t)MAX_ENTRY_BYTES) {
+			refuse(sink, ctx, name, "larger than the 8 GiB cap on one recording");
+			continue;
+		}
 		if (sink->begin(ctx, (size_t)idx, size) != 0) {
 			rc = UNPACK_ABORTED;
 			break;
