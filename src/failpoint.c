@@ -2,10 +2,12 @@
 #include "failpoint.h"
 
 #ifdef NEXO_FAILPOINTS
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_LABELS 64
@@ -30,6 +32,137 @@ static long wanted(const char *spec, const char *label, long *err)
 	return at;
 }
 
+/* Operations a power loss could still undo, oldest first. */
+enum pending_kind { P_RENAME, P_APPEND, P_CREATE };
+static struct pending {
+	enum pending_kind kind;
+	int dir, fromdir;           /* dups: the callers close theirs */
+	char name[256], from[256];  /* `name` in `dir`; for P_RENAME, moved from `from` */
+	off_t size_before;          /* P_APPEND */
+	int backup;                 /* P_RENAME over an existing file: kept as BACKUP_PREFIX+name */
+} pending[32];
+static int npending;
+#define BACKUP_PREFIX ".fp-backup-"
+
+static int power_loss(void)
+{
+	const char *v = getenv("NEXO_POWER_LOSS");
+	return v && *v == '1';
+}
+
+static int same_dir(int a, int b)
+{
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static struct pending *add(enum pending_kind kind, int dir, const char *name)
+{
+	struct pending *p;
+
+	if (!power_loss() || npending == (int)(sizeof pending / sizeof *pending))
+		return NULL;
+	p = &pending[npending++];
+	memset(p, 0, sizeof *p);
+	p->kind = kind;
+	p->dir = dup(dir);
+	p->fromdir = -1;
+	snprintf(p->name, sizeof p->name, "%s", name);
+	return p;
+}
+
+static void drop(int i)
+{
+	close(pending[i].dir);
+	if (pending[i].fromdir >= 0)
+		close(pending[i].fromdir);
+	memmove(&pending[i], &pending[i + 1], (size_t)(npending - i - 1) * sizeof *pending);
+	npending--;
+}
+
+void failpoint_rename_begin(int fromdir, const char *from, int todir, const char *to)
+{
+	struct pending *p = add(P_RENAME, todir, to);
+	char backup[300];
+
+	if (!p)
+		return;
+	p->fromdir = dup(fromdir);
+	snprintf(p->from, sizeof p->from, "%s", from);
+	snprintf(backup, sizeof backup, BACKUP_PREFIX "%s", to);
+	p->backup = linkat(todir, to, todir, backup, 0) == 0;
+}
+
+void failpoint_append_begin(int dir, const char *name, off_t size_before)
+{
+	struct pending *p = add(P_APPEND, dir, name);
+
+	if (p)
+		p->size_before = size_before;
+}
+
+void failpoint_created(int dir, const char *name)
+{
+	add(P_CREATE, dir, name);
+}
+
+void failpoint_file_synced(int dir, const char *name)
+{
+	for (int i = npending - 1; i >= 0; i--)
+		if (pending[i].kind == P_APPEND && strcmp(pending[i].name, name) == 0 &&
+		    same_dir(pending[i].dir, dir))
+			drop(i);
+}
+
+void failpoint_dir_synced(int dir)
+{
+	char backup[300];
+
+	for (int i = npending - 1; i >= 0; i--) {
+		if (pending[i].kind == P_APPEND || !same_dir(pending[i].dir, dir))
+			continue;
+		if (pending[i].kind == P_RENAME && pending[i].backup) {
+			snprintf(backup, sizeof backup, BACKUP_PREFIX "%s", pending[i].name);
+			unlinkat(dir, backup, 0);
+		}
+		drop(i);
+	}
+}
+
+/* The power goes: newest first, every operation not yet durable is undone. */
+static void lose_power(void)
+{
+	char backup[300];
+
+	for (int i = npending - 1; i >= 0; i--) {
+		struct pending *p = &pending[i];
+		struct stat st;
+		int fd;
+
+		switch (p->kind) {
+		case P_APPEND: /* half of the unsynced bytes made it: a torn tail */
+			fd = openat(p->dir, p->name, O_WRONLY | O_NOFOLLOW);
+			if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > p->size_before &&
+			    ftruncate(fd, p->size_before + (st.st_size - p->size_before) / 2) != 0)
+				perror("power loss: truncate");
+			if (fd >= 0)
+				close(fd);
+			break;
+		case P_CREATE:
+			unlinkat(p->dir, p->name, 0);
+			break;
+		case P_RENAME:
+			renameat(p->dir, p->name, p->fromdir, p->from);
+			if (p->backup) {
+				snprintf(backup, sizeof backup, BACKUP_PREFIX "%s", p->name);
+				renameat(p->dir, backup, p->dir, p->name);
+			}
+			break;
+		}
+	}
+}
+
 int failpoint_hit(const char *label)
 {
 	const char *log = getenv("NEXO_FAILPOINT_LOG");
@@ -51,8 +184,11 @@ int failpoint_hit(const char *label)
 			fclose(f);
 		}
 	}
-	if (wanted(getenv("NEXO_CRASH_AT"), label, NULL) == hits)
+	if (wanted(getenv("NEXO_CRASH_AT"), label, NULL) == hits) {
+		if (power_loss())
+			lose_power();
 		kill(getpid(), SIGKILL);
+	}
 	if (wanted(getenv("NEXO_FAILPOINT"), label, &err) == hits && err > 0)
 		return (int)err;
 	return 0;

@@ -6,6 +6,9 @@
  *   NEXO_FAILPOINT=label:N:ERR the N-th time `label` is reached, the operation fails with errno
  *                              ERR (a number, e.g. 5 for EIO, 28 for ENOSPC)
  *   NEXO_FAILPOINT_LOG=FILE    appends "label N" for every point reached (to plan a crash walk)
+ *   NEXO_POWER_LOSS=1          with NEXO_CRASH_AT: before the kill, undo what a power loss
+ *                              would: appends not yet fsynced (half kept: a torn tail),
+ *                              renames and new files whose folder was not yet fsynced
  * Labels name the step about to happen: "store.write", "store.fsync", "store.rename",
  * "store.dirfsync", "manifest.append", "manifest.fsync", "checkpoint.write",
  * "retention.delete", "retention.relist", "retention.record". */
@@ -13,11 +16,28 @@
 #define NEXO_FAILPOINT_H
 
 #ifdef NEXO_FAILPOINTS
+#include <sys/types.h>
 /* Counts a visit of `label`; crashes when told to. Returns an errno to inject, or 0. */
 int failpoint_hit(const char *label);
+/* What is not durable yet, for NEXO_POWER_LOSS: */
+void failpoint_rename_begin(int fromdir, const char *from, int todir, const char *to);
+void failpoint_append_begin(int dir, const char *name, off_t size_before);
+void failpoint_created(int dir, const char *name);
+void failpoint_file_synced(int dir, const char *name);
+void failpoint_dir_synced(int dir);
 #define FAILPOINT(label) failpoint_hit(label)
+#define FAILPOINT_RENAME_BEGIN(fd1, a, fd2, b) failpoint_rename_begin(fd1, a, fd2, b)
+#define FAILPOINT_APPEND_BEGIN(fd, name, size) failpoint_append_begin(fd, name, size)
+#define FAILPOINT_CREATED(fd, name) failpoint_created(fd, name)
+#define FAILPOINT_FILE_SYNCED(fd, name) failpoint_file_synced(fd, name)
+#define FAILPOINT_DIR_SYNCED(fd) failpoint_dir_synced(fd)
 #else
 #define FAILPOINT(label) 0
+#define FAILPOINT_RENAME_BEGIN(fd1, a, fd2, b) ((void)0)
+#define FAILPOINT_APPEND_BEGIN(fd, name, size) ((void)0)
+#define FAILPOINT_CREATED(fd, name) ((void)0)
+#define FAILPOINT_FILE_SYNCED(fd, name) ((void)0)
+#define FAILPOINT_DIR_SYNCED(fd) ((void)0)
 #endif
 
 #endif

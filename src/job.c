@@ -370,7 +370,7 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		goto out;
 	}
 	r.attempts = attempts_load(r.store);
-	if (!r.attempts) {
+	if (!r.attempts || (!opt->dry_run && manifest_repair_tails(r.man) < 0)) {
 		rc = EXIT_STORAGE;
 		goto out;
 	}

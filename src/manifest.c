@@ -620,6 +620,9 @@ static int commit_day(struct manifest *m, struct day *d, char *err, size_t errle
 	fd = openat(m->dirfd, fname, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0)
 		goto fail;
+	if (created)
+		FAILPOINT_CREATED(m->dirfd, fname);
+	FAILPOINT_APPEND_BEGIN(m->dirfd, fname, d->torn ? d->good_len : lseek(fd, 0, SEEK_END));
 	step = "cut the torn tail of";
 	if (d->torn && (ftruncate(fd, d->good_len) != 0))
 		goto fail;
@@ -633,6 +636,7 @@ static int commit_day(struct manifest *m, struct day *d, char *err, size_t errle
 		errno = injected;
 	if (injected || fsync(fd) != 0)
 		goto fail;
+	FAILPOINT_FILE_SYNCED(m->dirfd, fname);
 	step = "close";
 	if (close(fd) != 0) {
 		fd = -1;
@@ -642,6 +646,8 @@ static int commit_day(struct manifest *m, struct day *d, char *err, size_t errle
 	step = "fsync the folder of";
 	if (created && fsync(m->dirfd) != 0)
 		goto fail;
+	if (created)
+		FAILPOINT_DIR_SYNCED(m->dirfd);
 	d->exists = 1;
 	d->torn = 0;
 	d->changed = 1;
@@ -715,6 +721,55 @@ static int is_day_file(const char *n)
 		if (i == 4 || i == 7 ? n[i] != '-' : (n[i] < '0' || n[i] > '9'))
 			return 0;
 	return 1;
+}
+
+struct repair_ctx {
+	struct manifest *m;
+	int cut;
+	int failed;
+};
+
+static int repair_day(void *ctx, const char *day)
+{
+	struct repair_ctx *c = ctx;
+	char fname[32];
+	struct stat st;
+	struct day *d;
+	char last = '\n';
+	int fd;
+
+	snprintf(fname, sizeof fname, "%s.jsonl", day);
+	fd = openat(c->m->dirfd, fname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+		last = '\n';
+	close(fd);
+	if (last == '\n')
+		return 0;
+	d = get_day(c->m, day); /* says "torn tail" */
+	if (!d || !d->torn)
+		return 0;
+	fd = openat(c->m->dirfd, fname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, d->good_len) != 0 || fsync(fd) != 0) {
+		log_error("cannot cut the torn tail of manifest/%s: %s", fname, strerror(errno));
+		c->failed = 1;
+	} else {
+		d->torn = 0;
+		c->cut++;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int manifest_repair_tails(struct manifest *m)
+{
+	struct repair_ctx c = { m, 0, 0 };
+
+	if (manifest_each_day(m, repair_day, &c) != 0 || c.failed)
+		return -1;
+	return c.cut;
 }
 
 int manifest_first_day(struct manifest *m, char day[11])

@@ -58,6 +58,12 @@ struct manifest_file {
 struct manifest *manifest_open(struct store *s, char *err, size_t errlen);
 void manifest_close(struct manifest *m); /* NULL is a no-op; pending lines are dropped */
 
+/* Cuts the torn tail a crash left on any day file (a last line without its newline), with a
+ * warning, so that every file ends with a whole line again. For the holder of the run lock, at
+ * the start of a run: one pread of a byte per day file, so it stays cheap for years of days.
+ * Returns the number of files cut, or -1 on an I/O error (printed). */
+int manifest_repair_tails(struct manifest *m);
+
 /* Looks `pbx_path` up in day `day` ("YYYY-MM-DD"), loading that day's file on first use.
  * Returns 1 with *out pointing at the entry (valid until manifest_close), 0 when unknown, -1
  * when the day's file cannot be read or is corrupt (message printed). */

@@ -353,9 +353,12 @@ int store_commit(struct store_file *f, char *err, size_t errlen)
 	}
 	f->fd = -1;
 	step = "rename";
-	if ((injected = FAILPOINT("store.rename")) != 0)
+	if ((injected = FAILPOINT("store.rename")) != 0) {
 		errno = injected;
-	if (injected || renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
+		goto fail;
+	}
+	FAILPOINT_RENAME_BEGIN(f->s->tmpfd, f->tmp, f->dirfd, f->name);
+	if (renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
 		goto fail;
 	step = "fsync of the folder of";
 	if ((injected = FAILPOINT("store.dirfsync")) != 0)
@@ -367,6 +370,7 @@ int store_commit(struct store_file *f, char *err, size_t errlen)
 		release(f);
 		return -1;
 	}
+	FAILPOINT_DIR_SYNCED(f->dirfd);
 	release(f);
 	return 0;
 fail:
