@@ -16,6 +16,7 @@
 #include "recpath.h"
 #include "run.h"
 #include "seal.h"
+#include "sealq.h"
 #include "store.h"
 #include "unpack.h"
 
@@ -47,8 +48,9 @@ struct batch {
 	const char **paths;
 	size_t n;
 	struct slot *slots;
-	int writing;                /* an entry is open in the sealer */
-	size_t received;
+	int writing;                /* an entry is open in the sealer (worker side) */
+	size_t received;            /* sealed (worker side; read after sealq_drain) */
+	unsigned char *conflict;    /* per entry: a second copy arrived (main side) */
 };
 
 static void storage_failure(struct batch *b, const char *why)
@@ -152,11 +154,32 @@ static void sink_conflict(void *ctx, size_t idx)
 
 	log_warn("%s: the answer holds two entries of this name; keeping neither",
 		 log_escape(b->paths[idx], esc, sizeof esc));
-	b->slots[idx].state = SLOT_CONFLICT;
+	b->conflict[idx] = 1; /* applied once the worker is done with the batch */
+}
+
+/* The sealing, run by the sealq worker in the order the entries arrive. */
+static const struct unpack_sink seal_work = {
+	sink_begin, sink_data, sink_end, NULL, NULL,
+};
+
+/* What unpack calls on the main thread: hand the entries to the worker. */
+static int queue_begin(void *ctx, size_t idx, int64_t size)
+{
+	return sealq_begin(((struct batch *)ctx)->r->sealq, idx, size);
+}
+
+static int queue_data(void *ctx, size_t idx, const void *buf, size_t len)
+{
+	return sealq_data(((struct batch *)ctx)->r->sealq, idx, buf, len);
+}
+
+static int queue_end(void *ctx, size_t idx, int complete)
+{
+	return sealq_end(((struct batch *)ctx)->r->sealq, idx, complete);
 }
 
 static const struct unpack_sink sink = {
-	sink_begin, sink_data, sink_end, sink_refused, sink_conflict,
+	queue_begin, queue_data, queue_end, sink_refused, sink_conflict,
 };
 
 /* Records what landed; tallies the rest. `cut` says the answer ended early (broken transfer,
@@ -343,9 +366,11 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	b.n = n;
 	b.paths = calloc(n, sizeof *b.paths);
 	b.slots = calloc(n, sizeof *b.slots);
-	if (!b.paths || !b.slots) {
+	b.conflict = calloc(n, 1);
+	if (!b.paths || !b.slots || !b.conflict) {
 		free(b.paths);
 		free(b.slots);
+		free(b.conflict);
 		log_error("out of memory");
 		r->fatal = EXIT_STORAGE;
 		return -1;
@@ -361,6 +386,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		log_info("the PBX refused a %zu-file request as too long; splitting it", n);
 		free(b.paths);
 		free(b.slots);
+		free(b.conflict);
 		a = fetch_batch(r, recs, half, try, may_switch_key);
 		if (a < 0)
 			return -1;
@@ -379,13 +405,19 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		r->t.failed += n;
 		free(b.paths);
 		free(b.slots);
+		free(b.conflict);
 		return r->fatal ? -1 : (long)n;
 	}
+	sealq_start(r->sealq, &seal_work, &b);
 	ur = unpack_stream(pbx_stream_read, st, b.paths, n, &sink, &b, err, sizeof err);
+	sealq_drain(r->sealq); /* the worker is idle from here on */
 	if (b.writing) { /* aborted mid-entry */
 		sealer_abandon(r->sealer);
 		b.writing = 0;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (b.conflict[i])
+			b.slots[i].state = SLOT_CONFLICT;
 	closed = pbx_stream_close(st);
 	if (ur == UNPACK_BROKEN) {
 		log_warn("download of %zu recordings: %s", n, err);
@@ -402,6 +434,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	    pbx_download_key_switch(r->pbx)) {
 		free(b.paths);
 		free(b.slots);
+		free(b.conflict);
 		rc = fetch_batch(r, recs, n, try, 0);
 		pbx_download_key_revert(r->pbx);
 		return rc;
@@ -412,6 +445,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	rc = settle(&b, cut, rest, &nrest);
 	free(b.paths);
 	free(b.slots);
+	free(b.conflict);
 	if (rc < 0 || r->storage_error) {
 		free(rest);
 		r->fatal = EXIT_STORAGE;

@@ -21,6 +21,7 @@
 #include "recpath.h"
 #include "run.h"
 #include "seal.h"
+#include "sealq.h"
 #include "state.h"
 #include "store.h"
 
@@ -364,7 +365,9 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	r.hash = sha256_new();
 	if (r.man)
 		r.sealer = sealer_new(r.store, r.recipients, err, sizeof err);
-	if (!r.man || !r.hash || !r.sealer) {
+	if (r.sealer)
+		r.sealq = sealq_new(err, sizeof err);
+	if (!r.man || !r.hash || !r.sealer || !r.sealq) {
 		log_error("%s", err);
 		rc = EXIT_STORAGE;
 		goto out;
@@ -449,6 +452,7 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 out:
 	pbx_free(r.pbx);
 	attempts_free(r.attempts);
+	sealq_free(r.sealq);
 	sealer_free(r.sealer);
 	sha256_free(r.hash);
 	manifest_close(r.man);

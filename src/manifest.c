@@ -865,7 +865,8 @@ int manifest_each_day(struct manifest *m, int (*fn)(void *ctx, const char *day),
 	}
 	closedir(dir);
 	if (rc == 0) {
-		qsort(days, n, sizeof *days, cmp_day);
+		if (n > 1)
+			qsort(days, n, sizeof *days, cmp_day);
 		for (size_t i = 0; i < n && rc == 0; i++)
 			rc = fn(ctx, days[i]);
 	} else {

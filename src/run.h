@@ -12,6 +12,7 @@ struct manifest;
 struct pbx;
 struct sha256;
 struct sealer;
+struct sealq;
 struct age_recipients;
 struct attempts;
 
@@ -32,7 +33,8 @@ struct run {
 	struct manifest *man;
 	struct pbx *pbx;
 	struct sha256 *hash;         /* retention's read-backs */
-	struct sealer *sealer;       /* fetch's per-entry pipeline */
+	struct sealer *sealer;       /* fetch's per-entry pipeline (run by sealq's worker) */
+	struct sealq *sealq;
 	struct age_recipients *recipients; /* [encryption], or NULL */
 	struct attempts *attempts;   /* failure counts across runs */
 	struct tally t;
