@@ -38,7 +38,7 @@ FAKEPBX_OBJ := $(patsubst tests/fakepbx/%.c,$(BUILD)/fakepbx-obj/%.o,$(FAKEPBX_S
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps check unit e2e demo bench fuzz valgrind clean lint
+.PHONY: all deps check unit e2e demo bench fuzz fuzz-replay valgrind clean lint
 
 # The test build: the same program with failpoints compiled in (src/failpoint.h), for the
 # crash and fault tests. Never installed.
@@ -97,6 +97,15 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
+# Fuzzing (clang + libFuzzer; not part of `make check`): every target in turn for FUZZ_SECONDS,
+# crashes kept in build/fuzz/artifacts/. `make check` replays the corpora (tests/fuzz/replay.sh).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-replay:
+	@BUILD=$(BUILD) bash tests/fuzz/replay.sh
+
 # The unit tests under valgrind (memory errors and leaks fail).
 valgrind: all $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t >/dev/null \
@@ -104,6 +113,7 @@ valgrind: all $(UNIT_BIN)
 
 lint:
 	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|strtok|gets)\s*\(' src/*.c src/*.h tests/fakepbx/*.c \
+	  tests/fuzz/*.c \
 	  || (echo "lint: banned function above" && false)
 
 clean:

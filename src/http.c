@@ -21,6 +21,7 @@
 
 struct http {
 	CURL *easy;
+	long timeout;      /* seconds without a byte before a transfer is given up */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -28,6 +29,11 @@ struct http {
 struct transfer {
 	struct http_answer *a;
 	size_t cap;
+	size_t body_cap;   /* allocated for a->body */
+	long timeout;
+	curl_off_t last_bytes;    /* bytes received when last seen to move ... */
+	struct timespec last_move;  /* ... and when */
+	int stalled;
 	int too_big;
 	int header_lines;
 	int bad_headers;
@@ -73,8 +79,7 @@ struct http *http_new(const struct http_options *opt, char *err, size_t errlen)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");  /* in-memory cookie engine */
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, opt->connect_timeout);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, opt->timeout);
+	h->timeout = opt->timeout;
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, CURL_BUFFER);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "nexo-archive/1");
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
@@ -161,14 +166,50 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 		t->too_big = 1;
 		return 0;
 	}
-	char *p = realloc(t->a->body, t->a->len + len + 1);
-	if (!p)
-		return 0;
-	memcpy(p + t->a->len, data, len);
-	t->a->body = p;
+	if (t->a->len + len + 1 > t->body_cap) {
+		/* Doubling: a 100 MB listing must not be copied once per received piece. */
+		size_t cap = t->body_cap ? t->body_cap : 64u << 10;
+		while (cap < t->a->len + len + 1)
+			cap *= 2;
+		char *p = realloc(t->a->body, cap);
+		if (!p)
+			return 0;
+		t->a->body = p;
+		t->body_cap = cap;
+	}
+	memcpy(t->a->body + t->a->len, data, len);
 	t->a->len += len;
-	p[t->a->len] = '\0';
+	t->a->body[t->a->len] = '\0';
 	return len;
+}
+
+static double since(const struct timespec *then)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - then->tv_sec) + (double)(now.tv_nsec - then->tv_nsec) / 1e9;
+}
+
+/* A buffered request that receives nothing for `timeout` seconds is given up. (libcurl's own
+ * low-speed limit averages over its window: a silence after a burst was let through.) */
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct transfer *t = user;
+
+	(void)dltotal;
+	(void)ultotal;
+	if (dlnow + ulnow != t->last_bytes) {
+		t->last_bytes = dlnow + ulnow;
+		clock_gettime(CLOCK_MONOTONIC, &t->last_move);
+		return 0;
+	}
+	if (!t->streaming && since(&t->last_move) >= (double)t->timeout) {
+		t->stalled = 1;
+		return 1; /* aborts the transfer */
+	}
+	return 0;
 }
 
 static void prepare(struct http *h, struct transfer *t, struct http_answer *a, const char *url,
@@ -184,6 +225,11 @@ static void prepare(struct http *h, struct transfer *t, struct http_answer *a, c
 	curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, t);
+	t->timeout = h->timeout;
+	clock_gettime(CLOCK_MONOTONIC, &t->last_move);
+	curl_easy_setopt(h->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h->easy, CURLOPT_XFERINFODATA, t);
+	curl_easy_setopt(h->easy, CURLOPT_NOPROGRESS, 0L);
 	if (post) {
 		curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, post);
 		curl_easy_setopt(h->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
@@ -209,6 +255,10 @@ static int outcome(struct http *h, struct transfer *t, CURLcode rc, struct http_
 	}
 	if (rc == CURLE_OK)
 		return HTTP_DONE;
+	if (t->stalled) {
+		snprintf(a->error, sizeof a->error, "timed out: no data from the PBX for %ld s ([pbx] timeout)", h->timeout);
+		return HTTP_TRANSIENT;
+	}
 	snprintf(a->error, sizeof a->error, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
@@ -250,10 +300,25 @@ int http_request(struct http *h, const char *url, const char *post, size_t body_
 	return outcome(h, &t, rc, a);
 }
 
-/* Drives the transfer until the buffer holds at least `want` bytes or it ended. */
+/* Drives the transfer until the buffer holds at least `want` bytes or it ended. Silence counts
+ * only while we wait here: time the consumer spends on the bytes it has is not the PBX's. */
 static void pump(struct http_stream *s, size_t want)
 {
+	struct timespec waiting;
+	size_t seen = s->t.len;
+
+	clock_gettime(CLOCK_MONOTONIC, &waiting);
 	while (!s->done && s->t.len < want) {
+		if (s->t.len != seen) {
+			seen = s->t.len;
+			clock_gettime(CLOCK_MONOTONIC, &waiting);
+		} else if (since(&waiting) >= (double)s->h->timeout) {
+			s->done = 1;
+			s->result = CURLE_OPERATION_TIMEDOUT;
+			snprintf(s->h->errbuf, sizeof s->h->errbuf, "timed out: no data from the PBX for %ld s ([pbx] timeout)",
+				 s->h->timeout);
+			break;
+		}
 		int running = 0, left;
 		CURLMsg *msg;
 

@@ -509,8 +509,8 @@ static int array_member(struct parser *p, const char *key)
 	return 0;
 }
 
-/* json_obj_filter's totalcount: a non-negative integer as a number or a string; null or
- * absent is -1. Returns -1 when it is something else. */
+/* json_obj_filter's totalcount: a non-negative integer as a number or a string; null, absent
+ * or negative is -1. Returns -1 when it is something else. */
 static int read_filter(struct parser *p, struct json_object *filter)
 {
 	struct json_object *v;
@@ -528,6 +528,12 @@ static int read_filter(struct parser *p, struct json_object *filter)
 	     json_object_is_type(v, json_type_double)) &&
 	    value_text(v, t, sizeof t) == 0 && (p->total = parse_count(t)) >= 0)
 		return 0;
+	if (value_text(v, t, sizeof t) == 0 && t[0] == '-' && parse_count(t + 1) >= 0) {
+		/* A count below zero says nothing: the rows are taken as they are. */
+		log_warn("listing: json_obj_filter's totalcount is negative (%s); ignored", t);
+		p->total = -1;
+		return 0;
+	}
 	set_err(p->err, p->errlen, "json_obj_filter has a malformed totalcount");
 	return -1;
 }

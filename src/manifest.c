@@ -346,6 +346,7 @@ static int day_load(struct manifest *m, struct day *d)
 			goto fail;
 		}
 		if (!json_object_object_get_ex(o, "prev", &prev) ||
+		    !json_object_is_type(prev, json_type_string) ||
 		    strcmp(json_object_get_string(prev), d->last_hash) != 0) {
 			json_object_put(o);
 			day_error(d, "manifest/%s: line %zu breaks the hash chain (a line was edited, "

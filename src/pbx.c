@@ -17,7 +17,10 @@
 #define VALUE_CHARS "-_.~/():*!'"
 
 enum style { STYLE_POST = 1, STYLE_QUERY = 2 };
-enum { SESSION = 1 }; /* internal: the answer says we are not logged in */
+enum {
+	SESSION = 1,    /* internal: the answer says we are not logged in */
+	UNREADABLE = 2, /* internal: a 20053 answer of no shape we can read (but not a "no") */
+};
 
 struct pbx {
 	struct pbx_options o;
@@ -267,7 +270,7 @@ static int list_once(struct pbx *p, int style, const char *start, const char *en
 	default:
 		out->n = before;
 		log_error("cannot read the PBX's recording list (%s to %s): %s", start, end, err);
-		rc = PBX_FAILED;
+		rc = UNREADABLE;
 	}
 	http_answer_free(&a);
 	return rc;
@@ -299,7 +302,9 @@ static int login_as(struct pbx *p, int style)
 	listing_init(&probe);
 	rc = list_once(p, style, "2000-01-01 00:00", "2000-01-01 00:00", &probe);
 	listing_free(&probe);
-	return rc;
+	/* Data we cannot read is still data: the session works; the run's own listings will
+	 * say what is wrong with them. */
+	return rc == UNREADABLE ? PBX_OK : rc;
 }
 
 int pbx_login(struct pbx *p)
@@ -311,13 +316,22 @@ int pbx_login(struct pbx *p)
 		styles[0] = p->style;
 		n = 1;
 	}
-	for (int i = 0; i < n; i++) {
-		rc = login_as(p, styles[i]);
+	for (int i = 0; i <= n; i++) {
+		int style = styles[i < n ? i : 0];
+		if (i == n) {
+			/* Turned away in every style: once more after a pause (a PBX restarting, a
+			 * 401 that passes), then it is a refusal. Not more: a PBX may lock out a
+			 * user after a few failed logins. */
+			if (p->o.retries == 0)
+				break;
+			http_backoff(1, -1);
+		}
+		rc = login_as(p, style);
 		if (rc == PBX_OK) {
 			if (!p->style)
 				log_debug("the PBX takes parameters in the %s",
-					  styles[i] == STYLE_POST ? "POST body" : "query string");
-			p->style = styles[i];
+					  style == STYLE_POST ? "POST body" : "query string");
+			p->style = style;
 			return PBX_OK;
 		}
 		if (rc != SESSION)
@@ -340,6 +354,9 @@ int pbx_list(struct pbx *p, const char *start, const char *end, struct listing *
 {
 	int rc = list_once(p, p->style ? p->style : STYLE_POST, start, end, out);
 
+	if (rc == UNREADABLE)
+		return PBX_FAILED;
+
 	if (rc == SESSION) {
 		rc = relogin(p);
 		if (rc == PBX_OK)
@@ -349,7 +366,7 @@ int pbx_list(struct pbx *p, const char *start, const char *end, struct listing *
 			rc = PBX_REFUSED;
 		}
 	}
-	return rc;
+	return rc == UNREADABLE ? PBX_FAILED : rc;
 }
 
 static void download_params(struct sbuf *b, const struct pbx *p, const char *const *paths,

@@ -231,12 +231,12 @@ static int copy_entry(struct archive *a, const struct unpack_sink *sink, void *c
 		if (r < ARCHIVE_WARN) {
 			snprintf(err, errlen, "archive broke inside an entry: %s",
 				 archive_error_string(a) ? archive_error_string(a) : "unknown");
-			sink->end(ctx, idx, 0);
-			return UNPACK_BROKEN;
+			return sink->end(ctx, idx, 0) != 0 ? UNPACK_ABORTED : UNPACK_BROKEN;
 		}
 		if (off != written) {
 			/* A sparse entry: holes would have to be invented. Not a PBX recording. */
-			sink->end(ctx, idx, 0);
+			if (sink->end(ctx, idx, 0) != 0)
+				return UNPACK_ABORTED;
 			refuse(sink, ctx, name, "sparse entry");
 			return 0;
 		}

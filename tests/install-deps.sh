@@ -6,7 +6,7 @@ set -eu
 PACKAGES="gcc make pkg-config libc6-dev
 libcurl4-openssl-dev libarchive-dev libjson-c-dev libsodium-dev libinih-dev libssl-dev
 libmicrohttpd-dev libcmocka-dev zlib1g-dev
-curl openssl sox libarchive-tools time python3 jq age minisign hyperfine valgrind"
+curl openssl sox libarchive-tools time python3 jq age minisign hyperfine valgrind clang llvm libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the cmocka unit tests (TAP output) and the end-to-end tests (tests/e2e/t_*.sh, each in a
 # fresh temp dir against a fresh fakepbx on 127.0.0.1), then prints "N passed, N failed".
-# Env: BUILD (build dir), ONLY=unit|e2e, E2E_FILTER (substring of test names), JOBS (parallel
+# Env: BUILD (build dir), ONLY=unit|fuzz|e2e, E2E_FILTER (substring of test names), JOBS (parallel
 # e2e tests, default 2).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +57,16 @@ if [ "${ONLY:-unit}" = unit ] || [ -z "${ONLY:-}" ]; then
 		fi
 		echo "unit $name: $p passed, $f failed"
 	done
+fi
+
+# The fuzz corpora and regressions, replayed under ASan+UBSan (tests/fuzz/replay.sh).
+if [ "${ONLY:-fuzz}" = fuzz ] || [ -z "${ONLY:-}" ]; then
+	out=$(BUILD="$BUILD" bash "$top/tests/fuzz/replay.sh" 2>&1)
+	echo "$out"
+	pass=$((pass + $(grep -c '^ok - fuzz replay' <<<"$out")))
+	f=$(grep -c '^not ok - fuzz replay' <<<"$out")
+	fail=$((fail + f))
+	[ "$f" -gt 0 ] && failed_names+=("fuzz-replay")
 fi
 
 if [ "${ONLY:-e2e}" = e2e ] || [ -z "${ONLY:-}" ]; then

@@ -350,3 +350,154 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 }
+
+# --- fault cases (t_fault_*.sh) ------------------------------------------------------------
+# A t_fault_*.sh file holds several cases; each runs in its own subshell (errexit on, fakepbx
+# stopped at its end), so one failing case is reported and the others still run. The file
+# fails at the end (fault_cases_done) when any case failed, listing each one's FAIL line.
+FAULT_FAILED=()
+FAULT_CONF=() # config lines fault_serve writes (set by each case)
+
+# fault_case NAME FUNCTION [ARGS...]: runs one case.
+fault_case() {
+	local name=$1 rc t0
+	shift
+	t0=$(date +%s%N)
+	echo "=== case $name"
+	set +e
+	(
+		trap cleanup EXIT
+		set -e
+		"$@"
+	) 2>&1 | tee "$T/case.out"
+	rc=${PIPESTATUS[0]}
+	set -e
+	t0=$((($(date +%s%N) - t0) / 1000000))
+	if [ "$rc" -eq 0 ]; then
+		echo "case ok: $name ($t0 ms)"
+	else
+		FAULT_FAILED+=("$name: $(sed -n '/^FAIL: /,$p' "$T/case.out" | sed -E \
+			-e 's/nexo-archive: warning: [^ ]* is plain http.*offers it//' \
+			-e 's/nexo-archive: first run and no .sync. since.*holds//' |
+			grep -v '^ *$' | cut -c 1-400 | tr '\n' ' ' | cut -c 7-1000)")
+		echo "CASE FAILED: $name ($t0 ms)"
+	fi
+}
+
+# fault_cases_done: the file's verdict.
+fault_cases_done() {
+	local f
+	if [ ${#FAULT_FAILED[@]} -gt 0 ]; then
+		for f in "${FAULT_FAILED[@]}"; do echo "FAILED CASE $f"; done
+		fail "${#FAULT_FAILED[@]} case(s) failed"
+	fi
+	echo "ok"
+}
+
+# fault_fresh DAYS PER_DAY [generate args]: stops fakepbx; a new PBX disk, no archive, empty
+# delete and request logs; the originals remembered for check_invariant.
+fault_fresh() {
+	stop_pbx
+	rm -rf "$PBXDIR" "$ARCHIVE" "$T/deleted.log" "$T/requests.log" "$T/originals"
+	generate "$@"
+	remember_originals
+}
+
+# fault_serve [FAKEPBX-ARGS...]: (re)starts fakepbx with these arguments and a fresh request
+# log ($T/requests.log: this instance's answers only), and rewrites the config (the port
+# changes) with the lines in FAULT_CONF.
+fault_serve() {
+	stop_pbx
+	: >"$T/requests.log"
+	start_pbx --request-log "$T/requests.log" "$@"
+	write_conf "${FAULT_CONF[@]}"
+}
+
+# fault_run ARGS...: as nexo ARGS (sets RC, OUT, ERR), under a deadline of FAULT_DEADLINE
+# seconds (default 60): a run still going then is killed and the case fails, naming it (a hang
+# is a finding, not a runner timeout). Fails too on a crash: an exit by signal or a sanitizer
+# report.
+fault_run() {
+	local limit=${FAULT_DEADLINE:-60}
+	set +e
+	timeout -s KILL "$limit" "$NEXO" -c "$CONF" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	set -e
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	echo "--- nexo-archive $* -> exit $RC"
+	cat "$T/out"
+	sed 's/^/    stderr: /' "$T/err" | tail -n 40
+	if [ "$RC" -eq 137 ]; then
+		local inv
+		inv=$(check_invariant crashed) && inv=holds || inv=$(tr '\n' ';' <<<"$inv")
+		fail "nexo-archive $* was still running after $limit s and was killed (invariant after the kill: $inv)"
+	fi
+	[ "$RC" -lt 128 ] || fail "nexo-archive $* died by signal $((RC - 128))"
+	! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err" ||
+		fail "nexo-archive $*: sanitizer report: $(grep -m 3 -E 'Sanitizer|runtime error:' "$T/err")"
+}
+
+# req_count CGI [STATUS]: answers of CGI in the request log, optionally only with STATUS. Streams
+# are logged when they end: stop_pbx first.
+req_count() {
+	awk -v c="$1" -v s="${2:-}" '$2 == c && (s == "" || $3 == s)' "$T/requests.log" 2>/dev/null |
+		wc -l
+}
+
+# deleted_count: recordings the fake PBX really deleted (lines of its delete log).
+deleted_count() {
+	if [ -f "$T/deleted.log" ]; then wc -l <"$T/deleted.log"; else echo 0; fi
+}
+
+# fault_check: after every run: check_invariant (nothing deleted without a verified archived
+# copy, nothing lost, nothing archived twice, chains hold, checkpoint not ahead, no temp file)
+# and every real deletion has its "pbx_deleted" line (check_deleted_log).
+fault_check() {
+	local out
+	out=$(check_invariant "${1:-}") || fail "invariant: $(tr '\n' ';' <<<"$out")"
+	check_deleted_log >/dev/null
+}
+
+# expect_no_deletion: the fake PBX deleted nothing and the manifest records no deletion.
+expect_no_deletion() {
+	[ "$(deleted_count)" -eq 0 ] || fail "$(deleted_count) recordings were deleted from the PBX"
+	[ "$(manifest_events pbx_deleted)" = 0 ] || fail "pbx_deleted lines were written"
+}
+
+# expect_all_archived: every original recording (remember_originals) has an "archived" line;
+# that its hash is the original's is the invariant's business.
+expect_all_archived() {
+	diff <(cut -d' ' -f1 "$T/originals") <(manifest_paths archived) >/dev/null ||
+		fail "not every recording is archived: $(comm -23 <(cut -d' ' -f1 "$T/originals") <(manifest_paths archived) | head -n 3 | tr '\n' ' ')"
+}
+
+# fault_clean_run LEFT: fakepbx restarted without faults; the next run must finish the job:
+# exit 0, every original recording archived, LEFT recordings still on the PBX, invariant holds.
+fault_clean_run() {
+	fault_serve
+	fault_run run
+	fault_check
+	expect_rc 0
+	expect_all_archived
+	[ "$(pbx_count)" -eq "$1" ] || fail "the clean run left $(pbx_count) recordings on the PBX, not $1"
+}
+
+# fault_recovers SPEC...: a fresh disk of 1 day x 4 recordings; one run against fakepbx --fault
+# SPEC (each) must complete: exit 0, archived 4, deleted 4 (FAULT_CONF turns retention on with
+# pbx_keep_days = 0), every recording archived with its original hash. fakepbx is stopped
+# afterwards, so the request log is complete.
+fault_recovers() {
+	local spec args=()
+	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
+	for spec in "$@"; do args+=(--fault "$spec"); done
+	fault_serve "${args[@]}"
+	fault_run run
+	fault_check
+	expect_rc 0
+	expect_summary archived 4
+	expect_summary deleted 4
+	expect_all_archived
+	[ "$(pbx_count)" -eq 0 ] || fail "$(pbx_count) recordings left on the PBX"
+	stop_pbx
+}
