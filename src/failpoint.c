@@ -2,6 +2,7 @@
 #include "failpoint.h"
 
 #ifdef NEXO_FAILPOINTS
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,20 @@ static struct {
 	long hits;
 } seen[MAX_LABELS];
 
+/* An errno by number or name ("5", "EIO"). */
+static long errno_of(const char *s)
+{
+	static const struct { const char *name; int value; } names[] = {
+		{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EROFS", EROFS }, { "EDQUOT", EDQUOT },
+		{ "EACCES", EACCES }, { "EPERM", EPERM }, { "ENOMEM", ENOMEM }, { "EINTR", EINTR },
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].value;
+	return strtol(s, NULL, 10);
+}
+
 /* "label:N[:ERR]" matching `label` → N (and ERR); 0 when it does not name this label. */
 static long wanted(const char *spec, const char *label, long *err)
 {
@@ -28,7 +43,7 @@ static long wanted(const char *spec, const char *label, long *err)
 		return 0;
 	at = strtol(spec + n + 1, &end, 10);
 	if (err)
-		*err = *end == ':' ? strtol(end + 1, NULL, 10) : 0;
+		*err = *end == ':' ? errno_of(end + 1) : 0;
 	return at;
 }
 

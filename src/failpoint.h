@@ -4,7 +4,7 @@
  * real program FAILPOINT() is the constant 0 and costs nothing. In a test build:
  *   NEXO_CRASH_AT=label:N      SIGKILL at the N-th time `label` is reached (a crash, no cleanup)
  *   NEXO_FAILPOINT=label:N:ERR the N-th time `label` is reached, the operation fails with errno
- *                              ERR (a number, e.g. 5 for EIO, 28 for ENOSPC)
+ *                              ERR (a name such as EIO, ENOSPC, EROFS, EDQUOT, or a number)
  *   NEXO_FAILPOINT_LOG=FILE    appends "label N" for every point reached (to plan a crash walk)
  *   NEXO_POWER_LOSS=1          with NEXO_CRASH_AT: before the kill, undo what a power loss
  *                              would: appends not yet fsynced (half kept: a torn tail),

@@ -35,8 +35,8 @@ done <<'LIST'
 store.write:1 28 No space left on device
 store.write:2 5 Input/output error
 store.fsync:1 5 Input/output error
-store.fsync:3 122 Disk quota exceeded
-store.rename:1 30 Read-only file system
+store.fsync:3 EDQUOT Disk quota exceeded
+store.rename:1 EROFS Read-only file system
 store.dirfsync:2 5 Input/output error
 manifest.append:1 28 No space left on device
 manifest.fsync:1 5 Input/output error
