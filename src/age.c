@@ -18,6 +18,7 @@
 
 #include "bech32.h"
 #include "hash.h"
+#include "log.h"
 
 #define FILE_KEY_LEN 16
 #define NONCE_LEN 16
@@ -53,23 +54,10 @@ struct secrets {
 	unsigned char pt[AGE_CHUNK_SIZE]; /* a decrypted chunk */
 };
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int sodium_ready(char *err, size_t errlen)
 {
 	if (sodium_init() < 0) {
-		say(err, errlen, "libsodium cannot start");
+		err_set(err, errlen, "libsodium cannot start");
 		return -1;
 	}
 	return 0;
@@ -80,7 +68,7 @@ static struct secrets *secrets_new(char *err, size_t errlen)
 	struct secrets *s = sodium_malloc(sizeof *s);
 
 	if (!s)
-		say(err, errlen, "out of memory (sodium_malloc)");
+		err_set(err, errlen, "out of memory (sodium_malloc)");
 	return s;
 }
 
@@ -187,20 +175,20 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
-		say(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0) {
-		say(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > AGE_KEY_FILE_MAX) {
-		say(err, errlen, "%s: %s", path,
+		err_set(err, errlen, "%s: %s", path,
 		    !S_ISREG(st.st_mode) ? "not a regular file" : "larger than 1 MiB");
 		goto fail;
 	}
 	if (!(buf = sodium_malloc((size_t)st.st_size + 1))) {
-		say(err, errlen, "%s: out of memory", path);
+		err_set(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
 	for (;;) {
@@ -209,7 +197,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			say(err, errlen, "%s: %s", path, strerror(errno));
+			err_set(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (r == 0 || (n += (size_t)r) == (size_t)st.st_size)
@@ -283,17 +271,17 @@ int age_recipients_add(struct age_recipients *r, const char *s, char *err, size_
 	if (sodium_ready(err, errlen) != 0)
 		return -1;
 	if (strncmp(s, "AGE-SECRET-KEY-", 15) == 0) {
-		say(err, errlen, "this is a secret key (an identity), not a recipient");
+		err_set(err, errlen, "this is a secret key (an identity), not a recipient");
 		return -1;
 	}
 	rc = bech32_decode(s, strlen(s), hrp, sizeof hrp, key, sizeof key, &n);
 	if (rc == BECH32_NO_ROOM || (rc == BECH32_OK && strcmp(hrp, "age") != 0)) {
-		say(err, errlen, "not an X25519 age recipient (\"age1...\"); other types are "
+		err_set(err, errlen, "not an X25519 age recipient (\"age1...\"); other types are "
 				 "not supported");
 		return -1;
 	}
 	if (rc != BECH32_OK || n != AGE_KEY_LEN) {
-		say(err, errlen, "malformed age recipient: %s",
+		err_set(err, errlen, "malformed age recipient: %s",
 		    rc != BECH32_OK ? bech32_strerror(rc) : "not a 32-byte key");
 		return -1;
 	}
@@ -302,7 +290,7 @@ int age_recipients_add(struct age_recipients *r, const char *s, char *err, size_
 	rc = crypto_scalarmult(out, probe, key);
 	sodium_memzero(probe, sizeof probe);
 	if (rc != 0) {
-		say(err, errlen, "invalid age recipient: a low-order X25519 point");
+		err_set(err, errlen, "invalid age recipient: a low-order X25519 point");
 		return -1;
 	}
 	if (r->n == r->cap) {
@@ -310,7 +298,7 @@ int age_recipients_add(struct age_recipients *r, const char *s, char *err, size_
 		void *p = realloc(r->keys, cap * sizeof *r->keys);
 
 		if (!p) {
-			say(err, errlen, "out of memory");
+			err_set(err, errlen, "out of memory");
 			return -1;
 		}
 		r->keys = p;
@@ -326,7 +314,7 @@ static int add_recipient_line(void *arg, const char *line, const char *where, ch
 	char why[200];
 
 	if (age_recipients_add(arg, line, why, sizeof why) != 0) {
-		say(err, errlen, "%s: %s", where, why);
+		err_set(err, errlen, "%s: %s", where, why);
 		return -1;
 	}
 	return 0;
@@ -344,7 +332,7 @@ int age_recipients_load_file(struct age_recipients *r, const char *path, char *e
 	rc = each_line(text, len, path, add_recipient_line, r, err, errlen);
 	sodium_free(text);
 	if (rc == 0 && r->n == before) {
-		say(err, errlen, "%s: no recipients in the file", path);
+		err_set(err, errlen, "%s: no recipients in the file", path);
 		rc = -1;
 	}
 	if (rc != 0)
@@ -380,7 +368,7 @@ int age_identities_add(struct age_identities *ids, const char *s, char *err, siz
 	if (sodium_ready(err, errlen) != 0)
 		return -1;
 	if (strncmp(s, "age1", 4) == 0) {
-		say(err, errlen, "this is a recipient (a public key), not an identity");
+		err_set(err, errlen, "this is a recipient (a public key), not an identity");
 		return -1;
 	}
 	if (ids->n == ids->cap) {
@@ -388,7 +376,7 @@ int age_identities_add(struct age_identities *ids, const char *s, char *err, siz
 		struct age_identity *p = sodium_malloc(cap * sizeof *p);
 
 		if (!p) {
-			say(err, errlen, "out of memory (sodium_malloc)");
+			err_set(err, errlen, "out of memory (sodium_malloc)");
 			return -1;
 		}
 		if (ids->n)
@@ -400,17 +388,17 @@ int age_identities_add(struct age_identities *ids, const char *s, char *err, siz
 	slot = &ids->keys[ids->n];
 	rc = bech32_decode(s, strlen(s), hrp, sizeof hrp, slot->secret, sizeof slot->secret, &n);
 	if (rc == BECH32_OK && strcmp(hrp, SECRET_HRP) != 0) {
-		say(err, errlen, "%s", strncmp(s, "AGE-", 4) == 0 || strncmp(s, "age-", 4) == 0
+		err_set(err, errlen, "%s", strncmp(s, "AGE-", 4) == 0 || strncmp(s, "age-", 4) == 0
 			? "not an X25519 age identity (\"AGE-SECRET-KEY-1...\", uppercase); "
 			  "other types are not supported"
 			: "not an age identity");
 		rc = -1;
 	} else if (rc != BECH32_OK || n != AGE_KEY_LEN) {
-		say(err, errlen, "malformed age identity: %s",
+		err_set(err, errlen, "malformed age identity: %s",
 		    rc != BECH32_OK ? bech32_strerror(rc) : "not a 32-byte key");
 		rc = -1;
 	} else if (crypto_scalarmult_base(slot->public, slot->secret) != 0) {
-		say(err, errlen, "invalid age identity");
+		err_set(err, errlen, "invalid age identity");
 		rc = -1;
 	}
 	if (rc != 0) {
@@ -427,7 +415,7 @@ static int add_identity_line(void *arg, const char *line, const char *where, cha
 	char why[200];
 
 	if (age_identities_add(arg, line, why, sizeof why) != 0) {
-		say(err, errlen, "%s: %s", where, why);
+		err_set(err, errlen, "%s: %s", where, why);
 		return -1;
 	}
 	return 0;
@@ -444,7 +432,7 @@ int age_identities_load(struct age_identities *ids, const char *path, char *err,
 	rc = each_line(text, len, path, add_identity_line, ids, err, errlen);
 	sodium_free(text);
 	if (rc == 0 && ids->n == before) {
-		say(err, errlen, "%s: no identities in the file", path);
+		err_set(err, errlen, "%s: no identities in the file", path);
 		rc = -1;
 	}
 	if (rc != 0) {
@@ -509,7 +497,7 @@ int age_keygen_file(const char *path, char recipient_out[AGE_RECIPIENT_SIZE], ch
 	if (sodium_ready(err, errlen) != 0)
 		return -1;
 	if (!(k = sodium_malloc(sizeof *k))) {
-		say(err, errlen, "out of memory (sodium_malloc)");
+		err_set(err, errlen, "out of memory (sodium_malloc)");
 		return -1;
 	}
 	randombytes_buf(k->secret, sizeof k->secret);
@@ -517,25 +505,25 @@ int age_keygen_file(const char *path, char recipient_out[AGE_RECIPIENT_SIZE], ch
 	    bech32_encode("age", public, sizeof public, recipient_out, AGE_RECIPIENT_SIZE) ||
 	    bech32_encode(SECRET_HRP, k->secret, sizeof k->secret, k->line, sizeof k->line) ||
 	    !gmtime_r(&now, &tm) || !strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-		say(err, errlen, "cannot make a key");
+		err_set(err, errlen, "cannot make a key");
 		goto out;
 	}
 	n = snprintf(k->text, sizeof k->text, "# created: %s\n# public key: %s\n%s\n", created,
 		     recipient_out, k->line);
 	if (n < 0 || (size_t)n >= sizeof k->text) {
-		say(err, errlen, "cannot make a key");
+		err_set(err, errlen, "cannot make a key");
 		goto out;
 	}
 	if (!to_stdout) {
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {
-			say(err, errlen, "%s: %s", path,
+			err_set(err, errlen, "%s: %s", path,
 			    errno == EEXIST ? "already exists; not overwritten" : strerror(errno));
 			goto out;
 		}
 	}
 	if (write_all(fd, k->text, (size_t)n) != 0 || (!to_stdout && fsync(fd) != 0)) {
-		say(err, errlen, "%s: %s", to_stdout ? "stdout" : path, strerror(errno));
+		err_set(err, errlen, "%s: %s", to_stdout ? "stdout" : path, strerror(errno));
 		if (!to_stdout) {
 			close(fd);
 			unlink(path);
@@ -544,7 +532,7 @@ int age_keygen_file(const char *path, char recipient_out[AGE_RECIPIENT_SIZE], ch
 	}
 	if (!to_stdout) {
 		if (close(fd) != 0 || sync_parent(path) != 0) {
-			say(err, errlen, "%s: %s", path, strerror(errno));
+			err_set(err, errlen, "%s: %s", path, strerror(errno));
 			unlink(path);
 			goto out;
 		}
@@ -619,23 +607,23 @@ static int stream_open(struct src *s, struct secrets *k, age_out_fn sink, void *
 		int more, last, ok;
 
 		if (r < 0) {
-			say(err, errlen, "read: %s", strerror(errno));
+			err_set(err, errlen, "read: %s", strerror(errno));
 			return AGE_IO_ERROR;
 		}
 		have += (size_t)r;
 		more = have == CT_CHUNK + 1;
 		clen = more ? CT_CHUNK : have;
 		if (clen == 0) {
-			say(err, errlen, "truncated: no payload chunk after the header");
+			err_set(err, errlen, "truncated: no payload chunk after the header");
 			return AGE_BAD_PAYLOAD;
 		}
 		if (clen < AGE_TAG_LEN) {
-			say(err, errlen, "chunk %llu: truncated (%zu bytes, shorter than a tag)",
+			err_set(err, errlen, "chunk %llu: truncated (%zu bytes, shorter than a tag)",
 			    (unsigned long long)i, clen);
 			return AGE_BAD_PAYLOAD;
 		}
 		if (!more && clen == AGE_TAG_LEN && i > 0) {
-			say(err, errlen, "chunk %llu: empty last chunk not allowed",
+			err_set(err, errlen, "chunk %llu: empty last chunk not allowed",
 			    (unsigned long long)i);
 			return AGE_BAD_PAYLOAD;
 		}
@@ -646,20 +634,20 @@ static int stream_open(struct src *s, struct secrets *k, age_out_fn sink, void *
 			ok = chunk_open(k->pt, buf, clen, i, last, k->payload_key) == 0;
 		}
 		if (!ok) {
-			say(err, errlen, "chunk %llu: authentication failed", (unsigned long long)i);
+			err_set(err, errlen, "chunk %llu: authentication failed", (unsigned long long)i);
 			return AGE_BAD_PAYLOAD;
 		}
 		if (sink(ctx, k->pt, clen - AGE_TAG_LEN) != 0) {
-			say(err, errlen, "writing the plaintext failed");
+			err_set(err, errlen, "writing the plaintext failed");
 			return AGE_IO_ERROR;
 		}
 		if (last && more) {
-			say(err, errlen, "trailing data after the final chunk %llu",
+			err_set(err, errlen, "trailing data after the final chunk %llu",
 			    (unsigned long long)i);
 			return AGE_BAD_PAYLOAD;
 		}
 		if (!last && !more) {
-			say(err, errlen, "truncated after chunk %llu (no final chunk)",
+			err_set(err, errlen, "truncated after chunk %llu (no final chunk)",
 			    (unsigned long long)i);
 			return AGE_BAD_PAYLOAD;
 		}
@@ -743,13 +731,13 @@ struct age_writer *age_writer_new(const struct age_recipients *r, age_out_fn out
 	if (sodium_ready(err, errlen) != 0)
 		return NULL;
 	if (!r || r->n == 0) {
-		say(err, errlen, "no age recipients");
+		err_set(err, errlen, "no age recipients");
 		return NULL;
 	}
 	if (!(w = calloc(1, sizeof *w)) || !(w->s = secrets_new(err, errlen)) ||
 	    !(w->prefix = malloc(sizeof VERSION_LINE + r->n * (10 + 2 * (B64_32 + 1)) + 4 +
 				 B64_32 + 1 + NONCE_LEN))) {
-		say(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto fail;
 	}
 	w->out = out;
@@ -758,7 +746,7 @@ struct age_writer *age_writer_new(const struct age_recipients *r, age_out_fn out
 	put(w->prefix, &n, VERSION_LINE "\n", sizeof VERSION_LINE);
 	for (size_t i = 0; i < r->n; i++)
 		if (put_stanza(w->s, r->keys[i], w->prefix, &n) != 0) {
-			say(err, errlen, "recipient %zu is not a usable X25519 key", i + 1);
+			err_set(err, errlen, "recipient %zu is not a usable X25519 key", i + 1);
 			goto fail;
 		}
 	w->mac_at = n;
@@ -775,7 +763,7 @@ struct age_writer *age_writer_new(const struct age_recipients *r, age_out_fn out
 	hkdf(&w->s->hk, nonce, NONCE_LEN, w->s->file_key, FILE_KEY_LEN, "payload",
 	     w->s->payload_key);
 	if (out(ctx, w->prefix, n) != 0) {
-		say(err, errlen, "writing the age header failed");
+		err_set(err, errlen, "writing the age header failed");
 		goto fail;
 	}
 	w->bytes_out = n;
@@ -871,7 +859,7 @@ static int verify_prefix(struct age_writer *w, struct src *s, char *err, size_t 
 		if (want > CT_CHUNK)
 			want = CT_CHUNK;
 		if ((r = src_read(s, buf, want)) < 0) {
-			say(err, errlen, "read: %s", strerror(errno));
+			err_set(err, errlen, "read: %s", strerror(errno));
 			return -1;
 		}
 		for (i = 0; i < (size_t)r && buf[i] == w->prefix[done + i]; i++)
@@ -879,16 +867,16 @@ static int verify_prefix(struct age_writer *w, struct src *s, char *err, size_t 
 		if (i < (size_t)r) {
 			i += done;
 			if (i >= w->prefix_len - NONCE_LEN)
-				say(err, errlen, "payload nonce differs from what was written");
+				err_set(err, errlen, "payload nonce differs from what was written");
 			else if (i >= w->mac_at)
-				say(err, errlen, "header MAC differs from what was written");
+				err_set(err, errlen, "header MAC differs from what was written");
 			else
-				say(err, errlen, "header differs from what was written (first "
+				err_set(err, errlen, "header differs from what was written (first "
 						 "difference at byte %zu)", i);
 			return -1;
 		}
 		if ((size_t)r < want) {
-			say(err, errlen, "truncated inside the header (%zu of %zu bytes)",
+			err_set(err, errlen, "truncated inside the header (%zu of %zu bytes)",
 			    done + (size_t)r, w->prefix_len);
 			return -1;
 		}
@@ -909,7 +897,7 @@ static int verify_keys(struct age_writer *w, char *err, size_t errlen)
 	rc = b64_decode((const char *)w->prefix + w->mac_at + 4, B64_32, stored) == 32 &&
 	     sodium_memcmp(mac, stored, 32) == 0;
 	if (!rc) {
-		say(err, errlen, "header MAC does not verify");
+		err_set(err, errlen, "header MAC does not verify");
 		return -1;
 	}
 	hkdf(&s->hk, w->prefix + w->prefix_len - NONCE_LEN, NONCE_LEN, s->file_key, FILE_KEY_LEN,
@@ -926,11 +914,11 @@ int age_writer_verify(struct age_writer *w, int fd, unsigned char plain_sha256[3
 	int rc = -1;
 
 	if (!w || w->state != W_FINISHED) {
-		say(err, errlen, "the age writer is not finished");
+		err_set(err, errlen, "the age writer is not finished");
 		return -1;
 	}
 	if (!(plain = sha256_new()) || !(raw = sha256_new())) {
-		say(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out;
 	}
 	s.raw = raw;
@@ -938,7 +926,7 @@ int age_writer_verify(struct age_writer *w, int fd, unsigned char plain_sha256[3
 	    stream_open(&s, w->s, hash_sink, plain, err, errlen) != AGE_OK)
 		goto sizes;
 	if (s.total != w->bytes_out) {
-		say(err, errlen, "the stored file is %llu bytes, %llu were written",
+		err_set(err, errlen, "the stored file is %llu bytes, %llu were written",
 		    (unsigned long long)s.total, (unsigned long long)w->bytes_out);
 		goto out;
 	}
@@ -995,13 +983,13 @@ static int hdr_line(struct hdr *h, size_t *at, size_t *n, char *err, size_t errl
 		}
 		if (h->eof) {
 			if (h->len == 0)
-				say(err, errlen, "header: empty file");
+				err_set(err, errlen, "header: empty file");
 			else
-				say(err, errlen, "header: truncated in line %u", h->lineno + 1);
+				err_set(err, errlen, "header: truncated in line %u", h->lineno + 1);
 			return AGE_BAD_HEADER;
 		}
 		if (h->len == AGE_HEADER_MAX) {
-			say(err, errlen, "header: longer than %d bytes", AGE_HEADER_MAX);
+			err_set(err, errlen, "header: longer than %d bytes", AGE_HEADER_MAX);
 			return AGE_BAD_HEADER;
 		}
 		if (h->len == h->cap) {
@@ -1011,7 +999,7 @@ static int hdr_line(struct hdr *h, size_t *at, size_t *n, char *err, size_t errl
 			if (cap > AGE_HEADER_MAX)
 				cap = AGE_HEADER_MAX;
 			if (!(p = realloc(h->buf, cap))) {
-				say(err, errlen, "out of memory");
+				err_set(err, errlen, "out of memory");
 				return AGE_IO_ERROR;
 			}
 			h->buf = p;
@@ -1021,7 +1009,7 @@ static int hdr_line(struct hdr *h, size_t *at, size_t *n, char *err, size_t errl
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			say(err, errlen, "read: %s", strerror(errno));
+			err_set(err, errlen, "read: %s", strerror(errno));
 			return AGE_IO_ERROR;
 		}
 		if (r == 0)
@@ -1032,7 +1020,7 @@ static int hdr_line(struct hdr *h, size_t *at, size_t *n, char *err, size_t errl
 
 static int hdr_bad(struct hdr *h, char *err, size_t errlen, const char *what)
 {
-	say(err, errlen, "header line %u: %s", h->lineno, what);
+	err_set(err, errlen, "header line %u: %s", h->lineno, what);
 	return AGE_BAD_HEADER;
 }
 
@@ -1075,7 +1063,7 @@ static int hdr_stanza(struct hdr *h, size_t at, size_t n, char *err, size_t errl
 		struct x25519_stanza *p = realloc(h->st, cap * sizeof *p);
 
 		if (!p) {
-			say(err, errlen, "out of memory");
+			err_set(err, errlen, "out of memory");
 			return AGE_IO_ERROR;
 		}
 		h->st = p;
@@ -1165,7 +1153,7 @@ static int unwrap(struct hdr *h, const struct age_identities *ids, struct secret
 			if (crypto_scalarmult(s->shared, ids->keys[i].secret, st->share) != 0 ||
 			    sodium_is_zero(s->shared, sizeof s->shared)) {
 				sodium_memzero(s->shared, sizeof s->shared);
-				say(err, errlen, "header: an X25519 share is a low-order point");
+				err_set(err, errlen, "header: an X25519 share is a low-order point");
 				return AGE_BAD_HEADER;
 			}
 			memcpy(salt, st->share, 32);
@@ -1182,10 +1170,10 @@ static int unwrap(struct hdr *h, const struct age_identities *ids, struct secret
 		}
 	}
 	if (h->nscrypt)
-		say(err, errlen, "no matching identity (the file is passphrase-encrypted: scrypt "
+		err_set(err, errlen, "no matching identity (the file is passphrase-encrypted: scrypt "
 				 "is not supported)");
 	else
-		say(err, errlen, "no matching identity (%zu X25519 stanza%s, %zu identit%s)",
+		err_set(err, errlen, "no matching identity (%zu X25519 stanza%s, %zu identit%s)",
 		    h->nst, h->nst == 1 ? "" : "s", ids ? ids->n : 0,
 		    ids && ids->n == 1 ? "y" : "ies");
 	return AGE_NO_MATCH;
@@ -1211,7 +1199,7 @@ int age_decrypt(int in_fd, const struct age_identities *ids, age_out_fn out, voi
 	hkdf(&s->hk, NULL, 0, s->file_key, FILE_KEY_LEN, "header", s->mac_key);
 	header_mac(s, s->mac_key, h.buf, h.mac_input, mac);
 	if (sodium_memcmp(mac, h.mac, sizeof mac) != 0) {
-		say(err, errlen, "header MAC does not verify (the header was altered or is "
+		err_set(err, errlen, "header MAC does not verify (the header was altered or is "
 				 "corrupt)");
 		rc = AGE_BAD_HMAC;
 		goto out;
@@ -1219,12 +1207,12 @@ int age_decrypt(int in_fd, const struct age_identities *ids, age_out_fn out, voi
 	src.pre = h.buf + h.pos;
 	src.prelen = h.len - h.pos;
 	if ((r = src_read(&src, nonce, sizeof nonce)) < 0) {
-		say(err, errlen, "read: %s", strerror(errno));
+		err_set(err, errlen, "read: %s", strerror(errno));
 		rc = AGE_IO_ERROR;
 		goto out;
 	}
 	if (r < (ssize_t)sizeof nonce) {
-		say(err, errlen, "header: the payload nonce is truncated (%zd of 16 bytes)", r);
+		err_set(err, errlen, "header: the payload nonce is truncated (%zd of 16 bytes)", r);
 		rc = AGE_BAD_HEADER;
 		goto out;
 	}

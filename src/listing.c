@@ -81,17 +81,6 @@ int listing_push(struct listing *l, const struct recording *r)
 	return 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* A scalar as text. Returns 0 with `out` filled; 1 when absent (null, a boolean, an object or
  * array, a non-finite number: none of them is a value for our fields); -1 when it does not fit
@@ -385,7 +374,7 @@ static int add_row(struct parser *p, struct source *s, const char *key, size_t i
 		return 0;
 	}
 	if (listing_push(p->out, &r) != 0) {
-		set_err(p->err, p->errlen, "out of memory for the listing's rows");
+		err_set(p->err, p->errlen, "out of memory for the listing's rows");
 		return -1;
 	}
 	return 0;
@@ -419,11 +408,11 @@ static int next_value(struct parser *p, struct json_object **v)
 			return 0;
 		}
 		json_object_put(*v);
-		set_err(p->err, p->errlen, "JSON ends early (after %zu bytes)", p->len);
+		err_set(p->err, p->errlen, "JSON ends early (after %zu bytes)", p->len);
 		return -1;
 	}
 	if (e != json_tokener_success) {
-		set_err(p->err, p->errlen, "not JSON: %s at byte %zu", json_tokener_error_desc(e),
+		err_set(p->err, p->errlen, "not JSON: %s at byte %zu", json_tokener_error_desc(e),
 			p->pos + json_tokener_get_parse_end(p->tok));
 		return -1;
 	}
@@ -441,9 +430,9 @@ static int next_item(struct parser *p, char close)
 		return c == ',';
 	}
 	if (c < 0)
-		set_err(p->err, p->errlen, "JSON ends early (after %zu bytes)", p->len);
+		err_set(p->err, p->errlen, "JSON ends early (after %zu bytes)", p->len);
 	else
-		set_err(p->err, p->errlen, "not JSON: expected ',' or '%c' at byte %zu", close,
+		err_set(p->err, p->errlen, "not JSON: expected ',' or '%c' at byte %zu", close,
 			p->pos);
 	return -1;
 }
@@ -519,7 +508,7 @@ static int read_filter(struct parser *p, struct json_object *filter)
 	p->filter = 1;
 	p->total = -1;
 	if (!json_object_is_type(filter, json_type_object)) {
-		set_err(p->err, p->errlen, "json_obj_filter is not an object");
+		err_set(p->err, p->errlen, "json_obj_filter is not an object");
 		return -1;
 	}
 	if (!json_object_object_get_ex(filter, "totalcount", &v) || !v)
@@ -534,7 +523,7 @@ static int read_filter(struct parser *p, struct json_object *filter)
 		p->total = -1;
 		return 0;
 	}
-	set_err(p->err, p->errlen, "json_obj_filter has a malformed totalcount");
+	err_set(p->err, p->errlen, "json_obj_filter has a malformed totalcount");
 	return -1;
 }
 
@@ -559,7 +548,7 @@ static int read_object(struct parser *p)
 	}
 	do {
 		if (peek(p) != '"') {
-			set_err(p->err, p->errlen, "not JSON: expected a member name at byte %zu",
+			err_set(p->err, p->errlen, "not JSON: expected a member name at byte %zu",
 				p->pos);
 			return -1;
 		}
@@ -573,7 +562,7 @@ static int read_object(struct parser *p)
 		key[klen] = '\0';
 		json_object_put(k);
 		if (peek(p) != ':') {
-			set_err(p->err, p->errlen, "not JSON: expected ':' at byte %zu", p->pos);
+			err_set(p->err, p->errlen, "not JSON: expected ':' at byte %zu", p->pos);
 			return -1;
 		}
 		p->pos++;
@@ -614,7 +603,7 @@ static void excerpt(struct parser *p)
 
 	json_tokener_free(tok);
 	if (!o) {
-		set_err(p->err, p->errlen, "an object without recordings");
+		err_set(p->err, p->errlen, "an object without recordings");
 		return;
 	}
 	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
@@ -625,7 +614,7 @@ static void excerpt(struct parser *p)
 	out_len = strlen(esc);
 	for (size_t i = 0; i < out_len; i++)
 		escapes += esc[i] == '\\';
-	set_err(p->err, p->errlen, "%s%s", esc, out_len - 3 * escapes < len ? "..." : "");
+	err_set(p->err, p->errlen, "%s%s", esc, out_len - 3 * escapes < len ? "..." : "");
 	json_object_put(o);
 }
 
@@ -686,7 +675,7 @@ static int judge_object(struct parser *p, struct skips *sk)
 		/* The count says there are recordings, yet none is where we look: a shape we
 		 * do not know. Reporting "nothing" would lose them silently. */
 		if (p->total > 0) {
-			set_err(p->err, p->errlen,
+			err_set(p->err, p->errlen,
 				"json_obj_filter says %lld recordings but no rows were found",
 				p->total);
 			return LISTING_BAD;
@@ -718,17 +707,17 @@ int listing_parse(const char *buf, size_t len, struct listing *out, char *err, s
 	p.errlen = errlen;
 	p.numbered.start = out->n;
 	if (len > INT_MAX) {
-		set_err(err, errlen, "answer of %zu bytes is too large to parse", len);
+		err_set(err, errlen, "answer of %zu bytes is too large to parse", len);
 		return LISTING_BAD;
 	}
 	if ((bad = utf8_invalid_at((const unsigned char *)buf, len)) < len) {
-		set_err(err, errlen, "not JSON: invalid UTF-8 at byte %zu", bad);
+		err_set(err, errlen, "not JSON: invalid UTF-8 at byte %zu", bad);
 		return LISTING_BAD;
 	}
 	/* Two levels are read here (object, array), the rest by json-c. */
 	p.tok = json_tokener_new_ex(LISTING_DEPTH - 2);
 	if (!p.tok) {
-		set_err(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return LISTING_BAD;
 	}
 	json_tokener_set_flags(p.tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
@@ -743,19 +732,19 @@ int listing_parse(const char *buf, size_t len, struct listing *out, char *err, s
 
 		if (read_array(&p, &top, 1) == 0) {
 			if (top.candidates > 0 && top.objects == 0) {
-				set_err(err, errlen, "top-level array holds no objects");
+				err_set(err, errlen, "top-level array holds no objects");
 			} else {
 				result = LISTING_OK;
 				sk = top.sk;
 			}
 		}
 	} else if (c < 0) {
-		set_err(err, errlen, "empty answer");
+		err_set(err, errlen, "empty answer");
 	} else {
 		struct json_object *v;
 
 		if (next_value(&p, &v) == 0) {
-			set_err(err, errlen, "JSON %s where a listing was expected",
+			err_set(err, errlen, "JSON %s where a listing was expected",
 				v ? json_type_to_name(json_object_get_type(v)) : "null");
 			json_object_put(v);
 		}
@@ -763,7 +752,7 @@ int listing_parse(const char *buf, size_t len, struct listing *out, char *err, s
 	json_tokener_free(p.tok);
 
 	if (result == LISTING_OK && peek(&p) >= 0) {
-		set_err(err, errlen, "%zu bytes after the JSON value (at byte %zu)", len - p.pos,
+		err_set(err, errlen, "%zu bytes after the JSON value (at byte %zu)", len - p.pos,
 			p.pos);
 		result = LISTING_BAD;
 	}

@@ -105,6 +105,17 @@ const char *log_escape(const char *in, char *out, size_t outlen)
 	return out;
 }
 
+void err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 void log_progress(const char *fmt, ...)
 {
 	va_list ap;

@@ -24,6 +24,10 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * used inline: log_warn("bad entry %s", log_escape(name, buf, sizeof buf)). */
 const char *log_escape(const char *in, char *out, size_t outlen);
 
+/* Formats a message into a caller's error buffer (the modules that report through an `err`
+ * argument instead of printing). A NULL or empty buffer is left alone. */
+void err_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A progress line on stderr, redrawn in place; only when stderr is a TTY and level >= INFO.
  * progress_done() clears it. */
 void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -595,21 +595,6 @@ static void drop_pending(struct manifest *m)
 	m->nchanges = 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Appends d's queued lines durably. Returns 0, or -1 with err set. */
 static int commit_day(struct manifest *m, struct day *d, char *err, size_t errlen)
 {
@@ -630,7 +615,7 @@ static int commit_day(struct manifest *m, struct day *d, char *err, size_t errle
 	step = "append to";
 	if ((injected = FAILPOINT("manifest.append")) != 0)
 		errno = injected;
-	if (injected || write_all(fd, d->pending, d->pending_len) != 0)
+	if (injected || store_write_fd(fd, d->pending, d->pending_len) != 0)
 		goto fail;
 	step = "fsync";
 	if ((injected = FAILPOINT("manifest.fsync")) != 0)

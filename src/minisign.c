@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define UNTRUSTED_PREFIX "untrusted comment: "
 #define TRUSTED_PREFIX "trusted comment: "
 #define PREFIX_LEN(p) (sizeof(p) - 1)
@@ -72,24 +74,10 @@ struct cursor {
 	const char *p, *end;
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int ready(char *err, size_t errlen)
 {
 	if (sodium_init() < 0) {
-		seterr(err, errlen, "libsodium cannot start");
+		err_set(err, errlen, "libsodium cannot start");
 		return -1;
 	}
 	return 0;
@@ -224,11 +212,11 @@ static ssize_t read_small(const char *path, const char *what, unsigned char *buf
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		seterr(err, errlen, "cannot open %s %s: %s", what, path, strerror(errno));
+		err_set(err, errlen, "cannot open %s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s %s is not a regular file", what, path);
+		err_set(err, errlen, "%s %s is not a regular file", what, path);
 		close(fd);
 		return -1;
 	}
@@ -237,7 +225,7 @@ static ssize_t read_small(const char *path, const char *what, unsigned char *buf
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			seterr(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+			err_set(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -247,7 +235,7 @@ static ssize_t read_small(const char *path, const char *what, unsigned char *buf
 	}
 	close(fd);
 	if (len == cap) {
-		seterr(err, errlen, "%s %s is larger than %d bytes: not a minisign key", what, path,
+		err_set(err, errlen, "%s %s is larger than %d bytes: not a minisign key", what, path,
 		       (int)cap - 1);
 		return -1;
 	}
@@ -278,7 +266,7 @@ static int prehash_fd(int fd, unsigned char out[PREHASH_LEN], char *err, size_t 
 	ssize_t n;
 
 	if (!buf) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	crypto_generichash_init(&st, NULL, 0, PREHASH_LEN);
@@ -286,7 +274,7 @@ static int prehash_fd(int fd, unsigned char out[PREHASH_LEN], char *err, size_t 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			seterr(err, errlen, "cannot read the file to sign or verify: %s",
+			err_set(err, errlen, "cannot read the file to sign or verify: %s",
 			       strerror(errno));
 			free(buf);
 			return -1;
@@ -309,18 +297,18 @@ static unsigned char *slurp_fd(int fd, size_t *len, char *err, size_t errlen)
 	ssize_t n = 0;
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "the file to verify is not a regular file");
+		err_set(err, errlen, "the file to verify is not a regular file");
 		return NULL;
 	}
 	if (st.st_size > MINISIGN_LEGACY_MAX) {
-		seterr(err, errlen, "legacy (non-prehashed) signature: the file is larger than %ld "
+		err_set(err, errlen, "legacy (non-prehashed) signature: the file is larger than %ld "
 		       "bytes, the cap for this kind", MINISIGN_LEGACY_MAX);
 		return NULL;
 	}
 	size = (size_t)st.st_size;
 	buf = malloc(size + 1);
 	if (!buf) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	while (got <= size) {
@@ -332,7 +320,7 @@ static unsigned char *slurp_fd(int fd, size_t *len, char *err, size_t errlen)
 		got += (size_t)n;
 	}
 	if (n < 0 || got != size) {
-		seterr(err, errlen, "cannot read the file to verify: %s",
+		err_set(err, errlen, "cannot read the file to verify: %s",
 		       n < 0 ? strerror(errno) : "it changed size while being read");
 		free(buf);
 		return NULL;
@@ -377,19 +365,19 @@ static int write_new(const char *path, mode_t mode, const char *text, size_t len
 
 	if (fd < 0) {
 		if (errno == EEXIST)
-			seterr(err, errlen, "%s exists already; a key file is never overwritten",
+			err_set(err, errlen, "%s exists already; a key file is never overwritten",
 			       path);
 		else
-			seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
+			err_set(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fchmod(fd, mode) != 0 || write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-		seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		err_set(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		close(fd);
 		return 1;
 	}
 	if (close(fd) != 0) {
-		seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		err_set(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		return 1;
 	}
 	return 0;
@@ -411,7 +399,7 @@ int minisign_keygen(const char *secret_path, char *err, size_t errlen)
 	sk_text = sodium_malloc(sk_text_len + 1);
 	pub_path = malloc(plen + sizeof ".pub");
 	if (!rec || !sk_text || !pub_path) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out;
 	}
 	memcpy(pub_path, secret_path, plen);
@@ -449,7 +437,7 @@ int minisign_keygen(const char *secret_path, char *err, size_t errlen)
 	if (w != 0)
 		goto out;
 	if (fsync_parent(secret_path) != 0) {
-		seterr(err, errlen, "cannot sync the folder of %s: %s", secret_path,
+		err_set(err, errlen, "cannot sync the folder of %s: %s", secret_path,
 		       strerror(errno));
 		goto out;
 	}
@@ -473,27 +461,27 @@ static int secret_from_record(const unsigned char *rec, struct minisign_secret *
 	int bad;
 
 	if (memcmp(rec + SK_SIGALG, "Ed", 2) != 0) {
-		seterr(err, errlen, "%s: unsupported signature algorithm (not Ed25519)", path);
+		err_set(err, errlen, "%s: unsupported signature algorithm (not Ed25519)", path);
 		return -1;
 	}
 	if (memcmp(rec + SK_KDFALG, "Sc", 2) == 0) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "%s: password-protected minisign keys cannot be used unattended; make one "
 		       "with `minisign -G -W` or `nexo-archive keygen --sign`", path);
 		return -1;
 	}
 	if (!sodium_is_zero(rec + SK_KDFALG, 2)) {
-		seterr(err, errlen, "%s: unsupported key derivation function", path);
+		err_set(err, errlen, "%s: unsupported key derivation function", path);
 		return -1;
 	}
 	if (memcmp(rec + SK_CHKALG, "B2", 2) != 0) {
-		seterr(err, errlen, "%s: unsupported checksum function", path);
+		err_set(err, errlen, "%s: unsupported checksum function", path);
 		return -1;
 	}
 	/* chk, the seed's own public key, a copy of sk */
 	scratch = sodium_malloc(CHK_LEN + PK_LEN + SK_LEN);
 	if (!scratch) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	/* minisign -W leaves the checksum zero; any other value must be right. */
@@ -501,7 +489,7 @@ static int secret_from_record(const unsigned char *rec, struct minisign_secret *
 	bad = !sodium_is_zero(rec + SK_CHK, CHK_LEN) &&
 	      sodium_memcmp(scratch, rec + SK_CHK, CHK_LEN) != 0;
 	if (bad) {
-		seterr(err, errlen, "%s: wrong checksum: the secret key is damaged", path);
+		err_set(err, errlen, "%s: wrong checksum: the secret key is damaged", path);
 	} else {
 		/* Ed25519 signs with the public half stored in sk: a wrong one leaks the key. */
 		crypto_sign_ed25519_seed_keypair(scratch + CHK_LEN, scratch + CHK_LEN + PK_LEN,
@@ -509,7 +497,7 @@ static int secret_from_record(const unsigned char *rec, struct minisign_secret *
 		bad = sodium_memcmp(scratch + CHK_LEN, rec + SK_KEY + SK_LEN - PK_LEN,
 				    PK_LEN) != 0;
 		if (bad)
-			seterr(err, errlen, "%s: the public half does not match the secret key",
+			err_set(err, errlen, "%s: the public half does not match the secret key",
 			       path);
 	}
 	sodium_free(scratch);
@@ -536,7 +524,7 @@ struct minisign_secret *minisign_secret_load(const char *path, char *err, size_t
 	rec = sodium_malloc(SK_REC_LEN);
 	k = sodium_malloc(sizeof *k);
 	if (!file || !rec || !k) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out;
 	}
 	n = read_small(path, "secret key", file, KEYFILE_MAX, err, errlen);
@@ -546,13 +534,13 @@ struct minisign_secret *minisign_secret_load(const char *path, char *err, size_t
 	c.end = c.p + n;
 	if (next_line(&c, &line, &len) != 1 ||
 	    !has_prefix(line, len, UNTRUSTED_PREFIX, PREFIX_LEN(UNTRUSTED_PREFIX))) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "%s: not a minisign secret key (no \"untrusted comment:\" line)", path);
 		goto out;
 	}
 	if (next_line(&c, &line, &len) < 0 || b64_exact(rec, SK_REC_LEN, line, len) != 0 ||
 	    !only_blank(&c)) {
-		seterr(err, errlen, "%s: not a minisign secret key (its second line is not a "
+		err_set(err, errlen, "%s: not a minisign secret key (its second line is not a "
 		       "%d-character key)", path, (int)B64_LEN(SK_REC_LEN));
 		goto out;
 	}
@@ -587,17 +575,17 @@ static struct minisign_public *public_from_b64(const char *b64, size_t len, cons
 	struct minisign_public *pk;
 
 	if (b64_exact(rec, PK_REC_LEN, b64, len) != 0) {
-		seterr(err, errlen, "%s: not a minisign public key (expected %d characters of "
+		err_set(err, errlen, "%s: not a minisign public key (expected %d characters of "
 		       "base64)", where, MINISIGN_PUBLIC_B64_LEN);
 		return NULL;
 	}
 	if (memcmp(rec, "Ed", 2) != 0) {
-		seterr(err, errlen, "%s: unsupported signature algorithm (not Ed25519)", where);
+		err_set(err, errlen, "%s: unsupported signature algorithm (not Ed25519)", where);
 		return NULL;
 	}
 	pk = malloc(sizeof *pk);
 	if (!pk) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	memcpy(pk->keynum, rec + PK_KEYNUM, KEYNUM_LEN);
@@ -622,12 +610,12 @@ struct minisign_public *minisign_public_load(const char *path, char *err, size_t
 	c.end = c.p + n;
 	if (next_line(&c, &line, &len) != 1 ||
 	    !has_prefix(line, len, UNTRUSTED_PREFIX, PREFIX_LEN(UNTRUSTED_PREFIX))) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "%s: not a minisign public key (no \"untrusted comment:\" line)", path);
 		return NULL;
 	}
 	if (next_line(&c, &line, &len) < 0 || !only_blank(&c)) {
-		seterr(err, errlen, "%s: not a minisign public key (expected two lines)", path);
+		err_set(err, errlen, "%s: not a minisign public key (expected two lines)", path);
 		return NULL;
 	}
 	return public_from_b64(line, len, path, err, errlen);
@@ -705,18 +693,18 @@ int minisign_sign_fd(const struct minisign_secret *k, int fd, const char *truste
 	tclen = strlen(tc);
 	uclen = strlen(uc);
 	if (strpbrk(tc, "\r\n")) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "a trusted comment is one line: it cannot hold \"\\n\" or \"\\r\"");
 		return -1;
 	}
 	if (tclen > MINISIGN_TRUSTED_MAX || !printable_utf8((const unsigned char *)tc, tclen)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "a trusted comment is at most %d bytes of UTF-8 without control characters",
 		       MINISIGN_TRUSTED_MAX);
 		return -1;
 	}
 	if (uclen > MINISIGN_UNTRUSTED_MAX || has_control(uc, uclen)) {
-		seterr(err, errlen, "an untrusted comment is one line of at most %d bytes without "
+		err_set(err, errlen, "an untrusted comment is one line of at most %d bytes without "
 		       "control characters", MINISIGN_UNTRUSTED_MAX);
 		return -1;
 	}
@@ -733,7 +721,7 @@ int minisign_sign_fd(const struct minisign_secret *k, int fd, const char *truste
 	if (!signed_tc || !text) {
 		free(signed_tc);
 		free(text);
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(signed_tc, rec + SIG_SIG, SIG_LEN);
@@ -772,25 +760,25 @@ static int sig_parse(const char *text, size_t len, struct sigparts *s, char *err
 	size_t n;
 
 	if (len > MINISIGN_SIG_TEXT_MAX) {
-		seterr(err, errlen, "signature: larger than %d bytes", MINISIGN_SIG_TEXT_MAX);
+		err_set(err, errlen, "signature: larger than %d bytes", MINISIGN_SIG_TEXT_MAX);
 		return -1;
 	}
 	if (next_line(&c, &line, &n) != 1 ||
 	    !has_prefix(line, n, UNTRUSTED_PREFIX, PREFIX_LEN(UNTRUSTED_PREFIX)) ||
 	    n > PREFIX_LEN(UNTRUSTED_PREFIX) + MINISIGN_UNTRUSTED_MAX) {
-		seterr(err, errlen, "signature: line 1 is not an untrusted comment of at most %d "
+		err_set(err, errlen, "signature: line 1 is not an untrusted comment of at most %d "
 		       "bytes", MINISIGN_UNTRUSTED_MAX);
 		return -1;
 	}
 	if (next_line(&c, &line, &n) != 1 || b64_exact(s->rec, SIG_REC_LEN, line, n) != 0) {
-		seterr(err, errlen, "signature: line 2 is not a %d-character signature",
+		err_set(err, errlen, "signature: line 2 is not a %d-character signature",
 		       (int)B64_LEN(SIG_REC_LEN));
 		return -1;
 	}
 	if (next_line(&c, &line, &n) != 1 ||
 	    !has_prefix(line, n, TRUSTED_PREFIX, PREFIX_LEN(TRUSTED_PREFIX)) ||
 	    n > PREFIX_LEN(TRUSTED_PREFIX) + MINISIGN_TRUSTED_MAX) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "signature: line 3 is not a trusted comment of at most %d bytes",
 		       MINISIGN_TRUSTED_MAX);
 		return -1;
@@ -798,17 +786,17 @@ static int sig_parse(const char *text, size_t len, struct sigparts *s, char *err
 	s->tc = line + PREFIX_LEN(TRUSTED_PREFIX);
 	s->tclen = n - PREFIX_LEN(TRUSTED_PREFIX);
 	if (!printable_utf8((const unsigned char *)s->tc, s->tclen)) {
-		seterr(err, errlen, "signature: the trusted comment holds control characters or "
+		err_set(err, errlen, "signature: the trusted comment holds control characters or "
 		       "invalid UTF-8");
 		return -1;
 	}
 	if (next_line(&c, &line, &n) < 0 || b64_exact(s->global, SIG_LEN, line, n) != 0) {
-		seterr(err, errlen, "signature: line 4 is not a %d-character global signature",
+		err_set(err, errlen, "signature: line 4 is not a %d-character global signature",
 		       (int)B64_LEN(SIG_LEN));
 		return -1;
 	}
 	if (!only_blank(&c)) {
-		seterr(err, errlen, "signature: unexpected text after line 4");
+		err_set(err, errlen, "signature: unexpected text after line 4");
 		return -1;
 	}
 	return 0;
@@ -827,18 +815,18 @@ int minisign_verify_fd(const struct minisign_public *pk, int fd, const char *sig
 	if (ready(err, errlen) != 0 || sig_parse(sig_text, sig_len, &s, err, errlen) != 0)
 		return -1;
 	if (trusted_comment_out && s.tclen >= tc_len) {
-		seterr(err, errlen, "signature: the trusted comment is longer than the %zu bytes "
+		err_set(err, errlen, "signature: the trusted comment is longer than the %zu bytes "
 		       "given for it", tc_len);
 		return -1;
 	}
 	if (memcmp(s.rec, "ED", 2) != 0 && memcmp(s.rec, "Ed", 2) != 0) {
-		seterr(err, errlen, "signature: unsupported signature algorithm");
+		err_set(err, errlen, "signature: unsupported signature algorithm");
 		return -1;
 	}
 	if (memcmp(s.rec + SIG_KEYNUM, pk->keynum, KEYNUM_LEN) != 0) {
 		keyid_hex(s.rec + SIG_KEYNUM, sig_id);
 		keyid_hex(pk->keynum, pk_id);
-		seterr(err, errlen, "key id mismatch: the signature was made by key %s, the public "
+		err_set(err, errlen, "key id mismatch: the signature was made by key %s, the public "
 		       "key is %s", sig_id, pk_id);
 		return 1;
 	}
@@ -856,13 +844,13 @@ int minisign_verify_fd(const struct minisign_public *pk, int fd, const char *sig
 		free(msg);
 	}
 	if (bad) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "signature verification failed: the file is not the one signed");
 		return 1;
 	}
 	signed_tc = malloc(SIG_LEN + s.tclen);
 	if (!signed_tc) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(signed_tc, s.rec + SIG_SIG, SIG_LEN);
@@ -871,7 +859,7 @@ int minisign_verify_fd(const struct minisign_public *pk, int fd, const char *sig
 						  pk->pk) != 0;
 	free(signed_tc);
 	if (bad) {
-		seterr(err, errlen, "trusted comment signature verification failed: the trusted "
+		err_set(err, errlen, "trusted comment signature verification failed: the trusted "
 		       "comment or the global signature was altered");
 		return 1;
 	}

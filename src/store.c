@@ -270,8 +270,10 @@ struct store_file *store_begin(struct store *s, const char *reldir, const char *
 	return f;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
+int store_write_fd(int fd, const void *buf, size_t len)
 {
+	const unsigned char *p = buf;
+
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 		if (w < 0) {
@@ -295,7 +297,7 @@ static int flush(struct store_file *f, char *err, size_t errlen)
 		return 0;
 	if ((injected = FAILPOINT("store.write")) != 0)
 		errno = injected;
-	if (injected || write_all(f->fd, f->buf, f->buffered) != 0) {
+	if (injected || store_write_fd(f->fd, f->buf, f->buffered) != 0) {
 		snprintf(err, errlen, "writing %s: %s", f->name, strerror(errno));
 		return -1;
 	}

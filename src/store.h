@@ -54,6 +54,10 @@ void store_abandon(struct store_file *f);
 int store_remove(struct store *s, const char *reldir, const char *name, char *err,
 		 size_t errlen);
 
+/* write() of all `len` bytes to `fd`, resuming after EINTR and short writes. Returns 0, or -1
+ * with errno set. */
+int store_write_fd(int fd, const void *buf, size_t len);
+
 /* Writes `len` bytes as `reldir/name` in one commit. Returns 0, or -1 with `err` set. */
 int store_put(struct store *s, const char *reldir, const char *name, const void *data,
 	      size_t len, char *err, size_t errlen);
