@@ -74,18 +74,21 @@ int run_list_range(struct run *r, pbx_minute start, pbx_minute end, struct listi
 		return 0;
 	/* A capped answer: fewer rows than the PBX says match. Split until every row is seen. */
 	if (start >= end) {
-		log_error("the PBX lists %lld recordings in the minute %s but returns only %zu; "
-			  "they cannot be listed completely", out->totalcount, a, out->n - before);
-		r->archive_error = 1;
-		return -1;
+		/* Nothing left to split: keep what came (it is archived), but the window is not
+		 * complete, and a listing that decides deletions cannot be trusted. */
+		log_warn("the PBX counts %lld recordings in the minute %s but returns only %zu; "
+			 "the rest cannot be listed", out->totalcount, a, out->n - before);
+		return 1;
 	}
 	log_debug("%s to %s: %zu of %lld rows; splitting", a, b, out->n - before,
 		  out->totalcount);
 	out->n = before;
 	pbx_minute mid = start + (end - start) / 2;
-	if (run_list_range(r, start, mid, out) != 0)
+	int first = run_list_range(r, start, mid, out);
+	if (first < 0)
 		return -1;
-	return run_list_range(r, mid + 1, end, out);
+	int second = run_list_range(r, mid + 1, end, out);
+	return second < 0 ? -1 : first | second;
 }
 
 static int by_path(const void *x, const void *y)
@@ -113,7 +116,13 @@ static int do_window(struct run *r, pbx_minute start, pbx_minute end)
 	char esc[512], err[256];
 
 	listing_init(&l);
-	if (run_list_range(r, start, end, &l) != 0) {
+	switch (run_list_range(r, start, end, &l)) {
+	case 0:
+		break;
+	case 1:
+		complete = 0; /* some rows could not be listed: archive the others */
+		break;
+	default:
 		listing_free(&l);
 		return r->fatal ? -1 : 0;
 	}

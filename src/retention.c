@@ -160,9 +160,11 @@ int retention_apply(struct run *r, pbx_minute now)
 	snprintf(first_text, sizeof first_text, "%s 00:00", day);
 	if (pbxtime_parse(first_text, &first) != 0 || first > cutoff - 1)
 		return 0;
-	/* Everything still on the PBX from the archive's first day up to the cutoff. */
+	/* Everything still on the PBX from the archive's first day up to the cutoff. (A listing
+	 * left incomplete by a lying count only means fewer candidates: each is still read back
+	 * and its deletion confirmed by a complete re-list.) */
 	listing_init(&l);
-	if (run_list_range(r, first, cutoff - 1, &l) != 0) {
+	if (run_list_range(r, first, cutoff - 1, &l) < 0) {
 		listing_free(&l);
 		return -1;
 	}

@@ -50,7 +50,10 @@ struct run {
 int run_stop_requested(void);
 
 /* Lists [start, end] (minutes, inclusive) into `out`, splitting a window in two wherever the
- * PBX answered fewer rows than its totalcount. Returns 0, or -1 (printed; r->fatal may be set). */
+ * PBX answered fewer rows than its totalcount. Returns 0 when every row was seen; 1 when a
+ * one-minute answer still held fewer rows than its count (the rows that came are in `out`,
+ * but the listing is incomplete: no deletion may be decided from it); -1 on failure (printed;
+ * r->fatal may be set). */
 int run_list_range(struct run *r, pbx_minute start, pbx_minute end, struct listing *out);
 
 /* How many items from `start` form the next batch: at least one, at most [sync] batch_files,
