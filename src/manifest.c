@@ -463,6 +463,18 @@ static void add_str(json_object *o, const char *key, const char *val)
 	json_object_object_add(o, key, json_object_new_string(val));
 }
 
+/* The index change that an "archived" or "unavailable" line for `rec` makes in `d`. */
+static void change_for(struct change *c, struct day *d, const struct recording *rec)
+{
+	memset(c, 0, sizeof *c);
+	c->day = d;
+	c->mark = -1;
+	snprintf(c->entry.pbx_path, sizeof c->entry.pbx_path, "%s", rec->pbx_path);
+	snprintf(c->entry.calldate, sizeof c->entry.calldate, "%s", rec->calldate);
+	snprintf(c->entry.src, sizeof c->entry.src, "%s", rec->src);
+	snprintf(c->entry.dst, sizeof c->entry.dst, "%s", rec->dst);
+}
+
 int manifest_add_archived(struct manifest *m, const char *day, const struct recording *rec,
 			  const struct manifest_file *f)
 {
@@ -473,13 +485,7 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 
 	if (!d)
 		return -1;
-	memset(&c, 0, sizeof c);
-	c.day = d;
-	c.mark = -1;
-	snprintf(c.entry.pbx_path, sizeof c.entry.pbx_path, "%s", rec->pbx_path);
-	snprintf(c.entry.calldate, sizeof c.entry.calldate, "%s", rec->calldate);
-	snprintf(c.entry.src, sizeof c.entry.src, "%s", rec->src);
-	snprintf(c.entry.dst, sizeof c.entry.dst, "%s", rec->dst);
+	change_for(&c, d, rec);
 	snprintf(c.entry.file, sizeof c.entry.file, "%s", f->file);
 	snprintf(c.entry.sha256, sizeof c.entry.sha256, "%s", f->sha256);
 	if (f->stored_sha256)
@@ -531,11 +537,7 @@ int manifest_add_unavailable(struct manifest *m, const char *day, const struct r
 
 	if (!d)
 		return -1;
-	memset(&c, 0, sizeof c);
-	c.day = d;
-	c.mark = -1;
-	snprintf(c.entry.pbx_path, sizeof c.entry.pbx_path, "%s", rec->pbx_path);
-	snprintf(c.entry.calldate, sizeof c.entry.calldate, "%s", rec->calldate);
+	change_for(&c, d, rec);
 	c.entry.unavailable = 1;
 	utc_now(now);
 	o = json_object_new_object();

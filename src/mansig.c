@@ -70,7 +70,7 @@ int mansig_sign_changed(struct store *s, struct manifest *m, const struct minisi
 int mansig_verify_day(struct store *s, const char *day, const struct minisign_public *pk,
 		      char *tc, size_t tclen, char *why, size_t whylen)
 {
-	enum { SIG_MAX = 16384 };
+	enum { SIG_MAX = MINISIGN_SIG_TEXT_MAX + 1 };
 	char name[32], sig_name[48], sig[SIG_MAX];
 	int dirfd, fd, sfd, rc;
 	ssize_t n;
@@ -87,7 +87,17 @@ int mansig_verify_day(struct store *s, const char *day, const struct minisign_pu
 		snprintf(why, whylen, "manifest/%s: %s", sig_name, strerror(e));
 		return e == ENOENT ? 1 : -1;
 	}
-	n = read(sfd, sig, sizeof sig);
+	/* One byte past the cap lets minisign_verify_fd name an oversized signature file. */
+	n = 0;
+	for (ssize_t r; (size_t)n < sizeof sig && (r = read(sfd, sig + n, sizeof sig - (size_t)n)) != 0;) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -1;
+			break;
+		}
+		n += r;
+	}
 	close(sfd);
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	close(dirfd);
