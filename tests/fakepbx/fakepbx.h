@@ -51,6 +51,21 @@ enum fpx_nosess {
 	FPX_NOSESS_REDIRECT, /* 302 to /login.html */
 };
 
+/* --cdr-style: how the rows of CGI 9006 are wrapped. */
+enum fpx_cdr_style {
+	FPX_CDR_ARRAY,    /* "json_array_astcdrs":[{...},...] */
+	FPX_CDR_NUMBERED, /* "json_array_astcdrs":{"0":{...},...} */
+};
+
+/* --cdr-recording-name: how CGIs 9006/9005 spell "Recording filename". */
+enum fpx_cdr_recname {
+	FPX_CDR_RELATIVE, /* "YYYYMMDD/name.wav" (the listing path) */
+	FPX_CDR_FULL,     /* "/media/usbStorage/monitor/YYYYMMDD/name", as AMI */
+	FPX_CDR_NONE,     /* "" on every row */
+};
+
+struct cdr_store;
+
 struct fpx_config {
 	const char *data_dir;     /* the PBX "USB disk": DIR/YYYYMMDD/name.wav */
 	const char *user;         /* login name (default admin) */
@@ -68,6 +83,13 @@ struct fpx_config {
 	bool int_values;          /* duration as number, totalcount as string */
 	bool bare_single;         /* one-file download answers the bare WAV */
 	bool totalcount_missing;  /* omit totalcount from json_obj_filter */
+	/* CDR CGIs 9006/9005/9004 */
+	struct cdr_store *cdrs;   /* the rows of DIR/cdr.jsonl */
+	enum fpx_cdr_style cdr_style;
+	enum fpx_cdr_recname cdr_recname;
+	bool cdr_int_values;      /* duration/billsec as JSON numbers */
+	bool cdr_csv_noheader;    /* 9005 without its header line */
+	int cdr_delete_log_fd;    /* -1: no --cdr-delete-log */
 };
 
 #endif

@@ -17,7 +17,9 @@
 enum fault_argkind { FAULT_ARG_NONE, FAULT_ARG_REQUIRED, FAULT_ARG_OPTIONAL };
 
 #define FAULT_DATA (FAULT_CGI_LIST | FAULT_CGI_DOWNLOAD | FAULT_CGI_DELETE)
-#define FAULT_ALL (FAULT_CGI_LOGIN | FAULT_DATA)
+#define FAULT_CDR (FAULT_CGI_CDR_QUERY | FAULT_CGI_CDR_CSV | FAULT_CGI_CDR_DELETE)
+/* @CGI may name the CDR CGIs; without @CGI a fault never touches them */
+#define FAULT_ALL (FAULT_CGI_LOGIN | FAULT_DATA | FAULT_CDR)
 #define FAULT_GLOBAL (-1L) /* no :N and no @CGI: a setting, not per answer */
 
 struct fault_def {
@@ -263,6 +265,12 @@ unsigned fault_cgi_bit(const char *cgi)
 		return FAULT_CGI_DOWNLOAD;
 	if (strcmp(cgi, "20054") == 0)
 		return FAULT_CGI_DELETE;
+	if (strcmp(cgi, "9006") == 0)
+		return FAULT_CGI_CDR_QUERY;
+	if (strcmp(cgi, "9005") == 0)
+		return FAULT_CGI_CDR_CSV;
+	if (strcmp(cgi, "9004") == 0)
+		return FAULT_CGI_CDR_DELETE;
 	return 0;
 }
 

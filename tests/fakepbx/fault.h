@@ -5,7 +5,8 @@
  * survive. SPEC is NAME[=VALUE][:N][@CGI]: VALUE is the fault's argument
  * (a status code, seconds, a size...), N how many answers it changes
  * before the PBX is healthy again (0: every one), CGI narrows it to one of
- * 8404, 20053, 20036, 20054. Adding a fault means: a new enum value, a row
+ * 8404, 20053, 20036, 20054 (the answer-level faults also 9006, 9005,
+ * 9004). Adding a fault means: a new enum value, a row
  * in the table in fault.c, and an http_fault() (per answer; it calls
  * fault_take()) or fault_on() (a setting) where it bites.
  *
@@ -60,6 +61,9 @@ enum {
 	FAULT_CGI_LIST = 1u << 1,     /* 20053 */
 	FAULT_CGI_DOWNLOAD = 1u << 2, /* 20036 */
 	FAULT_CGI_DELETE = 1u << 3,   /* 20054 */
+	FAULT_CGI_CDR_QUERY = 1u << 4,  /* 9006 */
+	FAULT_CGI_CDR_CSV = 1u << 5,    /* 9005 */
+	FAULT_CGI_CDR_DELETE = 1u << 6, /* 9004 */
 };
 
 #define FAULT_MAX 64 /* instances per command line */

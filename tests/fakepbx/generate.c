@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdr.h"
 #include "store.h"
 
 #define GEN_RATE 8000
@@ -28,7 +29,7 @@ static const char *const gen_exts[] = { "202", "204", "205", "102", "105" };
 static const char *const gen_outside[] = { "506", "513", "569", "155", "9506" };
 
 /* splitmix64: tiny, good enough, and identical on every platform */
-static uint64_t gen_next(uint64_t *s)
+uint64_t gen_next(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -36,7 +37,7 @@ static uint64_t gen_next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static uint32_t gen_below(uint64_t *s, uint32_t n)
+uint32_t gen_below(uint64_t *s, uint32_t n)
 {
 	return (uint32_t)(gen_next(s) % n);
 }
@@ -73,8 +74,7 @@ static int gen_write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
-/* Write one WAV of secs seconds to dayfd/name via a temp file. */
-static int gen_wav(int dayfd, const char *name, uint32_t secs, uint64_t *rng, uint64_t *bytes)
+int gen_wav(int dayfd, const char *name, uint32_t secs, uint64_t *rng, uint64_t *bytes)
 {
 	char tmp[300];
 	snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", name, (long)getpid());
@@ -139,8 +139,7 @@ fail:
 	return -1;
 }
 
-/* The src, dst and trunk a call of this type would carry. */
-static void gen_parties(uint64_t *rng, const char *type, char *src, char *dst, size_t n,
+void gen_parties(uint64_t *rng, const char *type, char *src, char *dst, size_t n,
 			const char **trunk)
 {
 	const char *ext = GEN_PICK(rng, gen_exts);
@@ -199,8 +198,92 @@ static int gen_mkdir(int atfd, const char *path)
 	return 0;
 }
 
+/* The CDRs of a --generate run. They draw from their own random stream,
+ * so the recordings stay byte for byte what they were before CDRs existed. */
+struct gen_cdrs {
+	uint64_t rng;
+	unsigned long seq;
+	struct cdr_list rows;
+	int rc; /* -1 once memory ran out */
+};
+
+static void gen_cdr_add(struct gen_cdrs *c, const struct cdr_call *call)
+{
+	struct cdr_row row;
+	if (c->rc == 0 && (cdr_from_call(call, &row) < 0 || cdr_list_push(&c->rows, &row) < 0))
+		c->rc = -1;
+}
+
+/* The CDR of a recording answered at `answer` (sod seconds after midnight). */
+static void gen_cdr_recorded(struct gen_cdrs *c, long long answer, uint32_t sod, uint32_t secs,
+			     const char *type, const char *src, const char *dst,
+			     const char *trunk, const char *path)
+{
+	unsigned ring = 1 + gen_below(&c->rng, 8);
+	if (ring > sod) /* the call starts on the recording's day */
+		ring = sod;
+	struct cdr_call call = { answer - ring, ring, secs, type, src, dst, trunk, "ANSWERED",
+				 path, c->seq++ };
+	gen_cdr_add(c, &call);
+}
+
+/* Calls of one day that left no recording: NO ANSWER, BUSY, ANSWERED with
+ * recording disabled, FAILED, in turn. */
+static void gen_cdr_unrecorded(struct gen_cdrs *c, const struct tm *day, int per_day)
+{
+	static const char *const disp[4] = { "NO ANSWER", "BUSY", "ANSWERED", "FAILED" };
+	for (int j = 0; j < per_day / 4 + 4; j++) {
+		uint32_t sod = gen_below(&c->rng, 86400);
+		struct tm tm = *day;
+		tm.tm_hour = (int)(sod / 3600);
+		tm.tm_min = (int)(sod / 60 % 60);
+		tm.tm_sec = (int)(sod % 60);
+		tm.tm_isdst = -1;
+		const char *type = store_calltypes[c->seq % 5], *trunk;
+		char src[16], dst[16];
+		gen_parties(&c->rng, type, src, dst, sizeof src, &trunk);
+		struct cdr_call call = { (long long)mktime(&tm), 0, 0, type, src, dst, trunk,
+					 disp[j % 4], NULL, c->seq++ };
+		if (j % 4 == 0)
+			call.ring = 10 + gen_below(&c->rng, 21);
+		else if (j % 4 == 1)
+			call.ring = 1 + gen_below(&c->rng, 3);
+		else if (j % 4 == 2)
+			call.ring = 1 + gen_below(&c->rng, 8), call.billsec = 1 + gen_below(&c->rng, 20);
+		gen_cdr_add(c, &call);
+	}
+}
+
+/* Merge the new rows into dir/cdr.jsonl: a row whose UniqueID is there
+ * already is not added twice, so the same run twice gives the same file. */
+static int gen_cdr_save(const char *dir, struct gen_cdrs *c, size_t *nrows)
+{
+	struct cdr_list all = { 0 };
+	int rc = c->rc < 0 ? -1 : cdr_load(dir, &all);
+	for (size_t i = 0; rc == 0 && i < c->rows.n; i++)
+		rc = cdr_list_push(&all, &c->rows.v[i]);
+	c->rows.n = 0; /* the rows moved to all, or were freed */
+	if (rc == 0) {
+		cdr_list_sort(&all, false);
+		size_t w = 0;
+		for (size_t i = 0; i < all.n; i++) {
+			if (w > 0 && strcmp(all.v[w - 1].f[CDR_UNIQUEID], all.v[i].f[CDR_UNIQUEID]) == 0)
+				cdr_row_clear(&all.v[i]);
+			else
+				all.v[w++] = all.v[i];
+		}
+		all.n = w;
+		rc = cdr_save(dir, &all);
+		*nrows = all.n;
+	} else if (c->rc < 0) {
+		fprintf(stderr, "fakepbx: CDRs: out of memory\n");
+	}
+	cdr_list_free(&all);
+	return rc;
+}
+
 static int gen_day(int dirfd, const struct gen_opts *o, const struct tm *day, uint32_t *t,
-		   uint64_t *rng, size_t *count, uint64_t *bytes)
+		   uint64_t *rng, size_t *count, uint64_t *bytes, struct gen_cdrs *cdrs)
 {
 	char ymd[16];
 	if (day->tm_year < 70 || day->tm_year > 8099 ||
@@ -235,10 +318,16 @@ static int gen_day(int dirfd, const struct gen_opts *o, const struct tm *day, ui
 		uint32_t span = (uint32_t)(o->max_seconds - o->min_seconds + 1);
 		uint32_t secs = (uint32_t)o->min_seconds + gen_below(rng, span);
 		rc = gen_wav(dayfd, name, secs, rng, bytes);
-		if (rc == 0)
+		if (rc == 0) {
 			(*count)++;
+			char path[220];
+			snprintf(path, sizeof path, "%s/%s", ymd, name);
+			gen_cdr_recorded(cdrs, unixtime, t[i], secs, type, src, dst, trunk, path);
+		}
 	}
 	close(dayfd);
+	if (rc == 0)
+		gen_cdr_unrecorded(cdrs, day, o->per_day);
 	return rc;
 }
 
@@ -273,8 +362,9 @@ int gen_run(const struct gen_opts *o)
 		return -1;
 	}
 	uint64_t rng = o->seed, bytes = 0;
-	size_t count = 0;
+	size_t count = 0, ncdrs = 0;
 	int rc = 0;
+	struct gen_cdrs cdrs = { .rng = o->seed ^ 0x6364722e6a736f6eULL };
 	for (int d = 0; d < o->days && rc == 0; d++) {
 		/* noon, so mktime's normalisation never trips over a DST change */
 		struct tm day = first;
@@ -283,11 +373,16 @@ int gen_run(const struct gen_opts *o)
 		day.tm_min = day.tm_sec = 0;
 		day.tm_isdst = -1;
 		mktime(&day);
-		rc = gen_day(dirfd, o, &day, t, &rng, &count, &bytes);
+		rc = gen_day(dirfd, o, &day, t, &rng, &count, &bytes, &cdrs);
 	}
 	free(t);
 	close(dirfd);
 	printf("fakepbx: wrote %zu files, %llu bytes under %s\n", count,
 	       (unsigned long long)bytes, o->dir);
+	if (gen_cdr_save(o->dir, &cdrs, &ncdrs) < 0)
+		rc = -1;
+	else
+		printf("fakepbx: %s/%s holds %zu CDRs\n", o->dir, CDR_FILE, ncdrs);
+	cdr_list_free(&cdrs.rows);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef FAKEPBX_GENERATE_H
 #define FAKEPBX_GENERATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct gen_opts {
@@ -19,9 +20,27 @@ struct gen_opts {
 /*
  * Write days x per_day 8 kHz 16-bit mono PCM WAVs under dir/YYYYMMDD/,
  * named like the PBX names them, each via a temp file and rename, and print
- * how many files and bytes were written. Returns 0 ok, -1 on error
- * (message printed; files already written stay).
+ * how many files and bytes were written. Then merge their CDRs, plus
+ * per_day / 4 + 4 unrecorded calls a day, into dir/cdr.jsonl (cdr.h).
+ * Returns 0 ok, -1 on error (message printed; files already written stay).
  */
 int gen_run(const struct gen_opts *o);
+
+/* The generator's PRNG (splitmix64): the next value, and one below n. */
+uint64_t gen_next(uint64_t *s);
+uint32_t gen_below(uint64_t *s, uint32_t n);
+
+/*
+ * Write a WAV of secs seconds (8 kHz 16-bit mono, a tone drawn from rng
+ * plus noise) to dayfd/name via the dot-named temp file
+ * ".name.PID.tmp" and a rename; add its size to *bytes. Returns 0, or -1
+ * (message printed, temp file removed).
+ */
+int gen_wav(int dayfd, const char *name, uint32_t secs, uint64_t *rng, uint64_t *bytes);
+
+/* Draw the src and dst (n bytes each) and trunk (NULL for Internal) a call
+ * of this type would carry. */
+void gen_parties(uint64_t *rng, const char *type, char *src, char *dst, size_t n,
+		 const char **trunk);
 
 #endif

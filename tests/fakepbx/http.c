@@ -22,6 +22,7 @@
 
 #include <linux/sockios.h>
 
+#include "cdrcgi.h"
 #include "delete.h"
 #include "inject.h"
 #include "list.h"
@@ -310,7 +311,9 @@ static struct http_reply http_route(const struct fpx_config *cfg, struct http_re
 		return list_handle(cfg, r);
 	if (r->cgi == FAULT_CGI_DOWNLOAD)
 		return tars_handle(cfg, r);
-	return del_handle(cfg, r);
+	if (r->cgi == FAULT_CGI_DELETE)
+		return del_handle(cfg, r);
+	return cdrcgi_handle(cfg, r, r->cgi);
 }
 
 /* The libmicrohttpd response for rep (slowed when stall or drip bites),
@@ -541,6 +544,8 @@ struct MHD_Daemon *http_start(const struct fpx_config *cfg, const struct sockadd
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, 0, NULL, NULL, http_access, (void *)cfg,
 		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr,
+		/* SO_REUSEADDR: a test may restart the fake on the same port */
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,

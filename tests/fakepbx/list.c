@@ -56,9 +56,7 @@ struct list_stream {
 	struct http_logtag tag;
 };
 
-/* "YYYY-MM-DD HH:MM" (also with ":SS", or 'T'), or "YYYY-MM-DD" meaning
- * the whole day. Returns 0 with out filled ("" for empty), -1 if bad. */
-static int list_date(const char *in, bool is_end, char out[17])
+int list_date(const char *in, bool is_end, char out[17])
 {
 	out[0] = '\0';
 	if (!in || !in[0])

@@ -4,6 +4,8 @@
 #ifndef FAKEPBX_LIST_H
 #define FAKEPBX_LIST_H
 
+#include <stdbool.h>
+
 #include "fakepbx.h"
 #include "http.h"
 
@@ -17,5 +19,13 @@
  * (json-truncated: a buffer cut short).
  */
 struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r);
+
+/*
+ * Parse a date filter: "YYYY-MM-DD HH:MM" (also with ":SS", or 'T'), or
+ * "YYYY-MM-DD" meaning the whole day (00:00, or 23:59 when is_end).
+ * Returns 0 with out = "YYYY-MM-DD HH:MM" ("" for NULL or empty), -1 when
+ * in is none of these.
+ */
+int list_date(const char *in, bool is_end, char out[17]);
 
 #endif

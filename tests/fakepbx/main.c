@@ -19,6 +19,8 @@
 
 #include <openssl/evp.h>
 
+#include "ami.h"
+#include "cdr.h"
 #include "fakepbx.h"
 #include "generate.h"
 #include "http.h"
@@ -31,7 +33,10 @@ enum {
 	OPT_DATA, OPT_LISTEN, OPT_PORT_FILE, OPT_TLS, OPT_USER, OPT_PASSWORD, OPT_MAX_ROWS,
 	OPT_MAX_URL, OPT_FAULT, OPT_DELETE_LOG, OPT_LIST_STYLE, OPT_INT_VALUES,
 	OPT_BARE_SINGLE, OPT_TAR_NAMES, OPT_DOWNLOAD_KEY, OPT_LOGIN_STYLE, OPT_NO_SESSION,
-	OPT_TOTALCOUNT_MISSING, OPT_REQUEST_LOG, OPT_HELP,
+	OPT_TOTALCOUNT_MISSING, OPT_REQUEST_LOG, OPT_CDR_STYLE, OPT_CDR_INT_VALUES,
+	OPT_CDR_RECNAME, OPT_CDR_HIDE, OPT_CDR_CSV_NOHEADER, OPT_CDR_DELETE_LOG, OPT_AMI_LISTEN,
+	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
+	OPT_AMI_DROP_AFTER, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -61,6 +66,19 @@ static const struct option main_longopts[] = {
 	{ "no-session", required_argument, NULL, OPT_NO_SESSION },
 	{ "totalcount-missing", no_argument, NULL, OPT_TOTALCOUNT_MISSING },
 	{ "request-log", required_argument, NULL, OPT_REQUEST_LOG },
+	{ "cdr-style", required_argument, NULL, OPT_CDR_STYLE },
+	{ "cdr-int-values", no_argument, NULL, OPT_CDR_INT_VALUES },
+	{ "cdr-recording-name", required_argument, NULL, OPT_CDR_RECNAME },
+	{ "cdr-hide", required_argument, NULL, OPT_CDR_HIDE },
+	{ "cdr-csv-noheader", no_argument, NULL, OPT_CDR_CSV_NOHEADER },
+	{ "cdr-delete-log", required_argument, NULL, OPT_CDR_DELETE_LOG },
+	{ "ami-listen", required_argument, NULL, OPT_AMI_LISTEN },
+	{ "ami-port-file", required_argument, NULL, OPT_AMI_PORT_FILE },
+	{ "ami-user", required_argument, NULL, OPT_AMI_USER },
+	{ "ami-secret", required_argument, NULL, OPT_AMI_SECRET },
+	{ "simulate-calls", required_argument, NULL, OPT_SIMULATE_CALLS },
+	{ "ami-outage", required_argument, NULL, OPT_AMI_OUTAGE },
+	{ "ami-drop-after", required_argument, NULL, OPT_AMI_DROP_AFTER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -78,6 +96,13 @@ static void main_usage(FILE *out)
 	      "          [--bare-single] [--tar-names full|base|dotslash]\n"
 	      "          [--download-key both|wavefiles|wavfiles] [--login-style any|post|query]\n"
 	      "          [--no-session json|html|401|redirect] [--totalcount-missing]\n"
+	      "          [--cdr-style array|numbered] [--cdr-int-values]\n"
+	      "          [--cdr-recording-name relative|full|none] [--cdr-hide N]\n"
+	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
+	      "          [--ami-listen 127.0.0.1:PORT] [--ami-port-file F] [--ami-user U]\n"
+	      "          [--ami-secret S] [--simulate-calls PER_MINUTE] [--ami-outage SECONDS]\n"
+	      "          [--ami-drop-after N]\n"
+	      "signals: SIGUSR1 adds a call now, SIGUSR2 starts an AMI outage\n"
 	      "faults:\n", out);
 	fault_print_help(out);
 	fputs("exit codes: 0 ok (also after SIGTERM/SIGINT), 1 run-time error, 2 usage error\n",
@@ -126,13 +151,13 @@ static int main_md5_hex(const char *s, char out[33])
 }
 
 /* Only loopback: this server exists for tests on one machine. */
-static int main_listen(const char *s, struct sockaddr_in *sa)
+static int main_listen(const char *opt, const char *s, struct sockaddr_in *sa)
 {
 	const char *colon = strrchr(s, ':');
 	char host[64];
 	long port;
 	if (!colon || (size_t)(colon - s) >= sizeof host) {
-		fprintf(stderr, "fakepbx: --listen wants 127.0.0.1:PORT, not '%s'\n", s);
+		fprintf(stderr, "fakepbx: --%s wants 127.0.0.1:PORT, not '%s'\n", opt, s);
 		return -1;
 	}
 	memcpy(host, s, (size_t)(colon - s));
@@ -141,10 +166,10 @@ static int main_listen(const char *s, struct sockaddr_in *sa)
 	sa->sin_family = AF_INET;
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1 ||
 	    (ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
-		fprintf(stderr, "fakepbx: --listen: only 127.x.x.x addresses, not '%s'\n", host);
+		fprintf(stderr, "fakepbx: --%s: only 127.x.x.x addresses, not '%s'\n", opt, host);
 		return -1;
 	}
-	if (main_long("listen", colon + 1, 0, 65535, &port) < 0)
+	if (main_long(opt, colon + 1, 0, 65535, &port) < 0)
 		return -1;
 	sa->sin_port = htons((uint16_t)port);
 	return 0;
@@ -190,8 +215,10 @@ struct main_args {
 	const char *generate, *start, *data, *listen, *port_file, *cert, *key, *delete_log;
 	const char *request_log;
 	const char *password;
+	const char *cdr_delete_log, *ami_listen, *ami_port_file;
 	bool help;
-	long days, per_day, min_s, max_s;
+	long days, per_day, min_s, max_s, cdr_hide;
+	struct ami_opts ami;
 	unsigned long long seed;
 };
 
@@ -202,6 +229,8 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 	static const char *const dl_keys[] = { "both", "wavefiles", "wavfiles", NULL };
 	static const char *const login_styles[] = { "any", "post", "query", NULL };
 	static const char *const no_sess[] = { "json", "html", "401", "redirect", NULL };
+	static const char *const cdr_styles[] = { "array", "numbered", NULL };
+	static const char *const cdr_spellings[] = { "relative", "full", "none", NULL };
 	int c, i, bad = 0;
 	char *end;
 	/* "+": stop at the first non-option, so --tls can take its KEY from argv */
@@ -263,6 +292,31 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_INT_VALUES: cfg->int_values = true; break;
 		case OPT_BARE_SINGLE: cfg->bare_single = true; break;
 		case OPT_TOTALCOUNT_MISSING: cfg->totalcount_missing = true; break;
+		case OPT_CDR_STYLE:
+			if ((bad = i = main_choice("cdr-style", optarg, cdr_styles)) >= 0)
+				bad = 0, cfg->cdr_style = (enum fpx_cdr_style)i;
+			break;
+		case OPT_CDR_RECNAME:
+			if ((bad = i = main_choice("cdr-recording-name", optarg, cdr_spellings)) >= 0)
+				bad = 0, cfg->cdr_recname = (enum fpx_cdr_recname)i;
+			break;
+		case OPT_CDR_INT_VALUES: cfg->cdr_int_values = true; break;
+		case OPT_CDR_CSV_NOHEADER: cfg->cdr_csv_noheader = true; break;
+		case OPT_CDR_HIDE: bad = main_long("cdr-hide", optarg, 0, 1L << 40, &a->cdr_hide); break;
+		case OPT_CDR_DELETE_LOG: a->cdr_delete_log = optarg; break;
+		case OPT_AMI_LISTEN: a->ami_listen = optarg; break;
+		case OPT_AMI_PORT_FILE: a->ami_port_file = optarg; break;
+		case OPT_AMI_USER: a->ami.user = optarg; break;
+		case OPT_AMI_SECRET: a->ami.secret = optarg; break;
+		case OPT_SIMULATE_CALLS:
+			bad = main_long("simulate-calls", optarg, 0, 6000, &a->ami.per_minute);
+			break;
+		case OPT_AMI_OUTAGE:
+			bad = main_long("ami-outage", optarg, 0, 3600, &a->ami.outage_secs);
+			break;
+		case OPT_AMI_DROP_AFTER:
+			bad = main_long("ami-drop-after", optarg, 0, 1L << 40, &a->ami.drop_after);
+			break;
 		case OPT_HELP: a->help = true; return 0;
 		default: bad = -1; break;
 		}
@@ -285,49 +339,69 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		fprintf(stderr, "fakepbx: --data needs --listen 127.0.0.1:PORT\n");
 		return -1;
 	}
+	if (a->ami_port_file && !a->ami_listen) {
+		fprintf(stderr, "fakepbx: --ami-port-file needs --ami-listen\n");
+		return -1;
+	}
 	return 0;
 }
 
-static int main_serve(const struct main_args *a, struct fpx_config *cfg)
+/* Open FILE for appending into *fd. Returns 0, or -1 (message printed). */
+static int main_open_log(const char *path, int *fd)
+{
+	if (!path)
+		return 0;
+	*fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		fprintf(stderr, "fakepbx: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int main_serve(struct main_args *a, struct fpx_config *cfg)
 {
 	struct sockaddr_in sa;
 	char *cert = NULL, *key = NULL;
 	struct MHD_Daemon *d = NULL;
+	struct ami *ami = NULL;
 	int rc = 1;
-	sigset_t stop;
+	sigset_t sigs;
 
 	cfg->data_dir = a->data;
-	if (main_listen(a->listen, &sa) < 0)
+	if (main_listen("listen", a->listen, &sa) < 0)
+		return 2;
+	if (a->ami_listen && main_listen("ami-listen", a->ami_listen, &a->ami.addr) < 0)
 		return 2;
 	if (main_md5_hex(a->password ? a->password : "admin", cfg->password_md5) < 0)
 		return 1;
 	if (a->cert && (!(cert = main_read_pem(a->cert)) || !(key = main_read_pem(a->key))))
 		goto out;
-	if (a->delete_log) {
-		cfg->delete_log_fd = open(a->delete_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-					  0644);
-		if (cfg->delete_log_fd < 0) {
-			fprintf(stderr, "fakepbx: %s: %s\n", a->delete_log, strerror(errno));
-			goto out;
-		}
-	}
-	if (a->request_log) {
-		cfg->request_log_fd = open(a->request_log,
-					   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (cfg->request_log_fd < 0) {
-			fprintf(stderr, "fakepbx: %s: %s\n", a->request_log, strerror(errno));
-			goto out;
-		}
-	}
-	/* Block the stop signals before MHD starts its threads, so they all
-	 * inherit the mask and only sigwait() below ever sees them. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	if (main_open_log(a->delete_log, &cfg->delete_log_fd) < 0 ||
+	    main_open_log(a->request_log, &cfg->request_log_fd) < 0 ||
+	    main_open_log(a->cdr_delete_log, &cfg->cdr_delete_log_fd) < 0)
+		goto out;
+	if (!(cfg->cdrs = cdr_store_open(a->data, a->cdr_hide)))
+		goto out;
+	/* Block the signals before any thread starts, so they all inherit the
+	 * mask and only sigwait() below ever sees them: SIGUSR1/SIGUSR2 are
+	 * then handed to the AMI thread as bytes on its pipe. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	uint16_t port = 0;
+	a->ami.data_dir = a->data;
+	a->ami.cdrs = cfg->cdrs;
+	a->ami.listen = a->ami_listen != NULL;
+	uint16_t ami_port = 0, port = 0;
+	if (!(ami = ami_start(&a->ami, &ami_port)))
+		goto out;
+	if (a->ami_port_file && main_port_file(a->ami_port_file, ami_port) < 0)
+		goto out;
 	d = http_start(cfg, &sa, cert, key, &port);
 	if (!d)
 		goto out;
@@ -335,18 +409,35 @@ static int main_serve(const struct main_args *a, struct fpx_config *cfg)
 		goto out;
 	fprintf(stderr, "fakepbx: serving %s on %s://%s:%u\n", a->data, cert ? "https" : "http",
 		inet_ntoa(sa.sin_addr), port);
-	int sig = 0;
-	while (sigwait(&stop, &sig) != 0)
-		;
-	fprintf(stderr, "fakepbx: signal %d, stopping\n", sig);
+	if (a->ami_listen)
+		fprintf(stderr, "fakepbx: AMI on %s:%u\n", inet_ntoa(a->ami.addr.sin_addr), ami_port);
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1) {
+			ami_kick(ami, 'c');
+			continue;
+		}
+		if (sig == SIGUSR2) {
+			ami_kick(ami, 'o');
+			continue;
+		}
+		fprintf(stderr, "fakepbx: signal %d, stopping\n", sig);
+		break;
+	}
 	rc = 0;
 out:
 	http_stop(d);
+	ami_stop(ami);
+	cdr_store_close(cfg->cdrs);
 	wcache_clear();
 	if (cfg->delete_log_fd >= 0)
 		close(cfg->delete_log_fd);
 	if (cfg->request_log_fd >= 0)
 		close(cfg->request_log_fd);
+	if (cfg->cdr_delete_log_fd >= 0)
+		close(cfg->cdr_delete_log_fd);
 	free(cert);
 	free(key);
 	return rc;
@@ -354,8 +445,10 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct main_args a = { .seed = 1, .min_s = 1, .max_s = 20 };
-	struct fpx_config cfg = { .user = "admin", .delete_log_fd = -1, .request_log_fd = -1 };
+	struct main_args a = { .seed = 1, .min_s = 1, .max_s = 20,
+			       .ami = { .user = "admin", .secret = "password", .outage_secs = 3 } };
+	struct fpx_config cfg = { .user = "admin", .delete_log_fd = -1, .request_log_fd = -1,
+				  .cdr_delete_log_fd = -1 };
 	if (main_parse(argc, argv, &a, &cfg) < 0) {
 		main_usage(stderr);
 		return 2;

@@ -496,6 +496,270 @@ C -b jar "$B/20036?wavefiles=$(enc "$P2")" | tar -xOf - | cmp -s - "d/$P2" || fa
 stop
 ok "TLS: login, download with --cacert; unverified client refused"
 
+# --- CDRs: the file, 9006, 9005, 9004 ----------------------------------------------------------
+python3 - d <<'PY' || fail "generated CDRs disagree with the recordings"
+import json, os, sys, glob, datetime
+d = sys.argv[1]
+keys = ["calldate", "src", "contact", "groupname", "dst", "channel", "dstchannel", "duration",
+        "billsec", "disposition", "userfield", "accountcode", "cidname", "in_route", "IVR",
+        "Recording filename", "UniqueID", "port"]
+rows = [json.loads(l) for l in open(d + "/cdr.jsonl")]
+assert all(list(r) == keys for r in rows), rows[0]
+assert all(isinstance(r[k], str) for r in rows for k in keys[:-1])
+assert all(isinstance(r["port"], int) for r in rows)
+recs = sorted(os.path.relpath(p, d) for p in glob.glob(d + "/*/*.wav"))
+assert sorted(r["Recording filename"] for r in rows if r["Recording filename"]) == recs
+for r in rows:
+    start = datetime.datetime.strptime(r["calldate"], "%Y-%m-%d %H:%M:%S")
+    assert r["UniqueID"].split(".")[0] == str(int(start.timestamp())), r
+    assert int(r["duration"]) >= int(r["billsec"]), r
+    if not r["Recording filename"]:
+        continue
+    p = r["Recording filename"].split("/")[1][:-4].split("-")
+    ftime = datetime.datetime.strptime(p[0] + p[1], "%Y%m%d%H%M%S")
+    assert 0 <= (ftime - start).total_seconds() <= 8 and ftime.date() == start.date(), r
+    assert (r["userfield"], r["src"], r["dst"]) == (p[3], p[-2], p[-1]), r
+    assert r["disposition"] == "ANSWERED"
+    assert int(r["billsec"]) == (os.path.getsize(d + "/" + r["Recording filename"]) - 44) // 16000
+assert {r["disposition"] for r in rows if not r["Recording filename"]} == {"NO ANSWER", "BUSY", "FAILED", "ANSWERED"}
+assert len(rows) == 10 + 2 * (5 // 4 + 4)
+PY
+ok "generate: cdr.jsonl agrees with the recordings, plus unrecorded calls"
+
+# cdrn QUERY: totalcount of 9006 (or "fail: message"); cdrf PYEXPR: rows of d/cdr.jsonl where PYEXPR (r = row)
+cdrn() { C -b jar "$B/9006?&$1&$ALL" | py 'j["json_obj_filter"]["totalcount"] if "json_obj_filter" in j else "fail: " + j["message"]'; }
+cdrf() { python3 -c "import json,sys; print(sum(1 for r in map(json.loads, open(sys.argv[1])) if ($1)))" "${2:-d}/cdr.jsonl"; }
+rm -rf dd && cp -r d dd
+start --data dd --cdr-delete-log "$T/cdel"
+login
+L=$(C -b jar "$B/9006?&startdate=2021-03-28+00:00&enddate=2021-03-29+23:59&src=&dst=&disposition=All&userfield=All&minbillsec=&maxbillsec=&cidname=&in_route=&IVR=&port=-1")
+python3 - "$L" <<'PY' || fail "9006: $L"
+import json, sys
+j = json.loads(sys.argv[1])
+rows, want = j["json_array_astcdrs"], [json.loads(l) for l in open("d/cdr.jsonl")]
+assert sorted(map(json.dumps, rows)) == sorted(map(json.dumps, want)), "rows differ from the file"
+assert [r["calldate"] for r in rows] == sorted([r["calldate"] for r in rows], reverse=True)
+assert j["json_obj_filter"] == {"startdate": "2021-03-28 00:00", "enddate": "2021-03-29 23:59", "totalcount": 20}
+PY
+[ "$(cdrn 'disposition=N%20O%20ANSWER')" = "$(cdrf 'r["disposition"]=="NO ANSWER"')" ] &&
+	[ "$(cdrn 'disposition=FAILD')" = 2 ] && [ "$(cdrn 'disposition=ANSWERED/BUSY')" = 14 ] &&
+	[ "$(cdrn 'disposition=answered')" = 12 ] || fail "9006 disposition"
+[ "$(cdrn 'userfield=Interval')" = "$(cdrf 'r["userfield"]=="Internal"')" ] &&
+	[ "$(cdrn 'userfield=Call%20Back')" = "$(cdrf 'r["userfield"]=="CallBack"')" ] &&
+	[ "$(cdrn 'userfield=Inbound,Outbound')" = "$(cdrf 'r["userfield"] in ("Inbound","Outbound")')" ] ||
+	fail "9006 userfield"
+[ "$(cdrn 'src=202,205;569')" = "$(cdrf 'r["src"] in ("202","205","569")')" ] &&
+	[ "$(cdrn 'src=20')" = 0 ] && [ "$(cdrn 'dst=820(102)')" = "$(cdrf 'r["dst"]=="820(102)"')" ] ||
+	fail "9006 src/dst"
+[ "$(cdrn 'minbillsec=5&maxbillsec=12')" = "$(cdrf '5<=int(r["billsec"])<=12')" ] &&
+	[ "$(cdrn 'cidname=FROM42-')" = "$(cdrf 'r["cidname"]=="FROM42"')" ] &&
+	[ "$(cdrn 'IVR=IVR620')" = "$(cdrf 'r["IVR"]=="IVR620"')" ] &&
+	[ "$(cdrn 'in_route=FROM96')" = "$(cdrf 'r["in_route"]=="FROM96"')" ] &&
+	[ "$(cdrn 'port=1')" = "$(cdrf 'r["port"]==1')" ] && [ "$(cdrn 'port=0')" = 20 ] ||
+	fail "9006 billsec/cidname/IVR/in_route/port"
+[ "$(cdrn 'startdate=2021-03-28+15:55&enddate=2021-03-28+23:59')" = \
+	"$(cdrf '"2021-03-28 15:55" <= r["calldate"][:16] <= "2021-03-28 23:59"')" ] || fail "9006 minute bounds"
+[ "$(cdrn 'minbillsec=x')" = "fail: bad minbillsec" ] && [ "$(cdrn 'port=a')" = "fail: bad port" ] ||
+	fail "9006 bad filters"
+[ "$(C -b jar "$B/9006?&startdate=&enddate=" | py 'j["json_obj_filter"]["startdate"]')" = "$(date +%Y-%m-%d) 00:00" ] ||
+	fail "9006 empty dates must mean today"
+C -b jar -d "$ALL" --data-urlencode "userfield=Call Back" "$B/9006" |
+	grep -q "\"totalcount\":$(cdrf 'r["userfield"]=="CallBack"')}" || fail "9006 POST form"
+C -b session=0123456789abcdef0123456789abcdef "$B/9006?&$ALL" | grep -q '"not logged in"' || fail "9006 without session"
+C -D hdr -b jar -o cdr.csv "$B/9005?&$ALL&disposition=ANSWERED"
+python3 - <<'PY' || fail "9005: $(head -3 cdr.csv)"
+import csv, json
+raw = open("cdr.csv", "rb").read()
+assert raw.count(b"\r\n") == 13 and raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
+rows = list(csv.reader(open("cdr.csv", newline="")))
+want = [json.loads(l) for l in open("d/cdr.jsonl")]
+assert rows[0] == list(want[0]), rows[0]
+got = sorted(rows[1:])
+assert got == sorted([[str(v) for v in r.values()] for r in want if r["disposition"] == "ANSWERED"])
+PY
+grep -q '^Content-Type: text/csv' hdr || fail "9005 content type"
+C -b jar "$B/20053?&$ALL" | grep -q '"totalcount":10' || fail "20053 sees cdr.jsonl"
+[ "$(C -b jar "$B/20036?wavefiles=cdr.jsonl;./cdr.jsonl;../dd/cdr.jsonl" | tar -tf - | wc -l)" = 0 ] || fail "20036 serves cdr.jsonl"
+C -b jar "$B/9004?&$ALL&disposition=BUSY&userfield=All" | grep -qx '{"status":"success","deleted":2}' || fail "9004"
+[ "$(cdrn '')" = 18 ] && [ "$(cdrf 'True' dd)" = 18 ] || fail "9004: rows left"
+python3 - <<'PY' || fail "9004 log: $(cat cdel)"
+import json
+l = [json.loads(x) for x in open("cdel")]
+want = sorted(json.loads(x)["UniqueID"] for x in open("d/cdr.jsonl") if json.loads(x)["disposition"] == "BUSY")
+assert len(l) == 1 and l[0]["deleted"] == 2 and sorted(l[0]["UniqueIDs"]) == want, l
+assert l[0]["disposition"] == "BUSY" and l[0]["startdate"] == "2021-03-01 00:00" and l[0]["src"] is None
+PY
+stop
+start --data dd
+login
+[ "$(cdrn '')" = 18 ] && [ "$(cdrn 'disposition=BUSY')" = 0 ] || fail "9004 did not survive a restart"
+stop
+start --data dd --cdr-style numbered --cdr-int-values --cdr-recording-name full --max-rows 3
+login
+L=$(C -b jar "$B/9006?&$ALL&disposition=ANSWERED")
+[ "$(py 'sorted(j["json_array_astcdrs"]) == ["0","1","2"] and j["json_obj_filter"]["totalcount"] == 12 and all(type(r["duration"]) is int and type(r["billsec"]) is int for r in j["json_array_astcdrs"].values()) and all(r["Recording filename"] == "" or r["Recording filename"].startswith("/media/usbStorage/monitor/2021") and "." not in r["Recording filename"] for r in j["json_array_astcdrs"].values())' <<<"$L")" = True ] ||
+	fail "--cdr-style numbered --cdr-int-values --cdr-recording-name full --max-rows: $L"
+stop
+start --data dd --cdr-recording-name none --cdr-hide 3 --cdr-csv-noheader
+login
+[ "$(C -b jar "$B/9006?&$ALL" | py 'len(j["json_array_astcdrs"]), set(r["Recording filename"] for r in j["json_array_astcdrs"])')" = "(15, {''})" ] ||
+	fail "--cdr-recording-name none / --cdr-hide 3"
+[ "$(C -b jar "$B/9005?&$ALL" | head -1 | cut -c1-4)" = 2021 ] || fail "--cdr-csv-noheader"
+C -b jar "$B/9004?&$ALL" | grep -q '"deleted":15' && [ "$(cdrf 'True' dd)" = 3 ] || fail "--cdr-hide: hidden rows must stay"
+stop
+start --data dd
+login
+[ "$(cdrn '')" = 3 ] || fail "hidden rows not back after a restart"
+stop
+rm dd/cdr.jsonl
+start --data dd
+login
+[ "$(cdrn '')" = 0 ] && C -b jar "$B/20053?&$ALL" | grep -q '"totalcount":10' || fail "a disk without cdr.jsonl"
+stop
+ok "CDR: 9006 filters and spellings, 9005 CSV, 9004 + log + restart, styles, int values, names, hide, max-rows"
+
+# --- AMI and added calls ----------------------------------------------------------------------
+# amic.py PORT SECRET PID N TIMEOUT [ACTIONS]: log in, send SIGUSR1 to PID N times (each once the
+# previous call's Cdr arrived), read until N Cdr events or TIMEOUT s; prints the messages as JSON
+cat >amic.py <<'PY'
+import json, os, signal, socket, sys, time
+port, secret, pid, n, timeout = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+extra = sys.argv[6].encode().replace(b"|", b"\r\n") if len(sys.argv) > 6 else b""
+buf, msgs, end = b"", [], time.time() + timeout
+def pump():
+    global buf
+    s.settimeout(max(0.01, min(0.2, end - time.time())))
+    try:
+        b = s.recv(65536)
+    except socket.timeout:
+        return True
+    except OSError:
+        b = b""
+    if not b:
+        msgs.append({"EOF": True})
+        return False
+    buf += b
+    while b"\r\n\r\n" in buf:
+        m, buf = buf.split(b"\r\n\r\n", 1)
+        lines = m.decode().split("\r\n")
+        if lines[0].startswith("Asterisk Call Manager"):
+            msgs.append({"Banner": lines.pop(0)})
+        if lines:
+            msgs.append(dict(l.split(": ", 1) if ": " in l else (l.rstrip(":"), "") for l in lines))
+    return True
+s = socket.create_connection(("127.0.0.1", port))
+try:
+    s.sendall(b"Action: Login\r\nUsername: admin\r\nSecret: " + secret.encode() + b"\r\nActionID: a1\r\n\r\n" + extra)
+except OSError:
+    pass
+cdrs = lambda: sum(1 for m in msgs if m.get("Event") == "Cdr")
+sent, done = 0, None
+while time.time() < end and pump():
+    if sent < n and cdrs() == sent and any(m.get("Response") == "Success" for m in msgs):
+        os.kill(pid, signal.SIGUSR1)
+        sent += 1
+    if n and cdrs() == n:
+        done = done or time.time()
+        if time.time() - done > 0.3:
+            break
+print(json.dumps(msgs))
+PY
+rm -rf dd && cp -r d dd
+start --data dd --ami-listen 127.0.0.1:0 --ami-port-file "$T/aport" --ami-secret s3cret
+AP=$(cat aport)
+login
+t0=$(date +%s.%N)
+M=$(python3 amic.py "$AP" s3cret "$PID" 4 10 'Action: Ping|ActionID: p||Action: Bogus||')
+python3 - "$M" "$(date +%Y%m%d)" <<'PY' || fail "AMI session: $M"
+import json, os, sys
+m, day = json.loads(sys.argv[1]), sys.argv[2]
+assert m[0] == {"Banner": "Asterisk Call Manager/1.1"}, m[0]
+assert m[1] == {"Response": "Success", "ActionID": "a1", "Message": "Authentication accepted"}, m[1]
+r = [x for x in m if "Response" in x]
+assert {"Response": "Success", "ActionID": "p", "Ping": "Pong"}.items() <= r[1].items(), r
+assert r[2] == {"Response": "Error", "Message": "Invalid/unknown command"}, r
+cdr = [x for x in m if x.get("Event") == "Cdr"]
+mon = [x for x in m if x.get("Event") == "AutoMixMonitorEnd"]
+assert len(cdr) == 4 and len(mon) == 3, (len(cdr), len(mon))
+assert [c["Recording File Name"] for c in cdr[:3]] == [x["File Name"] for x in mon]
+assert cdr[3]["Recording File Name"] == "" and cdr[3]["Disposition"] == "NO ANSWER"
+keys = ["Privilege", "AccountCode", "Source", "Destination", "DestinationContext", "CallerID", "Channel",
+        "DestinationChannel", "LastApplication", "LastData", "StartTime", "AnswerTime", "EndTime", "Duration",
+        "BillableSeconds", "Disposition", "AMAFlags", "UniqueID", "UserField", "Recording File Name"]
+assert all(list(c)[1:] == keys for c in cdr), list(cdr[0])
+rows = {json.loads(l)["UniqueID"]: json.loads(l) for l in open("dd/cdr.jsonl")}
+for c, x in zip(cdr, mon):
+    f = x["File Name"]
+    assert f.startswith("/media/usbStorage/monitor/" + day + "/" + day + "-") and not f.endswith(".wav")
+    rel = f[len("/media/usbStorage/monitor/"):] + ".wav"
+    assert os.path.isfile("dd/" + rel), rel
+    row = rows[c["UniqueID"]]
+    assert row["Recording filename"] == rel and row["src"] == c["Source"] == x["Source Number"]
+    assert row["dst"] == c["Destination"] == x["Destination Number"] and row["calldate"] == c["StartTime"]
+    assert (row["duration"], row["billsec"]) == (c["Duration"], c["BillableSeconds"])
+assert rows[cdr[3]["UniqueID"]]["Recording filename"] == ""
+assert any(x.get("Event") == "Newchannel" for x in m) and any(x.get("Event") == "Hangup" for x in m)
+PY
+t1=$(date +%s.%N)
+awk "BEGIN{exit !($t1 - $t0 < 5)}" || fail "4 calls took $(awk "BEGIN{print $t1 - $t0}") s"
+L=$(C -b jar "$B/20053?&startdate=&enddate=")
+[ "$(py 'j["json_obj_filter"]["totalcount"]' <<<"$L")" = 3 ] || fail "20053 does not list the added calls: $L"
+p=$(py 'j["json_array_recordings"][0]["path"]' <<<"$L")
+C -b jar "$B/20036?wavefiles=$(enc "$p")" | tar -xOf - | cmp -s - "dd/$p" || fail "20036 of an added call"
+[ "$(C -b jar "$B/9006?&startdate=&enddate=" | py 'j["json_obj_filter"]["totalcount"]')" = 4 ] || fail "9006 today"
+[ "$(python3 amic.py "$AP" wrong "$PID" 0 2)" = '[{"Banner": "Asterisk Call Manager/1.1"}, {"Response": "Error", "ActionID": "a1", "Message": "Authentication failed"}, {"EOF": true}]' ] ||
+	fail "AMI bad login"
+printf 'Action: Login\nUsername: admin\nSecret: s3cret\n\nAction: Logoff\n\n' >lf.in
+python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.sendall(open("lf.in", "rb").read())
+out = b""
+while True:
+    b = s.recv(4096)
+    if not b: break
+    out += b
+assert b"Response: Success\r\n" in out and out.endswith(b"Response: Goodbye\r\nMessage: Thanks for all the fish.\r\n\r\n"), out
+' "$AP" || fail "AMI bare-LF login + Logoff"
+# an outage: every connection closed, new ones refused, a call meanwhile reaches nobody
+exec 7<>"/dev/tcp/127.0.0.1/$AP"
+printf 'Action: Login\r\nUsername: admin\r\nSecret: s3cret\r\n\r\n' >&7
+for _ in $(seq 1 10); do
+	IFS= read -r -t 2 line <&7 || fail "outage: no login answer"
+	[[ $line == "Message: Authentication accepted"* ]] && break
+done
+kill -USR2 "$PID"
+timeout 3 cat <&7 >/dev/null || fail "SIGUSR2 did not close an AMI connection"
+exec 7<&-
+n0=$(cdrf 'True' dd)
+kill -USR1 "$PID"
+[ "$(python3 amic.py "$AP" s3cret "$PID" 0 1)" = '[{"EOF": true}]' ] || fail "outage: connection not refused"
+wait_n() { for _ in $(seq 1 100); do [ "$(cdrf 'True' dd)" = "$1" ] && return 0; sleep 0.05; done; return 1; }
+wait_n $((n0 + 1)) || fail "a call in an outage was not written"
+for _ in $(seq 1 50); do
+	python3 amic.py "$AP" s3cret "$PID" 0 0.2 | grep -q Banner && break
+	sleep 0.1
+done
+M=$(python3 amic.py "$AP" s3cret "$PID" 1 5)
+[ "$(py 'sum(1 for x in j if x.get("Event") == "Cdr")' <<<"$M")" = 1 ] || fail "AMI after the outage: $M"
+stop
+ok "AMI: banner, login, ActionID, Ping, unknown, Logoff, bad login; SIGUSR1 calls on disk, in 20053/20036/9006, as events; SIGUSR2 outage"
+
+# restart on the same ports (SO_REUSEADDR on both listeners), --ami-drop-after, --simulate-calls
+start --data dd --ami-listen 127.0.0.1:0 --ami-port-file "$T/aport" --ami-drop-after 5 --simulate-calls 120
+HP=$PORT AP=$(cat aport)
+login
+M=$(python3 amic.py "$AP" password "$PID" 0 2.5)
+[ "$(py '[x.get("Event") for x in j][-2:]' <<<"$M")" = "['Cdr', None]" ] &&
+	[ "$(py 'sum(1 for x in j if x.get("Event") == "Cdr")' <<<"$M")" = 1 ] || fail "--ami-drop-after 5 / --simulate-calls: $M"
+stop
+"$FP" --data dd --listen "127.0.0.1:$HP" --ami-listen "127.0.0.1:$AP" 2>>"$T/server.log" &
+PID=$!
+for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$HP/login.html" >/dev/null && break; sleep 0.05; done
+[ "$(python3 amic.py "$AP" password "$PID" 1 5 | py 'sum(1 for x in j if x.get("Event") == "Cdr")')" = 1 ] ||
+	fail "restart on the same ports"
+stop
+ok "AMI: --simulate-calls, --ami-drop-after, restart on the same HTTP and AMI ports"
+
 # --- heavy ------------------------------------------------------------------------------------
 if [ "${FAKEPBX_BIG:-0}" = 1 ]; then
 	"$FP" --generate g --days 1 --per-day 40 --min-seconds 1600 --max-seconds 1700 --start 2021-04-01 >/dev/null

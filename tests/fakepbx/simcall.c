@@ -1,0 +1,89 @@
+/*
+ * simcall.c — add a call to the served disk while the fake runs
+ * (--simulate-calls, SIGUSR1).
+ *
+ * Owns the order "recording on disk, then CDR row", so that whoever hears
+ * of the call (AMI, a listing) can already fetch both. It reuses the
+ * generator's WAV writer and parties; it never talks to a client.
+ */
+#include "simcall.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "generate.h"
+#include "store.h"
+
+/* Open dir/ymd, creating it. Returns the fd, or -1 (message printed). */
+static int simcall_dayfd(const char *dir, const char *ymd)
+{
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dayfd = -1;
+	if (dirfd >= 0 && (mkdirat(dirfd, ymd, 0755) == 0 || errno == EEXIST))
+		dayfd = openat(dirfd, ymd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dayfd < 0)
+		fprintf(stderr, "fakepbx: simulated call: %s/%s: %s\n", dir, ymd, strerror(errno));
+	if (dirfd >= 0)
+		close(dirfd);
+	return dayfd;
+}
+
+int simcall_add(const char *dir, struct cdr_store *cdrs, struct simcall_state *st,
+		struct cdr_row *row)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	char ymd[16], stamp[32], src[16], dst[16], name[200], path[220];
+	strftime(ymd, sizeof ymd, "%Y%m%d", &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	const char *type = store_calltypes[st->n % 5], *trunk;
+	bool recorded = st->n % 4 != 3;
+	gen_parties(&st->rng, type, src, dst, sizeof src, &trunk);
+	struct cdr_call call = { (int64_t)now, 0, 0, type, src, dst, trunk, "ANSWERED", NULL,
+				 st->seq };
+	if (recorded) {
+		int dayfd = simcall_dayfd(dir, ymd);
+		if (dayfd < 0)
+			return -1;
+		/* two calls in one second may draw the same parties: draw again */
+		for (int i = 0; i < 50; i++) {
+			snprintf(name, sizeof name, "%s-%lld-%s-%s%s%s-%s.wav", stamp, (long long)now,
+				 type, trunk ? trunk : "", trunk ? "-" : "", src, dst);
+			if (faccessat(dayfd, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+				break;
+			gen_parties(&st->rng, type, src, dst, sizeof src, &trunk);
+		}
+		uint64_t bytes = 0;
+		call.billsec = 2 + gen_below(&st->rng, 5);
+		call.ring = 1 + gen_below(&st->rng, 5);
+		int rc = gen_wav(dayfd, name, call.billsec, &st->rng, &bytes);
+		close(dayfd);
+		if (rc < 0)
+			return -1;
+		snprintf(path, sizeof path, "%s/%s", ymd, name);
+		call.recpath = path;
+	} else {
+		call.disposition = "NO ANSWER";
+		call.ring = 10 + gen_below(&st->rng, 21);
+	}
+	call.start -= call.ring;
+	st->n++;
+	st->seq++;
+	if (cdr_from_call(&call, row) < 0) {
+		fprintf(stderr, "fakepbx: simulated call: out of memory\n");
+		return -1;
+	}
+	if (cdr_store_append(cdrs, row) < 0) {
+		cdr_row_clear(row);
+		return -1;
+	}
+	fprintf(stderr, "fakepbx: call added: %s %s -> %s %s\n", type, src, dst,
+		recorded ? path : "(not recorded)");
+	return 0;
+}
