@@ -18,6 +18,7 @@ struct parse_ctx {
 	int from_override;
 	char *password;         /* plaintext from the file, sodium_malloc'd */
 	char *password_file;
+	char *ami_secret_file;
 	int password_keys;      /* how many of password / password_md5 / password_file */
 	int inline_secret;      /* the file itself holds a password */
 	FILE *file;
@@ -288,6 +289,73 @@ static int signing_key(struct parse_ctx *c, const char *k, const char *v)
 	return 1;
 }
 
+static int cdr_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+	int *slot = !strcmp(k, "join") ? &cfg->cdr.join
+		    : !strcmp(k, "archive") ? &cfg->cdr.archive
+		    : !strcmp(k, "delete_from_pbx") ? &cfg->cdr.delete_from_pbx : NULL;
+
+	if (!slot)
+		return -1;
+	if (parse_bool(v, slot))
+		return bad(c, "cdr", k, "must be true or false");
+	return 1;
+}
+
+/* The AMI secret is kept like the password: in wiped memory, never from -o. */
+static int ami_secret(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+	char *buf;
+	size_t len = strlen(v);
+
+	if (c->from_override)
+		return bad(c, "ami", k, "cannot be given with -o (the command line is visible to "
+					"every user); put it in the config file");
+	if (!strcmp(k, "secret_file"))
+		return set_path(c, &c->ami_secret_file, v) ? bad(c, "ami", k, "must be a path") : 1;
+	if (!len)
+		return bad(c, "ami", k, "must not be empty");
+	if (!(buf = sodium_malloc(len + 1)))
+		return bad(c, "ami", k, "out of memory");
+	memcpy(buf, v, len + 1);
+	if (cfg->ami.secret)
+		sodium_free(cfg->ami.secret);
+	cfg->ami.secret = buf;
+	c->inline_secret = 1;
+	return 1;
+}
+
+static int ami_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+	long n;
+
+	if (!strcmp(k, "host")) {
+		if (!*v || strpbrk(v, " \t/") || set_string(&cfg->ami.host, v))
+			return bad(c, "ami", k, "must be a host name or address");
+	} else if (!strcmp(k, "port")) {
+		if (parse_long(v, 1, 65535, &n))
+			return bad(c, "ami", k, "must be a TCP port (1-65535)");
+		cfg->ami.port = (int)n;
+	} else if (!strcmp(k, "username")) {
+		if (!*v || set_string(&cfg->ami.username, v))
+			return bad(c, "ami", k, "must not be empty");
+	} else if (!strcmp(k, "secret") || !strcmp(k, "secret_file")) {
+		return ami_secret(c, k, v);
+	} else if (!strcmp(k, "reconnect_max")) {
+		if (parse_long(v, 1, 3600, &cfg->ami.reconnect_max))
+			return bad(c, "ami", k, "must be seconds between 1 and 3600");
+	} else if (!strcmp(k, "coalesce_ms")) {
+		if (parse_long(v, 0, 60000, &cfg->ami.coalesce_ms))
+			return bad(c, "ami", k, "must be milliseconds between 0 and 60000");
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
 /* inih handler: 1 = ok, 0 = error (c->msg says why). */
 static int on_key(void *user, const char *sec, const char *key, const char *val)
 {
@@ -307,6 +375,10 @@ static int on_key(void *user, const char *sec, const char *key, const char *val)
 		r = encryption_key(c, key, val);
 	else if (!strcmp(sec, "signing"))
 		r = signing_key(c, key, val);
+	else if (!strcmp(sec, "cdr"))
+		r = cdr_key(c, key, val);
+	else if (!strcmp(sec, "ami"))
+		r = ami_key(c, key, val);
 	else if (strcmp(sec, "archive") != 0) {
 		if (!c->msg[0]) {
 			snprintf(c->msg, sizeof c->msg, "unknown section [%s]", sec);
@@ -341,6 +413,10 @@ static void set_defaults(struct config *cfg)
 	cfg->retention.max_delete = 5000;
 	cfg->retention.archive_keep_days = -1;
 	cfg->retention.archive_min_days = 0;
+	cfg->cdr.join = 1;
+	cfg->ami.port = 5038;
+	cfg->ami.reconnect_max = 60;
+	cfg->ami.coalesce_ms = 1000;
 }
 
 /* Others may not read a file that holds the PBX password (ssh refuses keys the same way). */
@@ -395,6 +471,42 @@ out:
 	return rc;
 }
 
+/* The first line of [ami] secret_file is the AMI secret. */
+static int load_ami_secret_file(struct parse_ctx *c, char *err, size_t errlen)
+{
+	char *buf = sodium_malloc(1024);
+	FILE *f;
+	size_t len;
+
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (check_private(c->ami_secret_file, "the AMI secret file", err, errlen) != 0)
+		goto fail;
+	if (!(f = fopen(c->ami_secret_file, "re"))) {
+		snprintf(err, errlen, "%s: %s", c->ami_secret_file, strerror(errno));
+		goto fail;
+	}
+	if (!fgets(buf, 1024, f))
+		buf[0] = '\0';
+	fclose(f);
+	len = strcspn(buf, "\r\n");
+	buf[len] = '\0';
+	if (len == 0) {
+		snprintf(err, errlen, "%s: the AMI secret file's first line is empty",
+			 c->ami_secret_file);
+		goto fail;
+	}
+	if (c->cfg->ami.secret)
+		sodium_free(c->cfg->ami.secret);
+	c->cfg->ami.secret = buf;
+	return 0;
+fail:
+	sodium_free(buf);
+	return -1;
+}
+
 static int finish(struct parse_ctx *c, const char *path, char *err, size_t errlen)
 {
 	struct config *cfg = c->cfg;
@@ -421,6 +533,17 @@ static int finish(struct parse_ctx *c, const char *path, char *err, size_t errle
 		return -1;
 	if (c->password_file && load_password_file(c, err, errlen) != 0)
 		return -1;
+	if (c->ami_secret_file && load_ami_secret_file(c, err, errlen) != 0)
+		return -1;
+	if (cfg->cdr.archive && !cfg->cdr.join) {
+		snprintf(err, errlen, "%s: [cdr] archive needs join = true", path);
+		return -1;
+	}
+	if (cfg->cdr.delete_from_pbx && !cfg->cdr.archive) {
+		snprintf(err, errlen, "%s: [cdr] delete_from_pbx needs archive = true (CDRs are "
+			 "deleted only once archived)", path);
+		return -1;
+	}
 	if (cfg->encryption.recipients && cfg->encryption.recipients_file) {
 		snprintf(err, errlen, "%s: [encryption] takes recipients or recipients_file, not "
 			 "both", path);
@@ -502,9 +625,11 @@ int config_load(const char *path, char *const *overrides, size_t n, struct confi
 	if (finish(&c, path, err, errlen) != 0)
 		goto fail;
 	free(c.password_file);
+	free(c.ami_secret_file);
 	return 0;
 fail:
 	free(c.password_file);
+	free(c.ami_secret_file);
 	config_free(cfg);
 	return -1;
 }
@@ -524,5 +649,9 @@ void config_free(struct config *cfg)
 	free(cfg->encryption.recipients_file);
 	free(cfg->signing.secret_key_file);
 	free(cfg->signing.public_key_file);
+	free(cfg->ami.host);
+	free(cfg->ami.username);
+	if (cfg->ami.secret)
+		sodium_free(cfg->ami.secret);
 	memset(cfg, 0, sizeof *cfg);
 }

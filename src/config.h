@@ -54,6 +54,19 @@ struct config {
 		char *secret_key_file;  /* minisign secret key: sign manifests after each run */
 		char *public_key_file;  /* for verify */
 	} signing;
+	struct {
+		int join;               /* list 9006 with each window, join CDRs to recordings */
+		int archive;            /* keep ARCHIVE/cdr/DAY.jsonl and .csv (needs join) */
+		int delete_from_pbx;    /* 9004 a day's CDRs once its archive is sealed */
+	} cdr;
+	struct {
+		char *host;             /* NULL: the host of [pbx] url */
+		int port;
+		char *username;
+		char *secret;           /* sodium_malloc'd; NULL: `watch` cannot run */
+		long reconnect_max;     /* seconds: cap of the doubling reconnect delay */
+		long coalesce_ms;       /* wait this long after an event for more of a burst */
+	} ami;
 };
 
 /* Loads `path` and applies `n` overrides ("section.key=value"). Returns 0, or -1 with `err`

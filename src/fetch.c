@@ -251,6 +251,7 @@ static long settle(struct batch *b, int cut, struct recording **rest, size_t *nr
 		}
 		if (manifest_add_archived(r->man, s->where.day, rec, &f) != 0)
 			return -1;
+		r->t.cdr_missing += rec->cdr_looked_up && !rec->cdr;
 		attempts_clear(r->attempts, b->paths[i]);
 	}
 	if (manifest_commit(r->man, err, sizeof err) != 0) {

@@ -12,6 +12,7 @@
 
 #include "age.h"
 #include "attempts.h"
+#include "cdrsync.h"
 #include "hash.h"
 #include "log.h"
 #include "manifest.h"
@@ -26,6 +27,7 @@
 #include "store.h"
 
 #define FIRST_RUN_START "2000-01-01 00:00"
+#define LOCK_WAIT_FOR_WATCH 300 /* seconds: a watch holds the lock only for a batch */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -41,7 +43,7 @@ int run_stop_requested(void)
 
 /* SIGTERM (systemd's stop, a timeout) and SIGINT end the run at the next safe point instead of
  * mid-write; a second one kills at once (the next run repairs whatever that leaves). */
-static void catch_stop_signals(void)
+void run_catch_signals(void)
 {
 	struct sigaction sa;
 
@@ -105,13 +107,12 @@ static int by_calldate(const void *x, const void *y)
 	return c ? c : strcmp(a->pbx_path, b->pbx_path);
 }
 
-/* Lists and archives one window. Returns 1 when everything listed landed, 0 when something is
- * left for the next run, -1 when the run must stop (r->fatal). */
-static int do_window(struct run *r, pbx_minute start, pbx_minute end)
+int run_window(struct run *r, pbx_minute start, pbx_minute end)
 {
 	struct listing l;
 	struct recording **plan = NULL;
-	size_t nplan = 0;
+	const struct cdr_list *cdrs = NULL;
+	size_t nplan = 0, late = 0;
 	int complete = 1;
 	char esc[512], err[256];
 
@@ -126,6 +127,8 @@ static int do_window(struct run *r, pbx_minute start, pbx_minute end)
 		listing_free(&l);
 		return r->fatal ? -1 : 0;
 	}
+	if (l.n && r->cfg->cdr.join)
+		cdrs = cdrsync_window(r, start, end);
 	/* Rows without a usable path can never be fetched: reported every run (exit 1), but
 	 * they do not pin the checkpoint. */
 	r->t.skipped_names += l.skipped;
@@ -161,6 +164,8 @@ static int do_window(struct run *r, pbx_minute start, pbx_minute end)
 			complete = 0;
 			continue;
 		}
+		if (r->cfg->cdr.join)
+			cdrsync_join(cdrs, rec);
 		if (found) {
 			if (e->unavailable) {
 				r->t.unavailable++;
@@ -168,10 +173,24 @@ static int do_window(struct run *r, pbx_minute start, pbx_minute end)
 					 log_escape(rec->pbx_path, esc, sizeof esc));
 			} else {
 				r->t.already++;
+				/* Archived before its CDR was known: join it now. */
+				if (e->cdr_missing && rec->cdr && !r->dry_run &&
+				    manifest_add_cdr(r->man, where.day, rec->pbx_path, rec->cdr,
+						     rec->cdr_join) == 0)
+					late++;
 			}
 			continue;
 		}
 		plan[nplan++] = rec;
+	}
+	if (late) {
+		if (manifest_commit(r->man, err, sizeof err) != 0) {
+			log_error("%s", err);
+			r->storage_error = 1;
+			complete = 0;
+		} else {
+			r->t.cdr_late += late;
+		}
 	}
 	qsort(plan, nplan, sizeof *plan, by_calldate);
 	r->planned_total += nplan;
@@ -226,6 +245,16 @@ static void summary(const struct run *r, double seconds, int dry_run)
 	if (t->unconfirmed)
 		printf("%lu deletions were not confirmed by a re-list; they stay for the next run\n",
 		       t->unconfirmed);
+	if (t->cdr_missing)
+		printf("%lu recordings were archived without their CDR (joined later if it "
+		       "appears within the lookback)\n", t->cdr_missing);
+	if (t->cdr_late)
+		printf("%lu recordings archived earlier were joined to their CDR\n", t->cdr_late);
+	if (t->cdr_sealed || t->cdr_deleted)
+		printf("CDR archive: %lu days sealed, %lu CDRs deleted from the PBX\n",
+		       t->cdr_sealed, t->cdr_deleted);
+	if (t->cdr_errors)
+		printf("%lu CDR requests failed (see warnings)\n", t->cdr_errors);
 	fflush(stdout);
 }
 
@@ -239,38 +268,31 @@ static int exit_code(const struct run *r)
 		return EXIT_STORAGE;
 	if (r->archive_error || t->missing || t->failed || t->blocked || t->unconfirmed ||
 	    t->skipped_names || t->deferred || t->skew_blocked || t->invalid ||
-	    t->unavailable)
+	    t->unavailable || (r->cfg->cdr.archive && t->cdr_errors))
 		return EXIT_PARTIAL;
 	return EXIT_OK;
 }
 
-/* [encryption] recipients → r->recipients. Returns 0, or -1 (printed: a config error). */
-static int load_recipients(struct run *r, struct age_recipients *rs)
+/* Whether this run may delete from the PBX (recordings or CDRs); says why not. */
+static int may_delete_now(struct run *r)
 {
 	const struct config *cfg = r->cfg;
-	char err[512];
+	long skew = 0;
 
-	age_recipients_init(rs);
-	if (cfg->encryption.recipients) {
-		char *list = strdup(cfg->encryption.recipients), *save = NULL;
-		for (char *tok = list ? strtok_r(list, " \t", &save) : NULL; tok;
-		     tok = strtok_r(NULL, " \t", &save)) {
-			if (age_recipients_add(rs, tok, err, sizeof err) != 0) {
-				log_error("%s: [encryption] recipients: %s", cfg->path, err);
-				free(list);
-				return -1;
-			}
-		}
-		free(list);
-	} else if (cfg->encryption.recipients_file &&
-		   age_recipients_load_file(rs, cfg->encryption.recipients_file, err,
-					    sizeof err) != 0) {
-		log_error("%s: [encryption] recipients_file: %s", cfg->path, err);
-		return -1;
+	if (r->archive_error || r->storage_error) {
+		log_warn("no deletions this run: the archive phase had errors (see above)");
+		return 0;
 	}
-	if (age_recipients_count(rs) > 0)
-		r->recipients = rs;
-	return 0;
+	if (pbx_clock_skew(r->pbx, &skew) &&
+	    (skew > cfg->pbx.max_clock_skew || -skew > cfg->pbx.max_clock_skew)) {
+		/* "Older than N days" means nothing when the two clocks disagree. */
+		log_warn("no deletions this run: the PBX's clock is %ld s %s ours (more than "
+			 "[pbx] max_clock_skew = %ld s)", skew < 0 ? -skew : skew,
+			 skew < 0 ? "behind" : "ahead of", cfg->pbx.max_clock_skew);
+		r->t.skew_blocked = 1;
+		return 0;
+	}
+	return 1;
 }
 
 /* Walks [start, end] window by window; moves the checkpoint when asked. A window with nothing
@@ -293,7 +315,7 @@ static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute fir
 
 		if (b > end)
 			b = end;
-		rc = do_window(r, a, b);
+		rc = run_window(r, a, b);
 		if (rc < 0 || run_stop_requested())
 			break;
 		if (rc == 0)
@@ -321,80 +343,24 @@ static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute fir
 
 int job_run(const struct config *cfg, const struct job_options *opt)
 {
-	struct pbx_options po = { cfg->pbx.url, cfg->pbx.username, cfg->pbx.password_md5,
-				  cfg->pbx.ca_file, cfg->pbx.pinned_pubkey, cfg->pbx.insecure,
-				  cfg->pbx.timeout, cfg->pbx.connect_timeout, cfg->pbx.retries };
 	struct run r;
-	struct age_recipients recipients;
-	struct minisign_secret *sign_key = NULL;
 	struct timespec t0, t1;
 	pbx_minute now, start, end, cp, first_end = -1;
-	unsigned temps = 0;
-	char err[512], when[PBXTIME_MINUTE_LEN + 1];
+	char when[PBXTIME_MINUTE_LEN + 1];
 	long holder;
-	int lockfd = -1, rc;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	catch_stop_signals();
-	memset(&r, 0, sizeof r);
-	r.cfg = cfg;
-	r.dry_run = opt->dry_run;
-	/* Keys first: a bad one is a config error, found before any work. */
-	if (load_recipients(&r, &recipients) != 0) {
-		age_recipients_free(&recipients);
-		return EXIT_USAGE;
-	}
-	if (cfg->signing.secret_key_file &&
-	    !(sign_key = minisign_secret_load(cfg->signing.secret_key_file, err, sizeof err))) {
-		log_error("%s: [signing] secret_key_file: %s", cfg->path, err);
-		age_recipients_free(&recipients);
-		return EXIT_USAGE;
-	}
-	r.store = store_open(cfg->archive.dir, err, sizeof err);
-	if (!r.store) {
-		log_error("%s", err);
-		minisign_secret_free(sign_key);
-		age_recipients_free(&recipients);
-		return EXIT_STORAGE;
-	}
-	lockfd = state_lock(r.store, &holder);
-	if (lockfd < 0) {
-		if (lockfd == -2)
+	run_catch_signals();
+	rc = run_setup(&r, cfg, opt->dry_run);
+	if (rc == 0) {
+		rc = run_lock(&r, "run", LOCK_WAIT_FOR_WATCH, &holder);
+		if (rc == EXIT_LOCKED)
 			log_error("another nexo-archive run (pid %ld) is working on %s; exiting",
 				  holder, cfg->archive.dir);
-		store_close(r.store);
-		minisign_secret_free(sign_key);
-		age_recipients_free(&recipients);
-		return lockfd == -2 ? EXIT_LOCKED : EXIT_STORAGE;
 	}
-	temps = store_clean_temps(r.store);
-	if (temps)
-		log_info("removed %u temp files left by an interrupted run", temps);
-	r.man = manifest_open(r.store, err, sizeof err);
-	r.hash = sha256_new();
-	if (r.man)
-		r.sealer = sealer_new(r.store, r.recipients, err, sizeof err);
-	if (r.sealer)
-		r.sealq = sealq_new(err, sizeof err);
-	if (!r.man || !r.hash || !r.sealer || !r.sealq) {
-		log_error("%s", err);
-		rc = EXIT_STORAGE;
+	if (rc != 0)
 		goto out;
-	}
-	r.attempts = attempts_load(r.store);
-	if (!r.attempts || (!opt->dry_run && manifest_repair_tails(r.man) < 0)) {
-		rc = EXIT_STORAGE;
-		goto out;
-	}
-	if (strncmp(cfg->pbx.url, "http://", 7) == 0)
-		log_warn("%s is plain http: the password hash and the session travel in clear; "
-			 "use https if the PBX offers it", cfg->pbx.url);
-	r.pbx = pbx_new(&po, err, sizeof err);
-	if (!r.pbx) {
-		log_error("%s", err);
-		rc = EXIT_STORAGE;
-		goto out;
-	}
 	now = pbxtime_now(cfg->pbx.timezone);
 	if (opt->backfill) {
 		start = opt->from;
@@ -433,42 +399,20 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		log_warn("stopped by signal %d; what landed is recorded, nothing is deleted this run",
 			 (int)stop_signal);
 		r.archive_error = 1;
-	} else if (!opt->backfill && cfg->retention.delete_from_pbx && !r.fatal) {
-		long skew = 0;
-		if (r.archive_error || r.storage_error) {
-			log_warn("no deletions this run: the archive phase had errors (see above)");
-		} else if (pbx_clock_skew(r.pbx, &skew) &&
-			   (skew > cfg->pbx.max_clock_skew || -skew > cfg->pbx.max_clock_skew)) {
-			/* "Older than N days" means nothing when the two clocks disagree. */
-			log_warn("no deletions this run: the PBX's clock is %ld s %s ours (more than "
-				 "[pbx] max_clock_skew = %ld s)", skew < 0 ? -skew : skew,
-				 skew < 0 ? "behind" : "ahead of", cfg->pbx.max_clock_skew);
-			r.t.skew_blocked = 1;
-		} else {
+	} else if (!r.fatal) {
+		int deleting = !opt->backfill &&
+			       (cfg->retention.delete_from_pbx || cfg->cdr.delete_from_pbx);
+		int may_delete = deleting && may_delete_now(&r);
+		cdrsync_archive(&r, now, may_delete && cfg->cdr.delete_from_pbx);
+		if (may_delete && cfg->retention.delete_from_pbx)
 			retention_apply(&r, now);
-		}
 	}
-	/* Whatever the run appended is signed, even after errors: a signature covers what is on
-	 * disk, and an unsigned day would be a finding for verify. */
-	if (sign_key && mansig_sign_changed(r.store, r.man, sign_key) != 0)
-		r.storage_error = 1;
-	if (!r.dry_run && attempts_save(r.attempts, r.store) != 0)
-		r.storage_error = 1;
+	run_unlock(&r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	summary(&r, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		opt->dry_run);
 	rc = exit_code(&r);
 out:
-	pbx_free(r.pbx);
-	attempts_free(r.attempts);
-	sealq_free(r.sealq);
-	sealer_free(r.sealer);
-	sha256_free(r.hash);
-	manifest_close(r.man);
-	if (lockfd >= 0)
-		close(lockfd);
-	store_close(r.store);
-	minisign_secret_free(sign_key);
-	age_recipients_free(&recipients);
+	run_teardown(&r);
 	return rc;
 }

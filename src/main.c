@@ -10,8 +10,10 @@
 #include "cmd_archive.h"
 #include "cmd_sign.h"
 #include "config.h"
+#include "find.h"
 #include "job.h"
 #include "log.h"
+#include "watch.h"
 
 #define DEFAULT_CONFIG "/etc/nexo-archive.conf"
 #define MAX_OVERRIDES 32
@@ -36,6 +38,12 @@ static const char usage[] =
 	"  hold remove ID | hold list [--json]\n"
 	"                            legal holds: held recordings are never pruned or forgotten\n"
 	"  forget PATH --reason TEXT erase one recording from the archive (leaves a tombstone)\n"
+	"  find [--from DAY] [--to DAY] [--src N] [--dst N] [--number N] [--disposition D]\n"
+	"       [--uniqueid ID] [--calltype T] [--json]\n"
+	"                            search the manifests for recordings by call data; prints\n"
+	"                            call data and archive path (find --help: matching rules)\n"
+	"  watch                     archive each recording seconds after its call ends, as the\n"
+	"                            PBX's AMI announces it ([ami]); never deletes\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
@@ -160,6 +168,8 @@ int main(int argc, char **argv)
 		{ "prune", cmd_prune },
 		{ "hold", cmd_hold },
 		{ "forget", cmd_forget },
+		{ "find", cmd_find },
+		{ "watch", cmd_watch },
 	};
 	int (*archive_cmd)(const struct config *, int, char **) = NULL;
 	for (size_t i = 0; i < sizeof archive_cmds / sizeof *archive_cmds; i++)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdr.h"
 #include "failpoint.h"
 #include "log.h"
 #include "store.h"
@@ -37,6 +38,7 @@ struct day {
 	char error[256];        /* why it is broken */
 	char last_hash[SHA256_HEX_LEN + 1];    /* hash of the last committed line */
 	char pending_hash[SHA256_HEX_LEN + 1]; /* ... of the last queued line */
+	struct manifest_day_cdr cdr; /* its "cdr_archived" / "cdr_deleted" lines */
 	char *pending;          /* queued lines, '\n'-terminated */
 	size_t pending_len, pending_cap, pending_lines;
 	struct day *next;
@@ -46,8 +48,12 @@ struct day {
 struct change {
 	struct day *day;
 	struct manifest_entry entry;
-	int mark;               /* -1: put `entry`; else an enum manifest_mark */
+	int mark;               /* an enum manifest_mark, or one of: */
+	struct manifest_day_cdr cdr; /* CHANGE_DAY: the day's new CDR state */
 };
+#define CHANGE_PUT (-1)         /* put `entry` */
+#define CHANGE_DAY (-2)         /* a line about the day: its CDR state */
+#define CHANGE_CDR (-3)         /* `entry` got its CDR */
 
 static const char *const mark_event[] = { "pbx_deleted", "pruned", "forgotten" };
 
@@ -201,6 +207,21 @@ static int copy_str(json_object *o, const char *key, char *out, size_t outlen)
 	return 0;
 }
 
+/* A "cdr_archived" or "cdr_deleted" line → the day's CDR state. */
+static void day_cdr_apply(struct manifest_day_cdr *st, const char *event, json_object *o)
+{
+	json_object *v;
+
+	if (strcmp(event, "cdr_archived") == 0) {
+		st->archived = 1;
+		copy_str(o, "jsonl_sha256", st->jsonl_sha256, sizeof st->jsonl_sha256);
+		copy_str(o, "csv_sha256", st->csv_sha256, sizeof st->csv_sha256);
+		st->rows = json_object_object_get_ex(o, "rows", &v) ? json_object_get_int(v) : -1;
+	} else if (strcmp(event, "cdr_deleted") == 0) {
+		st->deleted = 1;
+	}
+}
+
 /* Applies one parsed line to the day's index. Returns 0, or -1 with `why` set. */
 static int apply_line(struct day *d, json_object *o, const char **why)
 {
@@ -209,10 +230,18 @@ static int apply_line(struct day *d, json_object *o, const char **why)
 	char event[32];
 
 	memset(&e, 0, sizeof e);
-	if (copy_str(o, "event", event, sizeof event) != 0 ||
-	    copy_str(o, "pbx_path", e.pbx_path, sizeof e.pbx_path) != 0) {
-		*why = "no event or pbx_path";
+	if (copy_str(o, "event", event, sizeof event) != 0) {
+		*why = "no event";
 		return -1;
+	}
+	if (copy_str(o, "pbx_path", e.pbx_path, sizeof e.pbx_path) != 0) {
+		if (strncmp(event, "cdr_", 4) != 0 || json_object_object_get_ex(o, "pbx_path", NULL)) {
+			*why = "no pbx_path";
+			return -1;
+		}
+		/* A fact about the day's CDRs, not about a recording. */
+		day_cdr_apply(&d->cdr, event, o);
+		return 0;
 	}
 	if (strcmp(event, "archived") == 0) {
 		if (copy_str(o, "file", e.file, sizeof e.file) != 0 ||
@@ -233,6 +262,7 @@ static int apply_line(struct day *d, json_object *o, const char **why)
 		copy_str(o, "src", e.src, sizeof e.src);
 		copy_str(o, "dst", e.dst, sizeof e.dst);
 		e.invalid = json_object_object_get_ex(o, "invalid", NULL);
+		e.cdr_missing = json_object_object_get_ex(o, "cdr", &v) && v == NULL;
 		if (day_put(d, &e) != 0) {
 			*why = "out of memory";
 			return -1;
@@ -251,6 +281,8 @@ static int apply_line(struct day *d, json_object *o, const char **why)
 			old->pruned = 1;
 		else if (strcmp(event, mark_event[MANIFEST_FORGOTTEN]) == 0)
 			old->forgotten = 1;
+		else if (strcmp(event, "cdr") == 0)
+			old->cdr_missing = 0;
 	}
 	/* Other events (from newer versions) are kept in the file and ignored here. */
 	return 0;
@@ -468,7 +500,7 @@ static void change_for(struct change *c, struct day *d, const struct recording *
 {
 	memset(c, 0, sizeof *c);
 	c->day = d;
-	c->mark = -1;
+	c->mark = CHANGE_PUT;
 	snprintf(c->entry.pbx_path, sizeof c->entry.pbx_path, "%s", rec->pbx_path);
 	snprintf(c->entry.calldate, sizeof c->entry.calldate, "%s", rec->calldate);
 	snprintf(c->entry.src, sizeof c->entry.src, "%s", rec->src);
@@ -522,6 +554,16 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 	if (f->invalid) {
 		add_str(o, "invalid", f->invalid);
 		c.entry.invalid = 1;
+	}
+	if (rec->cdr_looked_up) {
+		json_object *cdr = NULL;
+		if (rec->cdr && cdr_to_json(rec->cdr, (enum cdr_join_how)rec->cdr_join, &cdr) != 0) {
+			json_object_put(o);
+			log_error("out of memory");
+			return -1;
+		}
+		json_object_object_add(o, "cdr", cdr); /* null: none found yet */
+		c.entry.cdr_missing = cdr == NULL;
 	}
 	add_str(o, "archived_at", now);
 	return queue_line(m, d, o, &c);
@@ -585,6 +627,69 @@ int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
 		add_str(o, "reason", reason);
 	add_str(o, at[mark], now);
 	return queue_line(m, d, o, &c);
+}
+
+int manifest_add_cdr(struct manifest *m, const char *day, const char *pbx_path,
+		     const struct cdr *c, int how)
+{
+	struct day *d = get_day(m, day);
+	struct manifest_entry *e;
+	json_object *o, *cdr = NULL;
+	struct change ch;
+	char now[21];
+
+	if (!d)
+		return -1;
+	if (!(e = day_find(d, pbx_path))) {
+		log_error("internal: a CDR for %s, which manifest/%s.jsonl does not hold", pbx_path,
+			  day);
+		return -1;
+	}
+	if (cdr_to_json(c, (enum cdr_join_how)how, &cdr) != 0) {
+		log_error("out of memory");
+		return -1;
+	}
+	memset(&ch, 0, sizeof ch);
+	ch.day = d;
+	ch.entry = *e;
+	ch.mark = CHANGE_CDR;
+	utc_now(now);
+	o = json_object_new_object();
+	add_str(o, "event", "cdr");
+	add_str(o, "pbx_path", pbx_path);
+	add_str(o, "file", e->file);
+	json_object_object_add(o, "cdr", cdr);
+	add_str(o, "joined_at", now);
+	return queue_line(m, d, o, &ch);
+}
+
+int manifest_add_day_event(struct manifest *m, const char *day, json_object *o)
+{
+	struct day *d = get_day(m, day);
+	struct change ch;
+
+	if (!d) {
+		json_object_put(o);
+		return -1;
+	}
+	memset(&ch, 0, sizeof ch);
+	ch.day = d;
+	ch.mark = CHANGE_DAY;
+	ch.cdr = d->cdr;
+	const char *event = json_object_get_string(json_object_object_get(o, "event"));
+	if (event)
+		day_cdr_apply(&ch.cdr, event, o);
+	return queue_line(m, d, o, &ch);
+}
+
+int manifest_day_cdr(struct manifest *m, const char *day, struct manifest_day_cdr *out)
+{
+	struct day *d = get_day(m, day);
+
+	if (!d)
+		return -1;
+	*out = d->cdr;
+	return 0;
 }
 
 static void drop_pending(struct manifest *m)
@@ -669,9 +774,13 @@ int manifest_commit(struct manifest *m, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < m->nchanges; i++) {
 		struct change *c = &m->changes[i];
-		if (c->mark >= 0) {
+		if (c->mark == CHANGE_DAY) {
+			c->day->cdr = c->cdr;
+		} else if (c->mark != CHANGE_PUT) {
 			struct manifest_entry *e = day_find(c->day, c->entry.pbx_path);
-			if (e && c->mark == MANIFEST_PBX_DELETED)
+			if (e && c->mark == CHANGE_CDR)
+				e->cdr_missing = 0;
+			else if (e && c->mark == MANIFEST_PBX_DELETED)
 				e->pbx_deleted = 1;
 			else if (e && c->mark == MANIFEST_PRUNED)
 				e->pruned = 1;

@@ -33,6 +33,7 @@ struct manifest_entry {
 	int invalid;                  /* archived as it was despite failed checks: never
 				       * deleted from the PBX by retention */
 	int unavailable;              /* never delivered by the PBX; no file ("unavailable") */
+	int cdr_missing;              /* archived with "cdr": null, and no "cdr" line since */
 };
 
 /* Later facts about an archived recording. */
@@ -79,6 +80,28 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
  * in a row; it is not asked for again. Returns 0 or -1 as above. */
 int manifest_add_unavailable(struct manifest *m, const char *day, const struct recording *rec,
 			     int attempts);
+
+/* Queues a "cdr" line: the call record `c` (joined `how`, an enum cdr_join_how) was found for
+ * an entry of `day` archived without one. Returns 0, or -1 (unknown entry / out of memory). */
+int manifest_add_cdr(struct manifest *m, const char *day, const char *pbx_path,
+		     const struct cdr *c, int how);
+
+/* Queues a line about the day itself rather than one recording (e.g. "cdr_archived"): `o`
+ * (taken) must hold "event" and no "pbx_path"; "prev" is added. Returns 0 or -1. */
+struct json_object;
+int manifest_add_day_event(struct manifest *m, const char *day, struct json_object *o);
+
+/* What a day's manifest says of that day's CDR archive (cdrsync.h). */
+struct manifest_day_cdr {
+	int archived;                          /* a "cdr_archived" line: the files are final */
+	int deleted;                           /* a "cdr_deleted" line: the PBX's rows are gone */
+	char jsonl_sha256[SHA256_HEX_LEN + 1]; /* of cdr/DAY.jsonl, as sealed */
+	char csv_sha256[SHA256_HEX_LEN + 1];   /* of cdr/DAY.csv, as sealed */
+	long rows;                             /* rows it holds */
+};
+
+/* Fills `out` for `day` (loading it). Returns 0, or -1 when the day cannot be read. */
+int manifest_day_cdr(struct manifest *m, const char *day, struct manifest_day_cdr *out);
 
 /* Queues a `mark` line for an archived entry of `day`, with `reason` (NULL: none) in its
  * "reason" field. Returns 0, or -1 when the entry is unknown or out of memory (printed). */

@@ -1,4 +1,4 @@
-/* pbx.c — the vendor's four recording CGIs on top of http.c: how requests are phrased (POST
+/* pbx.c — the vendor's four recording CGIs and three CDR CGIs on top of http.c: how requests are phrased (POST
  * body or query string, learned at login), how answers are judged (data, a dead session, a
  * transient failure, or an error), re-login once per request, and the download key spelling. */
 #include "pbx.h"
@@ -13,6 +13,8 @@
 #include "log.h"
 
 #define LIST_CAP (256u << 20)  /* a 20053 answer larger than this is refused */
+#define CDR_CAP (64u << 20)    /* a 9006 or 9005 answer larger than this is refused (json-c
+				* holds a parsed 9006 answer at ~9x its size) */
 #define SMALL_CAP (64u << 10)  /* login, delete, and error bodies */
 #define VALUE_CHARS "-_.~/():*!'"
 
@@ -560,4 +562,65 @@ int pbx_delete(struct pbx *p, const char *const *paths, size_t n)
 	log_debug("delete of %zu files answered: %s", n, excerpt(&a, ex, sizeof ex));
 	http_answer_free(&a);
 	return PBX_OK;
+}
+
+static void cdr_params(struct sbuf *b, const char *start, const char *end)
+{
+	sb_str(b, "startdate=");
+	sb_enc(b, start);
+	sb_str(b, "&enddate=");
+	sb_enc(b, end);
+	/* Every filter the guide names, open; the PBX may insist on seeing them all. */
+	sb_str(b, "&src=&dst=&disposition=All&userfield=All&minbillsec=&maxbillsec=&cidname="
+		  "&in_route=&IVR=&port=-1");
+}
+
+static int cdr_once(struct pbx *p, enum pbx_cdr_cgi cgi, const char *params,
+		    pbx_cdr_take_fn take, void *ctx)
+{
+	static const char *const number[] = { "9006", "9005", "9004" };
+	struct http_answer a;
+	int style = cgi == PBX_CDR_EXPORT ? STYLE_QUERY : p->style ? p->style : STYLE_POST;
+	int saved = p->o.retries, rc, taken = 0;
+
+	if (cgi == PBX_CDR_DELETE)
+		p->o.retries = 0; /* a delete is never repeated blindly: the caller re-lists */
+	rc = call(p, number[cgi], params, style, cgi == PBX_CDR_DELETE ? SMALL_CAP : CDR_CAP, &a);
+	p->o.retries = saved;
+	if (rc != PBX_OK)
+		return rc;
+	if (take)
+		taken = take(ctx, a.body ? a.body : "", a.len);
+	http_answer_free(&a);
+	return taken == 1 ? SESSION : taken < 0 ? PBX_FAILED : PBX_OK;
+}
+
+int pbx_cdr(struct pbx *p, enum pbx_cdr_cgi cgi, const char *start, const char *end,
+	    pbx_cdr_take_fn take, void *ctx)
+{
+	struct sbuf params = { 0 };
+	int rc;
+
+	cdr_params(&params, start, end);
+	if (params.oom) {
+		free(params.p);
+		log_error("out of memory");
+		return PBX_FAILED;
+	}
+	rc = cdr_once(p, cgi, params.p, take, ctx);
+	if (rc == SESSION && cgi == PBX_CDR_DELETE) {
+		/* Unknown whether it acted: the caller re-lists before deciding anything. */
+		rc = relogin(p) == PBX_OK ? PBX_FAILED : PBX_REFUSED;
+	} else if (rc == SESSION) {
+		rc = relogin(p);
+		if (rc == PBX_OK)
+			rc = cdr_once(p, cgi, params.p, take, ctx);
+		if (rc == SESSION) {
+			log_error("the PBX turned a CDR request away again right after a new login "
+				  "(may user '%s' read CDRs?)", p->o.username);
+			rc = PBX_REFUSED;
+		}
+	}
+	free(params.p);
+	return rc;
 }

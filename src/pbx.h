@@ -80,6 +80,23 @@ void pbx_download_key_revert(struct pbx *p);
  * status; whether anything was deleted is for a re-list to say. Never retried. */
 int pbx_delete(struct pbx *p, const char *const *paths, size_t n);
 
+/* The CDR CGIs, for calls started in [start, end] ("YYYY-MM-DD HH:MM", inclusive) with every
+ * other filter open (disposition and userfield "All", port -1). */
+enum pbx_cdr_cgi {
+	PBX_CDR_QUERY,  /* 9006: JSON (json_array_astcdrs) */
+	PBX_CDR_EXPORT, /* 9005: CSV, always asked with GET as the guide says */
+	PBX_CDR_DELETE, /* 9004: deletes by filter; never retried */
+};
+
+/* Judges and keeps an answer's body: 0 taken, 1 the body says the session is dead (an error
+ * object: log in again and ask once more), -1 unreadable (message printed). */
+typedef int (*pbx_cdr_take_fn)(void *ctx, const char *body, size_t len);
+
+/* Sends one CDR request (re-logging in once when the session died) and hands the 2xx body to
+ * `take` (NULL: ignored). Returns a pbx_result; PBX_FAILED when `take` said -1. */
+int pbx_cdr(struct pbx *p, enum pbx_cdr_cgi cgi, const char *start, const char *end,
+	    pbx_cdr_take_fn take, void *ctx);
+
 /* The PBX's clock minus ours in seconds, from the last answer's HTTP Date header. Returns 1
  * with *seconds set, 0 when no answer carried a Date. */
 int pbx_clock_skew(const struct pbx *p, long *seconds);

@@ -4,6 +4,7 @@
 #define NEXO_RUN_H
 
 #include <stdint.h>
+#include "age.h"
 #include "config.h"
 #include "listing.h"
 
@@ -15,6 +16,8 @@ struct sealer;
 struct sealq;
 struct age_recipients;
 struct attempts;
+struct cdrsync;
+struct minisign_secret;
 
 struct tally {
 	unsigned long listed, archived, already, missing, failed, refused, deleted;
@@ -24,6 +27,11 @@ struct tally {
 	unsigned long invalid;   /* archived as they were, flagged, after invalid_retries runs */
 	unsigned long unavailable; /* listed but never delivered; recorded, not asked for */
 	unsigned long short_audio; /* audio much shorter than the listed duration */
+	unsigned long cdr_missing; /* archived without a CDR (yet) */
+	unsigned long cdr_late;    /* archived earlier, joined to their CDR this run */
+	unsigned long cdr_errors;  /* CDR requests that failed */
+	unsigned long cdr_sealed;  /* days whose CDR archive was sealed */
+	unsigned long cdr_deleted; /* CDRs deleted from the PBX */
 	uint64_t bytes;
 };
 
@@ -37,6 +45,10 @@ struct run {
 	struct sealq *sealq;
 	struct age_recipients *recipients; /* [encryption], or NULL */
 	struct attempts *attempts;   /* failure counts across runs */
+	struct cdrsync *cdr;         /* [cdr]: joins and the CDR archive */
+	struct age_recipients recipient_list; /* what `recipients` points at, when set */
+	struct minisign_secret *sign_key;     /* [signing], or NULL */
+	int lockfd;                  /* the archive lock while held, else -1 */
 	struct tally t;
 	unsigned long planned_total; /* for the progress line */
 	int archive_error;  /* storage, transport or session trouble: no deletion this run */
@@ -45,9 +57,35 @@ struct run {
 	int dry_run;
 };
 
+/* runctx.c. Prepares `r` for `cfg`: keys (a bad one is a config error), the archive, the
+ * sealing pipeline, a PBX handle (no traffic yet). Returns 0 or an exit code (printed);
+ * run_teardown() in either case. */
+int run_setup(struct run *r, const struct config *cfg, int dry_run);
+
+/* Takes the archive lock as `role` (waiting up to `wait_s` s for a `watch` holder), removes
+ * temps a crash left, opens the manifest (cutting torn tails) and the attempt counts. Returns
+ * 0, EXIT_LOCKED (holder's pid in *holder) or EXIT_STORAGE (printed). */
+int run_lock(struct run *r, const char *role, int wait_s, long *holder);
+
+/* Signs the manifest days changed while locked, saves the attempt counts, closes the manifest
+ * and releases the lock. Returns 0, or -1 (printed; r->storage_error set). */
+int run_unlock(struct run *r);
+
+/* Unlocks if needed and frees everything run_setup() made. */
+void run_teardown(struct run *r);
+
+/* job.c. Lists and archives one window [start, end]: CDRs joined, what the manifest holds
+ * skipped, the rest fetched. Returns 1 when everything listed landed, 0 when something is
+ * left for a later run, -1 when the run must stop (r->fatal). */
+int run_window(struct run *r, pbx_minute start, pbx_minute end);
+
 /* Whether SIGTERM or SIGINT arrived: the run stops at the next safe point (between files, or by
  * abandoning the file being written), records what landed, and deletes nothing. */
 int run_stop_requested(void);
+
+/* Installs the handlers behind run_stop_requested(): a first SIGTERM/SIGINT asks for a stop,
+ * a second kills. Without SA_RESTART, so a wait (poll, AMI) returns to check it. */
+void run_catch_signals(void);
 
 /* Lists [start, end] (minutes, inclusive) into `out`, splitting a window in two wherever the
  * PBX answered fewer rows than its totalcount. Returns 0 when every row was seen; 1 when a

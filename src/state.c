@@ -15,9 +15,10 @@
 #include "log.h"
 #include "store.h"
 
-int state_lock(struct store *s, long *holder)
+/* One try; the holder's role ("" when unknown) into `role`. */
+static int lock_once(struct store *s, const char *as, long *holder, char role[16])
 {
-	char err[512], buf[32];
+	char err[512], buf[48];
 	int dfd, fd;
 	ssize_t n;
 
@@ -37,9 +38,12 @@ int state_lock(struct store *s, long *holder)
 		int e = errno;
 		if (e == EWOULDBLOCK) {
 			n = pread(fd, buf, sizeof buf - 1, 0);
+			role[0] = '\0';
 			if (n > 0) {
+				char *end;
 				buf[n] = '\0';
-				*holder = strtol(buf, NULL, 10);
+				*holder = strtol(buf, &end, 10);
+				sscanf(end, " %15[a-z]", role);
 			}
 			close(fd);
 			return -2;
@@ -48,11 +52,34 @@ int state_lock(struct store *s, long *holder)
 		close(fd);
 		return -1;
 	}
-	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	n = snprintf(buf, sizeof buf, "%ld %s\n", (long)getpid(), as);
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
 		log_warn("cannot write our pid into %s/.state/lock: %s", store_root_path(s),
 			 strerror(errno));
 	return fd;
+}
+
+int state_lock(struct store *s, long *holder)
+{
+	char role[16];
+
+	return lock_once(s, "run", holder, role);
+}
+
+int state_lock_wait(struct store *s, const char *role, int wait_s, long *holder)
+{
+	char held_by[16];
+	int fd, said = 0;
+
+	for (long waited_ms = 0;; waited_ms += 200) {
+		fd = lock_once(s, role, holder, held_by);
+		if (fd != -2 || strcmp(held_by, "watch") != 0 || waited_ms >= wait_s * 1000L)
+			return fd;
+		if (!said++)
+			log_info("nexo-archive watch (pid %ld) is archiving a batch; waiting for it",
+				 *holder);
+		usleep(200 * 1000);
+	}
 }
 
 int state_read_checkpoint(struct store *s, pbx_minute *out)

@@ -13,6 +13,11 @@ struct store;
  * (its pid, when known, is in *holder), -1 on error (message printed). */
 int state_lock(struct store *s, long *holder);
 
+/* As state_lock(), writing `role` ("run", "watch") beside the pid; while the holder is a
+ * `watch` (which holds the lock only for the seconds a batch takes), waits up to `wait_s`
+ * seconds for it. Never waits for a `run`. */
+int state_lock_wait(struct store *s, const char *role, int wait_s, long *holder);
+
 /* Reads .state/checkpoint: everything with a call start before it was archived when last
  * listed. Returns 1 with *out set, 0 when there is none yet, -1 when unreadable or malformed
  * (message printed: the operator fixes or removes it; we do not guess). */

@@ -488,6 +488,30 @@ static void check_signature(struct vctx *c, const char *day)
 		finding(c, path, "cannot be checked: %s", why);
 }
 
+/* A sealed CDR archive day: both files there, with the hashes its "cdr_archived" line names. */
+static void check_cdr_files(struct vctx *c, struct manifest *m, const char *day)
+{
+	struct manifest_day_cdr st;
+	char err[256], name[32], path[48], hex[SHA256_HEX_LEN + 1];
+	uint64_t size;
+	int dfd;
+
+	if (manifest_day_cdr(m, day, &st) != 0 || !st.archived)
+		return;
+	dfd = store_open_dir(c->s, "cdr", 0, err, sizeof err);
+	for (int i = 0; i < 2; i++) {
+		const char *want = i ? st.csv_sha256 : st.jsonl_sha256;
+		snprintf(name, sizeof name, "%s.%s", day, i ? "csv" : "jsonl");
+		snprintf(path, sizeof path, "cdr/%s", name);
+		if (dfd < 0 || sha256_file_at(c->hash, dfd, name, hex, &size) != 0)
+			finding(c, path, "missing or unreadable, but sealed in the manifest");
+		else if (strcmp(hex, want) != 0)
+			finding(c, path, "altered: its SHA-256 is not the one sealed in the manifest");
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
 static void check_day(struct vctx *c, const struct day_item *it)
 {
 	char path[64], err[256];
@@ -512,6 +536,8 @@ static void check_day(struct vctx *c, const struct day_item *it)
 		finding(c, path, "%s", why);
 		usable = 0;
 	}
+	if (usable && m)
+		check_cdr_files(c, m, it->day);
 	if ((it->has & HAS_MANIFEST) && c->o->pk)
 		check_signature(c, it->day);
 	/* A day whose manifest cannot be used names no file: one finding says it all. */

@@ -54,7 +54,7 @@ start_pbx
 write_conf
 "$NEXO" -c "$CONF" run >"$T/out1" 2>"$T/err1" &
 p1=$!
-wait_until 10 grep -qx "$p1" "$ARCHIVE/.state/lock"
+wait_until 10 grep -qE "^$p1( run)?$" "$ARCHIVE/.state/lock"
 set +e
 "$NEXO" -c "$CONF" run >"$T/out2" 2>"$T/err2"
 rc2=$?

@@ -2,7 +2,7 @@
 # each harness links, and an incremental compile of them into a build folder. Sourced.
 
 # shellcheck disable=SC2034
-FUZZ_ALL="listing recpath unpack wav config manifest answer"
+FUZZ_ALL="listing recpath unpack wav config manifest answer cdr csv"
 FUZZ_TARGETS=${FUZZ_TARGETS:-$FUZZ_ALL} # a subset from the environment, if given
 PKGS="libcurl libarchive json-c libsodium inih libcrypto"
 
@@ -14,8 +14,10 @@ fuzz_sources() {
 	unpack) echo "unpack recpath log" ;;
 	wav) echo "wav" ;;
 	config) echo "config pbxtime" ;;
-	manifest) echo "manifest store hash log" ;;
+	manifest) echo "manifest store hash log cdr cdrjoin recname pbxtime" ;;
 	answer) echo "answer" ;;
+	cdr) echo "cdr cdrjoin recname pbxtime log" ;;
+	csv) echo "csv log" ;;
 	*) return 1 ;;
 	esac
 }
@@ -30,6 +32,8 @@ fuzz_max_len() {
 	config) echo 4096 ;;
 	manifest) echo 8192 ;;
 	answer) echo 256 ;;
+	cdr) echo 16384 ;;
+	csv) echo 8192 ;;
 	esac
 }
 

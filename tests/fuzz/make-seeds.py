@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """make-seeds.py — regenerates the seed corpora in tests/fuzz/corpus/ (committed; run this only
-to change them). Real-looking inputs first: the vendor guide's listing shapes, WAVs made by sox
-in the formats Asterisk writes, tars made by GNU tar and bsdtar, the shipped configs, manifest
-lines as docs/manifest.md shows them with a valid hash chain; then the hostile variants each
-module must refuse (truncated, torn, traversal, links). Needs python3, sox, tar, bsdtar, gzip.
+to change them). Real-looking inputs first: the vendor guide's listing and CDR (9006) shapes,
+our 9005 CSV layout, WAVs made by sox in the formats Asterisk writes, tars made by GNU tar and
+bsdtar, the shipped configs, manifest lines as docs/manifest.md shows them with a valid hash
+chain; then the hostile variants each module must refuse (truncated, torn, traversal, links).
+Needs python3, sox, tar, bsdtar, gzip.
+
+Run with target names (`make-seeds.py cdr csv`) to regenerate only those.
 
 Input layouts (see each harness): unpack seeds start with 1 flag byte and 4 piece bytes, wav
 seeds with 4 piece bytes, answer seeds with 2 status bytes, config seeds put -o overrides
@@ -580,18 +583,142 @@ def answer():
         put("answer", name + ".bin", bytes([(want_tar << 7) | (status >> 8), status & 255]) + body)
 
 
+# ---------------------------------------------------------------- cdr
+
+CDR_COLUMNS = ["calldate", "src", "contact", "groupname", "dst", "channel", "dstchannel",
+               "duration", "billsec", "disposition", "userfield", "accountcode", "cidname",
+               "in_route", "IVR", "Recording filename", "UniqueID", "port"]
+R1 = "20210507/20210507-010506-1620378306-CallBack-96-506-820(202).wav"
+R2 = "20210507/20210507-010257-1620378177-CallBack-96-506-820(202).wav"
+
+
+def cdr_row(calldate="2021-05-07 01:05:02", src="506", dst="820(202)", duration="6",
+            billsec="3", disposition="ANSWERED", rec=R1, uid="1620378302.28", port=0, **extra):
+    r = {"calldate": calldate, "src": src, "contact": "", "groupname": "", "dst": dst,
+         "channel": "96", "dstchannel": "", "duration": duration, "billsec": billsec,
+         "disposition": disposition, "userfield": "CallBack", "accountcode": "", "cidname": "",
+         "in_route": "", "IVR": "", "Recording filename": rec, "UniqueID": uid, "port": port}
+    r.update(extra)
+    return r
+
+
+def cdr():
+    rows = [cdr_row(), cdr_row(calldate="2021-05-07 01:02:51", billsec="2", rec=R2,
+                               uid="1620378171.24")]
+    # The guide's Example 2 (9006) as the PBX sends it: numbered objects, string values,
+    # port 0.
+    put("cdr", "guide-numbered.json",
+        '{"json_array_astcdrs":{' +
+        ",\n".join('"%d":%s' % (i, json.dumps(r, separators=(",", ":")))
+                   for i, r in enumerate(rows)) + "}}\n")
+    flt = {"startdate": "2021-05-07 00:00", "enddate": "2021-05-07 23:59", "totalcount": "2"}
+    put("cdr", "guide-array.json", json.dumps({"json_array_astcdrs": rows, "json_obj_filter": flt}))
+    put("cdr", "bare-array.json", json.dumps(rows))
+    put("cdr", "other-key.json", json.dumps({"data": rows}, indent=1))
+    put("cdr", "top-numbered.json", json.dumps(
+        {"0": rows[0], "1": rows[1], "json_obj_filter": {"totalcount": 2}}))
+    put("cdr", "ami-full-path.json", json.dumps({"json_array_astcdrs": [cdr_row(
+        rec="/media/usbStorage/monitor/20210507/"
+            "20210507-010506-1620378306-CallBack-96-506-820(202)")]}))
+    put("cdr", "other-spellings.json", json.dumps([
+        {"CallDate": "2021-05-07 01:05", "uniqueid": "1.1", "Recording File Name": R1,
+         "DURATION": 6, "BillSec": 3.5, "Port": "2", "ivr": "x"},
+        {"calldate": "2021-05-07 01:05:02", "UniqueID": "1.2", "recordingfile": "a.wav",
+         "uniqueid": "1.3", "duration": "6s", "port": -1},
+        {"calldate": "2021-05-07 01:05:02", "UniqueID": 7, "recording": "../x.wav",
+         "src": 506, "dst": 820, "duration": 1e400}]))
+    # Joined by time: no recording, the guide recording's src/dst and a window around it.
+    put("cdr", "time-join.json", json.dumps([
+        cdr_row(rec="", uid="1.1", calldate="2021-05-07 01:05:00", duration="30"),
+        cdr_row(rec="", uid="1.2", calldate="2021-05-07 01:04:00", duration="3",
+                disposition="NO ANSWER"),
+        cdr_row(rec="", uid="1.3", src="", calldate="2021-05-07 01:05:01")]))
+    put("cdr", "legs.json", json.dumps([
+        cdr_row(uid="1.1", disposition="NO ANSWER", billsec="0"),
+        cdr_row(uid="1.2", billsec="3"), cdr_row(uid="1.3", billsec="9"),
+        cdr_row(uid="1.4", billsec="9", calldate="2021-05-07 01:05:01")]))
+    put("cdr", "escapes.json", json.dumps(
+        [cdr_row(cidname="\u00e9\u4e2d\U0001f600", userfield="a\"b\\c/d\x01\x1f",
+                 accountcode="\u2028")], ensure_ascii=False))
+    put("cdr", "bad-utf8.json",
+        b'[{"calldate":"2021-05-07 01:05:02","UniqueID":"1","cidname":"\xed\xa0\x80"}]')
+    put("cdr", "nul.json", '[{"calldate":"2021-05-07 01:05:02","UniqueID":"1\\u0000"}]')
+    put("cdr", "long-fields.json", json.dumps(
+        [cdr_row(channel="c" * 79, uid="9" * 63, rec="d/" + "x" * 249 + ".wav")]))
+    put("cdr", "too-long.json", json.dumps([cdr_row(channel="c" * 80)]))
+    put("cdr", "bad-dates.json", json.dumps(
+        [cdr_row(calldate="2021-02-30 00:00:00"), {"calldate": "", "UniqueID": "1"},
+         {"UniqueID": "1"}, {"calldate": "2021-05-07 01:05:02"}, "text", None]))
+    put("cdr", "big-numbers.json",
+        '[{"calldate":"2021-05-07 01:05:02","UniqueID":18446744073709551615,'
+        '"duration":"99999999999999999999","billsec":-3,"port":2147483648,"src":-0.0}]')
+    put("cdr", "error-object.json", '{"status":"fail","message":"\\u001b[31mnot logged in"}')
+    put("cdr", "filter-says-more.json", '{"json_obj_filter":{"totalcount":5},"x":{"a":1}}')
+    put("cdr", "filter-negative.json", json.dumps(
+        {"json_array_astcdrs": rows[:1], "json_obj_filter": {"totalcount": -1}}))
+    put("cdr", "empty.json", '{"json_array_astcdrs":"","json_obj_filter":{"totalcount":0}}')
+    put("cdr", "rows-key-number.json", '{"json_array_astcdrs":5}')
+    put("cdr", "deep.json", "[" * 20 + "]" * 20)
+    put("cdr", "truncated.json", json.dumps(rows)[:150])
+    put("cdr", "trailing-garbage.json", json.dumps(rows) + " x")
+    put("cdr", "html.json", "<html><body>Login</body></html>\n")
+
+
+# ---------------------------------------------------------------- csv
+
+def csv_line(row):
+    out = []
+    for k in CDR_COLUMNS:
+        v = str(row.get(k, ""))
+        if any(c in v for c in ',"\r\n'):
+            v = '"' + v.replace('"', '""') + '"'
+        out.append(v)
+    return ",".join(out)
+
+
+def csv():
+    rows = [cdr_row(), cdr_row(calldate="2021-05-07 01:02:51", billsec="2", rec=R2,
+                               uid="1620378171.24")]
+    header = ",".join(CDR_COLUMNS)
+    body = "\n".join(csv_line(r) for r in rows)
+    put("csv", "header.csv", header + "\n" + body + "\n")
+    put("csv", "no-header.csv", body + "\n")
+    put("csv", "crlf-bom.csv", "\ufeff" + header + "\r\n" + body.replace("\n", "\r\n") + "\r\n")
+    put("csv", "quoted.csv", header + "\n" + csv_line(cdr_row(
+        cidname='Smith, "Bob"', userfield="two\nlines", accountcode="cr\r\nlf", IVR="")) +
+        "\n" + '"","",,\n')
+    put("csv", "no-line-end.csv", " CallDate ,a,b\n1,2,3")
+    put("csv", "empty-lines.csv", "\n\r\na,b,\n\n,\n\n")
+    put("csv", "unclosed.csv", 'a,"b\nc,d\n')
+    put("csv", "quote-inside.csv", 'a,b"c\n')
+    put("csv", "after-quote.csv", 'a,"b"c\n')
+    put("csv", "stray-cr.csv", "a,b\rc\n")
+    put("csv", "nul.csv", b"a,b\x00c\n")
+    put("csv", "caps.csv", ",".join(["x"] * 65) + "\n" + "y" * 1025 + "\n" +
+        ",".join(["z" * 1000] * 9) + "\n")
+
+
+ALL = ("listing", "recpath", "unpack", "wav", "config", "manifest", "answer", "cdr", "csv")
+
+
 def main():
-    for d in ("listing", "recpath", "unpack", "wav", "config", "manifest", "answer"):
+    # Only the targets named (e.g. `make-seeds.py cdr csv`), else all of them.
+    targets = sys.argv[1:] or ALL
+    for d in targets:
+        if d not in ALL:
+            sys.exit("make-seeds.py: no target " + d)
         shutil.rmtree(os.path.join(CORPUS, d), ignore_errors=True)
     tmp = tempfile.mkdtemp(prefix="nexo-seeds.")
     try:
-        listing()
-        recpath()
-        real = wav(tmp)
-        unpack(tmp, real)
-        config()
-        manifest()
-        answer()
+        for d in ALL:
+            if d not in targets:
+                continue
+            if d == "wav":
+                real = wav(tmp)
+            elif d == "unpack":
+                unpack(tmp, real if "wav" in targets else wav_bytes(tmp))
+            else:
+                globals()[d]()
     finally:
         shutil.rmtree(tmp)
     for d in sorted(os.listdir(CORPUS)):

@@ -611,6 +611,71 @@ static void password_file_rules(void **state)
 	config_free(&cfg);
 }
 
+/* [cdr] and [ami]: defaults, values, the rules between keys, and the AMI secret kept like the
+ * password (never from -o, its file private). */
+static void cdr_and_ami(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	char text[PATH_MAX + 256];
+	char *ov[] = { "ami.port=6038", "cdr.join=false" };
+
+	write_conf(f, minimal, 0600);
+	load_ok(f, NULL, 0, &cfg);
+	assert_int_equal(cfg.cdr.join, 1);
+	assert_int_equal(cfg.cdr.archive, 0);
+	assert_int_equal(cfg.cdr.delete_from_pbx, 0);
+	assert_int_equal(cfg.ami.port, 5038);
+	assert_null(cfg.ami.host);
+	assert_null(cfg.ami.secret);
+	assert_int_equal(cfg.ami.reconnect_max, 60);
+	assert_int_equal(cfg.ami.coalesce_ms, 1000);
+	config_free(&cfg);
+
+	snprintf(text, sizeof text, "%s[cdr]\narchive = yes\ndelete_from_pbx = on\n[ami]\n"
+		 "host = 10.0.0.5\nport = 5039\nusername = ami\nsecret = s3cret\n"
+		 "reconnect_max = 120\ncoalesce_ms = 0\n", minimal);
+	write_conf(f, text, 0600);
+	load_ok(f, ov, 1, &cfg);
+	assert_int_equal(cfg.cdr.archive, 1);
+	assert_int_equal(cfg.cdr.delete_from_pbx, 1);
+	assert_string_equal(cfg.ami.host, "10.0.0.5");
+	assert_int_equal(cfg.ami.port, 6038);
+	assert_string_equal(cfg.ami.username, "ami");
+	assert_string_equal(cfg.ami.secret, "s3cret");
+	assert_int_equal(cfg.ami.reconnect_max, 120);
+	assert_int_equal(cfg.ami.coalesce_ms, 0);
+	config_free(&cfg);
+	/* archive needs join */
+	expect_override_error(f, ov[1], f->conf, "archive needs join");
+
+	/* a secret in a file others can read is refused, like a password */
+	write_conf(f, text, 0644);
+	expect_error_naming(f, f->conf, "chmod");
+	write_conf(f, text, 0600);
+	expect_override_error(f, "ami.secret=oops", "-o ami.secret", "command line");
+
+	snprintf(text, sizeof text, "%s[cdr]\ndelete_from_pbx = true\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 0, "delete_from_pbx needs archive");
+	snprintf(text, sizeof text, "%s[ami]\nport = 70000\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 8, "[ami] port");
+	snprintf(text, sizeof text, "%s[cdr]\nkeep = 1\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 8, "unknown key 'keep' in [cdr]");
+
+	/* secret_file: its first line */
+	snprintf(text, sizeof text, "%s[ami]\nsecret_file = ami\n", minimal);
+	write_conf(f, text, 0600);
+	write_file(f->dir, "ami", "from-file\nsecond\n", 0600);
+	load_ok(f, NULL, 0, &cfg);
+	assert_string_equal(cfg.ami.secret, "from-file");
+	config_free(&cfg);
+	write_file(f->dir, "ami", "from-file\n", 0644);
+	expect_error_naming(f, "ami", "chmod");
+}
+
 static void overrides(void **state)
 {
 	struct fixture *f = *state;
@@ -688,6 +753,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(inline_password_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(password_file_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(overrides, setup, teardown),
+		cmocka_unit_test_setup_teardown(cdr_and_ami, setup, teardown),
 		cmocka_unit_test(md5_hex),
 		cmocka_unit_test_setup_teardown(missing_file, setup, teardown),
 	};

@@ -1,0 +1,554 @@
+/* cdr.c — 9006 answers into struct cdr rows, and the list that holds them. It owns finding the
+ * rows in whatever shape the PBX chose and refusing any row it cannot keep whole; it does no
+ * I/O beyond a log_warn about a negative totalcount. json-c parses the answer as one tree
+ * (strict, depth capped): a CDR window is a day or less, and the caller caps the bytes. The
+ * join with recordings and the JSON written for a row are in cdrjoin.c; the field table both
+ * read is in cdr_internal.h. */
+#include "cdr.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "cdr_internal.h"
+#include "log.h"
+#include "pbxtime.h"
+#include "recname.h"
+
+#define CDR_DEPTH 16     /* rows sit at depth 3; hostile nesting fails fast */
+#define EXCERPT_MAX 120  /* characters of an error object quoted back */
+#define NUM_TEXT_MAX 32  /* a number or a date as text: longer is not one */
+#define ROWS_KEY "json_array_astcdrs"
+
+#define TEXT(m) offsetof(struct cdr, m), sizeof ((struct cdr *)0)->m
+#define NUMBER 0, 0
+/* Other spellings seen in Asterisk's cdr table and AMI follow the guide's; names match ASCII
+ * case-insensitively (find_fields). */
+const struct cdr_field_spec cdr_spec[F_COUNT] = {
+	{ { "calldate" }, TEXT(calldate) },
+	{ { "src" }, TEXT(src) },
+	{ { "contact" }, TEXT(contact) },
+	{ { "groupname" }, TEXT(groupname) },
+	{ { "dst" }, TEXT(dst) },
+	{ { "channel" }, TEXT(channel) },
+	{ { "dstchannel" }, TEXT(dstchannel) },
+	{ { "duration" }, NUMBER },
+	{ { "billsec" }, NUMBER },
+	{ { "disposition" }, TEXT(disposition) },
+	{ { "userfield" }, TEXT(userfield) },
+	{ { "accountcode" }, TEXT(accountcode) },
+	{ { "cidname" }, TEXT(cidname) },
+	{ { "in_route" }, TEXT(in_route) },
+	{ { "IVR" }, TEXT(ivr) },
+	{ { "Recording filename", "Recording File Name", "recordingfile", "recording" },
+	  TEXT(recording) },
+	{ { "UniqueID" }, TEXT(uniqueid) },
+	{ { "port" }, NUMBER },
+};
+
+void cdr_list_init(struct cdr_list *l)
+{
+	memset(l, 0, sizeof *l);
+	l->totalcount = -1;
+}
+
+void cdr_list_free(struct cdr_list *l)
+{
+	free(l->rows);
+	cdr_list_init(l);
+}
+
+int cdr_list_push(struct cdr_list *l, const struct cdr *c)
+{
+	if (l->count == l->cap) {
+		size_t want = l->cap < 64 ? 64 : l->cap * 2;
+		struct cdr *rows;
+
+		if (l->cap > SIZE_MAX / 2 / sizeof *rows)
+			return -1;
+		rows = realloc(l->rows, want * sizeof *rows);
+		if (!rows)
+			return -1;
+		l->rows = rows;
+		l->cap = want;
+	}
+	l->rows[l->count++] = *c;
+	return 0;
+}
+
+/* Is `s` strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
+ * U+10FFFF)? json-c's own check is looser, and these strings go on into the archive. */
+static int utf8_ok(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			lo = c == 0xe0 ? 0xa0 : lo;
+			hi = c == 0xed ? 0x9f : hi;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			lo = c == 0xf0 ? 0x90 : lo;
+			hi = c == 0xf4 ? 0x8f : hi;
+		} else {
+			return 0;
+		}
+		if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t k = 2; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/* A scalar as text. Returns 0 with `out` filled; 1 when absent (null, a boolean, an object or
+ * array, a non-finite number); -1 when it does not fit in `cap` bytes or holds a NUL byte. */
+static int value_text(struct json_object *v, char *out, size_t cap)
+{
+	int n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string: {
+		size_t len = (size_t)json_object_get_string_len(v);
+		const char *s = json_object_get_string(v);
+
+		if (len >= cap || memchr(s, '\0', len))
+			return -1;
+		memcpy(out, s, len + 1);
+		return 0;
+	}
+	case json_type_int: {
+		int64_t i = json_object_get_int64(v);
+
+		/* json-c keeps integers above INT64_MAX as uint64 and clamps get_int64 */
+		if (i == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX)
+			n = snprintf(out, cap, "%" PRIu64, json_object_get_uint64(v));
+		else
+			n = snprintf(out, cap, "%" PRId64, i);
+		break;
+	}
+	case json_type_double: {
+		double d = json_object_get_double(v);
+
+		if (!isfinite(d))
+			return 1;
+		n = snprintf(out, cap, "%.15g", d);
+		break;
+	}
+	default:
+		return 1;
+	}
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* The row's members that name our fields: the lowest-ranked spelling wins, an exact one before
+ * one that differs in case, so a row carrying both "UniqueID" and "uniqueid" reads the same
+ * whatever their order. */
+static void find_fields(struct json_object *row, struct json_object *f[F_COUNT])
+{
+	int rank[F_COUNT];
+
+	for (int i = 0; i < F_COUNT; i++) {
+		f[i] = NULL;
+		rank[i] = INT_MAX;
+	}
+	json_object_object_foreach(row, key, val) {
+		for (int i = 0; i < F_COUNT; i++)
+			for (int a = 0; a < 4 && cdr_spec[i].name[a]; a++) {
+				const char *name = cdr_spec[i].name[a];
+				int r;
+
+				/* the first letter first: a row of 18 members stays cheap */
+				if ((key[0] | 0x20) != (name[0] | 0x20) || strcasecmp(key, name) != 0)
+					continue;
+				r = 2 * a + (strcmp(key, name) != 0);
+				if (r < rank[i]) {
+					rank[i] = r;
+					f[i] = val;
+				}
+			}
+	}
+}
+
+static int looks_like_cdr(struct json_object *o)
+{
+	struct json_object *f[F_COUNT];
+
+	if (!json_object_is_type(o, json_type_object))
+		return 0;
+	find_fields(o, f);
+	return f[F_CALLDATE] && f[F_UNIQUEID];
+}
+
+int cdr_date_seconds(const char *t, int64_t *out)
+{
+	pbx_minute m;
+
+	if (pbxtime_parse(t, &m) != 0)
+		return -1;
+	*out = m * 60 + (strlen(t) == REC_DATE_LEN ? (t[17] - '0') * 10 + (t[18] - '0') : 0);
+	return 0;
+}
+
+/* Seconds: "6", "6.7" (the fraction dropped) or the GUI's "6s". Anything else is -1. */
+static long parse_seconds(const char *t)
+{
+	char *end;
+	long v;
+
+	if (*t < '0' || *t > '9')
+		return -1;
+	errno = 0;
+	v = strtol(t, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	if (*end == '.' && end[1] >= '0' && end[1] <= '9')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	if (*end == 's')
+		end++;
+	return *end == '\0' ? v : -1;
+}
+
+static int parse_port(const char *t)
+{
+	char *end;
+	long v;
+
+	if (!((*t >= '0' && *t <= '9') || (*t == '-' && t[1] >= '0' && t[1] <= '9')))
+		return -1;
+	errno = 0;
+	v = strtol(t, &end, 10);
+	return errno == 0 && *end == '\0' && v >= 0 && v <= INT_MAX ? (int)v : -1;
+}
+
+/* Fills `c` from a row's fields. Returns 0, or -1 with why in `why`. */
+static int make_row(struct json_object *const f[F_COUNT], struct cdr *c, char *why,
+		    size_t whylen)
+{
+	char t[NUM_TEXT_MAX], esc[80];
+	int64_t secs;
+
+	memset(c, 0, sizeof *c);
+	c->duration = c->billsec = -1;
+	c->port = -1;
+	for (int i = 0; i < F_COUNT; i++) {
+		char *dest = (char *)c + cdr_spec[i].off;
+
+		if (cdr_spec[i].cap == 0 || !f[i])
+			continue;
+		if (value_text(f[i], dest, cdr_spec[i].cap) < 0) {
+			err_set(why, whylen, "\"%s\" does not fit in %zu bytes or holds a NUL",
+				cdr_spec[i].name[0], cdr_spec[i].cap - 1);
+			return -1;
+		}
+		if (!utf8_ok((const unsigned char *)dest, strlen(dest))) {
+			err_set(why, whylen, "\"%s\" is not valid UTF-8", cdr_spec[i].name[0]);
+			return -1;
+		}
+	}
+	if (!f[F_CALLDATE] || c->calldate[0] == '\0') {
+		err_set(why, whylen, "no \"calldate\"");
+		return -1;
+	}
+	if (cdr_date_seconds(c->calldate, &secs) != 0) {
+		err_set(why, whylen, "\"calldate\" \"%s\" is not a date",
+			log_escape(c->calldate, esc, sizeof esc));
+		return -1;
+	}
+	if (strlen(c->calldate) < REC_DATE_LEN)
+		memcpy(c->calldate + 16, ":00", 4);
+	if (c->uniqueid[0] == '\0') {
+		err_set(why, whylen, "no \"UniqueID\"");
+		return -1;
+	}
+	if (c->recording[0] && recname_key(c->recording, c->recording_key,
+					   sizeof c->recording_key) != 0)
+		c->recording_key[0] = '\0';
+	if (f[F_DURATION] && value_text(f[F_DURATION], t, sizeof t) == 0)
+		c->duration = parse_seconds(t);
+	if (f[F_BILLSEC] && value_text(f[F_BILLSEC], t, sizeof t) == 0)
+		c->billsec = parse_seconds(t);
+	if (f[F_PORT] && value_text(f[F_PORT], t, sizeof t) == 0)
+		c->port = parse_port(t);
+	return 0;
+}
+
+static int blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* One row of a source, named by its index or its numbered key in messages. */
+static int add_row(struct cdr_list *out, struct json_object *row, const char *key, size_t index,
+		   char *err, size_t errlen)
+{
+	struct json_object *f[F_COUNT];
+	char label[40], why[200];
+	struct cdr c;
+
+	if (key)
+		snprintf(label, sizeof label, "\"%s\"", key); /* digits only: numbered() */
+	else
+		snprintf(label, sizeof label, "%zu", index);
+	if (!json_object_is_type(row, json_type_object)) {
+		err_set(err, errlen, "row %s: not an object", label);
+		return -1;
+	}
+	find_fields(row, f);
+	if (make_row(f, &c, why, sizeof why) != 0) {
+		err_set(err, errlen, "row %s: %s", label, why);
+		return -1;
+	}
+	if (cdr_list_push(out, &c) != 0) {
+		err_set(err, errlen, "out of memory for the CDR rows");
+		return -1;
+	}
+	return 0;
+}
+
+/* "0", "25", ...: the keys of the numbered-object shape the guide shows. */
+static int numbered(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n == 0 || n > 18)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (k[i] < '0' || k[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* An array of rows, or an object whose numbered members are rows. */
+static int add_rows(struct cdr_list *out, struct json_object *src, char *err, size_t errlen)
+{
+	if (json_object_is_type(src, json_type_array)) {
+		size_t n = json_object_array_length(src);
+
+		for (size_t i = 0; i < n; i++)
+			if (add_row(out, json_object_array_get_idx(src, i), NULL, i, err,
+				    errlen) != 0)
+				return -1;
+		return 0;
+	}
+	json_object_object_foreach(src, key, val) {
+		if (numbered(key) && add_row(out, val, key, 0, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Does `v` hold rows: an array or numbered members with an element that carries calldate
+ * and UniqueID? */
+static int holds_cdrs(struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_array)) {
+		size_t n = json_object_array_length(v);
+
+		for (size_t i = 0; i < n; i++)
+			if (looks_like_cdr(json_object_array_get_idx(v, i)))
+				return 1;
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, val) {
+			if (numbered(key) && looks_like_cdr(val))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* json_obj_filter's totalcount: a non-negative integer as a number or a string; absent, null
+ * or negative is -1. Returns -1 when it is something else. */
+static int read_filter(struct json_object *filter, long long *total, char *err, size_t errlen)
+{
+	struct json_object *v;
+	char t[NUM_TEXT_MAX], *end;
+
+	*total = -1;
+	if (!json_object_is_type(filter, json_type_object)) {
+		err_set(err, errlen, "json_obj_filter is not an object");
+		return -1;
+	}
+	if (!json_object_object_get_ex(filter, "totalcount", &v) || !v)
+		return 0;
+	if (value_text(v, t, sizeof t) == 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))) {
+		errno = 0;
+		*total = strtoll(t, &end, 10);
+		if (errno == 0 && *end == '\0') {
+			if (*total < 0) {
+				log_warn("cdr: json_obj_filter's totalcount is negative (%s); "
+					 "ignored", t);
+				*total = -1;
+			}
+			return 0;
+		}
+	}
+	*total = -1;
+	err_set(err, errlen, "json_obj_filter has a malformed totalcount");
+	return -1;
+}
+
+/* An error object quoted back: compact, escaped, cut to EXCERPT_MAX characters ("..."). */
+static void excerpt(struct json_object *o, char *err, size_t errlen)
+{
+	char esc[EXCERPT_MAX + 1];
+	size_t len = 0, out_len, escapes = 0;
+	const char *s = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	log_escape(s, esc, sizeof esc);
+	/* log_escape writes 4 characters for each byte it escapes, each starting with the only
+	 * '\\' it emits: so this is how much of the text made it in. */
+	out_len = strlen(esc);
+	for (size_t i = 0; i < out_len; i++)
+		escapes += esc[i] == '\\';
+	err_set(err, errlen, "%s%s", esc, out_len - 3 * escapes < len ? "..." : "");
+}
+
+/* The members of a top-level object: where the rows are, and what the object amounts to. */
+static int read_object(struct json_object *top, struct cdr_list *out, long long *total,
+		       char *err, size_t errlen)
+{
+	struct json_object *named = NULL, *other = NULL;
+	size_t members = 0, arrays = 0, numbered_rows = 0;
+	int filter = 0, named_seen = 0;
+
+	json_object_object_foreach(top, key, val) {
+		members++;
+		arrays += json_object_is_type(val, json_type_array);
+		if (strcmp(key, "json_obj_filter") == 0) {
+			filter = 1;
+			if (read_filter(val, total, err, errlen) != 0)
+				return CDR_BAD;
+		} else if (strcasecmp(key, ROWS_KEY) == 0 && !named_seen) {
+			named_seen = 1;
+			named = val;
+		} else if (numbered(key) && json_object_is_type(val, json_type_object)) {
+			numbered_rows++;
+		} else if (!other && holds_cdrs(val)) {
+			other = val;
+		}
+	}
+	if (named_seen) {
+		/* null, "" or {} under the guide's key: no rows, said in another way */
+		if (!named || (json_object_is_type(named, json_type_string) &&
+			       json_object_get_string_len(named) == 0))
+			return CDR_OK;
+		if (!json_object_is_type(named, json_type_array) &&
+		    !json_object_is_type(named, json_type_object)) {
+			err_set(err, errlen, ROWS_KEY " is a %s",
+				json_type_to_name(json_object_get_type(named)));
+			return CDR_BAD;
+		}
+		return add_rows(out, named, err, errlen) == 0 ? CDR_OK : CDR_BAD;
+	}
+	if (other)
+		return add_rows(out, other, err, errlen) == 0 ? CDR_OK : CDR_BAD;
+	if (numbered_rows > 0)
+		return add_rows(out, top, err, errlen) == 0 ? CDR_OK : CDR_BAD;
+	if (filter) {
+		/* The count says there are rows, yet none is where we look: a shape we do not
+		 * know. Reporting "nothing" would flag every recording as missing its CDR. */
+		if (*total > 0) {
+			err_set(err, errlen, "json_obj_filter says %lld CDRs but no rows were found",
+				*total);
+			return CDR_BAD;
+		}
+		return CDR_OK;
+	}
+	if (members == 0 || arrays > 0)
+		return CDR_OK;
+	excerpt(top, err, errlen);
+	return CDR_ERROR_OBJECT;
+}
+
+int cdr_parse(const char *json, size_t len, struct cdr_list *out, char *err, size_t errlen)
+{
+	size_t start = out->count, pos = 0, end;
+	struct json_tokener *tok;
+	struct json_object *top;
+	enum json_tokener_error e;
+	long long total = -1;
+	char scratch[160];
+	int rc;
+
+	if (!err || errlen == 0) {
+		err = scratch;
+		errlen = sizeof scratch;
+	}
+	err[0] = '\0';
+	if (len > INT_MAX) {
+		err_set(err, errlen, "answer of %zu bytes is too large to parse", len);
+		return CDR_BAD;
+	}
+	while (pos < len && blank(json[pos]))
+		pos++;
+	if (pos == len) {
+		err_set(err, errlen, "empty answer");
+		return CDR_BAD;
+	}
+	if (json[pos] != '{' && json[pos] != '[') {
+		err_set(err, errlen, "not JSON or not an object or array (byte %zu)", pos);
+		return CDR_BAD;
+	}
+	tok = json_tokener_new_ex(CDR_DEPTH);
+	if (!tok) {
+		err_set(err, errlen, "out of memory");
+		return CDR_BAD;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	top = json_tokener_parse_ex(tok, json, (int)len);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (e == json_tokener_continue) {
+		err_set(err, errlen, "JSON ends early (after %zu bytes)", len);
+		return CDR_BAD;
+	}
+	if (e != json_tokener_success) {
+		err_set(err, errlen, "not JSON: %s at byte %zu", json_tokener_error_desc(e), end);
+		return CDR_BAD;
+	}
+	for (pos = end; pos < len && blank(json[pos]); pos++)
+		;
+	if (pos < len) {
+		err_set(err, errlen, "%zu bytes after the JSON value (at byte %zu)", len - pos,
+			pos);
+		json_object_put(top);
+		return CDR_BAD;
+	}
+	if (json_object_is_type(top, json_type_array))
+		rc = add_rows(out, top, err, errlen) == 0 ? CDR_OK : CDR_BAD;
+	else
+		rc = read_object(top, out, &total, err, errlen);
+	json_object_put(top);
+	if (rc != CDR_OK) {
+		out->count = start; /* an answer counts whole or not at all */
+		return rc;
+	}
+	out->totalcount = total;
+	return CDR_OK;
+}

@@ -1,0 +1,678 @@
+/* cdrsync.c — see cdrsync.h. */
+#include "cdrsync.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cdr.h"
+#include "csv.h"
+#include "hash.h"
+#include "log.h"
+#include "manifest.h"
+#include "pbx.h"
+#include "run.h"
+#include "store.h"
+
+#define MARGIN_MINUTES 60          /* a call's CDR starts before its recording does */
+#define MAX_DAYS 4096              /* days remembered as not sealed yet */
+#define MAX_FILE (64u << 20)       /* an archived CDR file larger than this is not ours */
+#define DAYS_FILE "cdr-days"
+
+/* A day whose CDR archive is not done with: seen by this run, or remembered. */
+struct day_item {
+	char day[11];
+	char sealed;               /* sealed, waiting for delete_from_pbx */
+};
+
+struct cdrsync {
+	struct cdr_list window;    /* the current window's CDRs */
+	struct day_item *days;
+	size_t ndays, capdays;
+	int off;                   /* 9006 refused this run: stop asking */
+};
+
+struct cdrsync *cdrsync_new(void)
+{
+	struct cdrsync *c = calloc(1, sizeof *c);
+
+	if (!c) {
+		log_error("out of memory");
+		return NULL;
+	}
+	cdr_list_init(&c->window);
+	return c;
+}
+
+void cdrsync_free(struct cdrsync *c)
+{
+	if (!c)
+		return;
+	cdr_list_free(&c->window);
+	free(c->days);
+	free(c);
+}
+
+static int note_day(struct cdrsync *c, const char *day, int sealed)
+{
+	for (size_t i = c->ndays; i-- > 0;)
+		if (memcmp(c->days[i].day, day, 10) == 0)
+			return 0;
+	if (c->ndays >= MAX_DAYS)
+		return 0; /* the next run picks the rest up */
+	if (c->ndays == c->capdays) {
+		size_t cap = c->capdays ? c->capdays * 2 : 16;
+		struct day_item *p = realloc(c->days, cap * sizeof *p);
+		if (!p)
+			return -1;
+		c->days = p;
+		c->capdays = cap;
+	}
+	memcpy(c->days[c->ndays].day, day, 10);
+	c->days[c->ndays].day[10] = '\0';
+	c->days[c->ndays++].sealed = (char)sealed;
+	return 0;
+}
+
+/* pbx_cdr()'s judge of a 9006 answer: rows into the list. */
+struct take_rows {
+	struct cdr_list *out;
+	const char *what;
+};
+
+static int take_rows(void *ctx, const char *body, size_t len)
+{
+	struct take_rows *t = ctx;
+	char err[256];
+
+	switch (cdr_parse(body, len, t->out, err, sizeof err)) {
+	case CDR_OK:
+		return 0;
+	case CDR_ERROR_OBJECT:
+		log_debug("9006 answered an error object: %s", err);
+		return 1;
+	default:
+		log_error("cannot read the PBX's CDRs (%s): %s", t->what, err);
+		return -1;
+	}
+}
+
+/* 9006 for [a, b] into `out` (emptied first). Returns a pbx_result. */
+static int query(struct run *r, const char *a, const char *b, struct cdr_list *out)
+{
+	char what[64];
+	struct take_rows t = { out, what };
+
+	cdr_list_free(out);
+	snprintf(what, sizeof what, "%s to %s", a, b);
+	return pbx_cdr(r->pbx, PBX_CDR_QUERY, a, b, take_rows, &t);
+}
+
+const struct cdr_list *cdrsync_window(struct run *r, pbx_minute start, pbx_minute end)
+{
+	struct cdrsync *c = r->cdr;
+	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1];
+	int rc;
+
+	if (!c || !r->cfg->cdr.join || c->off)
+		return NULL;
+	pbxtime_format(start - MARGIN_MINUTES, a);
+	pbxtime_format(end, b);
+	rc = query(r, a, b, &c->window);
+	if (rc != PBX_OK) {
+		r->t.cdr_errors++;
+		if (rc == PBX_REFUSED) {
+			c->off = 1;
+			log_warn("the PBX does not give user '%s' its CDRs (9006); recordings are "
+				 "archived without call data this run", r->cfg->pbx.username);
+		} else {
+			log_warn("no CDRs for %s to %s; those recordings are joined to theirs in a "
+				 "later run", a, b);
+		}
+		return NULL;
+	}
+	if (c->window.totalcount > 0 && (size_t)c->window.totalcount > c->window.count)
+		log_warn("the PBX counts %lld CDRs from %s to %s but sent %zu; recordings without "
+			 "theirs are joined in a later run", c->window.totalcount, a, b,
+			 c->window.count);
+	if (r->cfg->cdr.archive)
+		for (size_t i = 0; i < c->window.count; i++)
+			if (note_day(c, c->window.rows[i].calldate, 0) != 0) {
+				log_error("out of memory");
+				return NULL;
+			}
+	return &c->window;
+}
+
+void cdrsync_join(const struct cdr_list *cdrs, struct recording *rec)
+{
+	enum cdr_join_how how = CDR_JOIN_NONE;
+	int i = cdrs ? cdr_join(cdrs, rec, &how) : -1;
+
+	rec->cdr_looked_up = 1;
+	rec->cdr = i >= 0 ? &cdrs->rows[i] : NULL;
+	rec->cdr_join = i >= 0 ? (int)how : 0;
+}
+
+/* ---- the CDR archive --------------------------------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t len;
+};
+
+/* pbx_cdr()'s judge of a 9005 answer: CSV text, kept as it came. A JSON object or an HTML page
+ * where CSV was expected is a dead session. */
+static int take_csv(void *ctx, const char *body, size_t len)
+{
+	struct buf *b = ctx;
+	size_t i = 0;
+
+	while (i < len && (body[i] == ' ' || body[i] == '\r' || body[i] == '\n' || body[i] == '\t'))
+		i++;
+	if (i < len && (body[i] == '{' || body[i] == '<'))
+		return 1;
+	free(b->p);
+	b->len = 0;
+	if (!(b->p = malloc(len ? len : 1))) {
+		log_error("out of memory");
+		return -1;
+	}
+	memcpy(b->p, body, len);
+	b->len = len;
+	return 0;
+}
+
+/* Reads cdr/`name` whole. Returns 1 read, 0 absent, -1 error (printed). */
+static int read_archived(struct run *r, const char *name, struct buf *out)
+{
+	char err[256];
+	struct stat st;
+	int dfd = store_open_dir(r->store, "cdr", 0, err, sizeof err), fd = -1, rc = -1;
+
+	out->p = NULL;
+	out->len = 0;
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : (log_error("%s", err), -1);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		if (rc < 0)
+			log_error("cannot read cdr/%s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE) {
+		log_error("cdr/%s is not a CDR file of ours (not a regular file, or too large)", name);
+		goto out;
+	}
+	out->p = malloc((size_t)st.st_size + 1);
+	if (!out->p) {
+		log_error("out of memory");
+		goto out;
+	}
+	while (out->len < (size_t)st.st_size) {
+		ssize_t n = read(fd, out->p + out->len, (size_t)st.st_size - out->len);
+		if (n <= 0) {
+			log_error("cannot read cdr/%s: %s", name, n ? strerror(errno) : "cut short");
+			free(out->p);
+			out->p = NULL;
+			goto out;
+		}
+		out->len += (size_t)n;
+	}
+	out->p[out->len] = '\0';
+	rc = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return rc;
+}
+
+/* An archived DAY.jsonl (one 9006 row per line) → rows, by parsing it as the array it is
+ * line by line. Returns 0, or -1 (printed). */
+static int parse_jsonl(const char *day, const struct buf *in, struct cdr_list *out)
+{
+	struct buf arr = { malloc(in->len + 2), 0 };
+	char err[256];
+	int rc;
+
+	if (!arr.p) {
+		log_error("out of memory");
+		return -1;
+	}
+	arr.p[arr.len++] = '[';
+	for (size_t i = 0; i < in->len; i++) {
+		char ch = in->p[i];
+		/* Lines end in '\n' and hold no raw newline (JSON escapes it): each is a row. */
+		if (ch == '\n')
+			ch = i + 1 < in->len ? ',' : ' ';
+		arr.p[arr.len++] = ch;
+	}
+	arr.p[arr.len++] = ']';
+	cdr_list_free(out);
+	rc = cdr_parse(arr.p, arr.len, out, err, sizeof err);
+	free(arr.p);
+	if (rc != CDR_OK) {
+		log_error("cdr/%s.jsonl is not a CDR file of ours: %s", day, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int by_time(const void *x, const void *y)
+{
+	const struct cdr *a = x, *b = y;
+	int c = strcmp(a->calldate, b->calldate);
+
+	return c ? c : strcmp(a->uniqueid, b->uniqueid);
+}
+
+/* The rows as DAY.jsonl: sorted by call start then UniqueID, so the same rows always give
+ * the same bytes. Returns 0 or -1. */
+static int render_jsonl(struct cdr_list *l, struct buf *out)
+{
+	char line[CDR_JSONL_MAX];
+	size_t cap = 0;
+
+	qsort(l->rows, l->count, sizeof *l->rows, by_time);
+	out->p = NULL;
+	out->len = 0;
+	for (size_t i = 0; i < l->count; i++) {
+		int n = cdr_row_jsonl(&l->rows[i], line, sizeof line);
+		if (n < 0)
+			goto oom;
+		if (out->len + (size_t)n + 1 > cap) {
+			cap = (out->len + (size_t)n + 1) * 2;
+			char *p = realloc(out->p, cap);
+			if (!p)
+				goto oom;
+			out->p = p;
+		}
+		memcpy(out->p + out->len, line, (size_t)n);
+		out->len += (size_t)n;
+	}
+	return 0;
+oom:
+	free(out->p);
+	out->p = NULL;
+	log_error("out of memory");
+	return -1;
+}
+
+static int has_uniqueid(const struct cdr_list *l, const char *id)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->rows[i].uniqueid, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* How many rows of `old` `now` lacks. */
+static size_t lacking(const struct cdr_list *old, const struct cdr_list *now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < old->count; i++)
+		n += !has_uniqueid(now, old->rows[i].uniqueid);
+	return n;
+}
+
+/* Writes cdr/`name` when its bytes differ from what is there. Returns 0 or -1 (printed). */
+static int put_if_changed(struct run *r, const char *name, const struct buf *data,
+			  const struct buf *old)
+{
+	char err[512];
+
+	if (old->p && old->len == data->len && memcmp(old->p, data->p, data->len) == 0)
+		return 0;
+	if (store_put(r->store, "cdr", name, data->p, data->len, err, sizeof err) != 0) {
+		log_error("%s", err);
+		r->storage_error = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void hash_hex(struct run *r, const struct buf *b, char hex[SHA256_HEX_LEN + 1])
+{
+	unsigned char d[SHA256_LEN];
+
+	sha256_start(r->hash);
+	sha256_update(r->hash, b->p ? b->p : "", b->len);
+	sha256_finish(r->hash, d);
+	sha256_to_hex(d, hex);
+}
+
+static void utc_now(char out[21])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int commit(struct run *r)
+{
+	char err[512];
+
+	if (manifest_commit(r->man, err, sizeof err) != 0) {
+		log_error("%s", err);
+		r->storage_error = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Seals `day` from the files on disk (what an auditor will hash). Returns 0 sealed, 1 not
+ * sealable yet (warned), -1 error. */
+static int seal_day(struct run *r, const char *day, struct cdr_list *rows)
+{
+	char jname[24], cname[24], jhash[SHA256_HEX_LEN + 1], chash[SHA256_HEX_LEN + 1];
+	char err[256], now[21];
+	struct buf j = { 0 }, c = { 0 };
+	size_t records = 0;
+	int header = 0, rc = -1;
+	json_object *o;
+
+	snprintf(jname, sizeof jname, "%s.jsonl", day);
+	snprintf(cname, sizeof cname, "%s.csv", day);
+	if (read_archived(r, jname, &j) != 1 || read_archived(r, cname, &c) != 1 ||
+	    parse_jsonl(day, &j, rows) != 0)
+		goto out;
+	if (csv_count(c.p, c.len, CDR_CSV_FIRST_COLUMN, &records, &header, err, sizeof err)) {
+		log_warn("cdr/%s is not readable CSV (%s); the day's CDRs stay open", cname, err);
+		rc = 1;
+		goto out;
+	}
+	if (records != rows->count) {
+		log_warn("the PBX's CDRs of %s disagree: 9006 gave %zu rows, 9005 %zu; the day's CDR "
+			 "archive stays open", day, rows->count, records);
+		rc = 1;
+		goto out;
+	}
+	hash_hex(r, &j, jhash);
+	hash_hex(r, &c, chash);
+	utc_now(now);
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string("cdr_archived"));
+	json_object_object_add(o, "day", json_object_new_string(day));
+	json_object_object_add(o, "rows", json_object_new_int64((int64_t)rows->count));
+	json_object_object_add(o, "jsonl", json_object_new_string(jname));
+	json_object_object_add(o, "jsonl_sha256", json_object_new_string(jhash));
+	json_object_object_add(o, "csv", json_object_new_string(cname));
+	json_object_object_add(o, "csv_sha256", json_object_new_string(chash));
+	json_object_object_add(o, "archived_at", json_object_new_string(now));
+	if (manifest_add_day_event(r->man, day, o) != 0 || commit(r) != 0)
+		goto out;
+	r->t.cdr_sealed++;
+	rc = 0;
+out:
+	free(j.p);
+	free(c.p);
+	return rc;
+}
+
+/* Deletes a sealed day's CDRs from the PBX (see cdrsync.h). `archived`: the sealed rows.
+ * Returns 0 done, 1 left for a later run (warned), -1 error. */
+static int delete_day(struct run *r, const char *day, const struct cdr_list *archived)
+{
+	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], now[21];
+	struct cdr_list fresh;
+	size_t extra = 0, had;
+	json_object *o;
+	int rc = -1;
+
+	snprintf(a, sizeof a, "%s 00:00", day);
+	snprintf(b, sizeof b, "%s 23:59", day);
+	cdr_list_init(&fresh);
+	if (query(r, a, b, &fresh) != PBX_OK)
+		goto out;
+	for (size_t i = 0; i < fresh.count; i++)
+		extra += !has_uniqueid(archived, fresh.rows[i].uniqueid);
+	if (extra || (fresh.totalcount >= 0 && (size_t)fresh.totalcount > fresh.count)) {
+		log_warn("the PBX holds %zu CDRs of %s that the sealed archive lacks; none of the "
+			 "day's CDRs are deleted", extra ? extra : (size_t)fresh.totalcount, day);
+		rc = 1;
+		goto out;
+	}
+	had = fresh.count;
+	if (had > 0) {
+		if (pbx_cdr(r->pbx, PBX_CDR_DELETE, a, b, NULL, NULL) != PBX_OK ||
+		    query(r, a, b, &fresh) != PBX_OK)
+			goto out;
+		if (fresh.count > 0) {
+			log_warn("asked the PBX to delete the CDRs of %s, but %zu remain; tried again "
+				 "next run", day, fresh.count);
+			rc = 1;
+			goto out;
+		}
+	}
+	utc_now(now);
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string("cdr_deleted"));
+	json_object_object_add(o, "day", json_object_new_string(day));
+	json_object_object_add(o, "rows", json_object_new_int64((int64_t)had));
+	json_object_object_add(o, "deleted_at", json_object_new_string(now));
+	if (manifest_add_day_event(r->man, day, o) != 0 || commit(r) != 0)
+		goto out;
+	r->t.cdr_deleted += had;
+	rc = 0;
+out:
+	cdr_list_free(&fresh);
+	return rc;
+}
+
+/* Refreshes the files of a day not sealed yet. Returns 0, 1 when the PBX's answer was not
+ * whole (warned; the files are left as they were), -1 error. */
+static int refresh_day(struct run *r, const char *day)
+{
+	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], jname[24], cname[24];
+	struct cdr_list rows, old;
+	struct buf csv = { 0 }, jsonl = { 0 }, oldj = { 0 }, oldc = { 0 };
+	size_t gone;
+	int rc = -1;
+
+	snprintf(a, sizeof a, "%s 00:00", day);
+	snprintf(b, sizeof b, "%s 23:59", day);
+	snprintf(jname, sizeof jname, "%s.jsonl", day);
+	snprintf(cname, sizeof cname, "%s.csv", day);
+	cdr_list_init(&rows);
+	cdr_list_init(&old);
+	if (query(r, a, b, &rows) != PBX_OK ||
+	    pbx_cdr(r->pbx, PBX_CDR_EXPORT, a, b, take_csv, &csv) != PBX_OK)
+		goto out;
+	if (rows.totalcount >= 0 && (size_t)rows.totalcount > rows.count) {
+		log_warn("the PBX counts %lld CDRs on %s but sent %zu; the day's CDR archive is "
+			 "left as it was", rows.totalcount, day, rows.count);
+		rc = 1;
+		goto out;
+	}
+	int got = read_archived(r, jname, &oldj);
+	if (got < 0 || (got == 1 && parse_jsonl(day, &oldj, &old) != 0))
+		goto out;
+	/* A refresh never loses a row: a PBX that forgot some (deleted by hand, a disk swapped)
+	 * leaves the archived files as they were. */
+	if ((gone = lacking(&old, &rows)) > 0) {
+		log_warn("the PBX no longer reports %zu CDRs of %s that the archive holds; the "
+			 "archived files are kept as they are", gone, day);
+		rc = 1;
+		goto out;
+	}
+	if (read_archived(r, cname, &oldc) < 0 || render_jsonl(&rows, &jsonl) != 0)
+		goto out;
+	if (put_if_changed(r, cname, &csv, &oldc) != 0 || put_if_changed(r, jname, &jsonl, &oldj))
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		r->archive_error = 1;
+	cdr_list_free(&rows);
+	cdr_list_free(&old);
+	free(csv.p);
+	free(jsonl.p);
+	free(oldj.p);
+	free(oldc.p);
+	return rc;
+}
+
+/* One day's step. Returns 0 when it is done with, 1 to look at it again next run, 2 when it
+ * is sealed and waits for delete_from_pbx. */
+static int archive_day(struct run *r, const char *day, pbx_minute horizon, int may_delete)
+{
+	struct manifest_day_cdr st;
+	struct cdr_list rows;
+	char last[PBXTIME_MINUTE_LEN + 1];
+	pbx_minute day_end;
+	int rc, deleting = r->cfg->cdr.delete_from_pbx;
+
+	snprintf(last, sizeof last, "%s 23:59", day);
+	if (pbxtime_parse(last, &day_end) != 0)
+		return 0; /* not a day: a stray name in .state or cdr/ */
+	if (manifest_day_cdr(r->man, day, &st) != 0) {
+		r->archive_error = 1;
+		return 1;
+	}
+	cdr_list_init(&rows);
+	if (!st.archived) {
+		rc = refresh_day(r, day);
+		/* Sealed once no window can list the day again: wholly before the lookback. */
+		if (rc < 0 || day_end >= horizon) {
+			cdr_list_free(&rows);
+			return 1;
+		}
+		rc = seal_day(r, day, &rows);
+		if (rc != 0) {
+			if (rc < 0)
+				r->archive_error = 1;
+			cdr_list_free(&rows);
+			return 1;
+		}
+		st.archived = 1;
+	} else if (deleting && !st.deleted && may_delete) {
+		struct buf j = { 0 };
+		char name[24], hex[SHA256_HEX_LEN + 1];
+
+		snprintf(name, sizeof name, "%s.jsonl", day);
+		rc = read_archived(r, name, &j);
+		if (rc == 1)
+			hash_hex(r, &j, hex);
+		if (rc != 1 || strcmp(hex, st.jsonl_sha256) != 0 || parse_jsonl(day, &j, &rows)) {
+			log_error("cdr/%s no longer matches its sealed hash; the day's CDRs are not "
+				  "deleted from the PBX (run verify)", name);
+			free(j.p);
+			r->t.blocked++;
+			cdr_list_free(&rows);
+			return 1;
+		}
+		free(j.p);
+	}
+	rc = 0;
+	if (deleting && !st.deleted && may_delete) {
+		rc = delete_day(r, day, &rows);
+		if (rc < 0)
+			r->archive_error = 1;
+	}
+	cdr_list_free(&rows);
+	/* Sealed and kept on the PBX: remembered (cheaply) in case delete_from_pbx is turned
+	 * on later, or the deletion failed. */
+	return st.deleted || (rc == 0 && deleting && may_delete) ? 0 : 2;
+}
+
+/* Days to look at: those remembered, else (first use, or a lost .state) every cdr/ file. */
+static int load_days(struct run *r, struct cdrsync *c)
+{
+	char err[256], day[11];
+	int dfd = store_open_dir(r->store, ".state", 0, err, sizeof err), fd;
+
+	fd = dfd >= 0 ? openat(dfd, DAYS_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (dfd >= 0)
+		close(dfd);
+	if (fd >= 0) {
+		FILE *f = fdopen(fd, "r");
+		char line[64];
+		/* "YYYY-MM-DD open" or "YYYY-MM-DD sealed" */
+		while (f && fgets(line, sizeof line, f))
+			if (strlen(line) >= 11 && line[10] == ' ') {
+				memcpy(day, line, 10);
+				day[10] = '\0';
+				if (note_day(c, day, strncmp(line + 11, "sealed", 6) == 0) != 0)
+					break;
+			}
+		if (f)
+			fclose(f);
+		else
+			close(fd);
+		return 0;
+	}
+	dfd = store_open_dir(r->store, "cdr", 0, err, sizeof err);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return 0;
+	}
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		if (strlen(e->d_name) == 16 && strcmp(e->d_name + 10, ".jsonl") == 0) {
+			memcpy(day, e->d_name, 10);
+			day[10] = '\0';
+			note_day(c, day, 0);
+		}
+	closedir(d);
+	return 0;
+}
+
+static int by_day(const void *x, const void *y)
+{
+	const struct day_item *a = x, *b = y;
+	int c = memcmp(a->day, b->day, 10);
+
+	return c ? c : a->sealed - b->sealed; /* a day seen now comes before its old state */
+}
+
+int cdrsync_archive(struct run *r, pbx_minute now, int may_delete)
+{
+	struct cdrsync *c = r->cdr;
+	struct buf keep = { 0 };
+	char err[512];
+	int rc = 0;
+
+	if (!c || !r->cfg->cdr.archive || r->dry_run || c->off)
+		return 0;
+	load_days(r, c);
+	qsort(c->days, c->ndays, sizeof *c->days, by_day);
+	keep.p = malloc(c->ndays * 18 + 1);
+	if (!keep.p) {
+		log_error("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < c->ndays; i++) {
+		const struct day_item *d = &c->days[i];
+		int state = d->sealed ? 2 : 1;
+
+		if (i > 0 && memcmp(d->day, c->days[i - 1].day, 10) == 0)
+			continue;
+		/* A sealed day costs nothing until it may be deleted. */
+		if (!r->fatal && !run_stop_requested() &&
+		    (!d->sealed || (r->cfg->cdr.delete_from_pbx && may_delete)))
+			state = archive_day(r, d->day, now - r->cfg->sync.lookback, may_delete);
+		if (state)
+			keep.len += (size_t)snprintf(keep.p + keep.len, 19, "%s %s\n", d->day,
+						     state == 2 ? "sealed" : "open");
+	}
+	if (store_put(r->store, ".state", DAYS_FILE, keep.p, keep.len, err, sizeof err) != 0) {
+		log_error("%s", err);
+		r->storage_error = 1;
+		rc = -1;
+	}
+	free(keep.p);
+	return rc < 0 || r->archive_error ? -1 : 0;
+}

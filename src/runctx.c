@@ -1,0 +1,156 @@
+/* runctx.c — opening and closing what the stages of a run share (run.h): set up once per
+ * process, and the locked stretch during which the archive's state may change. `run` holds the
+ * lock for its whole life; `watch` only for each batch it archives. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "age.h"
+#include "attempts.h"
+#include "cdrsync.h"
+#include "hash.h"
+#include "job.h"
+#include "log.h"
+#include "manifest.h"
+#include "mansig.h"
+#include "minisign.h"
+#include "pbx.h"
+#include "run.h"
+#include "seal.h"
+#include "sealq.h"
+#include "state.h"
+#include "store.h"
+
+/* [encryption] recipients → r->recipients. Returns 0, or -1 (printed: a config error). */
+static int load_recipients(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct age_recipients *rs = &r->recipient_list;
+	char err[512];
+
+	age_recipients_init(rs);
+	if (cfg->encryption.recipients) {
+		char *list = strdup(cfg->encryption.recipients), *save = NULL;
+		for (char *tok = list ? strtok_r(list, " \t", &save) : NULL; tok;
+		     tok = strtok_r(NULL, " \t", &save)) {
+			if (age_recipients_add(rs, tok, err, sizeof err) != 0) {
+				log_error("%s: [encryption] recipients: %s", cfg->path, err);
+				free(list);
+				return -1;
+			}
+		}
+		free(list);
+	} else if (cfg->encryption.recipients_file &&
+		   age_recipients_load_file(rs, cfg->encryption.recipients_file, err,
+					    sizeof err) != 0) {
+		log_error("%s: [encryption] recipients_file: %s", cfg->path, err);
+		return -1;
+	}
+	if (age_recipients_count(rs) > 0)
+		r->recipients = rs;
+	return 0;
+}
+
+int run_setup(struct run *r, const struct config *cfg, int dry_run)
+{
+	struct pbx_options po = { cfg->pbx.url, cfg->pbx.username, cfg->pbx.password_md5,
+				  cfg->pbx.ca_file, cfg->pbx.pinned_pubkey, cfg->pbx.insecure,
+				  cfg->pbx.timeout, cfg->pbx.connect_timeout, cfg->pbx.retries };
+	char err[512];
+
+	memset(r, 0, sizeof *r);
+	r->cfg = cfg;
+	r->dry_run = dry_run;
+	r->lockfd = -1;
+	/* Keys first: a bad one is a config error, found before any work. */
+	if (load_recipients(r) != 0)
+		return EXIT_USAGE;
+	if (cfg->signing.secret_key_file &&
+	    !(r->sign_key = minisign_secret_load(cfg->signing.secret_key_file, err, sizeof err))) {
+		log_error("%s: [signing] secret_key_file: %s", cfg->path, err);
+		return EXIT_USAGE;
+	}
+	r->store = store_open(cfg->archive.dir, err, sizeof err);
+	if (!r->store) {
+		log_error("%s", err);
+		return EXIT_STORAGE;
+	}
+	r->hash = sha256_new();
+	r->cdr = cdrsync_new();
+	r->sealer = sealer_new(r->store, r->recipients, err, sizeof err);
+	if (r->sealer)
+		r->sealq = sealq_new(err, sizeof err);
+	if (!r->sealer || !r->sealq || !r->hash || !r->cdr) {
+		log_error("%s", r->sealq ? "out of memory" : err);
+		return EXIT_STORAGE;
+	}
+	if (strncmp(cfg->pbx.url, "http://", 7) == 0)
+		log_warn("%s is plain http: the password hash and the session travel in clear; "
+			 "use https if the PBX offers it", cfg->pbx.url);
+	r->pbx = pbx_new(&po, err, sizeof err);
+	if (!r->pbx) {
+		log_error("%s", err);
+		return EXIT_STORAGE;
+	}
+	return 0;
+}
+
+int run_lock(struct run *r, const char *role, int wait_s, long *holder)
+{
+	unsigned temps;
+	char err[512];
+
+	r->lockfd = state_lock_wait(r->store, role, wait_s, holder);
+	if (r->lockfd < 0)
+		return r->lockfd == -2 ? EXIT_LOCKED : EXIT_STORAGE;
+	temps = store_clean_temps(r->store);
+	if (temps)
+		log_info("removed %u temp files left by an interrupted run", temps);
+	r->man = manifest_open(r->store, err, sizeof err);
+	if (!r->man) {
+		log_error("%s", err);
+		return EXIT_STORAGE;
+	}
+	r->attempts = attempts_load(r->store);
+	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
+		return EXIT_STORAGE;
+	return 0;
+}
+
+int run_unlock(struct run *r)
+{
+	int rc = 0;
+
+	/* Whatever was appended is signed, even after errors: a signature covers what is on
+	 * disk, and an unsigned day would be a finding for verify. */
+	if (r->man && r->sign_key && mansig_sign_changed(r->store, r->man, r->sign_key) != 0)
+		rc = -1;
+	if (r->attempts && !r->dry_run && attempts_save(r->attempts, r->store) != 0)
+		rc = -1;
+	if (rc)
+		r->storage_error = 1;
+	attempts_free(r->attempts);
+	r->attempts = NULL;
+	manifest_close(r->man);
+	r->man = NULL;
+	if (r->lockfd >= 0)
+		close(r->lockfd);
+	r->lockfd = -1;
+	return rc;
+}
+
+void run_teardown(struct run *r)
+{
+	run_unlock(r);
+	pbx_free(r->pbx);
+	sealq_free(r->sealq);
+	sealer_free(r->sealer);
+	cdrsync_free(r->cdr);
+	sha256_free(r->hash);
+	store_close(r->store);
+	minisign_secret_free(r->sign_key);
+	age_recipients_free(&r->recipient_list);
+	memset(r, 0, sizeof *r);
+	r->lockfd = -1;
+}
