@@ -138,6 +138,8 @@ static int apply_line(struct day *d, json_object *o, const char **why)
 	struct rec *r;
 	json_object *cdr;
 
+	if (event && !path && strncmp(event, "cdr_", 4) == 0)
+		return 0; /* a line about the day's CDR archive, not a recording */
 	if (!event || !path) {
 		*why = "no event or pbx_path";
 		return -1;
