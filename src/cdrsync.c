@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cdr.h"
+#include "cdrfile.h"
 #include "csv.h"
 #include "hash.h"
 #include "log.h"
@@ -23,7 +24,6 @@
 
 #define MARGIN_MINUTES 60          /* a call's CDR starts before its recording does */
 #define MAX_DAYS 4096              /* days remembered as not sealed yet */
-#define MAX_FILE (64u << 20)       /* an archived CDR file larger than this is not ours */
 #define DAYS_FILE "cdr-days"
 
 /* A day whose CDR archive is not done with: seen by this run, or remembered. */
@@ -163,185 +163,7 @@ void cdrsync_join(const struct cdr_list *cdrs, struct recording *rec)
 
 /* ---- the CDR archive --------------------------------------------------------------------- */
 
-struct buf {
-	char *p;
-	size_t len;
-};
-
-/* pbx_cdr()'s judge of a 9005 answer: CSV text, kept as it came. A JSON object or an HTML page
- * where CSV was expected is a dead session. */
-static int take_csv(void *ctx, const char *body, size_t len)
-{
-	struct buf *b = ctx;
-	size_t i = 0;
-
-	while (i < len && (body[i] == ' ' || body[i] == '\r' || body[i] == '\n' || body[i] == '\t'))
-		i++;
-	if (i < len && (body[i] == '{' || body[i] == '<'))
-		return 1;
-	free(b->p);
-	b->len = 0;
-	if (!(b->p = malloc(len ? len : 1))) {
-		log_error("out of memory");
-		return -1;
-	}
-	memcpy(b->p, body, len);
-	b->len = len;
-	return 0;
-}
-
-/* Reads cdr/`name` whole. Returns 1 read, 0 absent, -1 error (printed). */
-static int read_archived(struct run *r, const char *name, struct buf *out)
-{
-	char err[256];
-	struct stat st;
-	int dfd = store_open_dir(r->store, "cdr", 0, err, sizeof err), fd = -1, rc = -1;
-
-	out->p = NULL;
-	out->len = 0;
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : (log_error("%s", err), -1);
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		rc = errno == ENOENT ? 0 : -1;
-		if (rc < 0)
-			log_error("cannot read cdr/%s: %s", name, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE) {
-		log_error("cdr/%s is not a CDR file of ours (not a regular file, or too large)", name);
-		goto out;
-	}
-	out->p = malloc((size_t)st.st_size + 1);
-	if (!out->p) {
-		log_error("out of memory");
-		goto out;
-	}
-	while (out->len < (size_t)st.st_size) {
-		ssize_t n = read(fd, out->p + out->len, (size_t)st.st_size - out->len);
-		if (n <= 0) {
-			log_error("cannot read cdr/%s: %s", name, n ? strerror(errno) : "cut short");
-			free(out->p);
-			out->p = NULL;
-			goto out;
-		}
-		out->len += (size_t)n;
-	}
-	out->p[out->len] = '\0';
-	rc = 1;
-out:
-	if (fd >= 0)
-		close(fd);
-	close(dfd);
-	return rc;
-}
-
-/* An archived DAY.jsonl (one 9006 row per line) → rows, by parsing it as the array it is
- * line by line. Returns 0, or -1 (printed). */
-static int parse_jsonl(const char *day, const struct buf *in, struct cdr_list *out)
-{
-	struct buf arr = { malloc(in->len + 2), 0 };
-	char err[256];
-	int rc;
-
-	if (!arr.p) {
-		log_error("out of memory");
-		return -1;
-	}
-	arr.p[arr.len++] = '[';
-	for (size_t i = 0; i < in->len; i++) {
-		char ch = in->p[i];
-		/* Lines end in '\n' and hold no raw newline (JSON escapes it): each is a row. */
-		if (ch == '\n')
-			ch = i + 1 < in->len ? ',' : ' ';
-		arr.p[arr.len++] = ch;
-	}
-	arr.p[arr.len++] = ']';
-	cdr_list_free(out);
-	rc = cdr_parse(arr.p, arr.len, out, err, sizeof err);
-	free(arr.p);
-	if (rc != CDR_OK) {
-		log_error("cdr/%s.jsonl is not a CDR file of ours: %s", day, err);
-		return -1;
-	}
-	return 0;
-}
-
-static int by_time(const void *x, const void *y)
-{
-	const struct cdr *a = x, *b = y;
-	int c = strcmp(a->calldate, b->calldate);
-
-	return c ? c : strcmp(a->uniqueid, b->uniqueid);
-}
-
-/* The rows as DAY.jsonl: sorted by call start then UniqueID, so the same rows always give
- * the same bytes. Returns 0 or -1. */
-static int render_jsonl(struct cdr_list *l, struct buf *out)
-{
-	char line[CDR_JSONL_MAX];
-	size_t cap = 0;
-
-	qsort(l->rows, l->count, sizeof *l->rows, by_time);
-	out->p = NULL;
-	out->len = 0;
-	for (size_t i = 0; i < l->count; i++) {
-		int n = cdr_row_jsonl(&l->rows[i], line, sizeof line);
-		if (n < 0)
-			goto oom;
-		if (out->len + (size_t)n + 1 > cap) {
-			cap = (out->len + (size_t)n + 1) * 2;
-			char *p = realloc(out->p, cap);
-			if (!p)
-				goto oom;
-			out->p = p;
-		}
-		memcpy(out->p + out->len, line, (size_t)n);
-		out->len += (size_t)n;
-	}
-	return 0;
-oom:
-	free(out->p);
-	out->p = NULL;
-	log_error("out of memory");
-	return -1;
-}
-
-static int has_uniqueid(const struct cdr_list *l, const char *id)
-{
-	for (size_t i = 0; i < l->count; i++)
-		if (strcmp(l->rows[i].uniqueid, id) == 0)
-			return 1;
-	return 0;
-}
-
-/* How many rows of `old` `now` lacks. */
-static size_t lacking(const struct cdr_list *old, const struct cdr_list *now)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < old->count; i++)
-		n += !has_uniqueid(now, old->rows[i].uniqueid);
-	return n;
-}
-
-/* Writes cdr/`name` when its bytes differ from what is there. Returns 0 or -1 (printed). */
-static int put_if_changed(struct run *r, const char *name, const struct buf *data,
-			  const struct buf *old)
-{
-	char err[512];
-
-	if (old->p && old->len == data->len && memcmp(old->p, data->p, data->len) == 0)
-		return 0;
-	if (store_put(r->store, "cdr", name, data->p, data->len, err, sizeof err) != 0) {
-		log_error("%s", err);
-		r->storage_error = 1;
-		return -1;
-	}
-	return 0;
-}
-
-static void hash_hex(struct run *r, const struct buf *b, char hex[SHA256_HEX_LEN + 1])
+static void hash_hex(struct run *r, const struct cdrfile_buf *b, char hex[SHA256_HEX_LEN + 1])
 {
 	unsigned char d[SHA256_LEN];
 
@@ -378,15 +200,15 @@ static int seal_day(struct run *r, const char *day, struct cdr_list *rows)
 {
 	char jname[24], cname[24], jhash[SHA256_HEX_LEN + 1], chash[SHA256_HEX_LEN + 1];
 	char err[256], now[21];
-	struct buf j = { 0 }, c = { 0 };
+	struct cdrfile_buf j = { 0 }, c = { 0 };
 	size_t records = 0;
 	int header = 0, rc = -1;
 	json_object *o;
 
 	snprintf(jname, sizeof jname, "%s.jsonl", day);
 	snprintf(cname, sizeof cname, "%s.csv", day);
-	if (read_archived(r, jname, &j) != 1 || read_archived(r, cname, &c) != 1 ||
-	    parse_jsonl(day, &j, rows) != 0)
+	if (cdrfile_read(r->store, jname, &j) != 1 || cdrfile_read(r->store, cname, &c) != 1 ||
+	    cdrfile_parse_jsonl(day, &j, rows) != 0)
 		goto out;
 	if (csv_count(c.p, c.len, CDR_CSV_FIRST_COLUMN, &records, &header, err, sizeof err)) {
 		log_warn("cdr/%s is not readable CSV (%s); the day's CDRs stay open", cname, err);
@@ -437,7 +259,7 @@ static int delete_day(struct run *r, const char *day, const struct cdr_list *arc
 	if (query(r, a, b, &fresh) != PBX_OK)
 		goto out;
 	for (size_t i = 0; i < fresh.count; i++)
-		extra += !has_uniqueid(archived, fresh.rows[i].uniqueid);
+		extra += !cdrfile_has_uniqueid(archived, fresh.rows[i].uniqueid);
 	if (extra || (fresh.totalcount >= 0 && (size_t)fresh.totalcount > fresh.count)) {
 		log_warn("the PBX holds %zu CDRs of %s that the sealed archive lacks; none of the "
 			 "day's CDRs are deleted", extra ? extra : (size_t)fresh.totalcount, day);
@@ -475,9 +297,9 @@ out:
  * whole (warned; the files are left as they were), -1 error. */
 static int refresh_day(struct run *r, const char *day)
 {
-	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], jname[24], cname[24];
+	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], jname[24], cname[24], err[512];
 	struct cdr_list rows, old;
-	struct buf csv = { 0 }, jsonl = { 0 }, oldj = { 0 }, oldc = { 0 };
+	struct cdrfile_buf csv = { 0 }, jsonl = { 0 }, oldj = { 0 }, oldc = { 0 };
 	size_t gone;
 	int rc = -1;
 
@@ -488,7 +310,7 @@ static int refresh_day(struct run *r, const char *day)
 	cdr_list_init(&rows);
 	cdr_list_init(&old);
 	if (query(r, a, b, &rows) != PBX_OK ||
-	    pbx_cdr(r->pbx, PBX_CDR_EXPORT, a, b, take_csv, &csv) != PBX_OK)
+	    pbx_cdr(r->pbx, PBX_CDR_EXPORT, a, b, cdrfile_take_csv, &csv) != PBX_OK)
 		goto out;
 	if (rows.totalcount >= 0 && (size_t)rows.totalcount > rows.count) {
 		log_warn("the PBX counts %lld CDRs on %s but sent %zu; the day's CDR archive is "
@@ -496,21 +318,25 @@ static int refresh_day(struct run *r, const char *day)
 		rc = 1;
 		goto out;
 	}
-	int got = read_archived(r, jname, &oldj);
-	if (got < 0 || (got == 1 && parse_jsonl(day, &oldj, &old) != 0))
+	int got = cdrfile_read(r->store, jname, &oldj);
+	if (got < 0 || (got == 1 && cdrfile_parse_jsonl(day, &oldj, &old) != 0))
 		goto out;
 	/* A refresh never loses a row: a PBX that forgot some (deleted by hand, a disk swapped)
 	 * leaves the archived files as they were. */
-	if ((gone = lacking(&old, &rows)) > 0) {
+	if ((gone = cdrfile_lacking(&old, &rows)) > 0) {
 		log_warn("the PBX no longer reports %zu CDRs of %s that the archive holds; the "
 			 "archived files are kept as they are", gone, day);
 		rc = 1;
 		goto out;
 	}
-	if (read_archived(r, cname, &oldc) < 0 || render_jsonl(&rows, &jsonl) != 0)
+	if (cdrfile_read(r->store, cname, &oldc) < 0 || cdrfile_render_jsonl(&rows, &jsonl) != 0)
 		goto out;
-	if (put_if_changed(r, cname, &csv, &oldc) != 0 || put_if_changed(r, jname, &jsonl, &oldj))
+	if (cdrfile_put_if_changed(r->store, cname, &csv, &oldc, err, sizeof err) != 0 ||
+	    cdrfile_put_if_changed(r->store, jname, &jsonl, &oldj, err, sizeof err) != 0) {
+		log_error("%s", err);
+		r->storage_error = 1;
 		goto out;
+	}
 	rc = 0;
 out:
 	if (rc < 0)
@@ -558,14 +384,14 @@ static int archive_day(struct run *r, const char *day, pbx_minute horizon, int m
 		}
 		st.archived = 1;
 	} else if (deleting && !st.deleted && may_delete) {
-		struct buf j = { 0 };
+		struct cdrfile_buf j = { 0 };
 		char name[24], hex[SHA256_HEX_LEN + 1];
 
 		snprintf(name, sizeof name, "%s.jsonl", day);
-		rc = read_archived(r, name, &j);
+		rc = cdrfile_read(r->store, name, &j);
 		if (rc == 1)
 			hash_hex(r, &j, hex);
-		if (rc != 1 || strcmp(hex, st.jsonl_sha256) != 0 || parse_jsonl(day, &j, &rows)) {
+		if (rc != 1 || strcmp(hex, st.jsonl_sha256) != 0 || cdrfile_parse_jsonl(day, &j, &rows)) {
 			log_error("cdr/%s no longer matches its sealed hash; the day's CDRs are not "
 				  "deleted from the PBX (run verify)", name);
 			free(j.p);
@@ -641,7 +467,7 @@ static int by_day(const void *x, const void *y)
 int cdrsync_archive(struct run *r, pbx_minute now, int may_delete)
 {
 	struct cdrsync *c = r->cdr;
-	struct buf keep = { 0 };
+	struct cdrfile_buf keep = { 0 };
 	char err[512];
 	int rc = 0;
 

@@ -10,21 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "age.h"
-#include "attempts.h"
 #include "cdrsync.h"
-#include "hash.h"
 #include "log.h"
 #include "manifest.h"
-#include "mansig.h"
-#include "minisign.h"
 #include "pbx.h"
 #include "recpath.h"
 #include "run.h"
-#include "seal.h"
-#include "sealq.h"
 #include "state.h"
-#include "store.h"
 
 #define FIRST_RUN_START "2000-01-01 00:00"
 #define LOCK_WAIT_FOR_WATCH 300 /* seconds: a watch holds the lock only for a batch */
