@@ -112,7 +112,10 @@ int age_writer_finish(struct age_writer *w);
  * "truncated: no payload chunk after the header", "chunk N: authentication failed",
  * "truncated after chunk N (no final chunk)", "trailing data after the final chunk N",
  * "read: <errno text>", with "(file is X bytes, Y were written)" added when sizes differ.
- * Chunks are numbered from 0, as the STREAM counter. May be called more than once. */
+ * Chunks are numbered from 0, as the STREAM counter. May be called more than once.
+ * `stored_sha256` may be NULL: the stored bytes are then not hashed (the caller hashed them
+ * as they were written; the header comparison and every chunk's tag prove the file holds
+ * exactly those bytes). */
 int age_writer_verify(struct age_writer *w, int fd, unsigned char plain_sha256[32],
 		      unsigned char stored_sha256[32], char *err, size_t errlen);
 

@@ -4,6 +4,7 @@
 #ifdef NEXO_FAILPOINTS
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include <unistd.h>
 
 #define MAX_LABELS 64
+
+/* Files are committed on the read-back thread too: one lock for all of this module's state. */
+static pthread_mutex_t fp_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct {
 	char label[32];
@@ -96,7 +100,7 @@ static void drop(int i)
 	npending--;
 }
 
-void failpoint_rename_begin(int fromdir, const char *from, int todir, const char *to)
+static void locked_rename_begin(int fromdir, const char *from, int todir, const char *to)
 {
 	struct pending *p = add(P_RENAME, todir, to);
 	char backup[300];
@@ -109,7 +113,7 @@ void failpoint_rename_begin(int fromdir, const char *from, int todir, const char
 	p->backup = linkat(todir, to, todir, backup, 0) == 0;
 }
 
-void failpoint_append_begin(int dir, const char *name, off_t size_before)
+static void locked_append_begin(int dir, const char *name, off_t size_before)
 {
 	struct pending *p = add(P_APPEND, dir, name);
 
@@ -117,12 +121,12 @@ void failpoint_append_begin(int dir, const char *name, off_t size_before)
 		p->size_before = size_before;
 }
 
-void failpoint_created(int dir, const char *name)
+static void locked_created(int dir, const char *name)
 {
 	add(P_CREATE, dir, name);
 }
 
-void failpoint_file_synced(int dir, const char *name)
+static void locked_file_synced(int dir, const char *name)
 {
 	for (int i = npending - 1; i >= 0; i--)
 		if (pending[i].kind == P_APPEND && strcmp(pending[i].name, name) == 0 &&
@@ -130,7 +134,7 @@ void failpoint_file_synced(int dir, const char *name)
 			drop(i);
 }
 
-void failpoint_dir_synced(int dir)
+static void locked_dir_synced(int dir)
 {
 	char backup[300];
 
@@ -178,7 +182,7 @@ static void lose_power(void)
 	}
 }
 
-int failpoint_hit(const char *label)
+static int locked_hit(const char *label)
 {
 	const char *log = getenv("NEXO_FAILPOINT_LOG");
 	long hits = 0, err = 0;
@@ -207,6 +211,48 @@ int failpoint_hit(const char *label)
 	if (wanted(getenv("NEXO_FAILPOINT"), label, &err) == hits && err > 0)
 		return (int)err;
 	return 0;
+}
+void failpoint_rename_begin(int fromdir, const char *from, int todir, const char *to)
+{
+	pthread_mutex_lock(&fp_lock);
+	locked_rename_begin(fromdir, from, todir, to);
+	pthread_mutex_unlock(&fp_lock);
+}
+
+void failpoint_append_begin(int dir, const char *name, off_t size_before)
+{
+	pthread_mutex_lock(&fp_lock);
+	locked_append_begin(dir, name, size_before);
+	pthread_mutex_unlock(&fp_lock);
+}
+
+void failpoint_created(int dir, const char *name)
+{
+	pthread_mutex_lock(&fp_lock);
+	locked_created(dir, name);
+	pthread_mutex_unlock(&fp_lock);
+}
+
+void failpoint_file_synced(int dir, const char *name)
+{
+	pthread_mutex_lock(&fp_lock);
+	locked_file_synced(dir, name);
+	pthread_mutex_unlock(&fp_lock);
+}
+
+void failpoint_dir_synced(int dir)
+{
+	pthread_mutex_lock(&fp_lock);
+	locked_dir_synced(dir);
+	pthread_mutex_unlock(&fp_lock);
+}
+
+int failpoint_hit(const char *label)
+{
+	pthread_mutex_lock(&fp_lock);
+	int err = locked_hit(label);
+	pthread_mutex_unlock(&fp_lock);
+	return err;
 }
 #else
 /* ISO C wants something in a translation unit. */

@@ -11,7 +11,9 @@
  *                              renames and new files whose folder was not yet fsynced
  * Labels name the step about to happen: "store.write", "store.fsync", "store.rename",
  * "store.dirfsync", "manifest.append", "manifest.fsync", "checkpoint.write",
- * "retention.delete", "retention.relist", "retention.record". */
+ * "retention.delete", "retention.relist", "retention.record", "readback.check" (an encrypted
+ * file's read-back; the store.* points of an encrypted file's commit run on the read-back
+ * thread). */
 #ifndef NEXO_FAILPOINT_H
 #define NEXO_FAILPOINT_H
 

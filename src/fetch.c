@@ -39,6 +39,7 @@ struct slot {
 	struct recpath where;
 	int64_t declared;           /* size the tar header states; -1 unknown */
 	struct sealed sealed;
+	unsigned char wire[SHA256_LEN]; /* the audio's hash, set before its end is queued */
 	char invalid[160];          /* why it was kept despite failing its checks */
 };
 
@@ -51,6 +52,7 @@ struct batch {
 	int writing;                /* an entry is open in the sealer (worker side) */
 	size_t received;            /* sealed (worker side; read after sealq_drain) */
 	unsigned char *conflict;    /* per entry: a second copy arrived (main side) */
+	struct sha256 *wire;        /* hashes the entry in progress (main side) */
 };
 
 static void storage_failure(struct batch *b, const char *why)
@@ -110,7 +112,7 @@ static int sink_end(void *ctx, size_t idx, int complete)
 			 log_escape(b->paths[idx], esc, sizeof esc));
 		return 0;
 	}
-	rc = sealer_finish(b->r->sealer, b->recs[idx]->size, &s->sealed, why, sizeof why);
+	rc = sealer_finish(b->r->sealer, b->recs[idx]->size, s->wire, &s->sealed, why, sizeof why);
 	if (rc == SEAL_REJECTED) {
 		int runs = attempts_note(b->r->attempts, b->paths[idx], "invalid", why);
 		if (runs < b->r->cfg->sync.invalid_retries) {
@@ -162,20 +164,31 @@ static const struct unpack_sink seal_work = {
 	sink_begin, sink_data, sink_end, NULL, NULL,
 };
 
-/* What unpack calls on the main thread: hand the entries to the worker. */
+/* What unpack calls on the main thread: hash the audio as it arrives (the bytes are in cache
+ * now, and this thread has time while the worker encrypts and writes), hand it to the worker. */
 static int queue_begin(void *ctx, size_t idx, int64_t size)
 {
-	return sealq_begin(((struct batch *)ctx)->r->sealq, idx, size);
+	struct batch *b = ctx;
+
+	sha256_start(b->wire);
+	return sealq_begin(b->r->sealq, idx, size);
 }
 
 static int queue_data(void *ctx, size_t idx, const void *buf, size_t len)
 {
-	return sealq_data(((struct batch *)ctx)->r->sealq, idx, buf, len);
+	struct batch *b = ctx;
+
+	sha256_update(b->wire, buf, len);
+	return sealq_data(b->r->sealq, idx, buf, len);
 }
 
 static int queue_end(void *ctx, size_t idx, int complete)
 {
-	return sealq_end(((struct batch *)ctx)->r->sealq, idx, complete);
+	struct batch *b = ctx;
+
+	if (complete)
+		sha256_finish(b->wire, b->slots[idx].wire);
+	return sealq_end(b->r->sealq, idx, complete);
 }
 
 static const struct unpack_sink sink = {
@@ -365,6 +378,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	b.r = r;
 	b.recs = recs;
 	b.n = n;
+	b.wire = r->hash;
 	b.paths = calloc(n, sizeof *b.paths);
 	b.slots = calloc(n, sizeof *b.slots);
 	b.conflict = calloc(n, 1);

@@ -11,21 +11,22 @@
 #include <unistd.h>
 
 #include "age.h"
+#include "failpoint.h"
 #include "recpath.h"
 #include "seal.h"
 #include "store.h"
 
 struct job {
 	struct age_writer *w;
-	char dir[16];
+	struct store_file *file;  /* written and finished, not yet committed */
 	char name[RECPATH_NAME_MAX + 8];
 	unsigned char wire[SHA256_LEN];
+	unsigned char stored[SHA256_LEN];
 	struct sealed *out;
 	struct job *next;
 };
 
 struct readback {
-	struct store *store;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;   /* a job queued or finished, or stop */
@@ -35,41 +36,43 @@ struct readback {
 	int stop;
 };
 
-/* The check itself; runs in the worker, touching only the job and the file. */
-static void check(struct readback *rb, struct job *j)
+/* The check, then the commit; runs in the worker, touching only the job and its file. */
+static void check(struct job *j)
 {
-	unsigned char plain[SHA256_LEN], stored[SHA256_LEN];
+	unsigned char plain[SHA256_LEN];
 	char err[256];
-	int dfd, fd = -1, rc = -1;
+	int fd = store_open_temp(j->file), rc = -1;
 
-	dfd = store_open_dir(rb->store, j->dir, 0, err, sizeof err);
-	if (dfd >= 0)
-		fd = openat(dfd, j->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(j->out->why, sizeof j->out->why, "cannot read back %s: %s", j->name,
-			 dfd < 0 ? err : strerror(errno));
-	} else if (age_writer_verify(j->w, fd, plain, stored, err, sizeof err) != 0) {
+			 strerror(errno));
+	} else if (age_writer_verify(j->w, fd, plain, NULL, err, sizeof err) != 0) {
 		snprintf(j->out->why, sizeof j->out->why, "read-back of %s failed: %s", j->name,
 			 err);
+	} else if (FAILPOINT("readback.check") != 0) {
+		snprintf(j->out->why, sizeof j->out->why, "read-back of %s failed: injected",
+			 j->name);
 	} else if (sodium_memcmp(plain, j->wire, SHA256_LEN) != 0) {
 		snprintf(j->out->why, sizeof j->out->why,
 			 "read-back of %s: the decrypted audio does not hash to what arrived",
 			 j->name);
 	} else {
-		sha256_to_hex(stored, j->out->stored_sha256);
 		rc = 0;
 	}
 	if (fd >= 0)
 		close(fd);
-	if (rc != 0) {
-		j->out->failed = 1;
-		/* Never leave behind a file that did not pass; the recording is fetched again. */
-		if (dfd >= 0 && unlinkat(dfd, j->name, 0) == 0)
-			fsync(dfd);
-	}
-	if (dfd >= 0)
-		close(dfd);
 	age_writer_free(j->w); /* wipes the file key */
+	/* Only a file that passed gets its name: one that did not is never left for a manifest
+	 * to name, and the recording is fetched again. */
+	if (rc != 0) {
+		store_abandon(j->file);
+	} else if (store_commit(j->file, err, sizeof err) != 0) {
+		snprintf(j->out->why, sizeof j->out->why, "%s", err);
+		rc = -1;
+	} else {
+		sha256_to_hex(j->stored, j->out->stored_sha256);
+	}
+	j->out->failed = rc != 0;
 }
 
 static void *worker(void *arg)
@@ -89,7 +92,7 @@ static void *worker(void *arg)
 		if (!rb->head)
 			rb->tail = NULL;
 		pthread_mutex_unlock(&rb->lock);
-		check(rb, j);
+		check(j);
 		pthread_mutex_lock(&rb->lock);
 		rb->failed += j->out->failed;
 		rb->queued--;
@@ -100,7 +103,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-struct readback *readback_new(struct store *s, char *err, size_t errlen)
+struct readback *readback_new(char *err, size_t errlen)
 {
 	struct readback *rb = calloc(1, sizeof *rb);
 
@@ -108,7 +111,6 @@ struct readback *readback_new(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	rb->store = s;
 	pthread_mutex_init(&rb->lock, NULL);
 	pthread_cond_init(&rb->changed, NULL);
 	if (pthread_create(&rb->thread, NULL, worker, rb) != 0) {
@@ -135,19 +137,22 @@ void readback_free(struct readback *rb)
 	free(rb);
 }
 
-int readback_submit(struct readback *rb, struct age_writer *w, const char *dir, const char *name,
-		    const unsigned char wire[SHA256_LEN], struct sealed *out)
+int readback_submit(struct readback *rb, struct age_writer *w, struct store_file *file,
+		    const char *name, const unsigned char wire[SHA256_LEN],
+		    const unsigned char stored[SHA256_LEN], struct sealed *out)
 {
 	struct job *j = calloc(1, sizeof *j);
 
 	if (!j) {
 		age_writer_free(w);
+		store_abandon(file);
 		return -1;
 	}
 	j->w = w;
-	snprintf(j->dir, sizeof j->dir, "%s", dir);
+	j->file = file;
 	snprintf(j->name, sizeof j->name, "%s", name);
 	memcpy(j->wire, wire, SHA256_LEN);
+	memcpy(j->stored, stored, SHA256_LEN);
 	j->out = out;
 	pthread_mutex_lock(&rb->lock);
 	while (rb->queued >= READBACK_QUEUE)

@@ -1,9 +1,10 @@
-/* readback.h — checking encrypted files after they are stored, in a thread of their own.
+/* readback.h — checking encrypted files before they are committed, in a thread of their own.
  *
  * The read-back of an encrypted file (same header, header MAC, every chunk with the file key,
  * plaintext hash equal to the wire hash) costs as much CPU as writing it. Done in its own
- * thread, the check of file N overlaps the download and encryption of file N+1: on two cores
- * one does the network and encryption, the other the read-back. At most READBACK_QUEUE files
+ * thread, with the commit (fsync, rename, folder fsync) that follows it, the check of file N
+ * overlaps the download and encryption of file N+1, and the sealing thread never waits on a
+ * disk: on two cores one does the network and encryption, the other the read-back. At most READBACK_QUEUE files
  * wait (each holds its writer's buffers and file key), so memory stays bounded. A batch's
  * results are collected with readback_drain() before its manifest lines are written. */
 #ifndef NEXO_READBACK_H
@@ -14,24 +15,28 @@
 #define READBACK_QUEUE 4
 
 struct readback;
-struct store;
+struct store_file;
 struct age_writer;
 struct sealed;
 
 /* Starts the thread. Returns NULL with `err` set. */
-struct readback *readback_new(struct store *s, char *err, size_t errlen);
+struct readback *readback_new(char *err, size_t errlen);
 
 /* Waits for queued checks, then stops the thread. NULL is a no-op. */
 void readback_free(struct readback *rb);
 
-/* Queues the check of `dir`/`name`, which `w` wrote and finished; `w` passes to the read-back
- * (freed, its file key wiped, after the check). `wire` is the audio's hash as it arrived. By
- * the time readback_drain() returns, *out has stored_sha256 set, or out->failed and out->why
- * (and the file was removed: a file that did not pass is never left for a manifest to name).
- * `out` must stay valid until then. Blocks while READBACK_QUEUE checks wait. Returns 0, or -1
- * when out of memory (`w` freed, nothing queued). */
-int readback_submit(struct readback *rb, struct age_writer *w, const char *dir, const char *name,
-		    const unsigned char wire[SHA256_LEN], struct sealed *out);
+/* Queues the check of `file` (to be named `name`), which `w` wrote and finished and
+ * store_finish_writing() flushed; `w` and `file` pass to the read-back: `w` is freed (its file
+ * key wiped) after the check, `file` committed when the check passed, else abandoned. `wire`
+ * is the audio's hash as it arrived, `stored` the file's as it was written (the check proves
+ * the file holds exactly those bytes: same header, every chunk's tag). By the time readback_drain() returns, *out has
+ * stored_sha256 set (the file is durable under its name), or out->failed and out->why (no
+ * file was left for a manifest to name). `out` must stay valid until then. Blocks while
+ * READBACK_QUEUE checks wait. Returns 0, or -1 when out of memory (both freed, nothing
+ * queued). */
+int readback_submit(struct readback *rb, struct age_writer *w, struct store_file *file,
+		    const char *name, const unsigned char wire[SHA256_LEN],
+		    const unsigned char stored[SHA256_LEN], struct sealed *out);
 
 /* Waits until every queued check is done. Returns how many failed. */
 int readback_drain(struct readback *rb);

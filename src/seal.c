@@ -18,7 +18,6 @@
 struct sealer {
 	struct store *store;
 	const struct age_recipients *recipients; /* NULL: plain */
-	struct sha256 *hash;           /* the audio as it arrives */
 	struct store_file *file;       /* the entry in progress, or NULL */
 	struct age_writer *age;        /* its encryption, or NULL */
 	struct readback *readback;     /* checks encrypted files in the background */
@@ -26,6 +25,7 @@ struct sealer {
 	struct wav_check wav;
 	uint64_t audio_bytes;
 	unsigned char wire[SHA256_LEN]; /* the audio's hash, once the entry ended */
+	struct sha256 *stored;         /* hashes the encrypted file as it is written */
 	char write_err[256];           /* what an age output callback could not write */
 };
 
@@ -34,15 +34,15 @@ struct sealer *sealer_new(struct store *s, const struct age_recipients *recipien
 {
 	struct sealer *z = calloc(1, sizeof *z);
 
-	if (!z || !(z->hash = sha256_new())) {
+	if (!z || !(z->stored = sha256_new())) {
 		free(z);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	z->store = s;
 	z->recipients = recipients && age_recipients_count(recipients) ? recipients : NULL;
-	if (z->recipients && !(z->readback = readback_new(s, err, errlen))) {
-		sha256_free(z->hash);
+	if (z->recipients && !(z->readback = readback_new(err, errlen))) {
+		sha256_free(z->stored);
 		free(z);
 		return NULL;
 	}
@@ -55,7 +55,7 @@ void sealer_free(struct sealer *z)
 		return;
 	sealer_abandon(z);
 	readback_free(z->readback);
-	sha256_free(z->hash);
+	sha256_free(z->stored);
 	free(z);
 }
 
@@ -72,6 +72,7 @@ static int write_out(void *ctx, const void *buf, size_t len)
 {
 	struct sealer *z = ctx;
 
+	sha256_update(z->stored, buf, len);
 	return store_write(z->file, buf, len, z->write_err, sizeof z->write_err);
 }
 
@@ -87,6 +88,7 @@ int sealer_begin(struct sealer *z, const struct recpath *where, char *why, size_
 		return SEAL_STORAGE;
 	if (z->recipients) {
 		z->write_err[0] = '\0';
+		sha256_start(z->stored);
 		z->age = age_writer_new(z->recipients, write_out, z, why, whylen);
 		if (!z->age) {
 			if (z->write_err[0])
@@ -96,7 +98,6 @@ int sealer_begin(struct sealer *z, const struct recpath *where, char *why, size_
 		}
 	}
 	wav_check_init(&z->wav);
-	sha256_start(z->hash);
 	z->audio_bytes = 0;
 	return SEAL_OK;
 }
@@ -117,7 +118,6 @@ int sealer_write(struct sealer *z, const void *buf, size_t len, char *why, size_
 		sealer_abandon(z);
 		return SEAL_STORAGE;
 	}
-	sha256_update(z->hash, buf, len);
 	wav_check_feed(&z->wav, buf, len);
 	z->audio_bytes += len;
 	return SEAL_OK;
@@ -150,7 +150,7 @@ static int judge(struct sealer *z, int64_t expected_size, struct sealed *out, ch
 /* Commits the judged entry and, when encrypted, reads it back. */
 static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen)
 {
-	char name[RECPATH_NAME_MAX + 8], err[256];
+	char name[RECPATH_NAME_MAX + 8];
 
 	if (z->age) {
 		z->write_err[0] = '\0';
@@ -165,24 +165,32 @@ static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen
 		out->size = z->audio_bytes;
 	}
 	snprintf(name, sizeof name, "%s%s", z->where.name, z->age ? ".age" : "");
-	if (store_commit(z->file, why, whylen) != 0) {
+	out->encrypted = z->age != NULL;
+	if (z->age) {
+		/* The writer (with its file key) and the file go to the read-back, which commits
+		 * the file only if it passes, and wipes the key. */
+		unsigned char stored[SHA256_LEN];
+		int rc = store_finish_writing(z->file, why, whylen);
+
+		sha256_finish(z->stored, stored);
+		if (rc == 0) {
+			rc = readback_submit(z->readback, z->age, z->file, name, z->wire, stored,
+					     out);
+			if (rc != 0)
+				snprintf(why, whylen, "out of memory");
+			z->age = NULL;
+			z->file = NULL;
+		}
+		if (rc != 0) {
+			sealer_abandon(z);
+			return SEAL_STORAGE;
+		}
+	} else if (store_commit(z->file, why, whylen) != 0) {
 		z->file = NULL;
 		sealer_abandon(z);
 		return SEAL_STORAGE;
 	}
 	z->file = NULL;
-	out->encrypted = z->age != NULL;
-	if (z->age) {
-		/* The writer (with its file key) goes to the read-back, which wipes it. */
-		int rc = readback_submit(z->readback, z->age, z->where.dir, name, z->wire, out);
-		z->age = NULL;
-		if (rc != 0) {
-			snprintf(why, whylen, "out of memory");
-			store_remove(z->store, z->where.dir, name, err, sizeof err);
-			sealer_abandon(z);
-			return SEAL_STORAGE;
-		}
-	}
 	sealer_abandon(z);
 	sha256_to_hex(z->wire, out->sha256);
 	out->audio_bytes = z->audio_bytes;
@@ -190,12 +198,12 @@ static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen
 	return SEAL_OK;
 }
 
-int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
-		  size_t whylen)
+int sealer_finish(struct sealer *z, int64_t expected_size, const unsigned char wire[SHA256_LEN],
+		  struct sealed *out, char *why, size_t whylen)
 {
 	memset(out, 0, sizeof *out);
 	out->seconds = -1;
-	sha256_finish(z->hash, z->wire);
+	memcpy(z->wire, wire, SHA256_LEN);
 	if (judge(z, expected_size, out, why, whylen) != 0)
 		return SEAL_REJECTED; /* still open: sealer_keep() or sealer_abandon() */
 	return commit(z, out, why, whylen);

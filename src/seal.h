@@ -52,14 +52,16 @@ int sealer_write(struct sealer *z, const void *buf, size_t len, char *why, size_
 /* Drops the entry in progress, removing its temp file. No-op when there is none. */
 void sealer_abandon(struct sealer *z);
 
-/* Ends the entry: `expected_size` is the audio size the PBX stated in its listing (-1: none).
+/* Ends the entry: `expected_size` is the audio size the PBX stated in its listing (-1: none);
+ * `wire` is the SHA-256 of the bytes given to sealer_write(), computed by the caller as they
+ * arrived (on the download's thread: it has the time, the sealing thread has not).
  * Returns an enum seal_result; on SEAL_OK `out` describes the stored file — but an encrypted
  * file is read back in the background: only after sealer_drain() is out->stored_sha256 set or
  * out->failed (`out` must stay valid until then). On SEAL_REJECTED
  * the entry stays open for the caller to decide: sealer_abandon() (fetch it again later) or
  * sealer_keep(). */
-int sealer_finish(struct sealer *z, int64_t expected_size, struct sealed *out, char *why,
-		  size_t whylen);
+int sealer_finish(struct sealer *z, int64_t expected_size, const unsigned char wire[SHA256_LEN],
+		  struct sealed *out, char *why, size_t whylen);
 
 /* Waits for the background read-backs of the files sealed so far. Returns how many failed
  * (their `out->failed` is set and their files are removed). */

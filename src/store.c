@@ -321,15 +321,40 @@ int store_write(struct store_file *f, const void *buf, size_t len, char *err, si
 	return 0;
 }
 
-static void release(struct store_file *f)
+/* Gives the write buffer back for the next file (the store's thread only). */
+static void return_buffer(struct store_file *f)
 {
-	close_quietly(f->fd);
-	close(f->dirfd);
+	if (!f->buf)
+		return;
 	if (!f->s->spare_buf)
 		f->s->spare_buf = f->buf;
 	else
 		free(f->buf);
+	f->buf = NULL;
+}
+
+static void release(struct store_file *f)
+{
+	close_quietly(f->fd);
+	close(f->dirfd);
+	return_buffer(f);
 	free(f);
+}
+
+int store_finish_writing(struct store_file *f, char *err, size_t errlen)
+{
+	if (flush(f, err, errlen) != 0)
+		return -1;
+	return_buffer(f);
+	/* Start the writeback now: the fsync at commit, later and in another thread, then
+	 * finds little left to wait for. */
+	sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+int store_open_temp(const struct store_file *f)
+{
+	return openat(f->s->tmpfd, f->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 int store_commit(struct store_file *f, char *err, size_t errlen)

@@ -41,6 +41,16 @@ struct store_file *store_begin(struct store *s, const char *reldir, const char *
 /* Appends bytes. Returns 0, or -1 with `err` naming the file and errno (ENOSPC, EIO, ...). */
 int store_write(struct store_file *f, const void *buf, size_t len, char *err, size_t errlen);
 
+/* Writes out what is buffered and gives the write buffer back to the store, in the thread
+ * that began the file. After this, only store_open_temp(), store_commit() and store_abandon()
+ * may follow, and they may run in another thread (the store itself is not thread-safe; a
+ * finished file no longer touches it). Returns 0, or -1 with `err` set (then abandon it). */
+int store_finish_writing(struct store_file *f, char *err, size_t errlen);
+
+/* A new read-only fd of the file being written (its temp), to read it back before it is
+ * committed. Returns the fd (the caller closes it), or -1 with errno set. */
+int store_open_temp(const struct store_file *f);
+
 /* Makes it durable and visible: fsync, close, rename over `name`, fsync the folder. Always
  * frees `f`. Returns 0, or -1 with `err` set and the temp removed (a failed fsync is not
  * retried: its pages may already be marked clean). */
