@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cdr.h"
+#include "hash.h"
 #include "log.h"
 #include "store.h"
 
@@ -152,22 +153,65 @@ oom:
 	return -1;
 }
 
-int cdrfile_has_uniqueid(const struct cdr_list *l, const char *id)
+struct row_digest {
+	unsigned char d[SHA256_LEN];
+};
+
+static int by_digest(const void *x, const void *y)
 {
-	for (size_t i = 0; i < l->count; i++)
-		if (strcmp(l->rows[i].uniqueid, id) == 0)
-			return 1;
-	return 0;
+	return memcmp(x, y, SHA256_LEN);
 }
 
-/* How many rows of `old` `now` lacks. */
-size_t cdrfile_lacking(const struct cdr_list *old, const struct cdr_list *now)
+/* Each row's identity: the SHA-256 of its whole JSONL line (a UniqueID is not one: Asterisk
+ * repeats it across the legs of a call). Sorted. NULL when out of memory. */
+static struct row_digest *digests(struct sha256 *h, const struct cdr_list *l)
 {
-	size_t n = 0;
+	struct row_digest *v = malloc((l->count ? l->count : 1) * sizeof *v);
+	char line[CDR_JSONL_MAX];
 
-	for (size_t i = 0; i < old->count; i++)
-		n += !cdrfile_has_uniqueid(now, old->rows[i].uniqueid);
-	return n;
+	for (size_t i = 0; v && i < l->count; i++) {
+		int n = cdr_row_jsonl(&l->rows[i], line, sizeof line);
+		if (n < 0) {
+			free(v);
+			return NULL;
+		}
+		sha256_start(h);
+		sha256_update(h, line, (size_t)n);
+		sha256_finish(h, v[i].d);
+	}
+	if (v)
+		qsort(v, l->count, sizeof *v, by_digest);
+	return v;
+}
+
+long cdrfile_rows_lacking(const struct cdr_list *have, const struct cdr_list *want)
+{
+	struct sha256 *h = sha256_new();
+	struct row_digest *a = h ? digests(h, have) : NULL, *b = h ? digests(h, want) : NULL;
+	long lacking = -1;
+
+	if (a && b) {
+		size_t i = 0, j = 0;
+		lacking = 0;
+		while (j < want->count) {
+			int c = i < have->count ? by_digest(&a[i], &b[j]) : 1;
+			if (c == 0) {
+				i++;
+				j++;
+			} else if (c < 0) {
+				i++;
+			} else {
+				lacking++;
+				j++;
+			}
+		}
+	} else {
+		log_error("out of memory");
+	}
+	free(a);
+	free(b);
+	sha256_free(h);
+	return lacking;
 }
 
 /* Writes cdr/`name` when its bytes differ from what is there. Returns 0 or -1 (printed). */

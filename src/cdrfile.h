@@ -30,9 +30,10 @@ int cdrfile_parse_jsonl(const char *day, const struct cdrfile_buf *in, struct cd
  * the same rows always give the same bytes. Returns 0, or -1 (printed). */
 int cdrfile_render_jsonl(struct cdr_list *l, struct cdrfile_buf *out);
 
-/* Whether `l` has a row with UniqueID `id`; how many rows of `old` `now` lacks. */
-int cdrfile_has_uniqueid(const struct cdr_list *l, const char *id);
-size_t cdrfile_lacking(const struct cdr_list *old, const struct cdr_list *now);
+/* How many rows of `want` `have` lacks, rows compared whole (as their JSONL lines) and
+ * counted as a multiset: a UniqueID alone does not name a row (Asterisk repeats it across
+ * the legs of a call). Returns the count, or -1 when out of memory (printed). */
+long cdrfile_rows_lacking(const struct cdr_list *have, const struct cdr_list *want);
 
 /* Writes cdr/`name` atomically unless `old` (what is there) holds the same bytes. Returns 0,
  * or -1 with `err` set. */

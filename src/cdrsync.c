@@ -115,17 +115,48 @@ static int query(struct run *r, const char *a, const char *b, struct cdr_list *o
 	return pbx_cdr(r->pbx, PBX_CDR_QUERY, a, b, take_rows, &t);
 }
 
+/* 9006 for [start, end] appended to `out`, split in halves wherever the PBX sent fewer rows
+ * than its totalcount, or failed over more than a day (an answer over our cap). Sets *cut
+ * when a one-minute answer still fell short. Returns a pbx_result. */
+static int query_split(struct run *r, pbx_minute start, pbx_minute end, struct cdr_list *out,
+		       int *cut)
+{
+	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], what[64];
+	struct take_rows t = { out, what };
+	size_t before = out->count;
+	int rc;
+
+	pbxtime_format(start, a);
+	pbxtime_format(end, b);
+	snprintf(what, sizeof what, "%s to %s", a, b);
+	rc = pbx_cdr(r->pbx, PBX_CDR_QUERY, a, b, take_rows, &t);
+	if (rc == PBX_OK &&
+	    (out->totalcount < 0 || (unsigned long long)out->totalcount <= out->count - before))
+		return PBX_OK;
+	if (rc != PBX_OK && (rc != PBX_FAILED || end - start < 1440))
+		return rc;
+	if (start >= end) {
+		*cut = 1;
+		return PBX_OK;
+	}
+	out->count = before;
+	pbx_minute mid = start + (end - start) / 2;
+	rc = query_split(r, start, mid, out, cut);
+	return rc == PBX_OK ? query_split(r, mid + 1, end, out, cut) : rc;
+}
+
 const struct cdr_list *cdrsync_window(struct run *r, pbx_minute start, pbx_minute end)
 {
 	struct cdrsync *c = r->cdr;
 	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1];
-	int rc;
+	int rc, cut = 0;
 
 	if (!c || !r->cfg->cdr.join || c->off)
 		return NULL;
 	pbxtime_format(start - MARGIN_MINUTES, a);
 	pbxtime_format(end, b);
-	rc = query(r, a, b, &c->window);
+	cdr_list_free(&c->window);
+	rc = query_split(r, start - MARGIN_MINUTES, end, &c->window, &cut);
 	if (rc != PBX_OK) {
 		r->t.cdr_errors++;
 		if (rc == PBX_REFUSED) {
@@ -138,10 +169,9 @@ const struct cdr_list *cdrsync_window(struct run *r, pbx_minute start, pbx_minut
 		}
 		return NULL;
 	}
-	if (c->window.totalcount > 0 && (size_t)c->window.totalcount > c->window.count)
-		log_warn("the PBX counts %lld CDRs from %s to %s but sent %zu; recordings without "
-			 "theirs are joined in a later run", c->window.totalcount, a, b,
-			 c->window.count);
+	if (cut)
+		log_warn("the PBX sends fewer CDRs than it counts for some minute from %s to %s; "
+			 "recordings without theirs are joined in a later run", a, b);
 	if (r->cfg->cdr.archive)
 		for (size_t i = 0; i < c->window.count; i++)
 			if (note_day(c, c->window.rows[i].calldate, 0) != 0) {
@@ -207,8 +237,12 @@ static int seal_day(struct run *r, const char *day, struct cdr_list *rows)
 
 	snprintf(jname, sizeof jname, "%s.jsonl", day);
 	snprintf(cname, sizeof cname, "%s.csv", day);
-	if (cdrfile_read(r->store, jname, &j) != 1 || cdrfile_read(r->store, cname, &c) != 1 ||
-	    cdrfile_parse_jsonl(day, &j, rows) != 0)
+	if (cdrfile_read(r->store, jname, &j) != 1 || cdrfile_read(r->store, cname, &c) != 1) {
+		log_error("cdr/%s or cdr/%s is missing; the day's CDR archive is not sealed", jname,
+			  cname);
+		goto out;
+	}
+	if (cdrfile_parse_jsonl(day, &j, rows) != 0)
 		goto out;
 	if (csv_count(c.p, c.len, CDR_CSV_FIRST_COLUMN, &records, &header, err, sizeof err)) {
 		log_warn("cdr/%s is not readable CSV (%s); the day's CDRs stay open", cname, err);
@@ -243,26 +277,54 @@ out:
 	return rc;
 }
 
+/* The data rows of 9005's export of [a, b], or -1 (warned). */
+static long export_rows(struct run *r, const char *a, const char *b)
+{
+	struct cdrfile_buf csv = { 0 };
+	size_t records = 0;
+	int header;
+	char err[256];
+	long n = -1;
+
+	if (pbx_cdr(r->pbx, PBX_CDR_EXPORT, a, b, cdrfile_take_csv, &csv) == PBX_OK) {
+		if (csv_count(csv.p ? csv.p : "", csv.len, CDR_CSV_FIRST_COLUMN, &records, &header,
+			      err, sizeof err) == 0)
+			n = (long)records;
+		else
+			log_warn("9005's export of %s to %s is not readable CSV: %s", a, b, err);
+	}
+	free(csv.p);
+	return n;
+}
+
 /* Deletes a sealed day's CDRs from the PBX (see cdrsync.h). `archived`: the sealed rows.
  * Returns 0 done, 1 left for a later run (warned), -1 error. */
 static int delete_day(struct run *r, const char *day, const struct cdr_list *archived)
 {
 	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], now[21];
 	struct cdr_list fresh;
-	size_t extra = 0, had;
+	long extra = 0;
+	size_t had;
 	json_object *o;
 	int rc = -1;
 
 	snprintf(a, sizeof a, "%s 00:00", day);
 	snprintf(b, sizeof b, "%s 23:59", day);
 	cdr_list_init(&fresh);
-	if (query(r, a, b, &fresh) != PBX_OK)
+	if (query(r, a, b, &fresh) != PBX_OK || (extra = cdrfile_rows_lacking(archived, &fresh)) < 0)
 		goto out;
-	for (size_t i = 0; i < fresh.count; i++)
-		extra += !cdrfile_has_uniqueid(archived, fresh.rows[i].uniqueid);
-	if (extra || (fresh.totalcount >= 0 && (size_t)fresh.totalcount > fresh.count)) {
-		log_warn("the PBX holds %zu CDRs of %s that the sealed archive lacks; none of the "
-			 "day's CDRs are deleted", extra ? extra : (size_t)fresh.totalcount, day);
+	if (extra > 0) {
+		log_warn("the PBX holds %ld CDRs of %s that the sealed archive lacks; none of the "
+			 "day's CDRs are deleted", extra, day);
+		rc = 1;
+		goto out;
+	}
+	/* 9004 deletes by filter: every row of the day, also any a capped 9006 did not show.
+	 * So the count must be known whole: from 9006's totalcount, else from 9005's export. */
+	if (fresh.totalcount >= 0 ? (size_t)fresh.totalcount != fresh.count
+				  : export_rows(r, a, b) != (long)fresh.count) {
+		log_warn("cannot tell that 9006 showed every CDR of %s (its count and 9005's "
+			 "export disagree with it); none of the day's CDRs are deleted", day);
 		rc = 1;
 		goto out;
 	}
@@ -293,15 +355,17 @@ out:
 	return rc;
 }
 
-/* Refreshes the files of a day not sealed yet. Returns 0, 1 when the PBX's answer was not
- * whole (warned; the files are left as they were), -1 error. */
+/* Refreshes the files of a day not sealed yet. Returns 0 when both files now hold the PBX's
+ * whole day, consistent with each other; 1 when the PBX's answers were not whole or lost
+ * rows the archive holds (warned; the files are left as they were); -1 error. */
 static int refresh_day(struct run *r, const char *day)
 {
 	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], jname[24], cname[24], err[512];
 	struct cdr_list rows, old;
 	struct cdrfile_buf csv = { 0 }, jsonl = { 0 }, oldj = { 0 }, oldc = { 0 };
-	size_t gone;
-	int rc = -1;
+	size_t records = 0, old_records = 0;
+	int rc = -1, header, got;
+	long gone;
 
 	snprintf(a, sizeof a, "%s 00:00", day);
 	snprintf(b, sizeof b, "%s 23:59", day);
@@ -312,41 +376,87 @@ static int refresh_day(struct run *r, const char *day)
 	if (query(r, a, b, &rows) != PBX_OK ||
 	    pbx_cdr(r->pbx, PBX_CDR_EXPORT, a, b, cdrfile_take_csv, &csv) != PBX_OK)
 		goto out;
-	if (rows.totalcount >= 0 && (size_t)rows.totalcount > rows.count) {
+	rc = 1;
+	if (rows.totalcount >= 0 && (size_t)rows.totalcount != rows.count) {
 		log_warn("the PBX counts %lld CDRs on %s but sent %zu; the day's CDR archive is "
 			 "left as it was", rows.totalcount, day, rows.count);
-		rc = 1;
 		goto out;
 	}
-	int got = cdrfile_read(r->store, jname, &oldj);
-	if (got < 0 || (got == 1 && cdrfile_parse_jsonl(day, &oldj, &old) != 0))
+	if (csv_count(csv.p ? csv.p : "", csv.len, CDR_CSV_FIRST_COLUMN, &records, &header, err,
+		      sizeof err) != 0 || records != rows.count) {
+		log_warn("the PBX's CDRs of %s disagree: 9006 sent %zu rows, 9005 %s; the day's CDR "
+			 "archive is left as it was", day, rows.count,
+			 records != rows.count ? "a different number" : err);
 		goto out;
+	}
 	/* A refresh never loses a row: a PBX that forgot some (deleted by hand, a disk swapped)
 	 * leaves the archived files as they were. */
-	if ((gone = cdrfile_lacking(&old, &rows)) > 0) {
-		log_warn("the PBX no longer reports %zu CDRs of %s that the archive holds; the "
-			 "archived files are kept as they are", gone, day);
-		rc = 1;
+	got = cdrfile_read(r->store, jname, &oldj);
+	if (got < 0 || (got == 1 && cdrfile_parse_jsonl(day, &oldj, &old) != 0) ||
+	    cdrfile_read(r->store, cname, &oldc) < 0 || (gone = cdrfile_rows_lacking(&rows, &old)) < 0) {
+		rc = -1;
 		goto out;
 	}
-	if (cdrfile_read(r->store, cname, &oldc) < 0 || cdrfile_render_jsonl(&rows, &jsonl) != 0)
+	if (oldc.p && csv_count(oldc.p, oldc.len, CDR_CSV_FIRST_COLUMN, &old_records, &header, err,
+				sizeof err) != 0)
+		old_records = 0; /* an unreadable old export is replaced by a readable one */
+	if (gone > 0 || records < old_records) {
+		log_warn("the PBX no longer reports %ld CDRs of %s that the archive holds; the "
+			 "archived files are kept as they are", gone > 0 ? gone : (long)(old_records - records),
+			 day);
 		goto out;
+	}
+	if (cdrfile_render_jsonl(&rows, &jsonl) != 0) {
+		rc = -1;
+		goto out;
+	}
+	/* The export first: a crash between the two leaves a pair the next refresh rewrites. */
 	if (cdrfile_put_if_changed(r->store, cname, &csv, &oldc, err, sizeof err) != 0 ||
 	    cdrfile_put_if_changed(r->store, jname, &jsonl, &oldj, err, sizeof err) != 0) {
 		log_error("%s", err);
 		r->storage_error = 1;
+		rc = -1;
 		goto out;
 	}
 	rc = 0;
 out:
 	if (rc < 0)
 		r->archive_error = 1;
+	if (rc > 0)
+		r->t.cdr_stuck++;
 	cdr_list_free(&rows);
 	cdr_list_free(&old);
 	free(csv.p);
 	free(jsonl.p);
 	free(oldj.p);
 	free(oldc.p);
+	return rc;
+}
+
+/* The rows of a sealed day, from its files, after checking both against their sealed hashes.
+ * Returns 0, or -1 (printed: a deletion must not go ahead). */
+static int sealed_rows(struct run *r, const char *day, const struct manifest_day_cdr *st,
+		       struct cdr_list *rows)
+{
+	struct cdrfile_buf f[2] = { { 0 }, { 0 } };
+	const char *want[2] = { st->jsonl_sha256, st->csv_sha256 }, *ext[2] = { "jsonl", "csv" };
+	char name[2][24], hex[SHA256_HEX_LEN + 1];
+	int rc = 0;
+
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		snprintf(name[i], sizeof name[i], "%s.%s", day, ext[i]);
+		if (cdrfile_read(r->store, name[i], &f[i]) == 1)
+			hash_hex(r, &f[i], hex);
+		if (!f[i].p || strcmp(hex, want[i]) != 0) {
+			log_error("cdr/%s is missing or no longer matches its sealed hash; the day's "
+				  "CDRs are not deleted from the PBX (run verify)", name[i]);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && cdrfile_parse_jsonl(day, &f[0], rows) != 0)
+		rc = -1;
+	free(f[0].p);
+	free(f[1].p);
 	return rc;
 }
 
@@ -370,8 +480,9 @@ static int archive_day(struct run *r, const char *day, pbx_minute horizon, int m
 	cdr_list_init(&rows);
 	if (!st.archived) {
 		rc = refresh_day(r, day);
-		/* Sealed once no window can list the day again: wholly before the lookback. */
-		if (rc < 0 || day_end >= horizon) {
+		/* Sealed once no window can list the day again (wholly before the horizon), and
+		 * only right after a refresh that found the PBX's whole day. */
+		if (rc != 0 || day_end >= horizon) {
 			cdr_list_free(&rows);
 			return 1;
 		}
@@ -384,22 +495,11 @@ static int archive_day(struct run *r, const char *day, pbx_minute horizon, int m
 		}
 		st.archived = 1;
 	} else if (deleting && !st.deleted && may_delete) {
-		struct cdrfile_buf j = { 0 };
-		char name[24], hex[SHA256_HEX_LEN + 1];
-
-		snprintf(name, sizeof name, "%s.jsonl", day);
-		rc = cdrfile_read(r->store, name, &j);
-		if (rc == 1)
-			hash_hex(r, &j, hex);
-		if (rc != 1 || strcmp(hex, st.jsonl_sha256) != 0 || cdrfile_parse_jsonl(day, &j, &rows)) {
-			log_error("cdr/%s no longer matches its sealed hash; the day's CDRs are not "
-				  "deleted from the PBX (run verify)", name);
-			free(j.p);
+		if (sealed_rows(r, day, &st, &rows) != 0) {
 			r->t.blocked++;
 			cdr_list_free(&rows);
-			return 1;
+			return 2;
 		}
-		free(j.p);
 	}
 	rc = 0;
 	if (deleting && !st.deleted && may_delete) {
@@ -471,6 +571,10 @@ int cdrsync_archive(struct run *r, pbx_minute now, int may_delete)
 	char err[512];
 	int rc = 0;
 
+	/* A day is final a day after it ended, or after the lookback if that is longer: calls
+	 * that run past midnight and CDRs the PBX writes late land before it is sealed. */
+	pbx_minute horizon = r->cfg->sync.lookback > 1440 ? r->cfg->sync.lookback : 1440;
+
 	if (!c || !r->cfg->cdr.archive || r->dry_run || c->off)
 		return 0;
 	load_days(r, c);
@@ -489,7 +593,7 @@ int cdrsync_archive(struct run *r, pbx_minute now, int may_delete)
 		/* A sealed day costs nothing until it may be deleted. */
 		if (!r->fatal && !run_stop_requested() &&
 		    (!d->sealed || (r->cfg->cdr.delete_from_pbx && may_delete)))
-			state = archive_day(r, d->day, now - r->cfg->sync.lookback, may_delete);
+			state = archive_day(r, d->day, now - horizon, may_delete);
 		if (state)
 			keep.len += (size_t)snprintf(keep.p + keep.len, 19, "%s %s\n", d->day,
 						     state == 2 ? "sealed" : "open");

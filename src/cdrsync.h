@@ -7,14 +7,16 @@
  *
  * Archive ([cdr] archive): every day whose CDRs a window listed is fetched whole — 9006 kept
  * as ARCHIVE/cdr/DAY.jsonl, 9005 as ARCHIVE/cdr/DAY.csv, byte for byte — and rewritten
- * atomically while the day is within the lookback. Once the whole day is older than the
- * lookback, and 9006's rows, its totalcount and 9005's rows agree, the day is sealed: a
- * "cdr_archived" line with both files' hashes goes into the day's manifest (signed with the
- * rest). With [cdr] delete_from_pbx the PBX's CDRs of a sealed day are then deleted with 9004
- * — which deletes by filter, so only whole sealed days, only when a fresh 9006 of that day
- * holds nothing the sealed file lacks, and only in a run whose archive phase was clean; a
- * 9006 afterwards must come back empty for the "cdr_deleted" line. Days not sealed yet are
- * remembered in ARCHIVE/.state/cdr-days (rebuilt from the cdr/ folder when missing). */
+ * atomically by each run until it is sealed, but only with whole answers (9006's rows equal
+ * its totalcount and 9005's rows) that lose no row the archive holds. The first run after
+ * the day ended by max(1 day, lookback) whose refresh was whole seals it: a "cdr_archived"
+ * line with both files' hashes, read back from disk, goes into the day's manifest (signed
+ * with the rest). With [cdr] delete_from_pbx the PBX's CDRs of a sealed day are then deleted
+ * with 9004 — which deletes by filter, so only whole sealed days whose files still match
+ * their hashes, only when a fresh 9006 holds nothing the sealed file lacks and the day's
+ * count is known whole, and only in a run whose archive phase was clean; a 9006 afterwards
+ * must come back empty for the "cdr_deleted" line. Days not done with are remembered in
+ * ARCHIVE/.state/cdr-days (rebuilt from the cdr/ folder when missing). */
 #ifndef NEXO_CDRSYNC_H
 #define NEXO_CDRSYNC_H
 

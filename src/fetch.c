@@ -114,7 +114,9 @@ static int sink_end(void *ctx, size_t idx, int complete)
 	}
 	rc = sealer_finish(b->r->sealer, b->recs[idx]->size, s->wire, &s->sealed, why, sizeof why);
 	if (rc == SEAL_REJECTED) {
-		int runs = attempts_note(b->r->attempts, b->paths[idx], "invalid", why);
+		/* A watch tries again within seconds: only runs count towards giving up. */
+		int runs = b->r->watching ? 0
+			   : attempts_note(b->r->attempts, b->paths[idx], "invalid", why);
 		if (runs < b->r->cfg->sync.invalid_retries) {
 			sealer_abandon(b->r->sealer);
 			s->state = SLOT_FAILED;
@@ -231,8 +233,9 @@ static long settle(struct batch *b, int cut, struct recording **rest, size_t *nr
 		}
 		if (s->state == SLOT_WAITING && !cut) {
 			/* Missing from the answer: asked for again, up to invalid_retries runs. */
-			int runs = attempts_note(r->attempts, b->paths[i], "missing",
-						 "not in the PBX's answer");
+			int runs = r->watching ? 0
+				   : attempts_note(r->attempts, b->paths[i], "missing",
+						   "not in the PBX's answer");
 			if (runs >= r->cfg->sync.invalid_retries) {
 				log_warn("%s: missing from the PBX's answer %d runs in a row; recorded "
 					 "as unavailable and no longer asked for",

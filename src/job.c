@@ -19,7 +19,8 @@
 #include "state.h"
 
 #define FIRST_RUN_START "2000-01-01 00:00"
-#define LOCK_WAIT_FOR_WATCH 300 /* seconds: a watch holds the lock only for a batch */
+#define LOCK_WAIT_FOR_WATCH 1800 /* seconds: a watch holds the lock only for a batch (a
+				  * catch-up after a long outage may take minutes) */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -119,7 +120,8 @@ int run_window(struct run *r, pbx_minute start, pbx_minute end)
 		listing_free(&l);
 		return r->fatal ? -1 : 0;
 	}
-	if (l.n && r->cfg->cdr.join)
+	/* With the CDR archive on, also windows without recordings: a day of missed calls. */
+	if (r->cfg->cdr.join && (l.n || r->cfg->cdr.archive))
 		cdrs = cdrsync_window(r, start, end);
 	/* Rows without a usable path can never be fetched: reported every run (exit 1), but
 	 * they do not pin the checkpoint. */
@@ -247,6 +249,9 @@ static void summary(const struct run *r, double seconds, int dry_run)
 		       t->cdr_sealed, t->cdr_deleted);
 	if (t->cdr_errors)
 		printf("%lu CDR requests failed (see warnings)\n", t->cdr_errors);
+	if (t->cdr_stuck)
+		printf("%lu days of the CDR archive stay open: the PBX's answers were not whole "
+		       "(see warnings)\n", t->cdr_stuck);
 	fflush(stdout);
 }
 
@@ -260,7 +265,7 @@ static int exit_code(const struct run *r)
 		return EXIT_STORAGE;
 	if (r->archive_error || t->missing || t->failed || t->blocked || t->unconfirmed ||
 	    t->skipped_names || t->deferred || t->skew_blocked || t->invalid ||
-	    t->unavailable || (r->cfg->cdr.archive && t->cdr_errors))
+	    t->unavailable || (r->cfg->cdr.archive && (t->cdr_errors || t->cdr_stuck)))
 		return EXIT_PARTIAL;
 	return EXIT_OK;
 }

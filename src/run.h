@@ -32,6 +32,7 @@ struct tally {
 	unsigned long cdr_errors;  /* CDR requests that failed */
 	unsigned long cdr_sealed;  /* days whose CDR archive was sealed */
 	unsigned long cdr_deleted; /* CDRs deleted from the PBX */
+	unsigned long cdr_stuck;   /* days whose CDR archive could not be refreshed whole */
 	uint64_t bytes;
 };
 
@@ -55,6 +56,7 @@ struct run {
 	int storage_error;  /* the archive could not be written: exit code says so */
 	int fatal;          /* an exit code that ends the run now (login refused, ...), or 0 */
 	int dry_run;
+	int watching;       /* `watch`: failures are retried, never counted towards giving up */
 };
 
 /* runctx.c. Prepares `r` for `cfg`: keys (a bad one is a config error), the archive, the

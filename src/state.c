@@ -53,7 +53,9 @@ static int lock_once(struct store *s, const char *as, long *holder, char role[16
 		return -1;
 	}
 	n = snprintf(buf, sizeof buf, "%ld %s\n", (long)getpid(), as);
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+	/* Written over the old line, then cut to length: the file is never empty for a process
+	 * that looks in between (it reads our pid and role, "PID role\n", either way). */
+	if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) != 0)
 		log_warn("cannot write our pid into %s/.state/lock: %s", store_root_path(s),
 			 strerror(errno));
 	return fd;
@@ -73,12 +75,19 @@ int state_lock_wait(struct store *s, const char *role, int wait_s, long *holder)
 
 	for (long waited_ms = 0;; waited_ms += 200) {
 		fd = lock_once(s, role, holder, held_by);
+		/* The holder writes its role just after taking the lock: a first look may still
+		 * see its predecessor's line, or none. Look once more before deciding. */
+		if (fd == -2 && waited_ms == 0 && strcmp(held_by, "watch") != 0) {
+			usleep(100 * 1000);
+			fd = lock_once(s, role, holder, held_by);
+		}
 		if (fd != -2 || strcmp(held_by, "watch") != 0 || waited_ms >= wait_s * 1000L)
 			return fd;
 		if (!said++)
 			log_info("nexo-archive watch (pid %ld) is archiving a batch; waiting for it",
 				 *holder);
-		usleep(200 * 1000);
+		if (usleep(200 * 1000) != 0 && errno == EINTR)
+			return fd; /* a stop signal: give up waiting */
 	}
 }
 

@@ -15,7 +15,7 @@ int state_lock(struct store *s, long *holder);
 
 /* As state_lock(), writing `role` ("run", "watch") beside the pid; while the holder is a
  * `watch` (which holds the lock only for the seconds a batch takes), waits up to `wait_s`
- * seconds for it. Never waits for a `run`. */
+ * seconds for it (a stop signal ends the wait). Never waits for a `run`. */
 int state_lock_wait(struct store *s, const char *role, int wait_s, long *holder);
 
 /* Reads .state/checkpoint: everything with a call start before it was archived when last

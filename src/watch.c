@@ -16,6 +16,9 @@
 
 #define PING_AFTER_MS 30000    /* a quiet connection is pinged after this, dropped after 2x */
 #define LOCKED_RETRY_MS 5000   /* a run holds the archive: try the batch again after this */
+#define RETRY_FIRST_MS 5000    /* a batch that left something: again after this, doubling */
+#define RETRY_TRIES 6          /* ... this many times (5 s to 160 s: 5 min), then the nightly
+				* run has it */
 #define CONNECT_TIMEOUT_MS 10000
 #define BEFORE_EVENT 2         /* minutes listed before an announced recording's start */
 
@@ -25,6 +28,8 @@ struct watch {
 	pbx_minute synced;         /* everything starting before this was listed */
 	pbx_minute pending_from;   /* the earliest recording waiting for a batch; -1: none */
 	long long due_ms;          /* when the pending batch runs */
+	int tries;                 /* failed attempts at the pending window */
+	int said_locked;           /* "the run holds the archive" was said for this wait */
 	unsigned long batches, archived;
 };
 
@@ -80,10 +85,15 @@ static pbx_minute key_minute(const char *key)
 /* Asks for a batch covering recordings from `from` on. */
 static void want(struct watch *w, pbx_minute from, long long delay_ms)
 {
+	long long at = now_ms() + delay_ms;
+
 	if (w->pending_from < 0 || from < w->pending_from)
 		w->pending_from = from;
-	if (w->due_ms == 0)
-		w->due_ms = now_ms() + delay_ms;
+	/* A new recording does not wait out the back-off of an earlier one. */
+	if (w->due_ms == 0 || at < w->due_ms) {
+		w->due_ms = at;
+		w->tries = 0;
+	}
 }
 
 /* Archives the pending window under the lock. Returns 0 done or retried later, or an exit
@@ -99,11 +109,13 @@ static int batch(struct watch *w)
 
 	rc = run_lock(r, "watch", 0, &holder);
 	if (rc == EXIT_LOCKED) {
-		log_info("the nightly run (pid %ld) holds the archive; the batch waits for it",
-			 holder);
+		if (!w->said_locked++)
+			log_info("the nightly run (pid %ld) holds the archive; the batch waits for it",
+				 holder);
 		w->due_ms = now_ms() + LOCKED_RETRY_MS;
 		return 0;
 	}
+	w->said_locked = 0;
 	if (rc != 0) {
 		run_unlock(r);
 		return rc;
@@ -115,6 +127,10 @@ static int batch(struct watch *w)
 	r->archive_error = 0;
 	rc = run_window(r, from, now);
 	run_unlock(r);
+	if (r->fatal == EXIT_UNREACHABLE) {
+		r->fatal = 0; /* a PBX restarting: the window is tried again */
+		rc = 0;
+	}
 	if (r->fatal)
 		return r->fatal;
 	w->batches++;
@@ -123,17 +139,22 @@ static int batch(struct watch *w)
 		log_info("archived %lu recording%s (%lu since the watch began)",
 			 r->t.archived - before, r->t.archived - before == 1 ? "" : "s",
 			 w->archived);
-	if (rc == 1) {
+	if (rc == 1 || ++w->tries > RETRY_TRIES) {
+		if (rc != 1)
+			log_warn("the window from %s still has recordings that did not land after %d "
+				 "tries; left for the nightly run", a, RETRY_TRIES);
 		w->pending_from = -1;
 		w->due_ms = 0;
-		if (now > w->synced)
+		w->tries = 0;
+		if (rc == 1 && now > w->synced)
 			w->synced = now;
 	} else {
-		/* Something did not land (the PBX still writing it, a broken transfer): the
-		 * same window again, later; the manifest skips what did. */
-		log_warn("%lu recordings did not land; trying again in %d s",
-			 r->t.failed + r->t.missing - failed, LOCKED_RETRY_MS / 1000);
-		w->due_ms = now_ms() + LOCKED_RETRY_MS;
+		/* Something did not land (the PBX still writing it, a broken transfer, the PBX
+		 * unreachable): the same window again, later; the manifest skips what did. */
+		long long delay = (long long)RETRY_FIRST_MS << (w->tries - 1);
+		log_warn("%lu recordings did not land; trying again in %lld s",
+			 r->t.failed + r->t.missing - failed, delay / 1000);
+		w->due_ms = now_ms() + delay;
 	}
 	return r->storage_error ? EXIT_STORAGE : 0;
 }
@@ -209,11 +230,23 @@ int cmd_watch(const struct config *cfg, int argc, char **argv)
 	run_catch_signals();
 	ami_host(cfg, w.host, sizeof w.host);
 	rc = run_setup(&w.r, cfg, 0);
-	if (rc == 0) {
+	w.r.watching = 1;
+	/* The PBX's web login first: a wrong password is said at once. An unreachable PBX (still
+	 * booting) is waited for. */
+	while (rc == 0 && !run_stop_requested()) {
 		rc = pbx_login(w.r.pbx);
-		rc = rc == PBX_OK ? 0 : rc == PBX_REFUSED ? EXIT_LOGIN
-			 : rc == PBX_UNREACHABLE ? EXIT_UNREACHABLE : EXIT_PARTIAL;
+		if (rc == PBX_OK || rc == PBX_REFUSED) {
+			rc = rc == PBX_OK ? 0 : EXIT_LOGIN;
+			break;
+		}
+		rc = 0;
+		log_warn("the PBX's web API does not answer; trying again in %lld s",
+			 backoff_ms / 1000);
+		nap(backoff_ms);
+		backoff_ms = backoff_ms * 2 > cfg->ami.reconnect_max * 1000
+				     ? cfg->ami.reconnect_max * 1000 : backoff_ms * 2;
 	}
+	backoff_ms = 1000;
 	w.synced = pbxtime_now(cfg->pbx.timezone);
 	w.pending_from = -1;
 	while (rc == 0 && !run_stop_requested()) {

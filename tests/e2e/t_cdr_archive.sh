@@ -2,6 +2,7 @@
 # The CDR archive ([cdr] archive = true): the day's complete CDR, unrecorded calls too.
 # Setup: fakepbx with 3 days x 8 recordings, their CDRs and unrecorded calls; the last day is
 # yesterday. lookback = 1d, so yesterday is still open and the two days before are not.
+# 0) --max-rows 3: 9006 answers capped; no day is sealed, all stay open, exit 1.
 # 1) run, signing on: cdr/DAY.jsonl holds exactly the UniqueIDs fakepbx's cdr.jsonl has for
 #    DAY (unrecorded calls too) and cdr/DAY.csv is byte for byte what 9005 answers for DAY;
 #    the two older days are sealed (a "cdr_archived" line whose hashes are sha256sum's of the
@@ -16,9 +17,21 @@ source "$TOP/tests/e2e/lib.sh"
 generate 3 8 --min-seconds 1 --max-seconds 2
 mapfile -t days < <(jq -r '.calldate[0:10]' "$PBXDIR/cdr.jsonl" | sort -u)
 [ "${#days[@]}" = 3 ] || fail "expected CDRs on 3 days, got ${days[*]}"
-start_pbx --cdr-delete-log "$T/cdr-deleted.log"
+# 0) a PBX that caps its answers (fewer rows than its totalcount): nothing is sealed, the
+#    days stay open (.state/cdr-days), exit 1 with the reason; the next, whole answers seal.
+start_pbx --max-rows 3
 "$NEXO" keygen --sign -o "$T/sign.key" >/dev/null || fail "keygen --sign"
 write_conf '[sync]' 'since = 2000-01-01 00:00' 'lookback = 1d' '[cdr]' 'archive = true' \
+	'[signing]' "secret_key_file = $T/sign.key" "public_key_file = $T/sign.key.pub"
+nexo run
+expect_rc 1
+grep -q 'days of the CDR archive stay open' <<<"$OUT" || fail "summary: $OUT"
+[ "$(manifest_events cdr_archived)" = 0 ] || fail "a capped answer was sealed"
+[ "$(grep -c ' open$' "$ARCHIVE/.state/cdr-days")" = 3 ] || fail "cdr-days: $(cat "$ARCHIVE/.state/cdr-days")"
+stop_pbx
+
+start_pbx --cdr-delete-log "$T/cdr-deleted.log"
+write_conf '[sync]' 'lookback = 1d' '[cdr]' 'archive = true' \
 	'[signing]' "secret_key_file = $T/sign.key" "public_key_file = $T/sign.key.pub"
 nexo run
 expect_rc 0
