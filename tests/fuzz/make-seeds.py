@@ -698,7 +698,112 @@ def csv():
         ",".join(["z" * 1000] * 9) + "\n")
 
 
-ALL = ("listing", "recpath", "unpack", "wav", "config", "manifest", "answer", "cdr", "csv")
+# ---------------------------------------------------------------- ami
+
+AMI_BANNER = "Asterisk Call Manager/1.1\r\n"
+# The vendor guide's events, verbatim as tests/unit/test_ami.c has them: 3.2 with recording on
+# and off, 3.3.
+AMI_CDR_ON = (
+    "Event: Cdr\r\nPrivilege: cdr,all\r\nAccountCode:\r\nSource: 205\r\nDestination: 204\r\n"
+    "DestinationContext: from-ext-205\r\nCallerID: \"205\" <205>\r\n"
+    "Channel: SIP/205-00000000\r\nDestinationChannel: SIP/204-00000001\r\n"
+    "LastApplication: Dial\r\nLastData: SIP/204,30,TtKkWwXx\r\n"
+    "StartTime: 2021-04-22 01:01:50\r\nAnswerTime: 2021-04-22 01:01:52\r\n"
+    "EndTime: 2021-04-22 01:01:55\r\nDuration: 5\r\nBillableSeconds: 3\r\n"
+    "Disposition: ANSWERED\r\nAMAFlags: DOCUMENTATION\r\nUniqueID: 1619082110.0\r\n"
+    "UserField:\r\nRecording File Name: "
+    "/media/usbStorage/monitor/20210422/20210422-010152-1619082112-Internal-205-204\r\n\r\n")
+AMI_CDR_OFF = (
+    "Event: Cdr\r\nPrivilege: cdr,all\r\nAccountCode:\r\nSource: 205\r\nDestination: 204\r\n"
+    "DestinationContext: from-ext-205\r\nCallerID: \"205\" <205>\r\n"
+    "Channel: SIP/205-00000002\r\nDestinationChannel: SIP/204-00000003\r\n"
+    "LastApplication: Dial\r\nLastData: SIP/204,30,TtKkWwXx\r\n"
+    "StartTime: 2021-04-22 01:09:10\r\nAnswerTime: 2021-04-22 01:09:13\r\n"
+    "EndTime: 2021-04-22 01:09:16\r\nDuration: 6\r\nBillableSeconds: 3\r\n"
+    "Disposition: ANSWERED\r\nAMAFlags: DOCUMENTATION\r\nUniqueID: 1619082550.2\r\n"
+    "UserField:\r\nRecording File Name:\r\n\r\n")
+AMI_MIXEND = (
+    "Event: AutoMixMonitorEnd\r\nPrivilege: agent,all\r\nFile Name: "
+    "/media/usbStorage/monitor/20210422/20210422-010152-1619082112-Internal-205-204\r\n"
+    "Source Number: 205\r\nDestination Number: 204\r\n\r\n")
+AMI_LOGIN_OK = ("Response: Success\r\nActionID: nexo-1\r\n"
+                "Message: Authentication accepted\r\n\r\n"
+                "Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
+
+
+def ami_event(event, name_key, name):
+    return "Event: %s\r\n%s: %s\r\n\r\n" % (event, name_key, name)
+
+
+def ami():
+    """Layout (fuzz_ami.c): 1 flag byte (bits 0-1: 1-4 piece bytes follow; bit 2: 0-byte
+    feeds; bit 3: a piece also ends after each CR), the piece bytes, then the server's bytes."""
+    ctl = [b"\x03\x7f\x7f\x7f\x7f", b"\x00\x01", b"\x0b\x01\x02\x03\x10",
+           b"\x07\x00\x05\x81\x0c", b"\x02\x80\x02\x11", b"\x08\xff"]
+    seeds = {
+        "guide-cdr-on": AMI_BANNER + AMI_CDR_ON,
+        "guide-cdr-off": AMI_BANNER + AMI_CDR_OFF,
+        "guide-mixend": AMI_BANNER + AMI_MIXEND,
+        "guide-all": AMI_BANNER + AMI_LOGIN_OK + AMI_MIXEND + AMI_CDR_ON + AMI_CDR_OFF,
+        "banner-login": AMI_BANNER + AMI_LOGIN_OK,
+        "login-refused": AMI_BANNER + "Response: Error\r\nActionID: nexo-1\r\n"
+                         "Message: Authentication failed\r\n\r\n",
+        "lf-only": (AMI_BANNER + AMI_MIXEND + AMI_CDR_ON).replace("\r\n", "\n"),
+        "mixed-endings": AMI_BANNER.replace("\r\n", "\n") + AMI_MIXEND.replace(
+            "\r\nSource", "\nSource") + "  \t\r\n\n" + AMI_CDR_OFF,
+        "lone-cr": AMI_BANNER + "Event: Cdr\rRecording File Name: 20210422/a\rb\r\n"
+                   "Key:\r\r\n\r \r\n\r\n",
+        "blanks": AMI_BANNER + "\r\n \r\n\t\r\n" + "Event  :   Cdr \t\r\n"
+                  "Recording File Name:\t 20210422-010152-x.WAV \t\r\n \t \r\n",
+        "no-colon": AMI_BANNER + "this line has no colon\r\n: no key\r\nA:\r\n:\r\n\r\n",
+        "long-line": AMI_BANNER + "Event: Cdr\r\nLastData: " + "x" * 9000 + "\r\n"
+                     "Recording File Name: 20210422/20210422-a\r\n\r\n" + AMI_MIXEND,
+        "line-at-limit": "Event: Cdr\r\nK: " + "y" * (8192 - 3) + "\r\nL: " + "z" * 8190 +
+                         "\r\n\r\n" + AMI_MIXEND,
+        "big-message": "Event: Cdr\r\n" + "".join("F%d: %s\r\n" % (i, "v" * 7990)
+                                                 for i in range(9)) + "\r\n" + AMI_MIXEND,
+        "many-fields": AMI_BANNER + "Event: Cdr\r\n" + "".join(
+            "Field%d: %d\r\n" % (i, i) for i in range(140)) +
+            "Recording File Name: 20210422/20210422-b\r\n\r\n" + "Event: Other\r\n" +
+            "".join("F: %d\r\n" % i for i in range(127)) + "\r\n",
+        "long-banner": "Asterisk Call Manager/" + "9" * 400 + "\r\n" + AMI_MIXEND,
+        "not-ami": "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+        "ssh-banner": "SSH-2.0-OpenSSH_8.4\r\n",
+        "empty": "",
+        "banner-only-no-end": "Asterisk Call Manager/1.1",
+        "cdr-empty-name": AMI_CDR_OFF + ami_event("Cdr", "Recording File Name", "  \t") +
+                          "Event: Cdr\r\nRecording File Name\r\n\r\n",
+        "hostile-names": AMI_BANNER + "".join(
+            ami_event(e, k, n) for e, k in (("Cdr", "Recording File Name"),
+                                            ("AutoMixMonitorEnd", "File Name"))
+            for n in ("../../etc/passwd", "20210422/../../etc/passwd",
+                      "/media/usbStorage/monitor/20210422/..", "20210422/a\x1b[31mb",
+                      "20210422/a\\b", "20210422/a\x7fb", "20210422/a\tb",
+                      "20210422-x/../../x", "/20210422/", "20210422/.wav",
+                      "20210422/20210422-ok.wav", "x", "20210422/" + "k" * 300,
+                      "2021042/x", "20210422//", "caf\xe9/20210422-\xe9")),
+        "case-and-dups": AMI_BANNER + "EVENT: cdr\r\nrecording file name: 20210422/first\r\n"
+                         "Recording File Name: 20210422/second\r\n\r\n"
+                         "event: automixmonitorend\r\nFILE NAME: 20210422-010152-c\r\n\r\n"
+                         "Event: AutoMixMonitorEndX\r\nFile Name: 20210422/d\r\n\r\n",
+        "both-events": AMI_BANNER + AMI_MIXEND + AMI_CDR_ON + AMI_MIXEND,
+    }
+    raw = {
+        "nul-in-line": (AMI_BANNER + "Event: Cdr\r\nRecording File Name: 20210422/a").encode() +
+        b"\0b\r\nMore: x\r\n\r\n" + AMI_MIXEND.encode(),
+        "binary-junk": bytes((i * 167 + 13) % 256 for i in range(3000)),
+        "junk-then-event": b"\xff\xfe\x00\x01\r\r\n\n\x80:\x81\r\n\r\n" + AMI_MIXEND.encode(),
+        "utf8": (AMI_BANNER + "Event: Cdr\r\nCallerID: \u00e9\u4e2d <205>\r\n"
+                 "Recording File Name: 20210422/20210422-\u00e9\u4e2d\r\n\r\n").encode(),
+    }
+    items = [(k, v.encode("latin-1") if k == "hostile-names" else v.encode())
+             for k, v in seeds.items()] + list(raw.items())
+    for i, (name, b) in enumerate(sorted(items)):
+        put("ami", name + ".bin", ctl[i % len(ctl)] + b)
+
+
+ALL = ("listing", "recpath", "unpack", "wav", "config", "manifest", "answer", "cdr", "csv",
+       "ami")
 
 
 def main():
