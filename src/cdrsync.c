@@ -116,8 +116,9 @@ static int query(struct run *r, const char *a, const char *b, struct cdr_list *o
 }
 
 /* 9006 for [start, end] appended to `out`, split in halves wherever the PBX sent fewer rows
- * than its totalcount, or failed over more than a day (an answer over our cap). Sets *cut
- * when a one-minute answer still fell short. Returns a pbx_result. */
+ * than its totalcount, or failed over more than a month (perhaps an answer over our cap: a
+ * first run's window reaches back years). Sets *cut when a one-minute answer still fell
+ * short. Returns a pbx_result. */
 static int query_split(struct run *r, pbx_minute start, pbx_minute end, struct cdr_list *out,
 		       int *cut)
 {
@@ -133,7 +134,7 @@ static int query_split(struct run *r, pbx_minute start, pbx_minute end, struct c
 	if (rc == PBX_OK &&
 	    (out->totalcount < 0 || (unsigned long long)out->totalcount <= out->count - before))
 		return PBX_OK;
-	if (rc != PBX_OK && (rc != PBX_FAILED || end - start < 1440))
+	if (rc != PBX_OK && (rc != PBX_FAILED || end - start < 31 * 1440))
 		return rc;
 	if (start >= end) {
 		*cut = 1;
