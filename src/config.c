@@ -214,6 +214,10 @@ static int sync_key(struct parse_ctx *c, const char *k, const char *v)
 		if (parse_long(v, 1, 10000, &n))
 			return bad(c, "sync", k, "must be a number between 1 and 10000");
 		cfg->sync.batch_files = (int)n;
+	} else if (!strcmp(k, "parallel")) {
+		if (parse_long(v, 1, 8, &n))
+			return bad(c, "sync", k, "must be a number between 1 and 8");
+		cfg->sync.parallel = (int)n;
 	} else if (!strcmp(k, "invalid_retries")) {
 		if (parse_long(v, 1, 1000, &n))
 			return bad(c, "sync", k, "must be a number between 1 and 1000");
@@ -408,6 +412,7 @@ static void set_defaults(struct config *cfg)
 	cfg->sync.batch_files = 50;
 	cfg->sync.batch_url_bytes = 4000;
 	cfg->sync.invalid_retries = 3;
+	cfg->sync.parallel = 1;
 	cfg->pbx.max_clock_skew = 10 * 60;
 	cfg->retention.pbx_keep_days = 30;
 	cfg->retention.max_delete = 5000;

@@ -38,6 +38,7 @@ struct config {
 		size_t batch_url_bytes;
 		int invalid_retries;   /* runs a recording may fail the same way before it is
 					* archived as it is (flagged) or recorded unavailable */
+		int parallel;          /* batch downloads at once (backfills of big PBXs) */
 	} sync;
 	struct {
 		int delete_from_pbx;

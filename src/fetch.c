@@ -115,8 +115,12 @@ static int sink_end(void *ctx, size_t idx, int complete)
 	rc = sealer_finish(b->r->sealer, b->recs[idx]->size, s->wire, &s->sealed, why, sizeof why);
 	if (rc == SEAL_REJECTED) {
 		/* A watch tries again within seconds: only runs count towards giving up. */
-		int runs = b->r->watching ? 0
-			   : attempts_note(b->r->attempts, b->paths[idx], "invalid", why);
+		int runs = 0;
+		if (!b->r->watching) {
+			run_shared_lock(b->r);
+			runs = attempts_note(b->r->attempts, b->paths[idx], "invalid", why);
+			run_shared_unlock(b->r);
+		}
 		if (runs < b->r->cfg->sync.invalid_retries) {
 			sealer_abandon(b->r->sealer);
 			s->state = SLOT_FAILED;
@@ -201,7 +205,7 @@ static const struct unpack_sink sink = {
  * storage error, stop signal): what it did not bring is then not known to be missing. With
  * `rest`, those are put there (*nrest of them) to be tried again instead of being tallied.
  * Returns the number tallied as not landed, or -1. */
-static long settle(struct batch *b, int cut, struct recording **rest, size_t *nrest)
+static long settle_locked(struct batch *b, int cut, struct recording **rest, size_t *nrest)
 {
 	struct run *r = b->r;
 	char err[512], esc[512];
@@ -306,9 +310,21 @@ static long settle(struct batch *b, int cut, struct recording **rest, size_t *nr
 	if (not_reached)
 		log_warn("%lu recordings of this batch were not brought by the download; they "
 			 "will be fetched again", not_reached);
-	log_progress("archived %lu of %lu recordings, %.1f MB", r->t.archived, r->planned_total,
-		     (double)r->t.bytes / 1e6);
+	if (!r->shared) /* lanes each count their own: the summary adds them up */
+		log_progress("archived %lu of %lu recordings, %.1f MB", r->t.archived,
+			     r->planned_total, (double)r->t.bytes / 1e6);
 	return not_landed;
+}
+
+/* settle() with the manifest and the attempt counts to itself (other lanes share them). */
+static long settle(struct batch *b, int cut, struct recording **rest, size_t *nrest)
+{
+	long rc;
+
+	run_shared_lock(b->r);
+	rc = settle_locked(b, cut, rest, nrest);
+	run_shared_unlock(b->r);
+	return rc;
 }
 
 /* Room for a batch: the sizes the listing states, else the listed durations at 8 kHz 16-bit
@@ -498,9 +514,17 @@ static const char *rec_path_at(const void *items, size_t i)
 	return ((struct recording *const *)items)[i]->pbx_path;
 }
 
+long fetch_one_batch(struct run *r, struct recording *const *recs, size_t n)
+{
+	return fetch_batch(r, recs, n, TRY_FIRST, 1);
+}
+
 long fetch_recordings(struct run *r, struct recording *const *recs, size_t n)
 {
 	long not_landed = 0;
+
+	if (r->cfg->sync.parallel > 1 && n > (size_t)r->cfg->sync.batch_files)
+		return fetch_in_lanes(r, recs, n);
 
 	for (size_t start = 0; start < n && !run_stop_requested();) {
 		size_t len = run_batch_len(r, rec_path_at, recs, start, n);

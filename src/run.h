@@ -3,6 +3,7 @@
 #ifndef NEXO_RUN_H
 #define NEXO_RUN_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include "age.h"
 #include "config.h"
@@ -57,7 +58,21 @@ struct run {
 	int fatal;          /* an exit code that ends the run now (login refused, ...), or 0 */
 	int dry_run;
 	int watching;       /* `watch`: failures are retried, never counted towards giving up */
+	pthread_mutex_t *shared; /* lanes.c: held while the manifest or attempts are touched;
+				  * NULL with one lane */
 };
+
+static inline void run_shared_lock(struct run *r)
+{
+	if (r->shared)
+		pthread_mutex_lock(r->shared);
+}
+
+static inline void run_shared_unlock(struct run *r)
+{
+	if (r->shared)
+		pthread_mutex_unlock(r->shared);
+}
 
 /* runctx.c. Prepares `r` for `cfg`: keys (a bad one is a config error), the archive, the
  * sealing pipeline, a PBX handle (no traffic yet). Returns 0 or an exit code (printed);
@@ -105,6 +120,15 @@ size_t run_batch_len(struct run *r, const char *(*path_at)(const void *items, si
  * [sync] batch_files and batch_url_bytes. Tallies into r->t. Returns the number of recordings
  * that did not land (missing, failed), or -1 when the run must stop (r->fatal set). */
 long fetch_recordings(struct run *r, struct recording *const *recs, size_t n);
+
+/* One batch of fetch_recordings(): one 20036 request (split, retried as needed). Returns the
+ * recordings not landed, or -1 when the run must stop. */
+long fetch_one_batch(struct run *r, struct recording *const *recs, size_t n);
+
+/* lanes.c: fetch_recordings() with [sync] parallel > 1: the batches spread over that many
+ * lanes, each with its own PBX session, archive handle and sealing threads; the manifest and
+ * the attempt counts shared under r->shared. Same return as fetch_recordings(). */
+long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n);
 
 /* Deletes from the PBX what retention allows (see retention.c). Returns 0, or -1 when it stopped
  * early (printed). */

@@ -22,6 +22,7 @@ struct store {
 	int tmpfd;
 	char *root;
 	unsigned seq;
+	unsigned lane;             /* names this handle's temps apart from other lanes' */
 	unsigned char *spare_buf;  /* a write buffer kept for the next file */
 	/* The folder of the last file begun, kept open: a batch writes mostly into one day. */
 	char cached_rel[64];
@@ -256,7 +257,7 @@ struct store_file *store_begin(struct store *s, const char *reldir, const char *
 		free(f);
 		return NULL;
 	}
-	snprintf(f->tmp, sizeof f->tmp, "%ld.%u" TMP_SUFFIX, (long)getpid(), s->seq++);
+	snprintf(f->tmp, sizeof f->tmp, "%ld.%u.%u" TMP_SUFFIX, (long)getpid(), s->lane, s->seq++);
 	f->fd = openat(s->tmpfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		       0640);
 	if (f->fd < 0) {
@@ -339,6 +340,11 @@ static void release(struct store_file *f)
 	close(f->dirfd);
 	return_buffer(f);
 	free(f);
+}
+
+void store_set_lane(struct store *s, unsigned lane)
+{
+	s->lane = lane;
 }
 
 int store_finish_writing(struct store_file *f, char *err, size_t errlen)

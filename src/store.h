@@ -32,6 +32,10 @@ const char *store_root_path(const struct store *s);
  * missing folder without `create`: errno ENOENT). */
 int store_open_dir(struct store *s, const char *reldir, int create, char *err, size_t errlen);
 
+/* Several handles on one archive write at once (one per download lane, each in its own
+ * threads): each gets its own lane number, which keeps their temp names apart. */
+void store_set_lane(struct store *s, unsigned lane);
+
 /* Starts writing `name` (a plain file name: no '/', not "." or "..") in `reldir` (created
  * when missing). Returns a handle, or NULL with `err`
  * set. Nothing is visible under the final name until store_commit(). */

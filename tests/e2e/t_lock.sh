@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Setup: a first run creates the archive (1 day x 5). Then this script holds an flock on
 # ARCHIVE/.state/lock itself, as a running nexo-archive would, and leaves a temp file in
-# .state/tmp the way a run in progress does (named like store.c's temps: PID.N.nexo-tmp).
+# .state/tmp the way a run in progress does (named like store.c's temps: PID.LANE.N.nexo-tmp).
 # 1) Command: nexo-archive run while the lock is held.
 #    Expected: exit 3 within 2 s, stderr mentions another run, and the archive is unchanged:
 #    every file's name, size and mtime, the lock file's content, and the holder's temp file.
@@ -32,7 +32,7 @@ snapshot() {
 ) &
 holder=$!
 wait_until 5 test -e "$T/locked"
-printf 'half a recording' >"$ARCHIVE/.state/tmp/$holder.0.nexo-tmp"
+printf 'half a recording' >"$ARCHIVE/.state/tmp/$holder.0.0.nexo-tmp"
 snapshot >"$T/before"
 t0=$(date +%s%N)
 nexo run

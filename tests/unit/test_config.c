@@ -661,6 +661,14 @@ static void cdr_and_ami(void **state)
 	snprintf(text, sizeof text, "%s[ami]\nport = 70000\n", minimal);
 	write_conf(f, text, 0600);
 	expect_error_at(f, NULL, 0, 8, "[ami] port");
+	snprintf(text, sizeof text, "%s[sync]\nparallel = 9\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 8, "[sync] parallel");
+	snprintf(text, sizeof text, "%s[sync]\nparallel = 4\n", minimal);
+	write_conf(f, text, 0600);
+	load_ok(f, NULL, 0, &cfg);
+	assert_int_equal(cfg.sync.parallel, 4);
+	config_free(&cfg);
 	snprintf(text, sizeof text, "%s[cdr]\nkeep = 1\n", minimal);
 	write_conf(f, text, 0600);
 	expect_error_at(f, NULL, 0, 8, "unknown key 'keep' in [cdr]");

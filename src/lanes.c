@@ -1,0 +1,198 @@
+/* lanes.c — [sync] parallel = N: a window's batches spread over N download lanes.
+ *
+ * A big backfill from a PBX that serves one tar slowly gains from several 20036 requests at
+ * once. Each lane is a copy of the run with its own PBX session (logged in on its own), its
+ * own archive handle (temps named apart) and its own sealing and read-back threads; it takes
+ * the next batch from a shared list until none is left. What lanes share — the manifest and
+ * the attempt counts — is touched only under r->shared (fetch.c's settle()), so each batch's
+ * lines are appended and fsynced whole, exactly as with one lane: the per-file guarantees do
+ * not change. Tallies are per lane and added up at the end. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "job.h"
+#include "log.h"
+#include "pbx.h"
+#include "run.h"
+#include "seal.h"
+#include "sealq.h"
+#include "store.h"
+
+struct batches {
+	pthread_mutex_t lock;          /* guards `next` and `stop` */
+	struct recording *const *recs;
+	size_t (*span)[2];             /* start, length */
+	size_t n, next;
+	int stop;                      /* a lane must stop the run (its r->fatal is set) */
+};
+
+struct lane {
+	struct run run;
+	struct batches *all;
+	pthread_t thread;
+	long not_landed;
+	int ready, started;
+};
+
+static const char *path_at(const void *items, size_t i)
+{
+	return ((struct recording *const *)items)[i]->pbx_path;
+}
+
+/* The lane's own handles on the run's archive and PBX; shares the rest. Returns 0 or -1
+ * (printed). */
+static int lane_open(struct lane *l, struct run *r, unsigned id, pthread_mutex_t *shared)
+{
+	const struct config *cfg = r->cfg;
+	struct pbx_options po = { cfg->pbx.url, cfg->pbx.username, cfg->pbx.password_md5,
+				  cfg->pbx.ca_file, cfg->pbx.pinned_pubkey, cfg->pbx.insecure,
+				  cfg->pbx.timeout, cfg->pbx.connect_timeout, cfg->pbx.retries };
+	struct run *lr = &l->run;
+	char err[512];
+
+	*lr = *r;
+	memset(&lr->t, 0, sizeof lr->t);
+	lr->archive_error = lr->storage_error = lr->fatal = 0;
+	lr->shared = shared;
+	lr->pbx = NULL;
+	lr->sealer = NULL;
+	lr->sealq = NULL;
+	lr->hash = sha256_new();
+	lr->store = store_open(cfg->archive.dir, err, sizeof err);
+	if (lr->store) {
+		store_set_lane(lr->store, id);
+		lr->sealer = sealer_new(lr->store, r->recipients, err, sizeof err);
+	}
+	if (lr->sealer)
+		lr->sealq = sealq_new(err, sizeof err);
+	if (lr->sealq)
+		lr->pbx = pbx_new(&po, err, sizeof err);
+	if (!lr->pbx || !lr->hash) {
+		log_error("download lane %u: %s", id, lr->hash ? err : "out of memory");
+		return -1;
+	}
+	if (pbx_login(lr->pbx) != PBX_OK) {
+		log_warn("download lane %u could not log in to the PBX; the others go on", id);
+		return -1;
+	}
+	return 0;
+}
+
+static void lane_close(struct lane *l)
+{
+	pbx_free(l->run.pbx);
+	sealq_free(l->run.sealq);
+	sealer_free(l->run.sealer);
+	store_close(l->run.store);
+	sha256_free(l->run.hash);
+}
+
+static void *lane_main(void *arg)
+{
+	struct lane *l = arg;
+	struct batches *all = l->all;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&all->lock);
+		i = all->stop ? all->n : all->next++;
+		pthread_mutex_unlock(&all->lock);
+		if (i >= all->n || run_stop_requested())
+			break;
+		long rc = fetch_one_batch(&l->run, all->recs + all->span[i][0], all->span[i][1]);
+		if (rc < 0) {
+			pthread_mutex_lock(&all->lock);
+			all->stop = 1;
+			pthread_mutex_unlock(&all->lock);
+			break;
+		}
+		l->not_landed += rc;
+	}
+	return NULL;
+}
+
+/* What fetch does to a tally, added into the run's. */
+static void add_tally(struct tally *to, const struct tally *t)
+{
+	to->archived += t->archived;
+	to->missing += t->missing;
+	to->failed += t->failed;
+	to->refused += t->refused;
+	to->invalid += t->invalid;
+	to->unavailable += t->unavailable;
+	to->short_audio += t->short_audio;
+	to->cdr_missing += t->cdr_missing;
+	to->bytes += t->bytes;
+}
+
+long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n)
+{
+	int want = r->cfg->sync.parallel, ready = 0;
+	struct batches all = { .recs = recs };
+	struct lane *lanes = calloc((size_t)want, sizeof *lanes);
+	pthread_mutex_t shared = PTHREAD_MUTEX_INITIALIZER;
+	long not_landed = 0;
+	int stop = 0;
+
+	all.span = calloc(n, sizeof *all.span);
+	if (!lanes || !all.span) {
+		free(lanes);
+		free(all.span);
+		log_error("out of memory");
+		r->fatal = EXIT_STORAGE;
+		return -1;
+	}
+	for (size_t start = 0; start < n; all.n++) {
+		size_t len = run_batch_len(r, path_at, recs, start, n);
+		all.span[all.n][0] = start;
+		all.span[all.n][1] = len;
+		start += len;
+	}
+	pthread_mutex_init(&all.lock, NULL);
+	for (int i = 0; i < want && (size_t)i < all.n; i++) {
+		lanes[i].all = &all;
+		lanes[i].ready = lane_open(&lanes[i], r, (unsigned)i + 1, &shared) == 0;
+		ready += lanes[i].ready;
+	}
+	log_debug("%zu batches over %d download lanes", all.n, ready);
+	for (int i = 0; i < want; i++)
+		if (lanes[i].ready &&
+		    pthread_create(&lanes[i].thread, NULL, lane_main, &lanes[i]) == 0)
+			lanes[i].started = 1;
+	for (int i = 0; i < want; i++) {
+		if (lanes[i].started)
+			pthread_join(lanes[i].thread, NULL);
+		if (lanes[i].ready || lanes[i].run.store) {
+			struct run *lr = &lanes[i].run;
+			add_tally(&r->t, &lr->t);
+			r->archive_error |= lr->archive_error;
+			r->storage_error |= lr->storage_error;
+			if (!r->fatal)
+				r->fatal = lr->fatal;
+			not_landed += lanes[i].not_landed;
+		}
+		lane_close(&lanes[i]);
+	}
+	stop = all.stop;
+	pthread_mutex_destroy(&all.lock);
+	pthread_mutex_destroy(&shared);
+	/* No lane could start (no session, no memory): one lane, the run's own, does it all. */
+	if (ready == 0 || (!stop && all.next < all.n && !run_stop_requested() && !r->fatal)) {
+		size_t from = ready ? all.span[all.next][0] : 0;
+		long rc = 0;
+		for (size_t start = from; start < n && rc >= 0 && !run_stop_requested();) {
+			size_t len = run_batch_len(r, path_at, recs, start, n);
+			rc = fetch_one_batch(r, recs + start, len);
+			not_landed += rc > 0 ? rc : 0;
+			start += len;
+		}
+		if (rc < 0)
+			stop = 1;
+	}
+	free(all.span);
+	free(lanes);
+	return stop || r->fatal ? -1 : not_landed;
+}
