@@ -441,43 +441,10 @@ static int check_private(const char *path, const char *what, char *err, size_t e
 	return 0;
 }
 
-/* Reads the first line of password_file as the plaintext password. */
-static int load_password_file(struct parse_ctx *c, char *err, size_t errlen)
-{
-	char *buf = sodium_malloc(1024);
-	FILE *f;
-	size_t len;
-	int rc = -1;
-
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (check_private(c->password_file, "the password file", err, errlen) != 0)
-		goto out;
-	f = fopen(c->password_file, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", c->password_file, strerror(errno));
-		goto out;
-	}
-	if (!fgets(buf, 1024, f))
-		buf[0] = '\0';
-	fclose(f);
-	len = strcspn(buf, "\r\n");
-	if (len == 0) {
-		snprintf(err, errlen, "%s: the password file's first line is empty",
-			 c->password_file);
-		goto out;
-	}
-	config_md5_hex(buf, len, c->cfg->pbx.password_md5);
-	rc = 0;
-out:
-	sodium_free(buf); /* wipes */
-	return rc;
-}
-
-/* The first line of [ami] secret_file is the AMI secret. */
-static int load_ami_secret_file(struct parse_ctx *c, char *err, size_t errlen)
+/* The first line of the private file `path` (`what`: "the password file"), without its line
+ * end, in sodium_malloc'd memory (the caller sodium_free()s it: wiped). Returns it, or NULL
+ * with `err` set (not private, unreadable, first line empty). */
+static char *read_secret_line(const char *path, const char *what, char *err, size_t errlen)
 {
 	char *buf = sodium_malloc(1024);
 	FILE *f;
@@ -485,12 +452,12 @@ static int load_ami_secret_file(struct parse_ctx *c, char *err, size_t errlen)
 
 	if (!buf) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
-	if (check_private(c->ami_secret_file, "the AMI secret file", err, errlen) != 0)
+	if (check_private(path, what, err, errlen) != 0)
 		goto fail;
-	if (!(f = fopen(c->ami_secret_file, "re"))) {
-		snprintf(err, errlen, "%s: %s", c->ami_secret_file, strerror(errno));
+	if (!(f = fopen(path, "re"))) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!fgets(buf, 1024, f))
@@ -499,17 +466,38 @@ static int load_ami_secret_file(struct parse_ctx *c, char *err, size_t errlen)
 	len = strcspn(buf, "\r\n");
 	buf[len] = '\0';
 	if (len == 0) {
-		snprintf(err, errlen, "%s: the AMI secret file's first line is empty",
-			 c->ami_secret_file);
+		snprintf(err, errlen, "%s: %s's first line is empty", path, what);
 		goto fail;
 	}
-	if (c->cfg->ami.secret)
-		sodium_free(c->cfg->ami.secret);
-	c->cfg->ami.secret = buf;
-	return 0;
+	return buf;
 fail:
 	sodium_free(buf);
-	return -1;
+	return NULL;
+}
+
+/* Reads the first line of password_file as the plaintext password. */
+static int load_password_file(struct parse_ctx *c, char *err, size_t errlen)
+{
+	char *pw = read_secret_line(c->password_file, "the password file", err, errlen);
+
+	if (!pw)
+		return -1;
+	config_md5_hex(pw, strlen(pw), c->cfg->pbx.password_md5);
+	sodium_free(pw); /* wipes */
+	return 0;
+}
+
+/* The first line of [ami] secret_file is the AMI secret. */
+static int load_ami_secret_file(struct parse_ctx *c, char *err, size_t errlen)
+{
+	char *secret = read_secret_line(c->ami_secret_file, "the AMI secret file", err, errlen);
+
+	if (!secret)
+		return -1;
+	if (c->cfg->ami.secret)
+		sodium_free(c->cfg->ami.secret);
+	c->cfg->ami.secret = secret;
+	return 0;
 }
 
 static int finish(struct parse_ctx *c, const char *path, char *err, size_t errlen)
