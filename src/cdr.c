@@ -7,9 +7,7 @@
 #include "cdr.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,11 +19,12 @@
 
 #include "cdr_internal.h"
 #include "log.h"
+#include "pbxjson.h"
 #include "pbxtime.h"
 #include "recname.h"
+#include "utf8.h"
 
 #define CDR_DEPTH 16     /* rows sit at depth 3; hostile nesting fails fast */
-#define EXCERPT_MAX 120  /* characters of an error object quoted back */
 #define NUM_TEXT_MAX 32  /* a number or a date as text: longer is not one */
 #define ROWS_KEY "json_array_astcdrs"
 
@@ -85,82 +84,6 @@ int cdr_list_push(struct cdr_list *l, const struct cdr *c)
 	return 0;
 }
 
-/* Is `s` strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
- * U+10FFFF)? json-c's own check is looser, and these strings go on into the archive. */
-static int utf8_ok(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n;
-
-	while (i < len) {
-		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			lo = c == 0xe0 ? 0xa0 : lo;
-			hi = c == 0xed ? 0x9f : hi;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			lo = c == 0xf0 ? 0x90 : lo;
-			hi = c == 0xf4 ? 0x8f : hi;
-		} else {
-			return 0;
-		}
-		if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t k = 2; k <= n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
-/* A scalar as text. Returns 0 with `out` filled; 1 when absent (null, a boolean, an object or
- * array, a non-finite number); -1 when it does not fit in `cap` bytes or holds a NUL byte. */
-static int value_text(struct json_object *v, char *out, size_t cap)
-{
-	int n;
-
-	switch (json_object_get_type(v)) {
-	case json_type_string: {
-		size_t len = (size_t)json_object_get_string_len(v);
-		const char *s = json_object_get_string(v);
-
-		if (len >= cap || memchr(s, '\0', len))
-			return -1;
-		memcpy(out, s, len + 1);
-		return 0;
-	}
-	case json_type_int: {
-		int64_t i = json_object_get_int64(v);
-
-		/* json-c keeps integers above INT64_MAX as uint64 and clamps get_int64 */
-		if (i == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX)
-			n = snprintf(out, cap, "%" PRIu64, json_object_get_uint64(v));
-		else
-			n = snprintf(out, cap, "%" PRId64, i);
-		break;
-	}
-	case json_type_double: {
-		double d = json_object_get_double(v);
-
-		if (!isfinite(d))
-			return 1;
-		n = snprintf(out, cap, "%.15g", d);
-		break;
-	}
-	default:
-		return 1;
-	}
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
 /* The row's members that name our fields: the lowest-ranked spelling wins, an exact one before
  * one that differs in case, so a row carrying both "UniqueID" and "uniqueid" reads the same
  * whatever their order. */
@@ -210,26 +133,6 @@ int cdr_date_seconds(const char *t, int64_t *out)
 	return 0;
 }
 
-/* Seconds: "6", "6.7" (the fraction dropped) or the GUI's "6s". Anything else is -1. */
-static long parse_seconds(const char *t)
-{
-	char *end;
-	long v;
-
-	if (*t < '0' || *t > '9')
-		return -1;
-	errno = 0;
-	v = strtol(t, &end, 10);
-	if (errno == ERANGE)
-		return -1;
-	if (*end == '.' && end[1] >= '0' && end[1] <= '9')
-		for (end++; *end >= '0' && *end <= '9'; end++)
-			;
-	if (*end == 's')
-		end++;
-	return *end == '\0' ? v : -1;
-}
-
 static int parse_port(const char *t)
 {
 	char *end;
@@ -254,15 +157,17 @@ static int make_row(struct json_object *const f[F_COUNT], struct cdr *c, char *w
 	c->port = -1;
 	for (int i = 0; i < F_COUNT; i++) {
 		char *dest = (char *)c + cdr_spec[i].off;
+		size_t len;
 
 		if (cdr_spec[i].cap == 0 || !f[i])
 			continue;
-		if (value_text(f[i], dest, cdr_spec[i].cap) < 0) {
+		if (pbxjson_text(f[i], dest, cdr_spec[i].cap) < 0) {
 			err_set(why, whylen, "\"%s\" does not fit in %zu bytes or holds a NUL",
 				cdr_spec[i].name[0], cdr_spec[i].cap - 1);
 			return -1;
 		}
-		if (!utf8_ok((const unsigned char *)dest, strlen(dest))) {
+		len = strlen(dest);
+		if (utf8_invalid_at(dest, len) < len) {
 			err_set(why, whylen, "\"%s\" is not valid UTF-8", cdr_spec[i].name[0]);
 			return -1;
 		}
@@ -285,11 +190,11 @@ static int make_row(struct json_object *const f[F_COUNT], struct cdr *c, char *w
 	if (c->recording[0] && recname_key(c->recording, c->recording_key,
 					   sizeof c->recording_key) != 0)
 		c->recording_key[0] = '\0';
-	if (f[F_DURATION] && value_text(f[F_DURATION], t, sizeof t) == 0)
-		c->duration = parse_seconds(t);
-	if (f[F_BILLSEC] && value_text(f[F_BILLSEC], t, sizeof t) == 0)
-		c->billsec = parse_seconds(t);
-	if (f[F_PORT] && value_text(f[F_PORT], t, sizeof t) == 0)
+	if (f[F_DURATION] && pbxjson_text(f[F_DURATION], t, sizeof t) == 0)
+		c->duration = pbxjson_seconds(t);
+	if (f[F_BILLSEC] && pbxjson_text(f[F_BILLSEC], t, sizeof t) == 0)
+		c->billsec = pbxjson_seconds(t);
+	if (f[F_PORT] && pbxjson_text(f[F_PORT], t, sizeof t) == 0)
 		c->port = parse_port(t);
 	return 0;
 }
@@ -308,7 +213,7 @@ static int add_row(struct cdr_list *out, struct json_object *row, const char *ke
 	struct cdr c;
 
 	if (key)
-		snprintf(label, sizeof label, "\"%s\"", key); /* digits only: numbered() */
+		snprintf(label, sizeof label, "\"%s\"", key); /* numbered: digits only */
 	else
 		snprintf(label, sizeof label, "%zu", index);
 	if (!json_object_is_type(row, json_type_object)) {
@@ -327,19 +232,6 @@ static int add_row(struct cdr_list *out, struct json_object *row, const char *ke
 	return 0;
 }
 
-/* "0", "25", ...: the keys of the numbered-object shape the guide shows. */
-static int numbered(const char *k)
-{
-	size_t n = strlen(k);
-
-	if (n == 0 || n > 18)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (k[i] < '0' || k[i] > '9')
-			return 0;
-	return 1;
-}
-
 /* An array of rows, or an object whose numbered members are rows. */
 static int add_rows(struct cdr_list *out, struct json_object *src, char *err, size_t errlen)
 {
@@ -353,7 +245,7 @@ static int add_rows(struct cdr_list *out, struct json_object *src, char *err, si
 		return 0;
 	}
 	json_object_object_foreach(src, key, val) {
-		if (numbered(key) && add_row(out, val, key, 0, err, errlen) != 0)
+		if (pbxjson_numbered_key(key) && add_row(out, val, key, 0, err, errlen) != 0)
 			return -1;
 	}
 	return 0;
@@ -373,7 +265,7 @@ static int holds_cdrs(struct json_object *v)
 	}
 	if (json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, key, val) {
-			if (numbered(key) && looks_like_cdr(val))
+			if (pbxjson_numbered_key(key) && looks_like_cdr(val))
 				return 1;
 		}
 	}
@@ -394,7 +286,7 @@ static int read_filter(struct json_object *filter, long long *total, char *err, 
 	}
 	if (!json_object_object_get_ex(filter, "totalcount", &v) || !v)
 		return 0;
-	if (value_text(v, t, sizeof t) == 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))) {
+	if (pbxjson_text(v, t, sizeof t) == 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))) {
 		errno = 0;
 		*total = strtoll(t, &end, 10);
 		if (errno == 0 && *end == '\0') {
@@ -409,23 +301,6 @@ static int read_filter(struct json_object *filter, long long *total, char *err, 
 	*total = -1;
 	err_set(err, errlen, "json_obj_filter has a malformed totalcount");
 	return -1;
-}
-
-/* An error object quoted back: compact, escaped, cut to EXCERPT_MAX characters ("..."). */
-static void excerpt(struct json_object *o, char *err, size_t errlen)
-{
-	char esc[EXCERPT_MAX + 1];
-	size_t len = 0, out_len, escapes = 0;
-	const char *s = json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-
-	log_escape(s, esc, sizeof esc);
-	/* log_escape writes 4 characters for each byte it escapes, each starting with the only
-	 * '\\' it emits: so this is how much of the text made it in. */
-	out_len = strlen(esc);
-	for (size_t i = 0; i < out_len; i++)
-		escapes += esc[i] == '\\';
-	err_set(err, errlen, "%s%s", esc, out_len - 3 * escapes < len ? "..." : "");
 }
 
 /* The members of a top-level object: where the rows are, and what the object amounts to. */
@@ -446,7 +321,8 @@ static int read_object(struct json_object *top, struct cdr_list *out, long long 
 		} else if (strcasecmp(key, ROWS_KEY) == 0 && !named_seen) {
 			named_seen = 1;
 			named = val;
-		} else if (numbered(key) && json_object_is_type(val, json_type_object)) {
+		} else if (pbxjson_numbered_key(key) &&
+			   json_object_is_type(val, json_type_object)) {
 			numbered_rows++;
 		} else if (!other && holds_cdrs(val)) {
 			other = val;
@@ -481,7 +357,7 @@ static int read_object(struct json_object *top, struct cdr_list *out, long long 
 	}
 	if (members == 0 || arrays > 0)
 		return CDR_OK;
-	excerpt(top, err, errlen);
+	pbxjson_excerpt(top, err, errlen);
 	return CDR_ERROR_OBJECT;
 }
 

@@ -6,9 +6,7 @@
 #include "listing.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,11 +17,12 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "pbxjson.h"
+#include "utf8.h"
 
 /* Rows sit at depth 3 ({ "25": { "path": "..." } }); 16 leaves room for a PBX that nests a
  * level or two more, while a hostile answer of 1000 '[' fails fast. */
 #define LISTING_DEPTH 16
-#define EXCERPT_MAX 120 /* characters of an error object quoted back */
 #define NUM_TEXT_MAX 32 /* a number or a date as text: longer is not one */
 
 enum field { F_PATH, F_CALLDATE, F_SRC, F_DST, F_TRUNK, F_CALLTYPE, F_DURATION, F_SIZE, F_COUNT };
@@ -82,48 +81,6 @@ int listing_push(struct listing *l, const struct recording *r)
 }
 
 
-/* A scalar as text. Returns 0 with `out` filled; 1 when absent (null, a boolean, an object or
- * array, a non-finite number: none of them is a value for our fields); -1 when it does not fit
- * in `cap` bytes or holds a NUL byte (\u0000), which C strings would silently cut. */
-static int value_text(struct json_object *v, char *out, size_t cap)
-{
-	int n;
-
-	switch (json_object_get_type(v)) {
-	case json_type_string: {
-		size_t len = (size_t)json_object_get_string_len(v);
-		const char *s = json_object_get_string(v);
-
-		if (len >= cap || memchr(s, '\0', len))
-			return -1;
-		memcpy(out, s, len);
-		out[len] = '\0';
-		return 0;
-	}
-	case json_type_int: {
-		int64_t i = json_object_get_int64(v);
-
-		/* json-c keeps integers above INT64_MAX as uint64 and clamps get_int64 */
-		if (i == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX)
-			n = snprintf(out, cap, "%" PRIu64, json_object_get_uint64(v));
-		else
-			n = snprintf(out, cap, "%" PRId64, i);
-		break;
-	}
-	case json_type_double: {
-		double d = json_object_get_double(v);
-
-		if (!isfinite(d))
-			return 1;
-		n = snprintf(out, cap, "%.15g", d); /* 4.0 prints "4" */
-		break;
-	}
-	default:
-		return 1;
-	}
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
 /* The row's members that name our fields. An exact name wins; otherwise a case-insensitive
  * match ("Path", "CallDate") is taken, since PBX firmware varies in such details. One pass
  * over the members, so a row costs the same whichever fields it lacks; the length and first
@@ -148,14 +105,6 @@ static void find_fields(struct json_object *row, struct json_object *f[F_COUNT])
 	for (int i = 0; i < F_COUNT; i++)
 		if (!f[i])
 			f[i] = loose[i];
-}
-
-static int digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
 }
 
 /* Matches the start of `s` against `shape` ('d' a digit, anything else itself) and collects
@@ -226,26 +175,6 @@ static int date_from_path(const char *path, char out[REC_DATE_LEN + 1])
 	return put_date(d, out);
 }
 
-/* Seconds: "4", "4.7" (the fraction dropped) or the GUI's "4s". Anything else is -1. */
-static long parse_duration(const char *t)
-{
-	char *end;
-	long v;
-
-	if (*t < '0' || *t > '9')
-		return -1;
-	errno = 0;
-	v = strtol(t, &end, 10);
-	if (errno == ERANGE)
-		return -1;
-	if (*end == '.' && end[1] >= '0' && end[1] <= '9')
-		for (end++; *end >= '0' && *end <= '9'; end++)
-			;
-	if (*end == 's')
-		end++;
-	return *end == '\0' ? v : -1;
-}
-
 /* A non-negative decimal integer with nothing around it, or -1. */
 static long long parse_count(const char *t)
 {
@@ -290,17 +219,18 @@ static const char *make_row(struct json_object *const f[F_COUNT], struct recordi
 	memcpy(r->pbx_path, path, len + 1);
 
 	for (size_t i = 0; i < sizeof text_field / sizeof text_field[0]; i++)
-		if (f[text_field[i]] && value_text(f[text_field[i]], text_dest[i], REC_FIELD_MAX) < 0)
+		if (f[text_field[i]] &&
+		    pbxjson_text(f[text_field[i]], text_dest[i], REC_FIELD_MAX) < 0)
 			return too_long[i];
 
-	if (!f[F_CALLDATE] || value_text(f[F_CALLDATE], t, sizeof t) != 0 ||
+	if (!f[F_CALLDATE] || pbxjson_text(f[F_CALLDATE], t, sizeof t) != 0 ||
 	    parse_calldate(t, r->calldate) != 0) {
 		if (date_from_path(r->pbx_path, r->calldate) != 0)
 			return "no usable \"calldate\" and none in the file name";
 	}
-	if (f[F_DURATION] && value_text(f[F_DURATION], t, sizeof t) == 0)
-		r->duration = parse_duration(t);
-	if (f[F_SIZE] && value_text(f[F_SIZE], t, sizeof t) == 0)
+	if (f[F_DURATION] && pbxjson_text(f[F_DURATION], t, sizeof t) == 0)
+		r->duration = pbxjson_seconds(t);
+	if (f[F_SIZE] && pbxjson_text(f[F_SIZE], t, sizeof t) == 0)
 		r->size = parse_count(t);
 	return NULL;
 }
@@ -342,7 +272,7 @@ static void note_skip(struct skips *sk, const char *key, size_t index,
 	if (sk->count++ > 0)
 		return;
 	if (key)
-		snprintf(label, sizeof label, "\"%s\"", key); /* digits only: numbered_key() */
+		snprintf(label, sizeof label, "\"%s\"", key); /* numbered: digits only */
 	else
 		snprintf(label, sizeof label, "%zu", index);
 	if (f && f[F_PATH] && json_object_is_type(f[F_PATH], json_type_string))
@@ -515,9 +445,9 @@ static int read_filter(struct parser *p, struct json_object *filter)
 		return 0;
 	if ((json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int) ||
 	     json_object_is_type(v, json_type_double)) &&
-	    value_text(v, t, sizeof t) == 0 && (p->total = parse_count(t)) >= 0)
+	    pbxjson_text(v, t, sizeof t) == 0 && (p->total = parse_count(t)) >= 0)
 		return 0;
-	if (value_text(v, t, sizeof t) == 0 && t[0] == '-' && parse_count(t + 1) >= 0) {
+	if (pbxjson_text(v, t, sizeof t) == 0 && t[0] == '-' && parse_count(t + 1) >= 0) {
 		/* A count below zero says nothing: the rows are taken as they are. */
 		log_warn("listing: json_obj_filter's totalcount is negative (%s); ignored", t);
 		p->total = -1;
@@ -525,12 +455,6 @@ static int read_filter(struct parser *p, struct json_object *filter)
 	}
 	err_set(p->err, p->errlen, "json_obj_filter has a malformed totalcount");
 	return -1;
-}
-
-/* "0", "25", ...: the keys of the numbered-object shape the guide shows. */
-static int numbered_key(const char *k, size_t n)
-{
-	return n >= 1 && n <= 18 && digits(k, n);
 }
 
 /* The members of the top-level object after its '{'. */
@@ -577,7 +501,7 @@ static int read_object(struct parser *p)
 		rc = 0;
 		if (strcmp(key, "json_obj_filter") == 0)
 			rc = read_filter(p, v);
-		else if (numbered_key(key, klen) && json_object_is_type(v, json_type_object)) {
+		else if (pbxjson_numbered_key(key) && json_object_is_type(v, json_type_object)) {
 			if (p->have_chosen)
 				p->ignored++;
 			else
@@ -590,70 +514,20 @@ static int read_object(struct parser *p)
 	return more;
 }
 
-/* An error object quoted back: its JSON, compact, escaped and cut to EXCERPT_MAX characters
- * ("..." when cut). The answer was read piecewise, so it is parsed once more as a whole; this
- * only happens on the PBX's "no", which is small. */
+/* An error object quoted back (pbxjson_excerpt). The answer was read piecewise, so it is
+ * parsed once more as a whole; this only happens on the PBX's "no", which is small. */
 static void excerpt(struct parser *p)
 {
 	struct json_tokener *tok = json_tokener_new_ex(LISTING_DEPTH);
 	struct json_object *o = tok ? json_tokener_parse_ex(tok, p->buf, (int)p->len) : NULL;
-	char esc[EXCERPT_MAX + 1];
-	size_t len = 0, out_len, escapes = 0;
-	const char *s;
 
 	json_tokener_free(tok);
 	if (!o) {
 		err_set(p->err, p->errlen, "an object without recordings");
 		return;
 	}
-	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	log_escape(s, esc, sizeof esc);
-	/* log_escape writes 4 characters for each byte it escapes, each starting with the only
-	 * '\\' it ever emits: so this is how much of the text made it in. */
-	out_len = strlen(esc);
-	for (size_t i = 0; i < out_len; i++)
-		escapes += esc[i] == '\\';
-	err_set(p->err, p->errlen, "%s%s", esc, out_len - 3 * escapes < len ? "..." : "");
+	pbxjson_excerpt(o, p->err, p->errlen);
 	json_object_put(o);
-}
-
-/* Offset of the first byte that is not strict UTF-8 (RFC 3629: no overlong forms, surrogates
- * or code points past U+10FFFF), or len. json-c's own check only counts continuation bytes,
- * and these strings go on into the manifest. Outside strings JSON is ASCII, so checking the
- * whole answer checks every string in it. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n;
-
-	while (i < len) {
-		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			lo = c == 0xe0 ? 0xa0 : lo;
-			hi = c == 0xed ? 0x9f : hi;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			lo = c == 0xf0 ? 0x90 : lo;
-			hi = c == 0xf4 ? 0x8f : hi;
-		} else {
-			return i;
-		}
-		if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
-			return i;
-		for (size_t k = 2; k <= n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-		i += n + 1;
-	}
-	return len;
 }
 
 /* What a fully read top-level object amounts to. */
@@ -710,7 +584,9 @@ int listing_parse(const char *buf, size_t len, struct listing *out, char *err, s
 		err_set(err, errlen, "answer of %zu bytes is too large to parse", len);
 		return LISTING_BAD;
 	}
-	if ((bad = utf8_invalid_at((const unsigned char *)buf, len)) < len) {
+	/* Outside strings JSON is ASCII, so checking the whole answer checks every string in
+	 * it; json-c's own check is looser, and these strings go on into the manifest. */
+	if ((bad = utf8_invalid_at(buf, len)) < len) {
 		err_set(err, errlen, "not JSON: invalid UTF-8 at byte %zu", bad);
 		return LISTING_BAD;
 	}

@@ -9,14 +9,14 @@ PKGS="libcurl libarchive json-c libsodium inih libcrypto"
 # The src/*.c a harness needs (the module and what it calls), nothing else.
 fuzz_sources() {
 	case "$1" in
-	listing) echo "listing log" ;;
+	listing) echo "listing pbxjson utf8 log" ;;
 	recpath) echo "recpath" ;;
 	unpack) echo "unpack recpath log" ;;
 	wav) echo "wav" ;;
 	config) echo "config pbxtime" ;;
-	manifest) echo "manifest store hash log cdr cdrjoin recname pbxtime" ;;
+	manifest) echo "manifest store hash log cdr cdrjoin pbxjson utf8 recname pbxtime" ;;
 	answer) echo "answer" ;;
-	cdr) echo "cdr cdrjoin recname pbxtime log" ;;
+	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime log" ;;
 	csv) echo "csv log" ;;
 	ami) echo "ami recname log" ;;
 	*) return 1 ;;
