@@ -9,6 +9,9 @@
  * 6 the archive cannot be read or written. -h/--help prints the command's usage on stdout and
  * returns 0.
  *
+ * Written in cmd_verify.c (verify), cmd_prune.c (prune, forget) and cmd_hold.c (hold); what
+ * they share is in cmd_archive.c (cmd_archive_internal.h).
+ *
  * Note for main: a global --dry-run before the command is main's; `prune` takes its own
  * `--dry-run` after the command name, so main must not swallow it silently (refuse a global
  * --dry-run with prune/forget/hold, or pass it on in argv). */

@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd_archive_internal.h"
 #include "config.h"
 #include "job.h"
 #include "log.h"
-#include "pbxtime.h"
 
 #define MAX_DAY_BYTES (512u << 20) /* as manifest.c: a larger day file is not ours */
 #define MAX_LINE_BYTES (64u << 10)
@@ -407,17 +407,6 @@ static int in_range(const struct filters *f, const char *name)
 
 /* ---- the command ---- */
 
-static int valid_day(const char *s)
-{
-	char buf[32];
-	pbx_minute m;
-
-	if (strlen(s) != 10)
-		return 0;
-	snprintf(buf, sizeof buf, "%s 00:00", s);
-	return pbxtime_parse(buf, &m) == 0;
-}
-
 static int parse_args(int argc, char **argv, struct filters *f)
 {
 	static const struct option longopts[] = {
@@ -435,7 +424,7 @@ static int parse_args(int argc, char **argv, struct filters *f)
 	};
 	int c, i;
 
-	optind = 0; /* restart getopt: see cmd_archive.c's reset_getopt() */
+	cmd_restart_getopt();
 	while ((c = getopt_long(argc, argv, "h", longopts, &i)) != -1) {
 		if (c == 'h') {
 			printf("%s%s", find_usage, find_help);
@@ -451,7 +440,7 @@ static int parse_args(int argc, char **argv, struct filters *f)
 			log_error("find --%s: given twice or empty", longopts[i].name);
 			goto usage;
 		}
-		if ((c == F_FROM || c == F_TO) && !valid_day(optarg)) {
+		if ((c == F_FROM || c == F_TO) && !cmd_valid_day(optarg)) {
 			log_error("find --%s '%s': expected YYYY-MM-DD", longopts[i].name, optarg);
 			return -1;
 		}

@@ -14,7 +14,7 @@ fuzz_sources() {
 	unpack) echo "unpack recpath log" ;;
 	wav) echo "wav" ;;
 	config) echo "config pbxtime" ;;
-	manifest) echo "manifest store hash log cdr cdrjoin pbxjson utf8 recname pbxtime" ;;
+	manifest) echo "manifest manifest_append store hash log cdr cdrjoin pbxjson utf8 recname pbxtime" ;;
 	answer) echo "answer" ;;
 	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime log" ;;
 	csv) echo "csv log" ;;
