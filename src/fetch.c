@@ -212,19 +212,6 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 	unsigned long not_reached = 0;
 	long not_landed = 0;
 
-	/* Encrypted files are read back in the background: their verdicts first. */
-	if (sealer_drain(r->sealer) > 0) {
-		for (size_t i = 0; i < b->n; i++) {
-			struct slot *s = &b->slots[i];
-			if (s->state != SLOT_DONE || !s->sealed.failed)
-				continue;
-			log_error("%s", s->sealed.why);
-			s->state = SLOT_FAILED;
-			b->received--;
-			r->storage_error = 1;
-			r->archive_error = 1;
-		}
-	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct slot *s = &b->slots[i];
 		if (s->state == SLOT_CONFLICT) {
@@ -319,8 +306,25 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 /* settle() with the manifest and the attempt counts to itself (other lanes share them). */
 static long settle(struct batch *b, int cut, struct recording **rest, size_t *nrest)
 {
+	struct run *r = b->r;
 	long rc;
 
+	/* Encrypted files are read back in the background: their verdicts first. */
+	if (sealer_drain(r->sealer) > 0) {
+		for (size_t i = 0; i < b->n; i++) {
+			struct slot *s = &b->slots[i];
+			if (!s->sealed.failed ||
+			    (s->state != SLOT_DONE && s->state != SLOT_CONFLICT))
+				continue;
+			log_error("%s", s->sealed.why);
+			if (s->state == SLOT_DONE) {
+				s->state = SLOT_FAILED;
+				b->received--;
+			}
+			r->storage_error = 1;
+			r->archive_error = 1;
+		}
+	}
 	run_shared_lock(b->r);
 	rc = settle_locked(b, cut, rest, nrest);
 	run_shared_unlock(b->r);
@@ -444,7 +448,9 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	}
 	sealq_start(r->sealq, &seal_work, &b);
 	ur = unpack_stream(pbx_stream_read, st, b.paths, n, &sink, &b, err, sizeof err);
-	sealq_drain(r->sealq); /* the worker is idle from here on */
+	/* The worker is idle from here on. When it failed (storage, a stop signal), it skipped
+	 * the rest of the batch: what it skipped arrived, it is not "missing". */
+	int worker_failed = sealq_drain(r->sealq) != 0;
 	if (b.writing) { /* aborted mid-entry */
 		sealer_abandon(r->sealer);
 		b.writing = 0;
@@ -460,11 +466,11 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		log_warn("download of %zu recordings did not end cleanly", n);
 		r->archive_error = 1;
 	}
-	if (ur == UNPACK_ABORTED)
+	if (ur == UNPACK_ABORTED || worker_failed)
 		r->archive_error = 1;
 	if (b.received > 0)
 		pbx_download_key_confirm(r->pbx);
-	if (ur == UNPACK_OK && b.received == 0 && may_switch_key &&
+	if (ur == UNPACK_OK && b.received == 0 && may_switch_key && !worker_failed &&
 	    pbx_download_key_switch(r->pbx)) {
 		free(b.paths);
 		free(b.slots);
@@ -473,7 +479,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		pbx_download_key_revert(r->pbx);
 		return rc;
 	}
-	cut = ur != UNPACK_OK || closed != 0;
+	cut = ur != UNPACK_OK || closed != 0 || worker_failed;
 	if (cut && ur != UNPACK_ABORTED && try != TRY_LAST && !run_stop_requested())
 		rest = calloc(n, sizeof *rest);
 	rc = settle(&b, cut, rest, &nrest);

@@ -4,6 +4,7 @@
 #include "job.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +23,18 @@
 #define LOCK_WAIT_FOR_WATCH 1800 /* seconds: a watch holds the lock only for a batch (a
 				  * catch-up after a long outage may take minutes) */
 
-static volatile sig_atomic_t stop_signal;
+/* Set by the handler, read by every thread (lanes, sealing workers): a lock-free atomic is
+ * what both a signal handler and other threads may touch. */
+static _Atomic int stop_signal;
 
 static void on_stop_signal(int sig)
 {
-	stop_signal = sig;
+	atomic_store_explicit(&stop_signal, sig, memory_order_relaxed);
 }
 
 int run_stop_requested(void)
 {
-	return stop_signal != 0;
+	return atomic_load_explicit(&stop_signal, memory_order_relaxed) != 0;
 }
 
 /* SIGTERM (systemd's stop, a timeout) and SIGINT end the run at the next safe point instead of
@@ -394,7 +397,7 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	walk(&r, start, end, first_end, !opt->backfill);
 	if (run_stop_requested()) {
 		log_warn("stopped by signal %d; what landed is recorded, nothing is deleted this run",
-			 (int)stop_signal);
+			 atomic_load(&stop_signal));
 		r.archive_error = 1;
 	} else if (!r.fatal) {
 		int deleting = !opt->backfill &&
@@ -403,6 +406,11 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		cdrsync_archive(&r, now, may_delete && cfg->cdr.delete_from_pbx);
 		if (may_delete && cfg->retention.delete_from_pbx)
 			retention_apply(&r, now);
+		if (run_stop_requested()) {
+			log_warn("stopped by signal %d during the deletions; what was deleted is "
+				 "recorded", atomic_load(&stop_signal));
+			r.archive_error = 1;
+		}
 	}
 	run_unlock(&r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

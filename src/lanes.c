@@ -73,6 +73,7 @@ static int lane_open(struct lane *l, struct run *r, unsigned id, pthread_mutex_t
 		log_error("download lane %u: %s", id, lr->hash ? err : "out of memory");
 		return -1;
 	}
+	pbx_learn_from(lr->pbx, r->pbx);
 	if (pbx_login(lr->pbx) != PBX_OK) {
 		log_warn("download lane %u could not log in to the PBX; the others go on", id);
 		return -1;
@@ -152,9 +153,10 @@ long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n)
 		start += len;
 	}
 	pthread_mutex_init(&all.lock, NULL);
+	static unsigned lane_ids; /* every lane of the process names its temps apart */
 	for (int i = 0; i < want && (size_t)i < all.n; i++) {
 		lanes[i].all = &all;
-		lanes[i].ready = lane_open(&lanes[i], r, (unsigned)i + 1, &shared) == 0;
+		lanes[i].ready = lane_open(&lanes[i], r, ++lane_ids, &shared) == 0;
 		ready += lanes[i].ready;
 	}
 	log_debug("%zu batches over %d download lanes", all.n, ready);

@@ -26,10 +26,12 @@ static void emit(enum log_level level, const char *fmt, va_list ap)
 
 	if (!log_enabled(level))
 		return;
+	flockfile(stderr); /* lanes and workers log too: whole lines, never interleaved */
 	log_progress_done();
 	fprintf(stderr, "nexo-archive: %s", tag[level]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 #define DEFINE_LOG(fn, level)                   \

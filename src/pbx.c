@@ -533,6 +533,14 @@ void pbx_download_key_revert(struct pbx *p)
 		p->dlkey = "wavefiles";
 }
 
+void pbx_learn_from(struct pbx *to, const struct pbx *from)
+{
+	to->style = from->style;
+	to->dlkey = from->dlkey;
+	to->dlkey_known = from->dlkey_known;
+	to->dlkey_tried = from->dlkey_tried;
+}
+
 int pbx_delete(struct pbx *p, const char *const *paths, size_t n)
 {
 	struct sbuf params = { 0 };

@@ -76,6 +76,10 @@ int pbx_download_key_switch(struct pbx *p);
 void pbx_download_key_confirm(struct pbx *p);
 void pbx_download_key_revert(struct pbx *p);
 
+/* Gives `to` (a second session, e.g. a download lane's) what `from` learned of the PBX: the
+ * parameter style and the download key spelling. */
+void pbx_learn_from(struct pbx *to, const struct pbx *from);
+
 /* Asks the PBX to delete `paths`. PBX_OK means only that the PBX answered without an error
  * status; whether anything was deleted is for a re-list to say. Never retried. */
 int pbx_delete(struct pbx *p, const char *const *paths, size_t n);

@@ -7,7 +7,8 @@
 # recording archived with its hash); a failed read-back leaves no file under the recording's
 # name (the files on disk are exactly those the manifest names). For each crash point: the invariant holds (crashed). Then a clean run: exit 0,
 # everything archived once and deleted, and every archived file decrypts with `age -d` (or
-# our decrypt) to the PBX's original bytes.
+# our decrypt) to the PBX's original bytes. Last, a storage error in the middle of an 8-file
+# batch: the entries the sealing thread then skipped are not counted "missing".
 source "$TOP/tests/e2e/lib.sh"
 
 "$NEXO" keygen -o "$T/identity.txt" >"$T/recipient" || fail "keygen"
@@ -79,4 +80,17 @@ for point in store.fsync:1 store.rename:2 store.dirfsync:4 readback.check:3 mani
 	repaired "crash at $point"
 	echo "crash at $point: invariant holds, repaired by the next run"
 done
+# A storage error on the sealing thread makes it skip the rest of the batch: what it skipped
+# was delivered, so it is not "missing" (and never counted towards "unavailable").
+fresh
+write_conf '[sync]' 'batch_files = 8' '[encryption]' "recipients = $(cat "$T/recipient")"
+set +e
+NEXO_FAILPOINT="store.write:4:28" "$NEXO_TEST" -c "$CONF" run >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 6 ] || fail "store.write:4 in an 8-file batch: exit $rc, not 6"
+grep -q 'missing 0,' "$T/out" || fail "skipped entries were counted missing: $(cat "$T/out")"
+! grep -q '"missing"' "$ARCHIVE/.state/attempts.json" 2>/dev/null ||
+	fail "skipped entries were counted as missing attempts: $(cat "$ARCHIVE/.state/attempts.json")"
+check_invariant || fail "store.write:4 in an 8-file batch: invariant"
 echo "ok"
