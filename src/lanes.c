@@ -129,19 +129,63 @@ static void add_tally(struct tally *to, const struct tally *t)
 	to->bytes += t->bytes;
 }
 
+/* The run's lanes, opened at its first parallel window and kept to its end: a backfill of a
+ * year is 365 windows, not 365 times N logins. */
+struct lane_set {
+	pthread_mutex_t shared;    /* the run's r->shared while lanes run */
+	struct lane *lane;
+	int n, ready;
+};
+
+static struct lane_set *lanes_open(struct run *r)
+{
+	static unsigned lane_ids; /* every lane of the process names its temps apart */
+	struct lane_set *ls = calloc(1, sizeof *ls);
+	int want = r->cfg->sync.parallel;
+
+	if (!ls || !(ls->lane = calloc((size_t)want, sizeof *ls->lane))) {
+		free(ls);
+		log_error("out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&ls->shared, NULL);
+	ls->n = want;
+	for (int i = 0; i < want; i++) {
+		ls->lane[i].ready = lane_open(&ls->lane[i], r, ++lane_ids, &ls->shared) == 0;
+		ls->ready += ls->lane[i].ready;
+	}
+	log_debug("%d download lanes ready", ls->ready);
+	return ls;
+}
+
+void lanes_free(struct run *r)
+{
+	struct lane_set *ls = r->lanes;
+
+	if (!ls)
+		return;
+	for (int i = 0; i < ls->n; i++)
+		lane_close(&ls->lane[i]);
+	pthread_mutex_destroy(&ls->shared);
+	free(ls->lane);
+	free(ls);
+	r->lanes = NULL;
+}
+
 long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n)
 {
-	int want = r->cfg->sync.parallel, ready = 0;
 	struct batches all = { .recs = recs };
-	struct lane *lanes = calloc((size_t)want, sizeof *lanes);
-	pthread_mutex_t shared = PTHREAD_MUTEX_INITIALIZER;
+	struct lane_set *ls;
 	long not_landed = 0;
 	int stop = 0;
 
+	if (!r->lanes && !(r->lanes = lanes_open(r))) {
+		r->fatal = EXIT_STORAGE;
+		return -1;
+	}
+	ls = r->lanes;
 	all.span = calloc(n, sizeof *all.span);
-	if (!lanes || !all.span) {
-		free(lanes);
-		free(all.span);
+	if (!all.span) {
 		log_error("out of memory");
 		r->fatal = EXIT_STORAGE;
 		return -1;
@@ -153,39 +197,47 @@ long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n)
 		start += len;
 	}
 	pthread_mutex_init(&all.lock, NULL);
-	static unsigned lane_ids; /* every lane of the process names its temps apart */
-	for (int i = 0; i < want && (size_t)i < all.n; i++) {
-		lanes[i].all = &all;
-		lanes[i].ready = lane_open(&lanes[i], r, ++lane_ids, &shared) == 0;
-		ready += lanes[i].ready;
+	log_debug("%zu batches over %d download lanes", all.n, ls->ready);
+	for (int i = 0; i < ls->n; i++) {
+		struct lane *l = &ls->lane[i];
+		struct run *lr = &l->run;
+
+		l->started = 0;
+		if (!l->ready || (size_t)i >= all.n)
+			continue;
+		/* What the run may have reopened since (a watch locks per batch), and fresh
+		 * tallies: they are added to the run's after this window. */
+		lr->man = r->man;
+		lr->attempts = r->attempts;
+		lr->planned_total = r->planned_total;
+		memset(&lr->t, 0, sizeof lr->t);
+		lr->archive_error = lr->storage_error = lr->fatal = 0;
+		l->not_landed = 0;
+		l->all = &all;
+		if (pthread_create(&l->thread, NULL, lane_main, l) == 0)
+			l->started = 1;
 	}
-	log_debug("%zu batches over %d download lanes", all.n, ready);
-	for (int i = 0; i < want; i++)
-		if (lanes[i].ready &&
-		    pthread_create(&lanes[i].thread, NULL, lane_main, &lanes[i]) == 0)
-			lanes[i].started = 1;
-	for (int i = 0; i < want; i++) {
-		if (lanes[i].started)
-			pthread_join(lanes[i].thread, NULL);
-		if (lanes[i].ready || lanes[i].run.store) {
-			struct run *lr = &lanes[i].run;
-			add_tally(&r->t, &lr->t);
-			r->archive_error |= lr->archive_error;
-			r->storage_error |= lr->storage_error;
-			if (!r->fatal)
-				r->fatal = lr->fatal;
-			not_landed += lanes[i].not_landed;
-		}
-		lane_close(&lanes[i]);
+	for (int i = 0; i < ls->n; i++) {
+		struct lane *l = &ls->lane[i];
+		struct run *lr = &l->run;
+
+		if (!l->started)
+			continue;
+		pthread_join(l->thread, NULL);
+		add_tally(&r->t, &lr->t);
+		r->archive_error |= lr->archive_error;
+		r->storage_error |= lr->storage_error;
+		if (!r->fatal)
+			r->fatal = lr->fatal;
+		not_landed += l->not_landed;
 	}
 	stop = all.stop;
 	pthread_mutex_destroy(&all.lock);
-	pthread_mutex_destroy(&shared);
-	/* No lane could start (no session, no memory): one lane, the run's own, does it all. */
-	if (ready == 0 || (!stop && all.next < all.n && !run_stop_requested() && !r->fatal)) {
-		size_t from = ready ? all.span[all.next][0] : 0;
+	/* No lane could start (no session, no thread): the run's own session does it all. */
+	if (!stop && all.next < all.n && !run_stop_requested() && !r->fatal) {
 		long rc = 0;
-		for (size_t start = from; start < n && rc >= 0 && !run_stop_requested();) {
+		for (size_t start = all.span[all.next][0]; start < n && rc >= 0 &&
+							   !run_stop_requested();) {
 			size_t len = run_batch_len(r, path_at, recs, start, n);
 			rc = fetch_one_batch(r, recs + start, len);
 			not_landed += rc > 0 ? rc : 0;
@@ -195,6 +247,5 @@ long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n)
 			stop = 1;
 	}
 	free(all.span);
-	free(lanes);
 	return stop || r->fatal ? -1 : not_landed;
 }

@@ -19,6 +19,7 @@ struct age_recipients;
 struct attempts;
 struct cdrsync;
 struct minisign_secret;
+struct lane_set;
 
 struct tally {
 	unsigned long listed, archived, already, missing, failed, refused, deleted;
@@ -60,6 +61,7 @@ struct run {
 	int watching;       /* `watch`: failures are retried, never counted towards giving up */
 	pthread_mutex_t *shared; /* lanes.c: held while the manifest or attempts are touched;
 				  * NULL with one lane */
+	struct lane_set *lanes;  /* lanes.c: the download lanes, once a window used them */
 };
 
 static inline void run_shared_lock(struct run *r)
@@ -129,6 +131,9 @@ long fetch_one_batch(struct run *r, struct recording *const *recs, size_t n);
  * lanes, each with its own PBX session, archive handle and sealing threads; the manifest and
  * the attempt counts shared under r->shared. Same return as fetch_recordings(). */
 long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n);
+
+/* Closes the lanes (their sessions, handles and threads). For run_teardown(). */
+void lanes_free(struct run *r);
 
 /* Deletes from the PBX what retention allows (see retention.c). Returns 0, or -1 when it stopped
  * early (printed). */

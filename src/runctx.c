@@ -143,6 +143,7 @@ int run_unlock(struct run *r)
 void run_teardown(struct run *r)
 {
 	run_unlock(r);
+	lanes_free(r);
 	pbx_free(r->pbx);
 	sealq_free(r->sealq);
 	sealer_free(r->sealer);
