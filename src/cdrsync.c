@@ -18,6 +18,7 @@
 #include "hash.h"
 #include "log.h"
 #include "manifest.h"
+#include "pbxtime.h"
 #include "pbx.h"
 #include "run.h"
 #include "store.h"
@@ -204,15 +205,6 @@ static void hash_hex(struct run *r, const struct cdrfile_buf *b, char hex[SHA256
 	sha256_to_hex(d, hex);
 }
 
-static void utc_now(char out[21])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int commit(struct run *r)
 {
 	char err[512];
@@ -258,7 +250,7 @@ static int seal_day(struct run *r, const char *day, struct cdr_list *rows)
 	}
 	hash_hex(r, &j, jhash);
 	hash_hex(r, &c, chash);
-	utc_now(now);
+	pbxtime_utc_stamp(now);
 	o = json_object_new_object();
 	json_object_object_add(o, "event", json_object_new_string("cdr_archived"));
 	json_object_object_add(o, "day", json_object_new_string(day));
@@ -341,7 +333,7 @@ static int delete_day(struct run *r, const char *day, const struct cdr_list *arc
 			goto out;
 		}
 	}
-	utc_now(now);
+	pbxtime_utc_stamp(now);
 	o = json_object_new_object();
 	json_object_object_add(o, "event", json_object_new_string("cdr_deleted"));
 	json_object_object_add(o, "day", json_object_new_string(day));
@@ -548,7 +540,7 @@ static int load_days(struct run *r, struct cdrsync *c)
 		return 0;
 	}
 	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		if (strlen(e->d_name) == 16 && strcmp(e->d_name + 10, ".jsonl") == 0) {
+		if (manifest_is_day_file(e->d_name)) { /* cdr/ names its days the same way */
 			memcpy(day, e->d_name, 10);
 			day[10] = '\0';
 			note_day(c, day, 0);

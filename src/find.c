@@ -19,6 +19,7 @@
 #include "config.h"
 #include "job.h"
 #include "log.h"
+#include "manifest.h"
 
 #define MAX_DAY_BYTES (512u << 20) /* as manifest.c: a larger day file is not ours */
 #define MAX_LINE_BYTES (64u << 10)
@@ -386,17 +387,10 @@ out:
 	return rc;
 }
 
-/* "YYYY-MM-DD.jsonl": a day file by its name (what it is, read_day checks). */
+/* scandirat's filter: the manifest's day files. */
 static int day_file(const struct dirent *e)
 {
-	const char *n = e->d_name;
-
-	if (strlen(n) != 16 || strcmp(n + 10, ".jsonl") != 0)
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i == 4 || i == 7 ? n[i] != '-' : (n[i] < '0' || n[i] > '9'))
-			return 0;
-	return 1;
+	return manifest_is_day_file(e->d_name);
 }
 
 static int in_range(const struct filters *f, const char *name)

@@ -60,15 +60,6 @@ const struct hold *holds_at(const struct holds *h, size_t i)
 	return i < h->n ? &h->v[i] : NULL;
 }
 
-static void utc_now(char out[HOLD_TIME_LEN + 1])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, HOLD_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* A real calendar day written "YYYY-MM-DD". */
 static int valid_day(const char *s)
 {
@@ -258,7 +249,7 @@ const struct hold *holds_add(struct holds *h, enum hold_kind kind, const char *v
 	}
 	snprintf(n->reason, sizeof n->reason, "%s", reason);
 	snprintf(n->who, sizeof n->who, "%s", who);
-	utc_now(n->created);
+	pbxtime_utc_stamp(n->created);
 	h->n++;
 	return n;
 }
@@ -273,7 +264,7 @@ int holds_remove(struct holds *h, const char *id, const char *who)
 		return 2;
 	x->removed = 1;
 	snprintf(x->removed_by, sizeof x->removed_by, "%s", who);
-	utc_now(x->removed_at);
+	pbxtime_utc_stamp(x->removed_at);
 	return 0;
 }
 

@@ -411,7 +411,7 @@ int manifest_day_cdr(struct manifest *m, const char *day, struct manifest_day_cd
 	return 0;
 }
 
-static int is_day_file(const char *n)
+int manifest_is_day_file(const char *n)
 {
 	if (strlen(n) != 16 || strcmp(n + 10, ".jsonl") != 0)
 		return 0;
@@ -437,7 +437,7 @@ static int list_days(struct manifest *m, int (*fn)(void *ctx, const char *name),
 	}
 	rewinddir(dir);
 	while (rc == 0 && (e = readdir(dir)) != NULL)
-		if (is_day_file(e->d_name))
+		if (manifest_is_day_file(e->d_name))
 			rc = fn(ctx, e->d_name);
 	closedir(dir);
 	return rc;

@@ -120,6 +120,10 @@ int manifest_each_changed(struct manifest *m,
 			  int (*fn)(void *ctx, const char *day, size_t lines, const char *last_hash),
 			  void *ctx);
 
+/* Whether `name` is a day file's name, "YYYY-MM-DD.jsonl" (a name only: what it holds,
+ * loading it checks). */
+int manifest_is_day_file(const char *name);
+
 /* The earliest day with a manifest file, as "YYYY-MM-DD". Returns 1 found, 0 none, -1 error. */
 int manifest_first_day(struct manifest *m, char day[11]);
 

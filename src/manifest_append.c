@@ -18,6 +18,7 @@
 #include "cdr.h"
 #include "failpoint.h"
 #include "log.h"
+#include "pbxtime.h"
 #include "manifest_internal.h"
 #include "store.h"
 
@@ -31,15 +32,6 @@ struct change {
 #define CHANGE_PUT (-1)         /* put `entry` */
 #define CHANGE_DAY (-2)         /* a line about the day: its CDR state */
 #define CHANGE_CDR (-3)         /* `entry` got its CDR */
-
-static void utc_now(char out[21])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* Serialises `o` (adding "prev"), queues it in d and the change in m. Takes `o`. */
 static int queue_line(struct manifest *m, struct manifest_day *d, json_object *o,
@@ -117,7 +109,7 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 		snprintf(c.entry.stored_sha256, sizeof c.entry.stored_sha256, "%s",
 			 f->stored_sha256);
 	c.entry.size = f->size;
-	utc_now(now);
+	pbxtime_utc_stamp(now);
 	o = json_object_new_object();
 	add_str(o, "event", "archived");
 	add_str(o, "pbx_path", rec->pbx_path);
@@ -174,7 +166,7 @@ int manifest_add_unavailable(struct manifest *m, const char *day, const struct r
 		return -1;
 	change_for(&c, d, rec);
 	c.entry.unavailable = 1;
-	utc_now(now);
+	pbxtime_utc_stamp(now);
 	o = json_object_new_object();
 	add_str(o, "event", "unavailable");
 	add_str(o, "pbx_path", rec->pbx_path);
@@ -208,7 +200,7 @@ int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
 	c.day = d;
 	c.entry = *e;
 	c.mark = (int)mark;
-	utc_now(now);
+	pbxtime_utc_stamp(now);
 	o = json_object_new_object();
 	add_str(o, "event", manifest_mark_event[mark]);
 	add_str(o, "pbx_path", pbx_path);
@@ -246,7 +238,7 @@ int manifest_add_cdr(struct manifest *m, const char *day, const char *pbx_path,
 	ch.day = d;
 	ch.entry = *e;
 	ch.mark = CHANGE_CDR;
-	utc_now(now);
+	pbxtime_utc_stamp(now);
 	o = json_object_new_object();
 	add_str(o, "event", "cdr");
 	add_str(o, "pbx_path", pbx_path);

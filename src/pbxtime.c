@@ -138,3 +138,12 @@ int pbxtime_parse_span(const char *text, pbx_minute *out)
 		return -1;
 	return 0;
 }
+
+void pbxtime_utc_stamp(char out[PBXTIME_UTC_LEN + 1])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, PBXTIME_UTC_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -27,4 +27,9 @@ pbx_minute pbxtime_now(const char *tz);
  * number of minutes. Returns 0, or -1 when malformed, zero-length is allowed. */
 int pbxtime_parse_span(const char *text, pbx_minute *out);
 
+/* This host's clock now in UTC, ISO 8601 ("2026-11-26T02:30:12Z"): the time stamps of
+ * manifest lines and holds (20 characters and a NUL). */
+#define PBXTIME_UTC_LEN 20
+void pbxtime_utc_stamp(char out[PBXTIME_UTC_LEN + 1]);
+
 #endif

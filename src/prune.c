@@ -27,20 +27,6 @@ void prune_cutoff(pbx_minute now, long keep_days, char out[11])
 	out[10] = '\0';
 }
 
-/* `file` of an entry split into its folder and name; refuses what could leave the archive. */
-static int split_file(const char *file, char *dir, size_t dirlen, const char **name)
-{
-	const char *slash = strrchr(file, '/');
-
-	if (!slash || file[0] == '/' || strstr(file, "..") || (size_t)(slash - file) >= dirlen ||
-	    !slash[1])
-		return -1;
-	memcpy(dir, file, (size_t)(slash - file));
-	dir[slash - file] = '\0';
-	*name = slash + 1;
-	return 0;
-}
-
 /* Removes an entry's file. Returns 1 removed (its size in *size), 0 it was already gone, -1
  * error (printed). */
 static int remove_file(struct store *s, const struct manifest_entry *e, uint64_t *size)
@@ -51,7 +37,7 @@ static int remove_file(struct store *s, const struct manifest_entry *e, uint64_t
 	int dfd, rc;
 
 	*size = 0;
-	if (split_file(e->file, dir, sizeof dir, &name) != 0) {
+	if (store_split_file(e->file, dir, sizeof dir, &name) != 0) {
 		log_error("the manifest names an unsafe file '%s'; not touching it",
 			  log_escape(e->file, esc, sizeof esc));
 		return -1;

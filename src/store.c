@@ -342,6 +342,19 @@ static void release(struct store_file *f)
 	free(f);
 }
 
+int store_split_file(const char *file, char *dir, size_t dirlen, const char **name)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (!slash || file[0] == '/' || strstr(file, "..") || (size_t)(slash - file) >= dirlen ||
+	    !slash[1])
+		return -1;
+	memcpy(dir, file, (size_t)(slash - file));
+	dir[slash - file] = '\0';
+	*name = slash + 1;
+	return 0;
+}
+
 void store_set_lane(struct store *s, unsigned lane)
 {
 	s->lane = lane;

@@ -32,6 +32,11 @@ const char *store_root_path(const struct store *s);
  * missing folder without `create`: errno ENOENT). */
 int store_open_dir(struct store *s, const char *reldir, int create, char *err, size_t errlen);
 
+/* A manifest `file` ("YYYY/MM/DD/name") split into its folder (into `dir`) and its name
+ * (*name points into `file`); refuses what could leave the archive (absolute, "..", no
+ * folder, no name). Returns 0 or -1. */
+int store_split_file(const char *file, char *dir, size_t dirlen, const char **name);
+
 /* Several handles on one archive write at once (one per download lane, each in its own
  * threads): each gets its own lane number, which keeps their temp names apart. */
 void store_set_lane(struct store *s, unsigned lane);

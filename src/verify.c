@@ -273,20 +273,6 @@ static void list_signatures(struct vctx *c, struct days *d)
 
 /* ---- one entry ---- */
 
-/* `file` of an entry split into its folder and name; refuses what could leave the archive. */
-static int split_file(const char *file, char *dir, size_t dirlen, const char **name)
-{
-	const char *slash = strrchr(file, '/');
-
-	if (!slash || file[0] == '/' || strstr(file, "..") || (size_t)(slash - file) >= dirlen ||
-	    !slash[1])
-		return -1;
-	memcpy(dir, file, (size_t)(slash - file));
-	dir[slash - file] = '\0';
-	*name = slash + 1;
-	return 0;
-}
-
 /* The folder fd for `dir`, kept while entries stay in it. -1 when it does not exist. */
 static int folder(struct vctx *c, const char *dir)
 {
@@ -397,7 +383,7 @@ static int check_entry(void *ctx, const struct manifest_entry *e)
 		c->capfiles = cap;
 	}
 	c->files[c->nfiles++] = e->file;
-	if (split_file(e->file, dir, sizeof c->dir, &name) != 0) {
+	if (store_split_file(e->file, dir, sizeof c->dir, &name) != 0) {
 		finding(c, e->file[0] ? e->file : e->pbx_path,
 			"the manifest names a file outside the date tree");
 		return 0;
