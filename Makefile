@@ -30,8 +30,13 @@ FAKEPBX_CFLAGS := $(shell pkg-config --cflags $(FAKEPBX_PKGS) 2>/dev/null)
 FAKEPBX_LIBS := $(shell pkg-config --libs $(FAKEPBX_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka zlib 2>/dev/null)
 
-SRC := $(wildcard src/*.c)
-LIB_SRC := $(filter-out src/main.c,$(SRC))
+# src/ is in layers, one folder each (src/README.md): a module includes its own folder's headers
+# by name and a lower layer's as "layer/name.h", from -Isrc.
+SRC := $(wildcard src/*.c src/*/*.c)
+HDR := $(wildcard src/*.h src/*/*.h)
+INC := -Isrc $(patsubst %/,-I%,$(sort $(dir $(SRC))))
+MAIN_SRC := $(filter %/main.c,$(SRC))
+LIB_SRC := $(filter-out $(MAIN_SRC),$(SRC))
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 FAKEPBX_SRC := $(wildcard tests/fakepbx/*.c)
 FAKEPBX_OBJ := $(patsubst tests/fakepbx/%.c,$(BUILD)/fakepbx-obj/%.o,$(FAKEPBX_SRC))
@@ -46,17 +51,19 @@ TEST_OBJ := $(patsubst src/%.c,$(BUILD)/test-obj/%.o,$(SRC))
 
 all: $(BUILD)/nexo-archive $(BUILD)/fakepbx $(BUILD)/test/nexo-archive
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
-	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -c -o $@ $<
+$(BUILD)/obj/%.o: src/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(INC) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libnexo.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/nexo-archive: $(BUILD)/obj/main.o $(BUILD)/libnexo.a
+$(BUILD)/nexo-archive: $(patsubst src/%.c,$(BUILD)/obj/%.o,$(MAIN_SRC)) $(BUILD)/libnexo.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/test-obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/test-obj
-	$(CC) $(CFLAGS_ALL) -DNEXO_FAILPOINTS $(PKG_CFLAGS) -c -o $@ $<
+$(BUILD)/test-obj/%.o: src/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DNEXO_FAILPOINTS $(INC) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/test/nexo-archive: $(TEST_OBJ) | $(BUILD)/test
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
@@ -68,9 +75,9 @@ $(BUILD)/fakepbx: $(FAKEPBX_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(FAKEPBX_LIBS) -lpthread
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libnexo.a | $(BUILD)/unit
-	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -Isrc -o $@ $< $(BUILD)/libnexo.a $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
+	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) $(INC) -o $@ $< $(BUILD)/libnexo.a $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
 
-$(BUILD)/obj $(BUILD)/fakepbx-obj $(BUILD)/unit $(BUILD)/test-obj $(BUILD)/test:
+$(BUILD)/fakepbx-obj $(BUILD)/unit $(BUILD)/test:
 	mkdir -p $@
 
 deps:
@@ -112,7 +119,7 @@ valgrind: all $(UNIT_BIN)
 	  && echo "ok - valgrind $$(basename $$t)" || { echo "not ok - valgrind $$t"; exit 1; }; done
 
 lint:
-	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|strtok|gets)\s*\(' src/*.c src/*.h tests/fakepbx/*.c \
+	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|strtok|gets)\s*\(' $(SRC) $(HDR) tests/fakepbx/*.c \
 	  tests/fuzz/*.c \
 	  || (echo "lint: banned function above" && false)
 

@@ -241,7 +241,7 @@ wav_count() { find "$1" -name '*.wav' -type f | wc -l; }
 build_listing_bench() {
 	local flags cc cflags libs
 	flags=$(make -s --no-print-directory -C "$TOP" -f Makefile -f - bench-print-flags 2>/dev/null <<'EOF' || true
-bench-print-flags: ; @printf '%s\n%s\n%s\n' '$(CC)' '$(CFLAGS_ALL) $(PKG_CFLAGS)' '$(PKG_LIBS)'
+bench-print-flags: ; @printf '%s\n%s\n%s\n' '$(CC)' '$(CFLAGS_ALL) $(INC) $(PKG_CFLAGS)' '$(PKG_LIBS)'
 EOF
 )
 	cc=$(sed -n 1p <<<"$flags")

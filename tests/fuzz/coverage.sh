@@ -35,7 +35,7 @@ for t in $targets; do
 	"llvm-profdata$SFX" merge -o "$OUT/prof/$t.profdata" "$OUT/prof/$t".*.profraw || continue
 	mod=$(fuzz_sources "$t" | cut -d' ' -f1) # the module under test comes first
 	"llvm-cov$SFX" report "$OUT/fuzz_$t" -instr-profile="$OUT/prof/$t.profdata" \
-		"$TOP/src/$mod.c" | awk -v t="$t" -v n="${#files[@]}" -v m="$mod" '/^TOTAL/ {
+		"$(fuzz_module_src "$mod")" | awk -v t="$t" -v n="${#files[@]}" -v m="$mod" '/^TOTAL/ {
 		printf "%-9s %5d inputs  src/%s.c: lines %s, branches %s, regions %s, functions %s\n",
 			t, n, m, $10, $13, $4, $7 }'
 done

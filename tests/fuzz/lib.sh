@@ -50,27 +50,41 @@ fuzz_stale() {
 	return 1
 }
 
+# The .c of module NAME, wherever its layer folder is (src/LAYER/NAME.c).
+fuzz_module_src() {
+	local f
+	for f in "$TOP"/src/*/"$1".c "$TOP"/src/"$1".c; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	echo "fuzz: no src/*/$1.c" >&2
+	return 1
+}
+
 # fuzz_build DIR CC "CFLAGS" "LDFLAGS" EXTRA_OBJ_SRC TARGET...
 # Compiles src/*.c and the harnesses into DIR/obj, links DIR/fuzz_TARGET. EXTRA_OBJ_SRC is a
 # .c linked into every binary (the replay main), or "". Prints what it compiles; returns 1
 # on the first failure.
 fuzz_build() {
 	local dir=$1 cc=$2 cflags=$3 ldflags=$4 extra=$5 t s objs o
-	local pkg_cflags pkg_libs headers
+	local pkg_cflags pkg_libs headers incs c
 	shift 5
 	pkg_cflags=$(pkg-config --cflags $PKGS) || return 1
 	pkg_libs=$(pkg-config --libs $PKGS) || return 1
-	headers=$(ls "$TOP"/src/*.h "$TOP"/tests/fuzz/*.h)
+	headers=$(ls "$TOP"/src/*.h "$TOP"/src/*/*.h "$TOP"/tests/fuzz/*.h 2>/dev/null)
+	incs="-I$TOP/src"
+	for d in "$TOP"/src/*/; do incs="$incs -I${d%/}"; done
 	mkdir -p "$dir/obj" || return 1
 	for t in "$@"; do
 		objs=""
 		for s in $(fuzz_sources "$t") ; do
 			o="$dir/obj/$s.o"
 			# shellcheck disable=SC2086
-			if fuzz_stale "$o" "$TOP/src/$s.c" $headers; then
+			c=$(fuzz_module_src "$s") || return 1
+			# shellcheck disable=SC2086
+			if fuzz_stale "$o" "$c" $headers; then
 				echo "  CC $o"
 				# shellcheck disable=SC2086
-				$cc $cflags $pkg_cflags -I"$TOP/src" -c -o "$o" "$TOP/src/$s.c" || return 1
+				$cc $cflags $pkg_cflags $incs -c -o "$o" "$c" || return 1
 			fi
 			objs="$objs $o"
 		done
@@ -80,7 +94,7 @@ fuzz_build() {
 			if fuzz_stale "$o" "$s" $headers; then
 				echo "  CC $o"
 				# shellcheck disable=SC2086
-				$cc $cflags $pkg_cflags -I"$TOP/src" -c -o "$o" "$s" || return 1
+				$cc $cflags $pkg_cflags $incs -c -o "$o" "$s" || return 1
 			fi
 			objs="$objs $o"
 		done
