@@ -34,7 +34,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka zlib 2>/dev/null)
 # by name and a lower layer's as "layer/name.h", from -Isrc.
 SRC := $(wildcard src/*.c src/*/*.c)
 HDR := $(wildcard src/*.h src/*/*.h)
-INC := -Isrc $(patsubst %/,-I%,$(sort $(dir $(SRC))))
+INC := -Isrc
 MAIN_SRC := $(filter %/main.c,$(SRC))
 LIB_SRC := $(filter-out $(MAIN_SRC),$(SRC))
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
@@ -85,6 +85,7 @@ deps:
 
 # Everything a test needs is built first, then one runner prints "N passed, N failed".
 check: deps
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@BUILD=$(BUILD) bash tests/run-tests.sh
 
@@ -118,7 +119,10 @@ valgrind: all $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t >/dev/null \
 	  && echo "ok - valgrind $$(basename $$t)" || { echo "not ok - valgrind $$t"; exit 1; }; done
 
+# Style the tools can check: banned functions, and the layers of src/ (tests/lint/layers.py:
+# includes only point down, no circle). Run first by `make check`.
 lint:
+	@python3 tests/lint/layers.py
 	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|strtok|gets)\s*\(' $(SRC) $(HDR) tests/fakepbx/*.c \
 	  tests/fuzz/*.c \
 	  || (echo "lint: banned function above" && false)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the cmocka unit tests (TAP output) and the end-to-end tests (tests/e2e/t_*.sh, each in a
 # fresh temp dir against a fresh fakepbx on 127.0.0.1), then prints "N passed, N failed".
-# Env: BUILD (build dir), ONLY=unit|fuzz|e2e, E2E_FILTER (substring of test names), JOBS (parallel
+# Env: BUILD (build dir), ONLY=unit|lint|fuzz|e2e, E2E_FILTER (substring of test names), JOBS (parallel
 # e2e tests, default 2).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +62,23 @@ if [ "${ONLY:-unit}" = unit ] || [ -z "${ONLY:-}" ]; then
 			echo "$out" | grep -vE '^ok ' | sed "s/^/  $name: /"
 		fi
 		echo "unit $name: $p passed, $f failed"
+	done
+fi
+
+# The lint's own tests: it must refuse what it is there to refuse (tests/lint/t_*.sh).
+if [ "${ONLY:-lint}" = lint ] || [ -z "${ONLY:-}" ]; then
+	for t in "$top"/tests/lint/t_*.sh; do
+		[ -e "$t" ] || continue
+		name=lint-$(basename "$t" .sh)
+		if out=$(bash "$t" 2>&1); then
+			echo "ok - $name"
+			pass=$((pass + 1))
+		else
+			echo "not ok - $name"
+			sed 's/^/    /' <<<"$out" | tail -n 20
+			fail=$((fail + 1))
+			failed_names+=("$name")
+		fi
 	done
 fi
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "store.h"
+#include "base/log.h"
 
 #define FILE_NAME "attempts.json"
 #define MAX_BYTES (16u << 20)

@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cdr.h"
-#include "hash.h"
-#include "log.h"
 #include "store.h"
+#include "base/log.h"
+#include "crypto/hash.h"
+#include "pbx/cdr.h"
 
 /* pbx_cdr()'s judge of a 9005 answer: CSV text, kept as it came. A JSON object or an HTML page
  * where CSV was expected is a dead session. */

@@ -15,10 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonfield.h"
 #include "manifest.h"
-#include "pbxtime.h"
 #include "recpath.h"
 #include "store.h"
+#include "base/pbxtime.h"
 
 struct holds {
 	struct hold *v;
@@ -348,23 +349,12 @@ int holds_save(const struct holds *h, struct store *s, char *err, size_t errlen)
 	return rc;
 }
 
-/* Copies string member `key` of `o` into `out`. Returns 0, -1 when absent or too long or not a
- * string (then `required` decides whether that is an error: absent optional keys give ""). */
+/* String member `key` of `o` into `out`: a required one must be there. Returns 0 or -1. */
 static int get_str(json_object *o, const char *key, char *out, size_t outlen, int required)
 {
-	json_object *v;
-	const char *s;
+	int rc = jsonfield_copy(o, key, out, outlen);
 
-	out[0] = '\0';
-	if (!json_object_object_get_ex(o, key, &v))
-		return required ? -1 : 0;
-	if (!json_object_is_type(v, json_type_string))
-		return -1;
-	s = json_object_get_string(v);
-	if (strlen(s) >= outlen)
-		return -1;
-	memcpy(out, s, strlen(s) + 1);
-	return 0;
+	return rc == 1 ? (required ? -1 : 0) : rc;
 }
 
 /* One element of the array → x. Returns NULL, or which member is wrong. */

@@ -16,9 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "jsonfield.h"
 #include "manifest_internal.h"
 #include "store.h"
+#include "base/log.h"
 
 #define MAX_DAY_BYTES (512u << 20) /* a day of manifest larger than this is not ours */
 #define MAX_LINE_BYTES (64u << 10)
@@ -156,28 +157,14 @@ int manifest_day_put(struct manifest_day *d, const struct manifest_entry *e)
 	return 0;
 }
 
-static int copy_str(json_object *o, const char *key, char *out, size_t outlen)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return -1;
-	s = json_object_get_string(v);
-	if (strlen(s) >= outlen)
-		return -1;
-	memcpy(out, s, strlen(s) + 1);
-	return 0;
-}
-
 void manifest_day_cdr_apply(struct manifest_day_cdr *st, const char *event, json_object *o)
 {
 	json_object *v;
 
 	if (strcmp(event, "cdr_archived") == 0) {
 		st->archived = 1;
-		copy_str(o, "jsonl_sha256", st->jsonl_sha256, sizeof st->jsonl_sha256);
-		copy_str(o, "csv_sha256", st->csv_sha256, sizeof st->csv_sha256);
+		jsonfield_copy(o, "jsonl_sha256", st->jsonl_sha256, sizeof st->jsonl_sha256);
+		jsonfield_copy(o, "csv_sha256", st->csv_sha256, sizeof st->csv_sha256);
 		st->rows = json_object_object_get_ex(o, "rows", &v) ? json_object_get_int(v) : -1;
 	} else if (strcmp(event, "cdr_deleted") == 0) {
 		st->deleted = 1;
@@ -192,11 +179,11 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 	char event[32];
 
 	memset(&e, 0, sizeof e);
-	if (copy_str(o, "event", event, sizeof event) != 0) {
+	if (jsonfield_copy(o, "event", event, sizeof event) != 0) {
 		*why = "no event";
 		return -1;
 	}
-	if (copy_str(o, "pbx_path", e.pbx_path, sizeof e.pbx_path) != 0) {
+	if (jsonfield_copy(o, "pbx_path", e.pbx_path, sizeof e.pbx_path) != 0) {
 		if (strncmp(event, "cdr_", 4) != 0 || json_object_object_get_ex(o, "pbx_path", NULL)) {
 			*why = "no pbx_path";
 			return -1;
@@ -206,8 +193,8 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 		return 0;
 	}
 	if (strcmp(event, "archived") == 0) {
-		if (copy_str(o, "file", e.file, sizeof e.file) != 0 ||
-		    copy_str(o, "sha256", e.sha256, sizeof e.sha256) != 0 ||
+		if (jsonfield_copy(o, "file", e.file, sizeof e.file) != 0 ||
+		    jsonfield_copy(o, "sha256", e.sha256, sizeof e.sha256) != 0 ||
 		    !json_object_object_get_ex(o, "size", &v) ||
 		    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
 			*why = "archived line without file, sha256 or size";
@@ -215,14 +202,14 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 		}
 		e.size = (uint64_t)json_object_get_int64(v);
 		if (json_object_object_get_ex(o, "stored_sha256", &v) &&
-		    copy_str(o, "stored_sha256", e.stored_sha256, sizeof e.stored_sha256) != 0) {
+		    jsonfield_copy(o, "stored_sha256", e.stored_sha256, sizeof e.stored_sha256) != 0) {
 			*why = "archived line with a malformed stored_sha256";
 			return -1;
 		}
 		/* Call data is for finding recordings (holds); absent or odd values stay "". */
-		copy_str(o, "calldate", e.calldate, sizeof e.calldate);
-		copy_str(o, "src", e.src, sizeof e.src);
-		copy_str(o, "dst", e.dst, sizeof e.dst);
+		jsonfield_copy(o, "calldate", e.calldate, sizeof e.calldate);
+		jsonfield_copy(o, "src", e.src, sizeof e.src);
+		jsonfield_copy(o, "dst", e.dst, sizeof e.dst);
 		e.invalid = json_object_object_get_ex(o, "invalid", NULL);
 		e.cdr_missing = json_object_object_get_ex(o, "cdr", &v) && v == NULL;
 		if (manifest_day_put(d, &e) != 0) {
@@ -230,7 +217,7 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 			return -1;
 		}
 	} else if (strcmp(event, "unavailable") == 0) {
-		copy_str(o, "calldate", e.calldate, sizeof e.calldate);
+		jsonfield_copy(o, "calldate", e.calldate, sizeof e.calldate);
 		e.unavailable = 1;
 		if (!manifest_day_find(d, e.pbx_path) && manifest_day_put(d, &e) != 0) {
 			*why = "out of memory";

@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "hash.h"
-#include "recording.h"
+#include "crypto/hash.h"
+#include "pbx/recording.h"
 
 struct manifest;
 struct store;

@@ -15,12 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cdr.h"
-#include "failpoint.h"
-#include "log.h"
-#include "pbxtime.h"
 #include "manifest_internal.h"
 #include "store.h"
+#include "base/failpoint.h"
+#include "base/log.h"
+#include "base/pbxtime.h"
+#include "pbx/cdr.h"
 
 /* A queued change to the index, applied only once its line is on disk. */
 struct change {
@@ -92,27 +92,48 @@ static void change_for(struct change *c, struct manifest_day *d, const struct re
 	snprintf(c->entry.dst, sizeof c->entry.dst, "%s", rec->dst);
 }
 
-int manifest_add_archived(struct manifest *m, const char *day, const struct recording *rec,
-			  const struct manifest_file *f)
+/* The opening of a recording's line: its day, the change to its index, and an object holding
+ * its event and path. Returns the object, which the caller fills and ends with end_line(), or
+ * NULL (printed). */
+static json_object *begin_line(struct manifest *m, const char *day, const struct recording *rec,
+			       const char *event, struct change *c)
 {
 	struct manifest_day *d = manifest_get_day(m, day);
 	json_object *o;
-	struct change c;
-	char now[21];
 
 	if (!d)
+		return NULL;
+	change_for(c, d, rec);
+	o = json_object_new_object();
+	add_str(o, "event", event);
+	add_str(o, "pbx_path", rec->pbx_path);
+	return o;
+}
+
+/* Stamps the line with `at_key` = now (UTC, the last member) and queues it. */
+static int end_line(struct manifest *m, json_object *o, struct change *c, const char *at_key)
+{
+	char now[21];
+
+	pbxtime_utc_stamp(now);
+	add_str(o, at_key, now);
+	return queue_line(m, c->day, o, c);
+}
+
+int manifest_add_archived(struct manifest *m, const char *day, const struct recording *rec,
+			  const struct manifest_file *f)
+{
+	struct change c;
+	json_object *o = begin_line(m, day, rec, "archived", &c);
+
+	if (!o)
 		return -1;
-	change_for(&c, d, rec);
 	snprintf(c.entry.file, sizeof c.entry.file, "%s", f->file);
 	snprintf(c.entry.sha256, sizeof c.entry.sha256, "%s", f->sha256);
 	if (f->stored_sha256)
 		snprintf(c.entry.stored_sha256, sizeof c.entry.stored_sha256, "%s",
 			 f->stored_sha256);
 	c.entry.size = f->size;
-	pbxtime_utc_stamp(now);
-	o = json_object_new_object();
-	add_str(o, "event", "archived");
-	add_str(o, "pbx_path", rec->pbx_path);
 	add_str(o, "file", f->file);
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
 	add_str(o, "sha256", f->sha256);
@@ -150,32 +171,23 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 		json_object_object_add(o, "cdr", cdr); /* null: none found yet */
 		c.entry.cdr_missing = cdr == NULL;
 	}
-	add_str(o, "archived_at", now);
-	return queue_line(m, d, o, &c);
+	return end_line(m, o, &c, "archived_at");
 }
 
 int manifest_add_unavailable(struct manifest *m, const char *day, const struct recording *rec,
 			     int attempts)
 {
-	struct manifest_day *d = manifest_get_day(m, day);
-	json_object *o;
 	struct change c;
-	char now[21];
+	json_object *o = begin_line(m, day, rec, "unavailable", &c);
 
-	if (!d)
+	if (!o)
 		return -1;
-	change_for(&c, d, rec);
 	c.entry.unavailable = 1;
-	pbxtime_utc_stamp(now);
-	o = json_object_new_object();
-	add_str(o, "event", "unavailable");
-	add_str(o, "pbx_path", rec->pbx_path);
 	add_str(o, "calldate", rec->calldate);
 	add_str(o, "src", rec->src);
 	add_str(o, "dst", rec->dst);
 	json_object_object_add(o, "attempts", json_object_new_int(attempts));
-	add_str(o, "recorded_at", now);
-	return queue_line(m, d, o, &c);
+	return end_line(m, o, &c, "recorded_at");
 }
 
 int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
@@ -186,7 +198,6 @@ int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
 	struct manifest_entry *e;
 	json_object *o;
 	struct change c;
-	char now[21];
 
 	if (!d)
 		return -1;
@@ -200,7 +211,6 @@ int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
 	c.day = d;
 	c.entry = *e;
 	c.mark = (int)mark;
-	pbxtime_utc_stamp(now);
 	o = json_object_new_object();
 	add_str(o, "event", manifest_mark_event[mark]);
 	add_str(o, "pbx_path", pbx_path);
@@ -210,8 +220,7 @@ int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
 		add_str(o, "stored_sha256", e->stored_sha256);
 	if (reason)
 		add_str(o, "reason", reason);
-	add_str(o, at[mark], now);
-	return queue_line(m, d, o, &c);
+	return end_line(m, o, &c, at[mark]);
 }
 
 int manifest_add_cdr(struct manifest *m, const char *day, const char *pbx_path,

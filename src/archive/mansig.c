@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "manifest.h"
-#include "minisign.h"
 #include "store.h"
+#include "base/log.h"
+#include "crypto/minisign.h"
 
 struct sign_ctx {
 	struct store *store;

@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 #include "hold.h"
-#include "log.h"
 #include "manifest.h"
 #include "mansig.h"
 #include "recpath.h"
 #include "store.h"
+#include "base/log.h"
 
 void prune_cutoff(pbx_minute now, long keep_days, char out[11])
 {

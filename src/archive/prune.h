@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "pbxtime.h"
+#include "base/pbxtime.h"
 
 struct store;
 struct holds;

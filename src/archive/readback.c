@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "age.h"
-#include "failpoint.h"
 #include "recpath.h"
-#include "seal.h"
+#include "sealed.h"
 #include "store.h"
+#include "base/failpoint.h"
+#include "crypto/age.h"
 
 struct job {
 	struct age_writer *w;

@@ -10,7 +10,7 @@
 #ifndef NEXO_READBACK_H
 #define NEXO_READBACK_H
 
-#include "hash.h"
+#include "crypto/hash.h"
 
 #define READBACK_QUEUE 4
 

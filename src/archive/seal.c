@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "age.h"
 #include "readback.h"
 #include "store.h"
 #include "wav.h"
+#include "crypto/age.h"
 
 struct sealer {
 	struct store *store;

@@ -12,25 +12,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "hash.h"
 #include "recpath.h"
+#include "sealed.h"
+#include "crypto/hash.h"
 
 struct sealer;
 struct store;
 struct age_recipients;
-
-struct sealed {
-	char file[sizeof(((struct recpath *)0)->dir) + RECPATH_NAME_MAX + 8]; /* rel. to ARCHIVE */
-	uint64_t size;                          /* bytes of the stored file */
-	uint64_t audio_bytes;                   /* bytes of the audio as received */
-	char sha256[SHA256_HEX_LEN + 1];        /* of the audio */
-	char stored_sha256[SHA256_HEX_LEN + 1]; /* of the stored file; "" when it is the audio */
-	int encrypted;
-	int invalid;                            /* kept by sealer_keep() despite a failed check */
-	double seconds;                         /* per the WAV header; -1 when not known */
-	int failed;                             /* the read-back failed (see sealer_drain) */
-	char why[600];                          /* ... and why */
-};
 
 enum seal_result {
 	SEAL_OK = 0,        /* sealed: durable and verified */

@@ -11,9 +11,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "failpoint.h"
-#include "log.h"
 #include "store.h"
+#include "base/failpoint.h"
+#include "base/log.h"
 
 /* One try; the holder's role ("" when unknown) into `role`. */
 static int lock_once(struct store *s, const char *as, long *holder, char role[16])

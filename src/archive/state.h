@@ -4,7 +4,7 @@
 #ifndef NEXO_STATE_H
 #define NEXO_STATE_H
 
-#include "pbxtime.h"
+#include "base/pbxtime.h"
 
 struct store;
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "failpoint.h"
+#include "base/failpoint.h"
 
 #define TMP_DIR ".state/tmp"
 #define TMP_SUFFIX ".nexo-tmp"

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "recpath.h"
+#include "base/log.h"
 
 #define MAX_ENTRY_NAME 1024
 /* A day of 8 kHz 16-bit stereo is 2.8 GB; no recording is larger than this. */

@@ -12,14 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "age.h"
-#include "hash.h"
-#include "log.h"
 #include "manifest.h"
 #include "mansig.h"
-#include "pbxtime.h"
 #include "store.h"
 #include "wav.h"
+#include "base/log.h"
+#include "base/pbxtime.h"
+#include "crypto/age.h"
+#include "crypto/hash.h"
 
 #define READ_BUF (256u << 10)
 #define SAMPLE_FILE "verify-sample"

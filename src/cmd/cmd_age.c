@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "age.h"
-#include "log.h"
+#include "base/log.h"
+#include "crypto/age.h"
 
 enum { CMD_OK = 0, CMD_FAILED = 1, CMD_USAGE = 2, CMD_NOT_MINE = 3 };
 

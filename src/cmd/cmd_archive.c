@@ -10,13 +10,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
-#include "job.h"
-#include "log.h"
-#include "minisign.h"
-#include "pbxtime.h"
-#include "state.h"
-#include "store.h"
+#include "archive/state.h"
+#include "archive/store.h"
+#include "base/config.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "base/pbxtime.h"
+#include "crypto/minisign.h"
 
 /* optind = 0 rather than 1: glibc then re-reads the option string, so main's "+" (stop at the
  * first operand) does not carry over and options may follow operands ("forget PATH --reason

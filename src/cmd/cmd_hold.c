@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "cmd_archive_internal.h"
-#include "config.h"
-#include "hold.h"
-#include "job.h"
-#include "log.h"
-#include "store.h"
+#include "archive/hold.h"
+#include "archive/store.h"
+#include "base/config.h"
+#include "base/exitcode.h"
+#include "base/log.h"
 
 static const char hold_usage[] =
 	"usage: nexo-archive hold add (--number EXT | --from DAY --to DAY | --path GLOB)"

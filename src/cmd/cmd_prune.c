@@ -9,15 +9,15 @@
 #include <unistd.h>
 
 #include "cmd_archive_internal.h"
-#include "config.h"
-#include "hold.h"
-#include "job.h"
-#include "log.h"
-#include "manifest.h"
-#include "minisign.h"
-#include "pbxtime.h"
-#include "prune.h"
-#include "store.h"
+#include "archive/hold.h"
+#include "archive/manifest.h"
+#include "archive/prune.h"
+#include "archive/store.h"
+#include "base/config.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "base/pbxtime.h"
+#include "crypto/minisign.h"
 
 static const char prune_usage[] = "usage: nexo-archive prune [--dry-run]\n";
 static const char forget_usage[] = "usage: nexo-archive forget PATH --reason TEXT\n";

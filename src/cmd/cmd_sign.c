@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "minisign.h"
+#include "base/log.h"
+#include "crypto/minisign.h"
 
 #define DEFAULT_KEY "./nexo-archive.key"
 

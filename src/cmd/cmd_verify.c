@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "age.h"
 #include "cmd_archive_internal.h"
-#include "config.h"
-#include "job.h"
-#include "log.h"
-#include "minisign.h"
-#include "store.h"
-#include "verify.h"
+#include "archive/store.h"
+#include "archive/verify.h"
+#include "base/config.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "crypto/age.h"
+#include "crypto/minisign.h"
 
 static const char verify_usage[] =
 	"usage: nexo-archive verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--deep]\n"

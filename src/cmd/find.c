@@ -16,10 +16,11 @@
 #include <unistd.h>
 
 #include "cmd_archive_internal.h"
-#include "config.h"
-#include "job.h"
-#include "log.h"
-#include "manifest.h"
+#include "archive/jsonfield.h"
+#include "archive/manifest.h"
+#include "base/config.h"
+#include "base/exitcode.h"
+#include "base/log.h"
 
 #define MAX_DAY_BYTES (512u << 20) /* as manifest.c: a larger day file is not ours */
 #define MAX_LINE_BYTES (64u << 10)
@@ -67,15 +68,6 @@ struct day {
 	size_t n, cap;
 	json_object *index;
 };
-
-static const char *str_of(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 static struct rec *day_find(const struct day *d, const char *path)
 {
@@ -135,7 +127,7 @@ static int cdr_of(json_object *o, int required, json_object **out)
 /* Applies one line to the day's recordings. Returns 0, or -1 with `why` set (a bad line). */
 static int apply_line(struct day *d, json_object *o, const char **why)
 {
-	const char *event = str_of(o, "event"), *path = str_of(o, "pbx_path");
+	const char *event = jsonfield_str(o, "event"), *path = jsonfield_str(o, "pbx_path");
 	struct rec *r;
 	json_object *cdr;
 
@@ -147,7 +139,7 @@ static int apply_line(struct day *d, json_object *o, const char **why)
 	}
 	r = day_find(d, path);
 	if (strcmp(event, "archived") == 0) {
-		if (!str_of(o, "file") || cdr_of(o, 0, &cdr) != 0) {
+		if (!jsonfield_str(o, "file") || cdr_of(o, 0, &cdr) != 0) {
 			*why = "archived line without a file, or with a cdr that is no object";
 			return -1;
 		}
@@ -210,7 +202,7 @@ static int number_in(const char *field, const char *pat)
 
 static int side_matches(const struct rec *r, const char *key, const char *pat)
 {
-	return number_in(str_of(r->line, key), pat) || number_in(str_of(r->cdr, key), pat);
+	return number_in(jsonfield_str(r->line, key), pat) || number_in(jsonfield_str(r->cdr, key), pat);
 }
 
 /* Lower case, without spaces, '-' and '_'; the guide's "Interval" is Internal. */
@@ -238,13 +230,13 @@ static int matches(const struct filters *f, const struct rec *r)
 	if (v[F_NUMBER] && !side_matches(r, "src", v[F_NUMBER]) &&
 	    !side_matches(r, "dst", v[F_NUMBER]))
 		return 0;
-	if (v[F_DISPOSITION] && (!(s = str_of(r->cdr, "disposition")) ||
+	if (v[F_DISPOSITION] && (!(s = jsonfield_str(r->cdr, "disposition")) ||
 				 strcasecmp(s, v[F_DISPOSITION]) != 0))
 		return 0;
-	if (v[F_UNIQUEID] && (!(s = str_of(r->cdr, "uniqueid")) || strcmp(s, v[F_UNIQUEID]) != 0))
+	if (v[F_UNIQUEID] && (!(s = jsonfield_str(r->cdr, "uniqueid")) || strcmp(s, v[F_UNIQUEID]) != 0))
 		return 0;
 	if (v[F_CALLTYPE]) {
-		if (!(s = str_of(r->line, "calltype")))
+		if (!(s = jsonfield_str(r->line, "calltype")))
 			return 0;
 		norm_type(s, t);
 		if (strcmp(t, f->calltype) != 0)
@@ -278,19 +270,19 @@ static void print_row(const struct rec *r)
 	char bs[32] = "-";
 	json_object *v;
 
-	snprintf(sd, sizeof sd, "%s → %s", esc_or_dash(str_of(r->line, "src"), src),
-		 esc_or_dash(str_of(r->line, "dst"), dst));
+	snprintf(sd, sizeof sd, "%s → %s", esc_or_dash(jsonfield_str(r->line, "src"), src),
+		 esc_or_dash(jsonfield_str(r->line, "dst"), dst));
 	if (r->cdr && json_object_object_get_ex(r->cdr, "billsec", &v) &&
 	    json_object_is_type(v, json_type_int))
 		snprintf(bs, sizeof bs, "%lld", (long long)json_object_get_int64(v));
-	cell(esc_or_dash(str_of(r->line, "calldate"), cd), 19);
+	cell(esc_or_dash(jsonfield_str(r->line, "calldate"), cd), 19);
 	cell(sd, 20);
-	cell(esc_or_dash(str_of(r->line, "calltype"), ty), 8);
-	cell(esc_or_dash(str_of(r->cdr, "disposition"), disp), 10);
+	cell(esc_or_dash(jsonfield_str(r->line, "calltype"), ty), 8);
+	cell(esc_or_dash(jsonfield_str(r->cdr, "disposition"), disp), 10);
 	printf("%5s  ", bs);
-	cell(esc_or_dash(str_of(r->cdr, "uniqueid"), uid), 16);
+	cell(esc_or_dash(jsonfield_str(r->cdr, "uniqueid"), uid), 16);
 	if (strcmp(r->status, "archived") == 0)
-		printf("%s\n", esc_or_dash(str_of(r->line, "file"), file));
+		printf("%s\n", esc_or_dash(jsonfield_str(r->line, "file"), file));
 	else
 		printf("(%s)\n", r->status);
 }

@@ -9,11 +9,12 @@
 #include "cmd_age.h"
 #include "cmd_archive.h"
 #include "cmd_sign.h"
-#include "config.h"
 #include "find.h"
-#include "job.h"
-#include "log.h"
-#include "watch.h"
+#include "base/config.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "run/job.h"
+#include "run/watch.h"
 
 #define DEFAULT_CONFIG "/etc/nexo-archive.conf"
 #define MAX_OVERRIDES 32

@@ -18,7 +18,7 @@
 
 #include "bech32.h"
 #include "hash.h"
-#include "log.h"
+#include "base/log.h"
 
 #define FILE_KEY_LEN 16
 #define NONCE_LEN 16

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 struct sha256 {
 	EVP_MD_CTX *ctx;

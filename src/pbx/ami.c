@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "ami.h"
-#include "log.h"
 #include "recname.h"
+#include "base/log.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)

@@ -18,11 +18,12 @@
 #include <json-c/json.h>
 
 #include "cdr_internal.h"
-#include "log.h"
 #include "pbxjson.h"
-#include "pbxtime.h"
 #include "recname.h"
-#include "utf8.h"
+#include "base/grow.h"
+#include "base/log.h"
+#include "base/pbxtime.h"
+#include "base/utf8.h"
 
 #define CDR_DEPTH 16     /* rows sit at depth 3; hostile nesting fails fast */
 #define NUM_TEXT_MAX 32  /* a number or a date as text: longer is not one */
@@ -68,18 +69,11 @@ void cdr_list_free(struct cdr_list *l)
 
 int cdr_list_push(struct cdr_list *l, const struct cdr *c)
 {
-	if (l->count == l->cap) {
-		size_t want = l->cap < 64 ? 64 : l->cap * 2;
-		struct cdr *rows;
+	struct cdr *rows = grow_for_one(l->rows, &l->cap, l->count, sizeof *rows);
 
-		if (l->cap > SIZE_MAX / 2 / sizeof *rows)
-			return -1;
-		rows = realloc(l->rows, want * sizeof *rows);
-		if (!rows)
-			return -1;
-		l->rows = rows;
-		l->cap = want;
-	}
+	if (!rows)
+		return -1;
+	l->rows = rows;
 	l->rows[l->count++] = *c;
 	return 0;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
+#include "base/log.h"
 
 void csv_init(struct csv_reader *r, const char *buf, size_t len)
 {

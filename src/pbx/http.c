@@ -12,7 +12,7 @@
 #include <time.h>
 #include <sodium.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define MAX_HEADER_LINES 100
 #define MAX_HEADER_LINE 8192

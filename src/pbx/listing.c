@@ -16,9 +16,10 @@
 
 #include <json-c/json.h>
 
-#include "log.h"
 #include "pbxjson.h"
-#include "utf8.h"
+#include "base/grow.h"
+#include "base/log.h"
+#include "base/utf8.h"
 
 /* Rows sit at depth 3 ({ "25": { "path": "..." } }); 16 leaves room for a PBX that nests a
  * level or two more, while a hostile answer of 1000 '[' fails fast. */
@@ -54,28 +55,13 @@ void listing_free(struct listing *l)
 	listing_init(l);
 }
 
-/* Room for one more row: doubling, so appending window after window stays linear. */
-static int grow(struct listing *l)
+int listing_push(struct listing *l, const struct recording *r)
 {
-	size_t want = l->cap < 64 ? 64 : l->cap * 2;
-	struct recording *rows;
+	struct recording *rows = grow_for_one(l->rows, &l->cap, l->n, sizeof *rows);
 
-	if (l->n < l->cap)
-		return 0;
-	if (l->cap > SIZE_MAX / 2 / sizeof *rows)
-		return -1;
-	rows = realloc(l->rows, want * sizeof *rows);
 	if (!rows)
 		return -1;
 	l->rows = rows;
-	l->cap = want;
-	return 0;
-}
-
-int listing_push(struct listing *l, const struct recording *r)
-{
-	if (grow(l) != 0)
-		return -1;
 	l->rows[l->n++] = *r;
 	return 0;
 }

@@ -10,7 +10,7 @@
 
 #include "answer.h"
 #include "http.h"
-#include "log.h"
+#include "base/log.h"
 
 #define LIST_CAP (256u << 20)  /* a 20053 answer larger than this is refused */
 #define CDR_CAP (64u << 20)    /* a 9006 or 9005 answer larger than this is refused (json-c

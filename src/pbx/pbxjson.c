@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "log.h"
+#include "base/log.h"
 
 int pbxjson_text(struct json_object *v, char *out, size_t cap)
 {

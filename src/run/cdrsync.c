@@ -12,16 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cdr.h"
-#include "cdrfile.h"
-#include "csv.h"
-#include "hash.h"
-#include "log.h"
-#include "manifest.h"
-#include "pbxtime.h"
-#include "pbx.h"
 #include "run.h"
-#include "store.h"
+#include "archive/cdrfile.h"
+#include "archive/manifest.h"
+#include "archive/store.h"
+#include "base/log.h"
+#include "base/pbxtime.h"
+#include "base/stop.h"
+#include "crypto/hash.h"
+#include "pbx/cdr.h"
+#include "pbx/csv.h"
+#include "pbx/pbx.h"
 
 #define MARGIN_MINUTES 60          /* a call's CDR starts before its recording does */
 #define MAX_DAYS 4096              /* days remembered as not sealed yet */
@@ -584,7 +585,7 @@ int cdrsync_archive(struct run *r, pbx_minute now, int may_delete)
 		if (i > 0 && memcmp(d->day, c->days[i - 1].day, 10) == 0)
 			continue;
 		/* A sealed day costs nothing until it may be deleted. */
-		if (!r->fatal && !run_stop_requested() &&
+		if (!r->fatal && !stop_requested() &&
 		    (!d->sealed || (r->cfg->cdr.delete_from_pbx && may_delete)))
 			state = archive_day(r, d->day, now - horizon, may_delete);
 		if (state)

@@ -20,7 +20,7 @@
 #ifndef NEXO_CDRSYNC_H
 #define NEXO_CDRSYNC_H
 
-#include "pbxtime.h"
+#include "base/pbxtime.h"
 
 struct run;
 struct cdr_list;

@@ -2,23 +2,27 @@
  * download streamed through unpack.c into the sink below, which writes, hashes and validates
  * every entry in the same pass, commits the files it can vouch for, and only then records them
  * in the manifest (fsynced). A batch that is too long for the PBX's URL limit is split. */
+#include "fetch.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
-#include "attempts.h"
-#include "hash.h"
-#include "job.h"
-#include "log.h"
-#include "manifest.h"
-#include "pbx.h"
-#include "recpath.h"
+#include "batch.h"
 #include "run.h"
-#include "seal.h"
-#include "sealq.h"
-#include "store.h"
-#include "unpack.h"
+#include "archive/attempts.h"
+#include "archive/manifest.h"
+#include "archive/recpath.h"
+#include "archive/seal.h"
+#include "archive/sealq.h"
+#include "archive/store.h"
+#include "archive/unpack.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "base/stop.h"
+#include "crypto/hash.h"
+#include "pbx/pbx.h"
 
 enum slot_state {
 	SLOT_WAITING,   /* not (yet) in the answer */
@@ -83,9 +87,9 @@ static int sink_data(void *ctx, size_t idx, const void *buf, size_t len)
 	struct slot *s = &b->slots[idx];
 	char why[512];
 
-	if (run_stop_requested() ||
+	if (stop_requested() ||
 	    sealer_write(b->r->sealer, buf, len, why, sizeof why) != SEAL_OK) {
-		if (!run_stop_requested())
+		if (!stop_requested())
 			storage_failure(b, why);
 		sealer_abandon(b->r->sealer);
 		b->writing = 0;
@@ -480,7 +484,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		return rc;
 	}
 	cut = ur != UNPACK_OK || closed != 0 || worker_failed;
-	if (cut && ur != UNPACK_ABORTED && try != TRY_LAST && !run_stop_requested())
+	if (cut && ur != UNPACK_ABORTED && try != TRY_LAST && !stop_requested())
 		rest = calloc(n, sizeof *rest);
 	rc = settle(&b, cut, rest, &nrest);
 	free(b.paths);
@@ -499,22 +503,6 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	return rc;
 }
 
-size_t run_batch_len(struct run *r, const char *(*path_at)(const void *items, size_t i),
-		     const void *items, size_t start, size_t n)
-{
-	size_t prefix = pbx_download_url_len(r->pbx, NULL, 0), len = prefix, end = start;
-
-	while (end < n && end - start < (size_t)r->cfg->sync.batch_files) {
-		const char *one = path_at(items, end);
-		size_t add = pbx_download_url_len(r->pbx, &one, 1) - prefix + (end > start);
-		if (end > start && len + add > r->cfg->sync.batch_url_bytes)
-			break;
-		len += add;
-		end++;
-	}
-	return end - start;
-}
-
 static const char *rec_path_at(const void *items, size_t i)
 {
 	return ((struct recording *const *)items)[i]->pbx_path;
@@ -529,11 +517,8 @@ long fetch_recordings(struct run *r, struct recording *const *recs, size_t n)
 {
 	long not_landed = 0;
 
-	if (r->cfg->sync.parallel > 1 && n > (size_t)r->cfg->sync.batch_files)
-		return fetch_in_lanes(r, recs, n);
-
-	for (size_t start = 0; start < n && !run_stop_requested();) {
-		size_t len = run_batch_len(r, rec_path_at, recs, start, n);
+	for (size_t start = 0; start < n && !stop_requested();) {
+		size_t len = batch_len(r, rec_path_at, recs, start, n);
 		long rc = fetch_batch(r, recs + start, len, TRY_FIRST, 1);
 		if (rc < 0)
 			return -1;

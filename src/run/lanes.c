@@ -7,18 +7,23 @@
  * the attempt counts — is touched only under r->shared (fetch.c's settle()), so each batch's
  * lines are appended and fsynced whole, exactly as with one lane: the per-file guarantees do
  * not change. Tallies are per lane and added up at the end. */
+#include "lanes.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
-#include "job.h"
-#include "log.h"
-#include "pbx.h"
+#include "batch.h"
+#include "fetch.h"
 #include "run.h"
-#include "seal.h"
-#include "sealq.h"
-#include "store.h"
+#include "archive/seal.h"
+#include "archive/sealq.h"
+#include "archive/store.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "base/stop.h"
+#include "crypto/hash.h"
+#include "pbx/pbx.h"
 
 struct batches {
 	pthread_mutex_t lock;          /* guards `next` and `stop` */
@@ -101,7 +106,7 @@ static void *lane_main(void *arg)
 		pthread_mutex_lock(&all->lock);
 		i = all->stop ? all->n : all->next++;
 		pthread_mutex_unlock(&all->lock);
-		if (i >= all->n || run_stop_requested())
+		if (i >= all->n || stop_requested())
 			break;
 		long rc = fetch_one_batch(&l->run, all->recs + all->span[i][0], all->span[i][1]);
 		if (rc < 0) {
@@ -172,13 +177,15 @@ void lanes_free(struct run *r)
 	r->lanes = NULL;
 }
 
-long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n)
+long lanes_fetch(struct run *r, struct recording *const *recs, size_t n)
 {
 	struct batches all = { .recs = recs };
 	struct lane_set *ls;
 	long not_landed = 0;
 	int stop = 0;
 
+	if (r->cfg->sync.parallel < 2 || n <= (size_t)r->cfg->sync.batch_files)
+		return fetch_recordings(r, recs, n);
 	if (!r->lanes && !(r->lanes = lanes_open(r))) {
 		r->fatal = EXIT_STORAGE;
 		return -1;
@@ -191,7 +198,7 @@ long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n)
 		return -1;
 	}
 	for (size_t start = 0; start < n; all.n++) {
-		size_t len = run_batch_len(r, path_at, recs, start, n);
+		size_t len = batch_len(r, path_at, recs, start, n);
 		all.span[all.n][0] = start;
 		all.span[all.n][1] = len;
 		start += len;
@@ -234,17 +241,13 @@ long fetch_in_lanes(struct run *r, struct recording *const *recs, size_t n)
 	stop = all.stop;
 	pthread_mutex_destroy(&all.lock);
 	/* No lane could start (no session, no thread): the run's own session does it all. */
-	if (!stop && all.next < all.n && !run_stop_requested() && !r->fatal) {
-		long rc = 0;
-		for (size_t start = all.span[all.next][0]; start < n && rc >= 0 &&
-							   !run_stop_requested();) {
-			size_t len = run_batch_len(r, path_at, recs, start, n);
-			rc = fetch_one_batch(r, recs + start, len);
-			not_landed += rc > 0 ? rc : 0;
-			start += len;
-		}
+	if (!stop && all.next < all.n && !stop_requested() && !r->fatal) {
+		size_t start = all.span[all.next][0];
+		long rc = fetch_recordings(r, recs + start, n - start);
 		if (rc < 0)
 			stop = 1;
+		else
+			not_landed += rc;
 	}
 	free(all.span);
 	return stop || r->fatal ? -1 : not_landed;

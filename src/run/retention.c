@@ -3,21 +3,26 @@
  * archived file, read back from disk right before the delete, still hashes to the manifest's
  * value. At most [retention] max_delete per run. The PBX's answer to a delete proves nothing:
  * a re-list decides, and only recordings gone from it get a "pbx_deleted" line. */
+#include "retention.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "failpoint.h"
-#include "hash.h"
-#include "job.h"
-#include "log.h"
-#include "manifest.h"
-#include "pbx.h"
-#include "recpath.h"
+#include "batch.h"
 #include "run.h"
-#include "store.h"
+#include "window.h"
+#include "archive/manifest.h"
+#include "archive/recpath.h"
+#include "archive/store.h"
+#include "base/exitcode.h"
+#include "base/failpoint.h"
+#include "base/log.h"
+#include "base/stop.h"
+#include "crypto/hash.h"
+#include "pbx/pbx.h"
 
 struct candidate {
 	const struct recording *rec;
@@ -112,7 +117,7 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 	/* Whatever the PBX said, the re-list decides. */
 	(void)FAILPOINT("retention.relist");
 	listing_init(&after);
-	if (run_list_range(r, lo, hi, &after) != 0) {
+	if (window_list(r, lo, hi, &after) != 0) {
 		listing_free(&after);
 		r->t.unconfirmed += k;
 		return -1;
@@ -164,7 +169,7 @@ int retention_apply(struct run *r, pbx_minute now)
 	 * left incomplete by a lying count only means fewer candidates: each is still read back
 	 * and its deletion confirmed by a complete re-list.) */
 	listing_init(&l);
-	if (run_list_range(r, first, cutoff - 1, &l) < 0) {
+	if (window_list(r, first, cutoff - 1, &l) < 0) {
 		listing_free(&l);
 		return -1;
 	}
@@ -209,8 +214,8 @@ int retention_apply(struct run *r, pbx_minute now)
 		       "first)\n", ncand);
 		ncand = 0;
 	}
-	while (done < ncand && !r->fatal && !run_stop_requested()) {
-		size_t n = run_batch_len(r, candidate_path_at, cand, done, ncand);
+	while (done < ncand && !r->fatal && !stop_requested()) {
+		size_t n = batch_len(r, candidate_path_at, cand, done, ncand);
 		if (delete_batch(r, cand + done, n) != 0) {
 			rc = -1;
 			break;

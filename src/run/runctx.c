@@ -1,26 +1,29 @@
 /* runctx.c — opening and closing what the stages of a run share (run.h): set up once per
  * process, and the locked stretch during which the archive's state may change. `run` holds the
  * lock for its whole life; `watch` only for each batch it archives. */
+#include "runctx.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "age.h"
-#include "attempts.h"
 #include "cdrsync.h"
-#include "hash.h"
-#include "job.h"
-#include "log.h"
-#include "manifest.h"
-#include "mansig.h"
-#include "minisign.h"
-#include "pbx.h"
+#include "lanes.h"
 #include "run.h"
-#include "seal.h"
-#include "sealq.h"
-#include "state.h"
-#include "store.h"
+#include "archive/attempts.h"
+#include "archive/manifest.h"
+#include "archive/mansig.h"
+#include "archive/seal.h"
+#include "archive/sealq.h"
+#include "archive/state.h"
+#include "archive/store.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "crypto/age.h"
+#include "crypto/hash.h"
+#include "crypto/minisign.h"
+#include "pbx/pbx.h"
 
 /* [encryption] recipients → r->recipients. Returns 0, or -1 (printed: a config error). */
 static int load_recipients(struct run *r)

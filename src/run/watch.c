@@ -7,12 +7,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "ami.h"
-#include "job.h"
-#include "log.h"
-#include "pbx.h"
-#include "recname.h"
 #include "run.h"
+#include "runctx.h"
+#include "sync.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "base/stop.h"
+#include "pbx/ami.h"
+#include "pbx/pbx.h"
+#include "pbx/recname.h"
 
 #define PING_AFTER_MS 30000    /* a quiet connection is pinged after this, dropped after 2x */
 #define LOCKED_RETRY_MS 5000   /* a run holds the archive: try the batch again after this */
@@ -46,7 +49,7 @@ static void nap(long long ms)
 {
 	long long end = now_ms() + ms;
 
-	while (!run_stop_requested() && now_ms() < end)
+	while (!stop_requested() && now_ms() < end)
 		poll(NULL, 0, (int)(end - now_ms() < 200 ? end - now_ms() : 200));
 }
 
@@ -125,7 +128,7 @@ static int batch(struct watch *w)
 	pbxtime_format(from, a);
 	log_debug("watch: listing from %s", a);
 	r->archive_error = 0;
-	rc = run_window(r, from, now);
+	rc = sync_window(r, from, now);
 	run_unlock(r);
 	if (r->fatal == EXIT_UNREACHABLE) {
 		r->fatal = 0; /* a PBX restarting: the window is tried again */
@@ -170,7 +173,7 @@ static int session(struct watch *w, struct ami *conn)
 
 	/* Whatever was announced while nobody listened: one catch-up window. */
 	want(w, w->synced - cfg->sync.lookback, 0);
-	while (!run_stop_requested()) {
+	while (!stop_requested()) {
 		long long wait = PING_AFTER_MS;
 		if (w->due_ms)
 			wait = w->due_ms - now_ms() < 0 ? 0 : w->due_ms - now_ms();
@@ -227,13 +230,13 @@ int cmd_watch(const struct config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	memset(&w, 0, sizeof w);
-	run_catch_signals();
+	stop_catch_signals();
 	ami_host(cfg, w.host, sizeof w.host);
 	rc = run_setup(&w.r, cfg, 0);
 	w.r.watching = 1;
 	/* The PBX's web login first: a wrong password is said at once. An unreachable PBX (still
 	 * booting) is waited for. */
-	while (rc == 0 && !run_stop_requested()) {
+	while (rc == 0 && !stop_requested()) {
 		rc = pbx_login(w.r.pbx);
 		if (rc == PBX_OK || rc == PBX_REFUSED) {
 			rc = rc == PBX_OK ? 0 : EXIT_LOGIN;
@@ -249,7 +252,7 @@ int cmd_watch(const struct config *cfg, int argc, char **argv)
 	backoff_ms = 1000;
 	w.synced = pbxtime_now(cfg->pbx.timezone);
 	w.pending_from = -1;
-	while (rc == 0 && !run_stop_requested()) {
+	while (rc == 0 && !stop_requested()) {
 		struct ami *conn = ami_connect(w.host, cfg->ami.port, CONNECT_TIMEOUT_MS, err,
 					       sizeof err);
 		if (conn) {
@@ -272,7 +275,7 @@ int cmd_watch(const struct config *cfg, int argc, char **argv)
 			}
 			ami_close(conn);
 		}
-		if (run_stop_requested())
+		if (stop_requested())
 			break;
 		log_warn("AMI: %s; trying again in %lld s", err, backoff_ms / 1000);
 		nap(backoff_ms);

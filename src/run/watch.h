@@ -3,7 +3,7 @@
  * Logs in to the PBX's AMI ([ami]) and waits for `AutoMixMonitorEnd` (or a `Cdr` naming a
  * recording). A burst of events is coalesced for [ami] coalesce_ms, then one window from the
  * earliest announced recording to now is listed and archived through the run's own pipeline
- * (run_window: CDR join, manifest, verification, encryption, signing) — so a recording is
+ * (sync_window: CDR join, manifest, verification, encryption, signing) — so a recording is
  * stored exactly as the nightly run would store it, and one the run already has is skipped.
  *
  * Cooperation with `run`: both take the archive lock (.state/lock). A watch holds it only for
@@ -24,7 +24,7 @@
 #ifndef NEXO_WATCH_H
 #define NEXO_WATCH_H
 
-#include "config.h"
+#include "base/config.h"
 
 /* `nexo-archive watch` (no arguments). Returns an exit code: 0 after a stop signal, 2 without
  * [ami] username/secret, 5 when the AMI or the PBX refused the login, 6 on storage errors.

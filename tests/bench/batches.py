@@ -5,7 +5,7 @@
 
 Reads the JSON answer of POST /cgi/webserve/20053 (rows under "json_array_recordings", or any
 array of objects carrying "path"), orders the recordings the way the client does (oldest call
-first, then path), and cuts them into batches the way src/fetch.c run_batch_len() does: at most
+first, then path), and cuts them into batches the way src/run/batch.c batch_len() does: at most
 BATCH_FILES paths and at most BATCH_URL_BYTES bytes of URL per request (at least one path).
 Paths are percent-encoded as pbx.c does (kept: unreserved characters and / ( ) : * ! '), ";"
 separates them.

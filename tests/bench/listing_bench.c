@@ -18,7 +18,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "listing.h"
+#include "pbx/listing.h"
 
 static const char *const calltypes[] = { "Inbound", "Outbound", "Internal", "CallBack",
 					 "Conference" };

@@ -268,7 +268,7 @@ variant_case() {
 }
 
 # --- crash and fault testing -------------------------------------------------------------
-NEXO_TEST="$BUILD/test/nexo-archive" # the same program with failpoints (src/failpoint.h)
+NEXO_TEST="$BUILD/test/nexo-archive" # the same program with failpoints (src/base/failpoint.h)
 
 # remember_originals: records "<pbx path> <sha256>" of every recording now on the fake PBX in
 # $T/originals (the truth a lost recording would be missing from).
@@ -483,21 +483,109 @@ fault_clean_run() {
 	[ "$(pbx_count)" -eq "$1" ] || fail "the clean run left $(pbx_count) recordings on the PBX, not $1"
 }
 
+# fault_first_run [FAKEPBX-ARGS...]: a fresh disk of 1 day x 4 recordings (1-2 s), fakepbx
+# serving it with these arguments, one run (RC, OUT, ERR set) and fault_check.
+fault_first_run() {
+	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
+	fault_serve "$@"
+	fault_run run
+	fault_check
+}
+
 # fault_recovers SPEC...: a fresh disk of 1 day x 4 recordings; one run against fakepbx --fault
 # SPEC (each) must complete: exit 0, archived 4, deleted 4 (FAULT_CONF turns retention on with
 # pbx_keep_days = 0), every recording archived with its original hash. fakepbx is stopped
 # afterwards, so the request log is complete.
 fault_recovers() {
 	local spec args=()
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
 	for spec in "$@"; do args+=(--fault "$spec"); done
-	fault_serve "${args[@]}"
-	fault_run run
-	fault_check
+	fault_first_run "${args[@]}"
 	expect_rc 0
 	expect_summary archived 4
 	expect_summary deleted 4
 	expect_all_archived
 	[ "$(pbx_count)" -eq 0 ] || fail "$(pbx_count) recordings left on the PBX"
 	stop_pbx
+}
+
+# fresh_pbx DAYS PER_DAY SEED: the PBX disk generated anew (1-3 s recordings), no archive, an
+# empty delete log; the originals remembered for check_invariant.
+fresh_pbx() {
+	rm -rf "$PBXDIR" "$ARCHIVE" "$T/deleted.log"
+	generate "$1" "$2" --min-seconds 1 --max-seconds 3 --seed "$3"
+	remember_originals
+}
+
+# retention_on [CONF-LINES...]: the config of the crash and storage-fault tests: several batches
+# (batch_files = 2), every archived recording deleted from the PBX (pbx_keep_days = 0).
+retention_on() {
+	write_conf '[sync]' 'batch_files = 2' '[retention]' 'delete_from_pbx = true' \
+		'pbx_keep_days = 0' "$@"
+}
+
+# crash_walk_setup SEED: fresh_pbx 1 5 SEED, fakepbx started, retention_on, and $T/walk: each
+# "failpoint visit" (label, count) that a clean run of the failpoint build reaches. Defines
+# fresh() (fresh_pbx 1 5 SEED) for the walk's loop.
+crash_walk_setup() {
+	CRASH_WALK_SEED=$1
+	fresh() { fresh_pbx 1 5 "$CRASH_WALK_SEED"; }
+	fresh
+	start_pbx
+	retention_on
+	NEXO_FAILPOINT_LOG="$T/points" "$NEXO_TEST" -q -c "$CONF" run >/dev/null 2>&1 ||
+		fail "the planning run failed"
+	check_invariant || fail "the planning run broke the invariant"
+	sort -u "$T/points" >"$T/walk"
+}
+
+# crash_run LABEL:HIT [VAR=VALUE...]: a run of the failpoint build, with that environment, that
+# kills itself (SIGKILL) at the HIT-th visit of failpoint LABEL; fails unless it was killed.
+crash_run() {
+	local at=$1 rc
+	shift
+	set +e
+	env "$@" NEXO_CRASH_AT="$at" "$NEXO_TEST" -q -c "$CONF" run >"$T/crash.out" 2>&1
+	rc=$?
+	set -e
+	[ "$rc" -eq 137 ] || fail "$at: the run was not killed (exit $rc)"
+}
+
+# expect_recovery WHAT: after a crash or fault (WHAT names it), the next run finishes the job:
+# exit 0, the invariant, every recording archived exactly once and deleted from the PBX.
+expect_recovery() {
+	nexo run
+	[ "$RC" -eq 0 ] || fail "$1: the next run exited $RC"
+	check_invariant || fail "$1: invariant after the next run"
+	[ "$(pbx_count)" -eq 0 ] || fail "$1: $(pbx_count) recordings left on the PBX"
+	[ -z "$(manifest_dup_paths)" ] || fail "$1: archived twice"
+}
+
+# expect_storage_failure POINT ERRNO TEXT: a run of the failpoint build whose POINT fails with
+# ERRNO must exit 6 naming the cause (TEXT in stderr), delete nothing, and keep the invariant.
+expect_storage_failure() {
+	local rc
+	set +e
+	NEXO_FAILPOINT="$1:$2" "$NEXO_TEST" -c "$CONF" run >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	[ "$rc" -eq 6 ] || fail "$1:$2: exit $rc, not 6: $(cat "$T/err")"
+	grep -q "$3" "$T/err" || fail "$1:$2: the cause is not named: $(cat "$T/err")"
+	[ ! -s "$T/deleted.log" ] || fail "$1:$2: something was deleted after a storage error"
+	check_invariant || fail "$1:$2: invariant"
+}
+
+# signed_archive DAYS PER_DAY: DAYS x PER_DAY recordings ending yesterday, fakepbx started, a
+# minisign key pair in $T/sign.key(.pub) whose config lines are in the array `signing` (for
+# later write_conf calls), and a first run that archives them all (exit 0).
+signed_archive() {
+	local days=$1 per_day=$2
+	generate "$days" "$per_day" --min-seconds 1 --max-seconds 2 \
+		--start "$(date -d "$days days ago" +%F)"
+	start_pbx
+	"$NEXO" keygen --sign -o "$T/sign.key" >/dev/null 2>&1 || fail "keygen --sign"
+	signing=('[signing]' "secret_key_file = $T/sign.key" "public_key_file = $T/sign.key.pub")
+	write_conf "${signing[@]}"
+	nexo run
+	expect_rc 0
+	expect_summary archived $((days * per_day))
 }

@@ -9,18 +9,7 @@
 source "$TOP/tests/e2e/lib.sh"
 [ -x "$NEXO_TEST" ] || fail "no failpoint build at $NEXO_TEST"
 
-fresh() {
-	rm -rf "$PBXDIR" "$ARCHIVE" "$T/deleted.log"
-	generate 1 5 --min-seconds 1 --max-seconds 3 --seed 11
-	remember_originals
-}
-fresh
-start_pbx
-write_conf '[sync]' 'batch_files = 2' '[retention]' 'delete_from_pbx = true' 'pbx_keep_days = 0'
-NEXO_FAILPOINT_LOG="$T/points" "$NEXO_TEST" -q -c "$CONF" run >/dev/null 2>&1 ||
-	fail "the planning run failed"
-check_invariant || fail "the planning run broke the invariant"
-sort -u "$T/points" >"$T/walk"
+crash_walk_setup 11
 labels=$(cut -d' ' -f1 "$T/walk" | sort -u | tr '\n' ' ')
 echo "points: $(wc -l <"$T/walk") ($labels)"
 for label in store.write store.fsync store.rename store.dirfsync manifest.append \
@@ -31,17 +20,9 @@ done
 n=0
 while read -r label hit; do
 	fresh
-	set +e
-	NEXO_CRASH_AT="$label:$hit" "$NEXO_TEST" -q -c "$CONF" run >"$T/crash.out" 2>&1
-	rc=$?
-	set -e
-	[ "$rc" -eq 137 ] || fail "$label:$hit: the run was not killed (exit $rc)"
+	crash_run "$label:$hit"
 	check_invariant crashed || fail "after a crash at $label:$hit"
-	nexo run
-	[ "$RC" -eq 0 ] || fail "$label:$hit: the clean run after the crash exited $RC"
-	check_invariant || fail "after the clean run following $label:$hit"
-	[ "$(pbx_count)" -eq 0 ] || fail "$label:$hit: $(pbx_count) recordings left on the PBX"
-	[ -z "$(manifest_dup_paths)" ] || fail "$label:$hit: archived twice"
+	expect_recovery "a crash at $label:$hit"
 	n=$((n + 1))
 done <"$T/walk"
 echo "crashed and recovered at $n points"

@@ -12,15 +12,10 @@
 source "$TOP/tests/e2e/lib.sh"
 
 "$NEXO" keygen -o "$T/identity.txt" >"$T/recipient" || fail "keygen"
-fresh() {
-	rm -rf "$PBXDIR" "$ARCHIVE" "$T/deleted.log"
-	generate 1 6 --min-seconds 1 --max-seconds 3 --seed 9
-	remember_originals
-}
+fresh() { fresh_pbx 1 6 9; }
 fresh
 start_pbx
-write_conf '[sync]' 'batch_files = 2' '[retention]' 'delete_from_pbx = true' 'pbx_keep_days = 0' \
-	'[encryption]' "recipients = $(cat "$T/recipient")"
+retention_on '[encryption]' "recipients = $(cat "$T/recipient")"
 
 # Every archived file decrypts to the original the PBX had.
 check_decrypts() {
@@ -32,24 +27,14 @@ check_decrypts() {
 }
 
 repaired() {
-	nexo run
-	[ "$RC" -eq 0 ] || fail "$1: the next run exited $RC"
-	check_invariant || fail "$1: invariant after the next run"
-	[ "$(pbx_count)" -eq 0 ] || fail "$1: the next run did not finish the job"
+	expect_recovery "$1"
 	[ "$(find "$ARCHIVE" -name '*.wav.age' | wc -l)" -eq 6 ] || fail "$1: not 6 archived files"
 	check_decrypts "$1"
 }
 
 while read -r point errno text; do
 	fresh
-	set +e
-	NEXO_FAILPOINT="$point:$errno" "$NEXO_TEST" -c "$CONF" run >"$T/out" 2>"$T/err"
-	rc=$?
-	set -e
-	[ "$rc" -eq 6 ] || fail "$point:$errno: exit $rc, not 6: $(cat "$T/err")"
-	grep -q "$text" "$T/err" || fail "$point:$errno: the cause is not named: $(cat "$T/err")"
-	[ ! -s "$T/deleted.log" ] || fail "$point:$errno: something was deleted after a storage error"
-	check_invariant || fail "$point:$errno: invariant"
+	expect_storage_failure "$point" "$errno" "$text"
 	# A file that failed its read-back never got its name: the files on disk are exactly
 	# those the manifest names. (After a failed folder fsync the renamed file may stay,
 	# unclaimed; the next run fetches it again.)
@@ -71,11 +56,7 @@ LIST
 
 for point in store.fsync:1 store.rename:2 store.dirfsync:4 readback.check:3 manifest.append:1; do
 	fresh
-	set +e
-	NEXO_CRASH_AT="$point" "$NEXO_TEST" -c "$CONF" run >"$T/out" 2>"$T/err"
-	rc=$?
-	set -e
-	[ "$rc" -eq 137 ] || fail "crash at $point: exit $rc, not 137 (point not reached?)"
+	crash_run "$point"
 	check_invariant crashed || fail "crash at $point: invariant"
 	repaired "crash at $point"
 	echo "crash at $point: invariant holds, repaired by the next run"

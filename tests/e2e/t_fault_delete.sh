@@ -15,10 +15,7 @@ FAULT_CONF=('[sync]' 'batch_files = 2' '[retention]' 'delete_from_pbx = true' 'p
 # not confirmed", exit 1, all 4 still on the PBX. The next run (the fault spent) deletes all 4:
 # exit 0, deleted 4, the delete log agrees with the manifest.
 case_delete_5xx() {
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault status=500:2@20054
-	fault_run run
-	fault_check
+	fault_first_run --fault status=500:2@20054
 	expect_rc 1
 	expect_summary archived 4
 	expect_summary deleted 0
@@ -38,10 +35,7 @@ case_delete_5xx() {
 # after its delete", "4 deletions were not confirmed", exit 1; the delete log empty. A clean run
 # then deletes them (exit 0, deleted 4).
 case_delete_noop() {
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault delete-noop
-	fault_run run
-	fault_check
+	fault_first_run --fault delete-noop
 	expect_rc 1
 	expect_summary archived 4
 	expect_summary deleted 0
@@ -58,10 +52,7 @@ case_delete_noop() {
 # gone, so 4 pbx_deleted lines are written: deleted 4, the PBX empty, and the delete log
 # agrees (4 lines, each with an archived copy of that hash and a pbx_deleted line).
 case_delete_error_but_deletes() {
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault delete-error-but-deletes
-	fault_run run
-	fault_check
+	fault_first_run --fault delete-error-but-deletes
 	echo "delete-error-but-deletes: exit $RC"
 	[ "$RC" -le 1 ] || fail "exit $RC"
 	expect_summary archived 4
@@ -79,10 +70,7 @@ case_delete_error_but_deletes() {
 # fakepbx, run with -o pbx.max_clock_skew=3h: the deletions happen (exit 0, deleted 4, the PBX
 # empty, the delete log agrees).
 case_clock_skew() {
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault "clock-skew=$1"
-	fault_run run
-	fault_check
+	fault_first_run --fault "clock-skew=$1"
 	expect_rc 1
 	expect_summary archived 4
 	expect_summary deleted 0

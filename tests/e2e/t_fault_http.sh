@@ -40,10 +40,7 @@ case_502_download() {
 # Expected: the batch fails (exit 1, failed 4), nothing deleted; the next run (fault gone)
 # completes and empties the PBX.
 case_500_download_exhausted() {
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault status=500:3@20036
-	fault_run run
-	fault_check
+	fault_first_run --fault status=500:3@20036
 	expect_rc 1
 	expect_summary failed 4
 	expect_no_deletion
@@ -80,10 +77,7 @@ case_retry_after() {
 # crash, exit 1, nothing deleted, nothing archived; the next run (fault gone) completes.
 case_header_cap() {
 	local spec=$1 cap=$2
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault "$spec"
-	fault_run run
-	fault_check
+	fault_first_run --fault "$spec"
 	expect_rc 1
 	grep -q "$cap" "$T/err" || fail "the cap ($cap) is not named: $ERR"
 	expect_no_deletion

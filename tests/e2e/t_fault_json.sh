@@ -16,10 +16,7 @@ FAULT_CONF=('[retention]' 'delete_from_pbx = true' 'pbx_keep_days = 0')
 # 4 recordings still on the PBX; then the clean run completes (exit 0, PBX emptied).
 case_bad_listing() {
 	local spec=$1 words=$2 want=${3:-}
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault "$spec"
-	fault_run run
-	fault_check
+	fault_first_run --fault "$spec"
 	echo "$spec: exit $RC"
 	[ "$RC" -eq 1 ] || [ "$RC" -eq 6 ] || fail "expected exit 1 or 6, got $RC: $ERR"
 	[ -z "$want" ] || expect_rc "$want"

@@ -38,10 +38,7 @@ case_403_download() {
 # deleted (the archive phase had a session error). Then fakepbx without the fault: the next run
 # archives and deletes everything (exit 0).
 case_401_download_twice() {
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault status=401:2@20036
-	fault_run run
-	fault_check
+	fault_first_run --fault status=401:2@20036
 	expect_rc 1
 	expect_summary failed 4
 	expect_no_deletion
@@ -66,10 +63,7 @@ case_login_page() {
 # were not confirmed", exit 1. The next run (against the same fakepbx, now healthy) deletes
 # them: exit 0, deleted 4, the delete log agrees with the manifest.
 case_login_page_delete() {
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault "$1"
-	fault_run run
-	fault_check
+	fault_first_run --fault "$1"
 	expect_rc 1
 	expect_summary archived 4
 	expect_summary deleted 0

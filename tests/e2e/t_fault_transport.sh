@@ -15,10 +15,7 @@ source "$TOP/tests/e2e/lib.sh"
 # rest, records the break and deletes nothing (exit 1). Then the clean run finishes the job.
 case_reset_mid_body() {
 	FAULT_CONF=('[retention]' 'delete_from_pbx = true' 'pbx_keep_days = 0')
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault reset-mid-body
-	fault_run run
-	fault_check
+	fault_first_run --fault reset-mid-body
 	grep -qi 'reset' "$T/err" || fail "the reset is not reported"
 	expect_summary archived 4
 	if [ "$RC" -eq 0 ]; then
@@ -40,10 +37,7 @@ case_reset_mid_body() {
 # error never deletes), exit 1; the clean run deletes all 4.
 case_reset_mid_stream() {
 	FAULT_CONF=('[retention]' 'delete_from_pbx = true' 'pbx_keep_days = 0')
-	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault drip=100000@20036 --fault reset-mid-body
-	fault_run run
-	fault_check
+	fault_first_run --fault drip=100000@20036 --fault reset-mid-body
 	grep -qi 'reset' "$T/err" || fail "the reset is not reported"
 	expect_summary archived 4
 	expect_no_deletion

@@ -18,22 +18,9 @@
 source "$TOP/tests/e2e/lib.sh"
 command -v flock >/dev/null || skip "flock(1) not installed"
 
-generate 3 6 --min-seconds 1 --max-seconds 2 --start "$(date -d '3 days ago' +%F)"
-start_pbx
-signing=()
-if "$NEXO" keygen --sign -o "$T/sign.key" >/dev/null 2>&1; then
-	signing=('[signing]' "secret_key_file = $T/sign.key" "public_key_file = $T/sign.key.pub")
-else
-	echo "SKIP signing in this test: keygen --sign does not work yet"
-fi
-write_conf "${signing[@]}"
-nexo run
-expect_rc 0
-expect_summary archived 18
+signed_archive 3 6
 stop_pbx
-# Until main.c dispatches the command, there is nothing to test.
 nexo prune --help
-grep -q 'unknown command' <<<"$ERR" && skip "'prune' is not wired into main.c yet"
 expect_rc 0
 
 snapshot() {

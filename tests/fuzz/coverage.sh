@@ -2,7 +2,7 @@
 # coverage.sh — line and branch coverage of each fuzz target's module over its corpus: the
 # committed seeds, the regressions and (when present) the working corpus run.sh grew in
 # build/fuzz/corpus/. Builds with clang's source-based coverage and replay_main.c into
-# build/fuzz/cov/, then prints llvm-cov's summary of the module under test (src/TARGET.c).
+# build/fuzz/cov/, then prints llvm-cov's summary of the module under test (src/LAYER/TARGET.c).
 #   bash tests/fuzz/coverage.sh [TARGET...]
 # Env: FUZZ_CC (default clang-14), LLVM_SUFFIX (default -14: llvm-profdata-14, llvm-cov-14).
 set -u

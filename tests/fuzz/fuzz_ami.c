@@ -1,4 +1,4 @@
-/* fuzz_ami.c — the AMI framing parser and the recording events (src/ami.h) on hostile servers.
+/* fuzz_ami.c — the AMI framing parser and the recording events (src/pbx/ami.h) on hostile servers.
  *
  * Input: byte 0 is a flag byte: bits 0-1 give the number of piece bytes that follow (1 to 4,
  * fuzz_common.h), bit 2 allows 0-byte feeds, bit 3 also ends a piece right after every CR (so
@@ -25,9 +25,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ami.h"
 #include "fuzz_common.h"
-#include "recname.h"
+#include "pbx/ami.h"
+#include "pbx/recname.h"
 
 #define BYTEWISE_MAX 512 /* beyond, the piece bytes (0x01: 1-byte pieces) do it */
 

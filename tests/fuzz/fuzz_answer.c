@@ -1,4 +1,4 @@
-/* fuzz_answer.c — answer_classify (src/answer.h): an HTTP status and the first bytes of a body.
+/* fuzz_answer.c — answer_classify (src/pbx/answer.h): an HTTP status and the first bytes of a body.
  *
  * Input: bytes 0-1 give the status (big-endian, the top bit of byte 0 is want_tar, so the
  * status is 0-32767), the rest is the body (NULL when empty: len 0 is allowed). Invariants:
@@ -9,8 +9,8 @@
  * with '{' or '[' when a tar was expected → SESSION (an error object); other 2xx → DATA. */
 #include <stdint.h>
 
-#include "answer.h"
 #include "fuzz_common.h"
+#include "pbx/answer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

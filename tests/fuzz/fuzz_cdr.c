@@ -1,4 +1,4 @@
-/* fuzz_cdr.c — cdr_parse, cdr_join, cdr_to_json and cdr_row_jsonl (src/cdr.h) on hostile 9006
+/* fuzz_cdr.c — cdr_parse, cdr_join, cdr_to_json and cdr_row_jsonl (src/pbx/cdr.h) on hostile 9006
  * answers.
  *
  * Input: the whole input is the answer. It is parsed twice into one list (the second time
@@ -21,10 +21,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cdr.h"
 #include "fuzz_common.h"
-#include "log.h"
-#include "recname.h"
+#include "base/log.h"
+#include "pbx/cdr.h"
+#include "pbx/recname.h"
 
 #define GUIDE_PATH "20210507/20210507-010506-1620378306-CallBack-96-506-820(202).wav"
 

@@ -1,4 +1,4 @@
-/* fuzz_config.c — config_load (src/config.h) on a hostile INI file and -o overrides.
+/* fuzz_config.c — config_load (src/base/config.h) on a hostile INI file and -o overrides.
  *
  * Input: split at NUL bytes. The first part is written as the config file (mode 0600, in a
  * private temp dir made once under $TMPDIR); up to four more parts are "-o" overrides
@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "fuzz_common.h"
+#include "base/config.h"
 
 #define MAX_OVERRIDES 4
 

@@ -1,4 +1,4 @@
-/* fuzz_csv.c — the CSV reader (src/csv.h) on hostile 9005 exports.
+/* fuzz_csv.c — the CSV reader (src/pbx/csv.h) on hostile 9005 exports.
  *
  * Input: the whole input is the export. It is read twice: by csv_count (with the 9005 header's
  * first column, CDR_CSV_FIRST_COLUMN) and by a csv_next loop to the end. Each record the loop
@@ -15,9 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cdr.h"
-#include "csv.h"
 #include "fuzz_common.h"
+#include "pbx/cdr.h"
+#include "pbx/csv.h"
 
 /* A record quoted: 2 bytes per decoded byte at worst, 3 per field, CRLF. */
 #define REWRITE_MAX (2 * CSV_RECORD_MAX + 3 * CSV_FIELDS_MAX + 2)

@@ -1,4 +1,4 @@
-/* fuzz_listing.c — listing_parse (src/listing.h) on hostile 20053 answers.
+/* fuzz_listing.c — listing_parse (src/pbx/listing.h) on hostile 20053 answers.
  *
  * Input: the whole input is the answer. It is parsed twice into one listing (the second
  * time appending, as split windows are gathered), so the "an answer counts whole or not at
@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "listing.h"
-#include "log.h"
+#include "base/log.h"
+#include "pbx/listing.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -1,4 +1,4 @@
-/* fuzz_manifest.c — loading a hostile day file of the manifest (src/manifest.h).
+/* fuzz_manifest.c — loading a hostile day file of the manifest (src/archive/manifest.h).
  *
  * Input: the whole input is the content of a day file (JSON lines). A private archive is
  * made once under $TMPDIR (store_open); for each input three day files are written into
@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
-#include "log.h"
-#include "manifest.h"
-#include "store.h"
+#include "archive/manifest.h"
+#include "archive/store.h"
+#include "base/log.h"
 
 #define PATH_A "20210329/20210329-001004-1617005404-CallBack-44-202-820(102).wav"
 #define MAX_SEEN 4096

@@ -1,4 +1,4 @@
-/* fuzz_recpath.c — recpath_parse (src/recpath.h): a hostile PBX path → a local file name.
+/* fuzz_recpath.c — recpath_parse (src/archive/recpath.h): a hostile PBX path → a local file name.
  *
  * Input: the whole input is the PBX path (a NUL inside ends it, as it would in C).
  * Invariants on success: name is at most RECPATH_NAME_MAX bytes of printable ASCII without
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "recpath.h"
+#include "archive/recpath.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -1,4 +1,4 @@
-/* fuzz_unpack.c — unpack_stream (src/unpack.h) over a hostile download answer.
+/* fuzz_unpack.c — unpack_stream (src/archive/unpack.h) over a hostile download answer.
  *
  * Input: byte 0 holds flags, bytes 1-4 the piece sizes (fuzz_common.h), the rest is the
  * answer (a tar, a gzipped tar, a bare WAV or garbage).
@@ -31,8 +31,8 @@
 #include <sys/types.h>
 
 #include "fuzz_common.h"
-#include "log.h"
-#include "unpack.h"
+#include "archive/unpack.h"
+#include "base/log.h"
 
 #define NREQ 4
 static const char *const requested[NREQ] = {

@@ -1,4 +1,4 @@
-/* fuzz_wav.c — the streaming RIFF/WAVE check (src/wav.h) on hostile files.
+/* fuzz_wav.c — the streaming RIFF/WAVE check (src/archive/wav.h) on hostile files.
  *
  * Input: bytes 0-3 give piece sizes (fuzz_common.h; 0-byte feeds included), the rest is the
  * file. The file is checked three ways: fed whole in one call, fed in those pieces, and fed
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "wav.h"
+#include "archive/wav.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -24,9 +24,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "age.h"
-#include "bech32.h"
-#include "hash.h"
+#include "crypto/age.h"
+#include "crypto/bech32.h"
+#include "crypto/hash.h"
 
 #define K64 65536
 #define BIG (5 * 1024 * 1024)

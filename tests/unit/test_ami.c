@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ami.h"
+#include "pbx/ami.h"
 
 #define BANNER "Asterisk Call Manager/1.1\r\n"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "answer.h"
+#include "pbx/answer.h"
 
 static enum answer_kind classify(long status, const char *body, int want_tar)
 {

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "bech32.h"
+#include "crypto/bech32.h"
 
 #define CAP 4096
 

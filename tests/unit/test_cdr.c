@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "cdr.h"
-#include "log.h"
+#include "base/log.h"
+#include "pbx/cdr.h"
 
 /* The guide's Example 2 (section 1.3), as JSON: values are strings except port. */
 static const char guide[] =

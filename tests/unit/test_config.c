@@ -19,8 +19,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "config.h"
-#include "pbxtime.h"
+#include "base/config.h"
+#include "base/pbxtime.h"
 
 #define MD5_ADMIN "21232f297a57a5a743894a0e4a801fc3"
 

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "cdr.h"
-#include "csv.h"
+#include "pbx/cdr.h"
+#include "pbx/csv.h"
 
 /* The guide's CSV sample (Figure 4) in our 9005 layout: 9006 names and order. */
 #define HEADER CDR_CSV_COLUMNS "\r\n"

@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "hold.h"
-#include "manifest.h"
-#include "store.h"
+#include "archive/hold.h"
+#include "archive/manifest.h"
+#include "archive/store.h"
 
 struct fixture {
 	char dir[64];

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "listing.h"
-#include "log.h"
+#include "base/log.h"
+#include "pbx/listing.h"
 
 /* The answer in the guide, section 2.3, as the PBX sends it. */
 static const char guide[] =

@@ -21,9 +21,9 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "manifest.h"
-#include "recording.h"
-#include "store.h"
+#include "archive/manifest.h"
+#include "archive/store.h"
+#include "pbx/recording.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

@@ -25,7 +25,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "minisign.h"
+#include "crypto/minisign.h"
 
 #define SK_REC_LEN 158 /* minisign's secret key record: see minisign.c */
 #define SK_KDFALG 2

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "pbx.h"
+#include "pbx/pbx.h"
 
 /* The keep set the client uses for query values (pbx.c). */
 #define KEEP "-_.~/():*!'"

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "pbxtime.h"
+#include "base/pbxtime.h"
 
 /* 2021-03-28 00:00 is 18714 days after the epoch. */
 #define M_2021_03_28 ((pbx_minute)18714 * 1440)

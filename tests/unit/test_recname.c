@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "recname.h"
+#include "pbx/recname.h"
 
 #define KEY "20210422-010152-1619082112-Internal-205-204"
 #define PATH "20210422/" KEY ".wav"

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "recpath.h"
+#include "archive/recpath.h"
 
 static void expect_ok(const char *path, const char *day, const char *dir, const char *name)
 {

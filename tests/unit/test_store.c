@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "store.h"
+#include "archive/store.h"
 
 struct fixture {
 	char dir[64];         /* the temp folder of this case */

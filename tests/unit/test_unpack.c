@@ -18,7 +18,7 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
-#include "unpack.h"
+#include "archive/unpack.h"
 
 #define P1 "20210329/20210329-001004-1617005404-CallBack-44-202-820(102).wav"
 #define B1 "20210329-001004-1617005404-CallBack-44-202-820(102).wav"

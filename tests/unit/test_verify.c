@@ -18,15 +18,15 @@
 
 #include <cmocka.h>
 
-#include "hash.h"
-#include "hold.h"
-#include "manifest.h"
-#include "mansig.h"
-#include "minisign.h"
-#include "prune.h"
-#include "recording.h"
-#include "store.h"
-#include "verify.h"
+#include "archive/hold.h"
+#include "archive/manifest.h"
+#include "archive/mansig.h"
+#include "archive/prune.h"
+#include "archive/store.h"
+#include "archive/verify.h"
+#include "crypto/hash.h"
+#include "crypto/minisign.h"
+#include "pbx/recording.h"
 
 #define MAX_FINDINGS 64
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "wav.h"
+#include "archive/wav.h"
 
 /* A WAV under construction. Large enough for one second of 48 kHz stereo 16-bit. */
 struct wb {

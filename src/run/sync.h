@@ -1,0 +1,16 @@
+/* sync.h — one listing window, archived: list it (window.h), join the CDRs, skip what the
+ * manifest holds, fetch the rest oldest first. The step that `run`, `backfill` and `watch`
+ * repeat. */
+#ifndef NEXO_SYNC_H
+#define NEXO_SYNC_H
+
+#include "base/pbxtime.h"
+
+struct run;
+
+/* Lists and archives the window [start, end] (minutes, inclusive). Returns 1 when everything
+ * listed landed, 0 when something is left for a later run, -1 when the run must stop
+ * (r->fatal). */
+int sync_window(struct run *r, pbx_minute start, pbx_minute end);
+
+#endif
