@@ -17,6 +17,8 @@
 
 struct attempts {
 	json_object *all;  /* pbx_path → {"kind", "way", "count"} */
+	json_object *noted;   /* paths counted by this run, and what they got */
+	json_object *tried;   /* paths this run asked the PBX for (keys only) */
 	int changed;
 };
 
@@ -71,6 +73,8 @@ struct attempts *attempts_load(struct store *s)
 	}
 	if (!a->all)
 		a->all = json_object_new_object();
+	a->noted = json_object_new_object();
+	a->tried = json_object_new_object();
 	return a;
 }
 
@@ -79,28 +83,50 @@ void attempts_free(struct attempts *a)
 	if (!a)
 		return;
 	json_object_put(a->all);
+	json_object_put(a->noted);
+	json_object_put(a->tried);
 	free(a);
 }
 
-int attempts_note(struct attempts *a, const char *pbx_path, const char *kind, const char *why)
+int attempts_note(struct attempts *a, const char *pbx_path, const char *kind, const char *why,
+		  const char *seen)
 {
 	json_object *e, *v;
 	char way[256];
-	int count = 1;
+	int count = 1, same_way = 0;
 
+	if (json_object_object_get_ex(a->noted, pbx_path, &v))
+		return json_object_get_int(v); /* this run counted it already */
 	way_of(why, way, sizeof way);
 	if (json_object_object_get_ex(a->all, pbx_path, &e) &&
 	    json_object_object_get_ex(e, "kind", &v) && !strcmp(json_object_get_string(v), kind) &&
 	    json_object_object_get_ex(e, "way", &v) && !strcmp(json_object_get_string(v), way) &&
-	    json_object_object_get_ex(e, "count", &v))
+	    json_object_object_get_ex(e, "count", &v)) {
+		same_way = 1;
 		count = json_object_get_int(v) + 1;
+	}
+	if (same_way && !(json_object_object_get_ex(e, "seen", &v) &&
+			  !strcmp(json_object_get_string(v), seen)))
+		count = 0; /* still changing: not a failure, and counting starts again */
 	e = json_object_new_object();
 	json_object_object_add(e, "kind", json_object_new_string(kind));
 	json_object_object_add(e, "way", json_object_new_string(way));
+	json_object_object_add(e, "seen", json_object_new_string(seen));
 	json_object_object_add(e, "count", json_object_new_int(count));
 	json_object_object_add(a->all, pbx_path, e);
+	json_object_object_add(a->noted, pbx_path, json_object_new_int(count));
 	a->changed = 1;
 	return count;
+}
+
+void attempts_mark_tried(struct attempts *a, const char *pbx_path)
+{
+	json_object_object_add(a->tried, pbx_path, NULL);
+}
+
+int attempts_tried(const struct attempts *a, const char *pbx_path)
+{
+	return json_object_object_get_ex(a->tried, pbx_path, NULL);
 }
 
 void attempts_clear(struct attempts *a, const char *pbx_path)

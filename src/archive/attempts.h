@@ -18,9 +18,19 @@ struct store;
 struct attempts *attempts_load(struct store *s);
 void attempts_free(struct attempts *a); /* NULL is a no-op */
 
-/* Counts one more failure of `pbx_path` of `kind` ("invalid", "missing") for reason `why`.
- * Returns how many runs in a row it has now failed this way (1 when the way changed). */
-int attempts_note(struct attempts *a, const char *pbx_path, const char *kind, const char *why);
+/* Counts one more failure of `pbx_path` of `kind` ("invalid", "missing") for reason `why`, with
+ * `seen` a short text of what this run saw of it (the bytes that arrived, the listing's size and
+ * duration). Returns how many runs in a row it has now failed this way and looked the same (1
+ * when the way changed); 0 when the way is the same but `seen` changed since the last run: the
+ * file is still changing on the PBX (a call being recorded), which is not a failure. Counts a
+ * path once per run: a second note in the same run (a retry) returns what the first did. */
+int attempts_note(struct attempts *a, const char *pbx_path, const char *kind, const char *why,
+		  const char *seen);
+
+/* This run asked the PBX for `pbx_path` (attempts_tried() says so until the end of the run, so
+ * that a later stage of the same run does not ask again). */
+void attempts_mark_tried(struct attempts *a, const char *pbx_path);
+int attempts_tried(const struct attempts *a, const char *pbx_path);
 
 /* `pbx_path` landed (or was given up on): forget its failures. */
 void attempts_clear(struct attempts *a, const char *pbx_path);

@@ -99,17 +99,40 @@ static uint32_t str_hash(const char *s)
 	return h;
 }
 
+/* The slot of `pbx_path`: the one holding its latest entry, or the empty one where it goes. */
+static size_t slot_of(const struct manifest_day *d, const uint32_t *slots, size_t nslots,
+		      const char *pbx_path)
+{
+	size_t i = str_hash(pbx_path) & (nslots - 1);
+
+	while (slots[i] && strcmp(d->entries[slots[i] - 1].pbx_path, pbx_path) != 0)
+		i = (i + 1) & (nslots - 1);
+	return i;
+}
+
 struct manifest_entry *manifest_day_find(struct manifest_day *d, const char *pbx_path)
 {
+	uint32_t v;
+
 	if (!d->nslots)
 		return NULL;
-	for (size_t i = str_hash(pbx_path) & (d->nslots - 1);; i = (i + 1) & (d->nslots - 1)) {
-		uint32_t v = d->slots[i];
-		if (!v)
-			return NULL;
-		if (strcmp(d->entries[v - 1].pbx_path, pbx_path) == 0)
-			return &d->entries[v - 1];
-	}
+	v = d->slots[slot_of(d, d->slots, d->nslots, pbx_path)];
+	return v ? &d->entries[v - 1] : NULL;
+}
+
+struct manifest_entry *manifest_day_find_file(struct manifest_day *d, const char *pbx_path,
+					      const char *file)
+{
+	struct manifest_entry *e = manifest_day_find(d, pbx_path);
+
+	if (!e || strcmp(e->file, file) == 0)
+		return e;
+	/* An earlier version: rare (a mark for a superseded copy), so a walk. */
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->entries[i].pbx_path, pbx_path) == 0 &&
+		    strcmp(d->entries[i].file, file) == 0)
+			return &d->entries[i];
+	return NULL;
 }
 
 static int day_grow_slots(struct manifest_day *d)
@@ -119,12 +142,8 @@ static int day_grow_slots(struct manifest_day *d)
 
 	if (!slots)
 		return -1;
-	for (size_t e = 0; e < d->n; e++) {
-		size_t i = str_hash(d->entries[e].pbx_path) & (n - 1);
-		while (slots[i])
-			i = (i + 1) & (n - 1);
-		slots[i] = (uint32_t)(e + 1);
-	}
+	for (size_t e = 0; e < d->n; e++) /* in order: a path's last entry wins its slot */
+		slots[slot_of(d, slots, n, d->entries[e].pbx_path)] = (uint32_t)(e + 1);
 	free(d->slots);
 	d->slots = slots;
 	d->nslots = n;
@@ -133,12 +152,6 @@ static int day_grow_slots(struct manifest_day *d)
 
 int manifest_day_put(struct manifest_day *d, const struct manifest_entry *e)
 {
-	struct manifest_entry *old = manifest_day_find(d, e->pbx_path);
-
-	if (old) {
-		*old = *e;
-		return 0;
-	}
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
 		struct manifest_entry *p = realloc(d->entries, cap * sizeof *p);
@@ -150,10 +163,7 @@ int manifest_day_put(struct manifest_day *d, const struct manifest_entry *e)
 	if ((d->n + 1) * 2 > d->nslots && day_grow_slots(d) != 0)
 		return -1;
 	d->entries[d->n++] = *e;
-	size_t i = str_hash(e->pbx_path) & (d->nslots - 1);
-	while (d->slots[i])
-		i = (i + 1) & (d->nslots - 1);
-	d->slots[i] = (uint32_t)d->n;
+	d->slots[slot_of(d, d->slots, d->nslots, e->pbx_path)] = (uint32_t)d->n;
 	return 0;
 }
 
@@ -171,6 +181,35 @@ void manifest_day_cdr_apply(struct manifest_day_cdr *st, const char *event, json
 	}
 }
 
+/* The listing's row as a line records it: "duration" (seconds or null) and "listed_size". */
+static void listed_row(json_object *o, struct manifest_entry *e)
+{
+	json_object *v;
+
+	e->listed_duration = json_object_object_get_ex(o, "duration", &v) &&
+					     json_object_is_type(v, json_type_int) &&
+					     json_object_get_int64(v) >= 0
+				     ? (long)json_object_get_int64(v)
+				     : -1;
+	e->listed_size = json_object_object_get_ex(o, "listed_size", &v) &&
+					 json_object_is_type(v, json_type_int) &&
+					 json_object_get_int64(v) >= 0
+				 ? json_object_get_int64(v)
+				 : -1;
+}
+
+/* The version a line states ("version", absent for 1); 0 when it states none. */
+static unsigned line_version(json_object *o)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, "version", &v) || !json_object_is_type(v, json_type_int))
+		return 0;
+	n = json_object_get_int64(v);
+	return n >= 1 && n <= 1000000 ? (unsigned)n : 0;
+}
+
 /* Applies one parsed line to the day's index. Returns 0, or -1 with `why` set. */
 static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 {
@@ -179,6 +218,7 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 	char event[32];
 
 	memset(&e, 0, sizeof e);
+	e.audio_seconds = -1;
 	if (jsonfield_copy(o, "event", event, sizeof event) != 0) {
 		*why = "no event";
 		return -1;
@@ -191,6 +231,15 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 		/* A fact about the day's CDRs, not about a recording. */
 		manifest_day_cdr_apply(&d->cdr, event, o);
 		return 0;
+	}
+	old = manifest_day_find(d, e.pbx_path);
+	if (strcmp(event, "archived") == 0 || strcmp(event, "unavailable") == 0) {
+		/* A version after the last one (earlier files without "version" are 1). */
+		e.version = line_version(o);
+		if (!e.version)
+			e.version = old ? old->version + !old->unavailable : 1;
+		listed_row(o, &e);
+		jsonfield_copy(o, "calldate", e.calldate, sizeof e.calldate);
 	}
 	if (strcmp(event, "archived") == 0) {
 		if (jsonfield_copy(o, "file", e.file, sizeof e.file) != 0 ||
@@ -206,24 +255,35 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 			*why = "archived line with a malformed stored_sha256";
 			return -1;
 		}
+		if (json_object_object_get_ex(o, "audio_seconds", &v) &&
+		    (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+			e.audio_seconds = json_object_get_double(v);
 		/* Call data is for finding recordings (holds); absent or odd values stay "". */
-		jsonfield_copy(o, "calldate", e.calldate, sizeof e.calldate);
 		jsonfield_copy(o, "src", e.src, sizeof e.src);
 		jsonfield_copy(o, "dst", e.dst, sizeof e.dst);
 		e.invalid = json_object_object_get_ex(o, "invalid", NULL);
 		e.cdr_missing = json_object_object_get_ex(o, "cdr", &v) && v == NULL;
-		if (manifest_day_put(d, &e) != 0) {
+		/* The same file archived again (lines from before versions): the last word. */
+		if ((old = manifest_day_find_file(d, e.pbx_path, e.file)) != NULL) {
+			e.version = old->version;
+			*old = e;
+		} else if (manifest_day_put(d, &e) != 0) {
 			*why = "out of memory";
 			return -1;
 		}
 	} else if (strcmp(event, "unavailable") == 0) {
-		jsonfield_copy(o, "calldate", e.calldate, sizeof e.calldate);
 		e.unavailable = 1;
-		if (!manifest_day_find(d, e.pbx_path) && manifest_day_put(d, &e) != 0) {
+		if (manifest_day_put(d, &e) != 0) {
 			*why = "out of memory";
 			return -1;
 		}
-	} else if ((old = manifest_day_find(d, e.pbx_path)) != NULL) {
+	} else if (old) {
+		char file[sizeof e.file];
+		/* A mark names the file of the version it is about; without one, the latest. */
+		if (jsonfield_copy(o, "file", file, sizeof file) == 0)
+			old = manifest_day_find_file(d, e.pbx_path, file);
+		if (!old)
+			return 0;
 		if (strcmp(event, manifest_mark_event[MANIFEST_PBX_DELETED]) == 0)
 			old->pbx_deleted = 1;
 		else if (strcmp(event, manifest_mark_event[MANIFEST_PRUNED]) == 0)
@@ -232,6 +292,8 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 			old->forgotten = 1;
 		else if (strcmp(event, "cdr") == 0)
 			old->cdr_missing = 0;
+		else if (strcmp(event, "relisted") == 0)
+			listed_row(o, old);
 	}
 	/* Other events (from newer versions) are kept in the file and ignored here. */
 	return 0;
@@ -484,6 +546,18 @@ int manifest_each_undeleted(struct manifest *m, const char *day,
 			    int (*fn)(void *ctx, const struct manifest_entry *e), void *ctx)
 {
 	return each_entry(m, day, 1, fn, ctx);
+}
+
+int manifest_file_recorded(struct manifest *m, const char *day, const char *file)
+{
+	struct manifest_day *d = manifest_get_day(m, day);
+
+	if (!d)
+		return -1;
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->entries[i].file, file) == 0)
+			return 1;
+	return 0;
 }
 
 const char *manifest_day_error(struct manifest *m, const char *day)

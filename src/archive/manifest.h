@@ -17,10 +17,17 @@
 struct manifest;
 struct store;
 
-/* What the manifest knows of one PBX path (the last word of its lines). */
+/* What the manifest knows of one archived version of a PBX path (an "archived" line and the
+ * lines about it since), or of a version the PBX listed but never delivered ("unavailable").
+ * A path archived again after it changed on the PBX has one entry per version; lookups give
+ * the latest, walks visit them all. */
 struct manifest_entry {
 	char pbx_path[REC_PATH_MAX];
 	char file[REC_PATH_MAX + 16]; /* relative to ARCHIVE, e.g. "2021/05/07/x.wav[.age]" */
+	unsigned version;             /* 1, 2, ...: the n-th copy of this path (docs/manifest.md) */
+	long listed_duration;         /* the listing's duration when archived; -1 unknown */
+	long long listed_size;        /* the listing's size when archived; -1 not listed */
+	double audio_seconds;         /* the archived WAV's own length; -1 unknown */
 	char sha256[SHA256_HEX_LEN + 1];        /* of the audio as the PBX sent it */
 	char stored_sha256[SHA256_HEX_LEN + 1]; /* of the stored file ("" when it is the audio) */
 	uint64_t size;                /* of the stored file */
@@ -66,18 +73,24 @@ void manifest_close(struct manifest *m); /* NULL is a no-op; pending lines are d
 int manifest_repair_tails(struct manifest *m);
 
 /* Looks `pbx_path` up in day `day` ("YYYY-MM-DD"), loading that day's file on first use.
- * Returns 1 with *out pointing at the entry (valid until manifest_close), 0 when unknown, -1
- * when the day's file cannot be read or is corrupt (message printed). */
+ * Returns 1 with *out pointing at its latest entry (valid until the next change to the day or
+ * manifest_close), 0 when unknown, -1 when the day's file cannot be read or is corrupt
+ * (message printed). */
 int manifest_lookup(struct manifest *m, const char *day, const char *pbx_path,
 		    const struct manifest_entry **out);
 
-/* Queues an "archived" line in `day` for `rec`, stored as `f`. Returns 0, or -1 (out of
- * memory / day unreadable; message printed). */
+/* Whether a line of `day` names `file` ("YYYY/MM/DD/name") as an archived file: 1 yes, 0 no,
+ * -1 the day cannot be read (printed). A linear walk of the day: for the rare taken name. */
+int manifest_file_recorded(struct manifest *m, const char *day, const char *file);
+
+/* Queues an "archived" line in `day` for `rec` (version rec->version), stored as `f`. Returns
+ * 0, or -1 (out of memory / day unreadable; message printed). */
 int manifest_add_archived(struct manifest *m, const char *day, const struct recording *rec,
 			  const struct manifest_file *f);
 
-/* Queues an "unavailable" line: `rec` was listed but missing from `attempts` download answers
- * in a row; it is not asked for again. Returns 0 or -1 as above. */
+/* Queues an "unavailable" line: `rec` (version rec->version) was listed but missing from
+ * `attempts` download answers in a row; it is not asked for again until its listing changes.
+ * Returns 0 or -1 as above. */
 int manifest_add_unavailable(struct manifest *m, const char *day, const struct recording *rec,
 			     int attempts);
 
@@ -103,10 +116,17 @@ struct manifest_day_cdr {
 /* Fills `out` for `day` (loading it). Returns 0, or -1 when the day cannot be read. */
 int manifest_day_cdr(struct manifest *m, const char *day, struct manifest_day_cdr *out);
 
-/* Queues a `mark` line for an archived entry of `day`, with `reason` (NULL: none) in its
- * "reason" field. Returns 0, or -1 when the entry is unknown or out of memory (printed). */
-int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
+/* Queues a `mark` line for the archived version `e` (an entry of `day`, found by its path and
+ * file), with `reason` (NULL: none) in its "reason" field. Returns 0, or -1 when the entry is
+ * unknown or out of memory (printed). */
+int manifest_add_mark(struct manifest *m, const char *day, const struct manifest_entry *e,
 		      enum manifest_mark mark, const char *reason);
+
+/* Queues a "relisted" line: the PBX's listing of the latest version `e` of `day` changed (its
+ * duration or size; now those of `rec`), and a fresh download showed the same bytes as
+ * archived. From then on, that listing is what the entry is compared with. Returns 0 or -1. */
+int manifest_add_relisted(struct manifest *m, const char *day, const struct manifest_entry *e,
+			  const struct recording *rec);
 
 /* Appends every queued line to its day's file, fsyncs each file (and the folder when a file was
  * created). Only after this returns 0 are the queued lines facts. Returns 0, or -1 with `err`
@@ -132,8 +152,8 @@ int manifest_first_day(struct manifest *m, char day[11]);
 int manifest_each_undeleted(struct manifest *m, const char *day,
 			    int (*fn)(void *ctx, const struct manifest_entry *e), void *ctx);
 
-/* Calls `fn` for every entry of `day` (archived ones, whatever their later marks), in the order
- * they were first archived. Returns 0, the first nonzero `fn` result, or -1 when the day
+/* Calls `fn` for every entry of `day` (every archived version, whatever its later marks, and
+ * the unavailable ones), in the order they were first recorded. Returns 0, the first nonzero `fn` result, or -1 when the day
  * cannot be read or is corrupt (manifest_day_error() says why). */
 int manifest_each_entry(struct manifest *m, const char *day,
 			int (*fn)(void *ctx, const struct manifest_entry *e), void *ctx);

@@ -32,6 +32,7 @@ struct change {
 #define CHANGE_PUT (-1)         /* put `entry` */
 #define CHANGE_DAY (-2)         /* a line about the day: its CDR state */
 #define CHANGE_CDR (-3)         /* `entry` got its CDR */
+#define CHANGE_RELISTED (-4)    /* `entry`'s listing is now entry.listed_* */
 
 /* Serialises `o` (adding "prev"), queues it in d and the change in m. Takes `o`. */
 static int queue_line(struct manifest *m, struct manifest_day *d, json_object *o,
@@ -90,6 +91,20 @@ static void change_for(struct change *c, struct manifest_day *d, const struct re
 	snprintf(c->entry.calldate, sizeof c->entry.calldate, "%s", rec->calldate);
 	snprintf(c->entry.src, sizeof c->entry.src, "%s", rec->src);
 	snprintf(c->entry.dst, sizeof c->entry.dst, "%s", rec->dst);
+	c->entry.version = rec->version ? rec->version : 1;
+	c->entry.listed_duration = rec->duration;
+	c->entry.listed_size = rec->size;
+	c->entry.audio_seconds = -1;
+}
+
+/* The version (when not the first) and the listing's size (when it states one): what later runs
+ * compare the PBX's listing with. */
+static void add_version_and_size(json_object *o, const struct recording *rec)
+{
+	if (rec->version > 1)
+		json_object_object_add(o, "version", json_object_new_int64(rec->version));
+	if (rec->size >= 0)
+		json_object_object_add(o, "listed_size", json_object_new_int64(rec->size));
 }
 
 /* The opening of a recording's line: its day, the change to its index, and an object holding
@@ -134,6 +149,8 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 		snprintf(c.entry.stored_sha256, sizeof c.entry.stored_sha256, "%s",
 			 f->stored_sha256);
 	c.entry.size = f->size;
+	c.entry.audio_seconds = f->audio_seconds;
+	add_version_and_size(o, rec);
 	add_str(o, "file", f->file);
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
 	add_str(o, "sha256", f->sha256);
@@ -183,28 +200,30 @@ int manifest_add_unavailable(struct manifest *m, const char *day, const struct r
 	if (!o)
 		return -1;
 	c.entry.unavailable = 1;
+	add_version_and_size(o, rec);
 	add_str(o, "calldate", rec->calldate);
 	add_str(o, "src", rec->src);
 	add_str(o, "dst", rec->dst);
+	json_object_object_add(o, "duration", rec->duration >= 0
+						       ? json_object_new_int64(rec->duration)
+						       : NULL);
 	json_object_object_add(o, "attempts", json_object_new_int(attempts));
 	return end_line(m, o, &c, "recorded_at");
 }
 
-int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
+int manifest_add_mark(struct manifest *m, const char *day, const struct manifest_entry *e,
 		      enum manifest_mark mark, const char *reason)
 {
 	static const char *const at[] = { "deleted_at", "pruned_at", "forgotten_at" };
 	struct manifest_day *d = manifest_get_day(m, day);
-	struct manifest_entry *e;
 	json_object *o;
 	struct change c;
 
 	if (!d)
 		return -1;
-	e = manifest_day_find(d, pbx_path);
-	if (!e) {
-		log_error("internal: marking %s, which manifest/%s.jsonl does not hold", pbx_path,
-			  day);
+	if (!manifest_day_find_file(d, e->pbx_path, e->file)) {
+		log_error("internal: marking %s (%s), which manifest/%s.jsonl does not hold",
+			  e->pbx_path, e->file, day);
 		return -1;
 	}
 	memset(&c, 0, sizeof c);
@@ -213,7 +232,7 @@ int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
 	c.mark = (int)mark;
 	o = json_object_new_object();
 	add_str(o, "event", manifest_mark_event[mark]);
-	add_str(o, "pbx_path", pbx_path);
+	add_str(o, "pbx_path", e->pbx_path);
 	add_str(o, "file", e->file);
 	add_str(o, "sha256", e->sha256);
 	if (e->stored_sha256[0])
@@ -221,6 +240,34 @@ int manifest_add_mark(struct manifest *m, const char *day, const char *pbx_path,
 	if (reason)
 		add_str(o, "reason", reason);
 	return end_line(m, o, &c, at[mark]);
+}
+
+int manifest_add_relisted(struct manifest *m, const char *day, const struct manifest_entry *e,
+			  const struct recording *rec)
+{
+	struct manifest_day *d = manifest_get_day(m, day);
+	json_object *o;
+	struct change c;
+
+	if (!d)
+		return -1;
+	memset(&c, 0, sizeof c);
+	c.day = d;
+	c.entry = *e;
+	c.entry.listed_duration = rec->duration;
+	c.entry.listed_size = rec->size;
+	c.mark = CHANGE_RELISTED;
+	o = json_object_new_object();
+	add_str(o, "event", "relisted");
+	add_str(o, "pbx_path", e->pbx_path);
+	add_str(o, "file", e->file);
+	add_str(o, "sha256", e->sha256);
+	json_object_object_add(o, "duration", rec->duration >= 0
+						       ? json_object_new_int64(rec->duration)
+						       : NULL);
+	if (rec->size >= 0)
+		json_object_object_add(o, "listed_size", json_object_new_int64(rec->size));
+	return end_line(m, o, &c, "checked_at");
 }
 
 int manifest_add_cdr(struct manifest *m, const char *day, const char *pbx_path,
@@ -357,15 +404,20 @@ int manifest_commit(struct manifest *m, char *err, size_t errlen)
 		if (c->mark == CHANGE_DAY) {
 			c->day->cdr = c->cdr;
 		} else if (c->mark != CHANGE_PUT) {
-			struct manifest_entry *e = manifest_day_find(c->day, c->entry.pbx_path);
-			if (e && c->mark == CHANGE_CDR)
+			struct manifest_entry *e =
+				manifest_day_find_file(c->day, c->entry.pbx_path, c->entry.file);
+			if (e && c->mark == CHANGE_CDR) {
 				e->cdr_missing = 0;
-			else if (e && c->mark == MANIFEST_PBX_DELETED)
+			} else if (e && c->mark == CHANGE_RELISTED) {
+				e->listed_duration = c->entry.listed_duration;
+				e->listed_size = c->entry.listed_size;
+			} else if (e && c->mark == MANIFEST_PBX_DELETED) {
 				e->pbx_deleted = 1;
-			else if (e && c->mark == MANIFEST_PRUNED)
+			} else if (e && c->mark == MANIFEST_PRUNED) {
 				e->pruned = 1;
-			else if (e && c->mark == MANIFEST_FORGOTTEN)
+			} else if (e && c->mark == MANIFEST_FORGOTTEN) {
 				e->forgotten = 1;
+			}
 		} else if (manifest_day_put(c->day, &c->entry) != 0) {
 			snprintf(err, errlen, "out of memory");
 			m->nchanges = 0;

@@ -57,10 +57,15 @@ struct manifest_day *manifest_get_day(struct manifest *m, const char *day);
 /* Forgets every loaded day (and its queued lines): the next use reloads from the files. */
 void manifest_drop_days(struct manifest *m);
 
-/* The day's entry for `pbx_path`, or NULL. */
+/* The day's latest entry for `pbx_path`, or NULL. */
 struct manifest_entry *manifest_day_find(struct manifest_day *d, const char *pbx_path);
 
-/* Inserts or replaces the entry for e->pbx_path. Returns 0 or -1 (out of memory). */
+/* The day's entry for `pbx_path` whose file is `file` (any version), or NULL. */
+struct manifest_entry *manifest_day_find_file(struct manifest_day *d, const char *pbx_path,
+					      const char *file);
+
+/* Adds `e` as the latest entry of e->pbx_path (earlier versions stay). Returns 0 or -1 (out of
+ * memory). */
 int manifest_day_put(struct manifest_day *d, const struct manifest_entry *e);
 
 /* A "cdr_archived" or "cdr_deleted" line `o` (its `event`) → the day's CDR state `st`; other

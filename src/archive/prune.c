@@ -89,7 +89,7 @@ static int prune_entry(void *ctx, const struct manifest_entry *e)
 	uint64_t size;
 	int rc;
 
-	if (e->pruned || e->forgotten)
+	if (e->pruned || e->forgotten || e->unavailable)
 		return 0;
 	hold = hold_match(c->h, e);
 	if (hold) {
@@ -107,7 +107,7 @@ static int prune_entry(void *ctx, const struct manifest_entry *e)
 	}
 	rc = remove_file(c->s, e, &size);
 	if (rc < 0 ||
-	    manifest_add_mark(c->m, c->day, e->pbx_path, MANIFEST_PRUNED, c->reason) != 0) {
+	    manifest_add_mark(c->m, c->day, e, MANIFEST_PRUNED, c->reason) != 0) {
 		c->rep->storage_error = 1;
 		return 1;
 	}
@@ -256,15 +256,20 @@ struct forget_ctx {
 	int hit;
 };
 
+/* The entry `path` names: its file, or its PBX path — the first version not yet forgotten when
+ * it has several (each call of forget erases one; prune_forget repeats until none is left). */
 static int find_entry(void *ctx, const struct manifest_entry *e)
 {
 	struct forget_ctx *f = ctx;
 
-	if (strcmp(e->file, f->path) != 0 && strcmp(e->pbx_path, f->path) != 0)
+	if (e->unavailable ||
+	    (strcmp(e->file, f->path) != 0 && strcmp(e->pbx_path, f->path) != 0))
 		return 0;
+	if (f->hit && (e->forgotten || !f->found.forgotten))
+		return 0; /* keep the first one still to be erased */
 	f->found = *e;
 	f->hit = 1;
-	return 1;
+	return 0;
 }
 
 /* The day a path names: "YYYY/MM/DD/..." (an archived file) or a PBX path. */
@@ -330,9 +335,10 @@ static int locate(struct store *s, struct forget_ctx *f, char day[11])
 	return rc == 1 ? 1 : bad ? -1 : 0;
 }
 
-int prune_forget(struct store *s, const struct holds *h, const char *path, const char *reason,
-		 const struct minisign_secret *key, const struct minisign_public *pk,
-		 struct forget_info *out)
+/* prune_forget() of one version. */
+static int forget_one(struct store *s, const struct holds *h, const char *path,
+		      const char *reason, const struct minisign_secret *key,
+		      const struct minisign_public *pk, struct forget_info *out)
 {
 	struct forget_ctx f;
 	const struct manifest_entry *e = &f.found;
@@ -374,7 +380,7 @@ int prune_forget(struct store *s, const struct holds *h, const char *path, const
 		return FORGET_ERROR;
 	}
 	rc = FORGET_DONE;
-	if (manifest_add_mark(m, out->day, e->pbx_path, MANIFEST_FORGOTTEN, reason) != 0) {
+	if (manifest_add_mark(m, out->day, e, MANIFEST_FORGOTTEN, reason) != 0) {
 		rc = FORGET_ERROR;
 	} else if (manifest_commit(m, err, sizeof err) != 0) {
 		log_error("%s (the file is gone; run forget again to record it)", err);
@@ -383,5 +389,24 @@ int prune_forget(struct store *s, const struct holds *h, const char *path, const
 		rc = FORGET_ERROR;
 	}
 	manifest_close(m);
+	return rc;
+}
+
+int prune_forget(struct store *s, const struct holds *h, const char *path, const char *reason,
+		 const struct minisign_secret *key, const struct minisign_public *pk,
+		 struct forget_info *out)
+{
+	int rc = forget_one(s, h, path, reason, key, pk, out);
+
+	/* A PBX path archived in several versions: every one of them. */
+	while (rc == FORGET_DONE) {
+		struct forget_info more;
+		int next = forget_one(s, h, path, reason, key, pk, &more);
+
+		if (next == FORGET_ALREADY || next == FORGET_UNKNOWN)
+			break;
+		*out = more;
+		rc = next;
+	}
 	return rc;
 }

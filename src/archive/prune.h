@@ -95,7 +95,8 @@ struct forget_info {
  * "YYYY/MM/DD/" or "YYYYMMDD" in the path; failing that every day is searched): refuses when
  * a hold covers it, else removes its file and appends a "forgotten" line with `reason`, then
  * re-signs the day when `key` is given (refusing, with `pk` too, a day whose signature does
- * not verify: FORGET_ERROR). Returns an enum forget_result; `out` says what was found. */
+ * not verify: FORGET_ERROR). A PBX path archived in several versions has each of them erased.
+ * Returns an enum forget_result; `out` says what was found (the last version erased). */
 int prune_forget(struct store *s, const struct holds *h, const char *path, const char *reason,
 		 const struct minisign_secret *key, const struct minisign_public *pk,
 		 struct forget_info *out);

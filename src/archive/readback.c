@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "naming.h"
 #include "recpath.h"
 #include "sealed.h"
 #include "store.h"
@@ -19,7 +20,8 @@
 struct job {
 	struct age_writer *w;
 	struct store_file *file;  /* written and finished, not yet committed */
-	char name[RECPATH_NAME_MAX + 8];
+	struct file_naming naming;
+	char name[RECPATH_FILE_MAX]; /* its preferred name, for messages */
 	unsigned char wire[SHA256_LEN];
 	unsigned char stored[SHA256_LEN];
 	struct sealed *out;
@@ -66,11 +68,18 @@ static void check(struct job *j)
 	 * to name, and the recording is fetched again. */
 	if (rc != 0) {
 		store_abandon(j->file);
-	} else if (store_commit(j->file, err, sizeof err) != 0) {
-		snprintf(j->out->why, sizeof j->out->why, "%s", err);
-		rc = -1;
 	} else {
-		sha256_to_hex(j->stored, j->out->stored_sha256);
+		struct store_naming sn = naming_for_store(&j->naming);
+		char used[RECPATH_FILE_MAX];
+
+		if (store_commit_new(j->file, &sn, used, sizeof used, err, sizeof err) != 0) {
+			snprintf(j->out->why, sizeof j->out->why, "%s", err);
+			rc = -1;
+		} else {
+			sha256_to_hex(j->stored, j->out->stored_sha256);
+			snprintf(j->out->file, sizeof j->out->file, "%s/%s", j->naming.where.dir,
+				 used);
+		}
 	}
 	j->out->failed = rc != 0;
 }
@@ -138,7 +147,7 @@ void readback_free(struct readback *rb)
 }
 
 int readback_submit(struct readback *rb, struct age_writer *w, struct store_file *file,
-		    const char *name, const unsigned char wire[SHA256_LEN],
+		    const struct file_naming *naming, const unsigned char wire[SHA256_LEN],
 		    const unsigned char stored[SHA256_LEN], struct sealed *out)
 {
 	struct job *j = calloc(1, sizeof *j);
@@ -150,7 +159,8 @@ int readback_submit(struct readback *rb, struct age_writer *w, struct store_file
 	}
 	j->w = w;
 	j->file = file;
-	snprintf(j->name, sizeof j->name, "%s", name);
+	j->naming = *naming;
+	naming_first(naming, j->name, sizeof j->name);
 	memcpy(j->wire, wire, SHA256_LEN);
 	memcpy(j->stored, stored, SHA256_LEN);
 	j->out = out;

@@ -18,6 +18,7 @@ struct readback;
 struct store_file;
 struct age_writer;
 struct sealed;
+struct file_naming;
 
 /* Starts the thread. Returns NULL with `err` set. */
 struct readback *readback_new(char *err, size_t errlen);
@@ -25,9 +26,10 @@ struct readback *readback_new(char *err, size_t errlen);
 /* Waits for queued checks, then stops the thread. NULL is a no-op. */
 void readback_free(struct readback *rb);
 
-/* Queues the check of `file` (to be named `name`), which `w` wrote and finished and
- * store_finish_writing() flushed; `w` and `file` pass to the read-back: `w` is freed (its file
- * key wiped) after the check, `file` committed when the check passed, else abandoned. `wire`
+/* Queues the check of `file` (to be named as `naming` says: copied), which `w` wrote and
+ * finished and store_finish_writing() flushed; `w` and `file` pass to the read-back: `w` is
+ * freed (its file key wiped) after the check, `file` committed (store_commit_new) when the
+ * check passed, out->file then naming it, else abandoned. `wire`
  * is the audio's hash as it arrived, `stored` the file's as it was written (the check proves
  * the file holds exactly those bytes: same header, every chunk's tag). By the time readback_drain() returns, *out has
  * stored_sha256 set (the file is durable under its name), or out->failed and out->why (no
@@ -35,7 +37,7 @@ void readback_free(struct readback *rb);
  * READBACK_QUEUE checks wait. Returns 0, or -1 when out of memory (both freed, nothing
  * queued). */
 int readback_submit(struct readback *rb, struct age_writer *w, struct store_file *file,
-		    const char *name, const unsigned char wire[SHA256_LEN],
+		    const struct file_naming *naming, const unsigned char wire[SHA256_LEN],
 		    const unsigned char stored[SHA256_LEN], struct sealed *out);
 
 /* Waits until every queued check is done. Returns how many failed. */

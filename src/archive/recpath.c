@@ -2,6 +2,7 @@
  * passes through. */
 #include "recpath.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,12 +69,33 @@ int recpath_parse(const char *pbx_path, struct recpath *out, char *err, size_t e
 	}
 	/* The day: from the folder holding the file ("YYYYMMDD/", the PBX's layout; deeper
 	 * paths such as a full disk path are tolerated), else from the name's "YYYYMMDD-". */
-	if (!(dirlen >= 9 && (dirlen == 9 || name[-10] == '/') &&
-	      parse_day(name - 9, out) == 0) &&
-	    !(len >= 9 && name[8] == '-' && parse_day(name, out) == 0)) {
+	out->canonical = 0;
+	if (dirlen >= 9 && (dirlen == 9 || name[-10] == '/') && parse_day(name - 9, out) == 0) {
+		out->canonical = dirlen == 9;
+	} else if (!(len >= 9 && name[8] == '-' && parse_day(name, out) == 0)) {
 		snprintf(err, errlen, "neither its folder nor its name starts with a YYYYMMDD date");
 		return -1;
 	}
 	memcpy(out->name, name, len + 1);
 	return 0;
+}
+
+int recpath_file_name(const struct recpath *rp, const char *pbx_path, unsigned version,
+		      unsigned attempt, const char *suffix, char *out, size_t outlen)
+{
+	size_t stem = strlen(rp->name) - 4; /* without ".wav" */
+	char tag[12] = "", ver[16] = "", again[16] = "";
+	uint32_t h = 2166136261u; /* FNV-1a: a short, stable tag, not a security measure */
+	int n;
+
+	for (const char *p = pbx_path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	if (!rp->canonical || attempt >= 1)
+		snprintf(tag, sizeof tag, ".p%08x", (unsigned)h);
+	if (version > 1)
+		snprintf(ver, sizeof ver, ".v%u", version);
+	if (attempt >= 2)
+		snprintf(again, sizeof again, "-%u", attempt);
+	n = snprintf(out, outlen, "%.*s%s%s%s.wav%s", (int)stem, rp->name, tag, ver, again, suffix);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }

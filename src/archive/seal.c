@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "naming.h"
 #include "readback.h"
 #include "store.h"
 #include "wav.h"
@@ -21,7 +22,7 @@ struct sealer {
 	struct store_file *file;       /* the entry in progress, or NULL */
 	struct age_writer *age;        /* its encryption, or NULL */
 	struct readback *readback;     /* checks encrypted files in the background */
-	struct recpath where;
+	struct file_naming naming;     /* the entry's name, and how taken names are judged */
 	struct wav_check wav;
 	uint64_t audio_bytes;
 	unsigned char wire[SHA256_LEN]; /* the audio's hash, once the entry ended */
@@ -76,13 +77,27 @@ static int write_out(void *ctx, const void *buf, size_t len)
 	return store_write(z->file, buf, len, z->write_err, sizeof z->write_err);
 }
 
-int sealer_begin(struct sealer *z, const struct recpath *where, char *why, size_t whylen)
+void sealer_set_recorded(struct sealer *z,
+			 int (*recorded)(void *ctx, const char *reldir, const char *name), void *ctx)
 {
-	char name[RECPATH_NAME_MAX + 8];
+	z->naming.recorded = recorded;
+	z->naming.recorded_ctx = ctx;
+}
+
+int sealer_begin(struct sealer *z, const struct recpath *where, const char *pbx_path,
+		 unsigned version, char *why, size_t whylen)
+{
+	char name[RECPATH_FILE_MAX];
 
 	sealer_abandon(z);
-	z->where = *where;
-	snprintf(name, sizeof name, "%s%s", where->name, z->recipients ? ".age" : "");
+	z->naming.where = *where;
+	snprintf(z->naming.pbx_path, sizeof z->naming.pbx_path, "%s", pbx_path);
+	z->naming.version = version ? version : 1;
+	z->naming.suffix = z->recipients ? ".age" : "";
+	if (naming_first(&z->naming, name, sizeof name) != 0) {
+		snprintf(why, whylen, "no archive file name fits %s", where->name);
+		return SEAL_STORAGE;
+	}
 	z->file = store_begin(z->store, where->dir, name, why, whylen);
 	if (!z->file)
 		return SEAL_STORAGE;
@@ -140,7 +155,10 @@ static int judge(struct sealer *z, int64_t expected_size, struct sealed *out, ch
 		return -1;
 	}
 	if (wav_check_finish(&z->wav, &info, werr, sizeof werr) != 0) {
-		snprintf(why, whylen, "not a valid WAV: %s", werr);
+		out->unfinished = wav_check_unfinished(&z->wav);
+		snprintf(why, whylen, "%s: %s",
+			 out->unfinished ? "still being recorded (its WAV header's sizes are 0)"
+					 : "not a valid WAV", werr);
 		return -1;
 	}
 	out->seconds = info.seconds;
@@ -150,7 +168,7 @@ static int judge(struct sealer *z, int64_t expected_size, struct sealed *out, ch
 /* Commits the judged entry and, when encrypted, reads it back. */
 static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen)
 {
-	char name[RECPATH_NAME_MAX + 8];
+	char name[RECPATH_FILE_MAX];
 
 	if (z->age) {
 		z->write_err[0] = '\0';
@@ -164,18 +182,22 @@ static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen
 	} else {
 		out->size = z->audio_bytes;
 	}
-	snprintf(name, sizeof name, "%s%s", z->where.name, z->age ? ".age" : "");
 	out->encrypted = z->age != NULL;
+	sha256_to_hex(z->wire, out->sha256);
+	out->audio_bytes = z->audio_bytes;
+	naming_first(&z->naming, name, sizeof name); /* fits: sealer_begin checked */
+	snprintf(out->file, sizeof out->file, "%s/%s", z->naming.where.dir, name);
 	if (z->age) {
 		/* The writer (with its file key) and the file go to the read-back, which commits
-		 * the file only if it passes, and wipes the key. */
+		 * the file only if it passes (setting out->file to the name it got), and wipes the
+		 * key. */
 		unsigned char stored[SHA256_LEN];
 		int rc = store_finish_writing(z->file, why, whylen);
 
 		sha256_finish(z->stored, stored);
 		if (rc == 0) {
-			rc = readback_submit(z->readback, z->age, z->file, name, z->wire, stored,
-					     out);
+			rc = readback_submit(z->readback, z->age, z->file, &z->naming, z->wire,
+					     stored, out);
 			if (rc != 0)
 				snprintf(why, whylen, "out of memory");
 			z->age = NULL;
@@ -185,16 +207,18 @@ static int commit(struct sealer *z, struct sealed *out, char *why, size_t whylen
 			sealer_abandon(z);
 			return SEAL_STORAGE;
 		}
-	} else if (store_commit(z->file, why, whylen) != 0) {
+	} else {
+		struct store_naming sn = naming_for_store(&z->naming);
+		int rc = store_commit_new(z->file, &sn, name, sizeof name, why, whylen);
+
 		z->file = NULL;
-		sealer_abandon(z);
-		return SEAL_STORAGE;
+		if (rc != 0) {
+			sealer_abandon(z);
+			return SEAL_STORAGE;
+		}
+		snprintf(out->file, sizeof out->file, "%s/%s", z->naming.where.dir, name);
 	}
-	z->file = NULL;
 	sealer_abandon(z);
-	sha256_to_hex(z->wire, out->sha256);
-	out->audio_bytes = z->audio_bytes;
-	snprintf(out->file, sizeof out->file, "%s/%s", z->where.dir, name);
 	return SEAL_OK;
 }
 
@@ -203,6 +227,7 @@ int sealer_finish(struct sealer *z, int64_t expected_size, const unsigned char w
 {
 	memset(out, 0, sizeof *out);
 	out->seconds = -1;
+	out->audio_bytes = z->audio_bytes;
 	memcpy(z->wire, wire, SHA256_LEN);
 	if (judge(z, expected_size, out, why, whylen) != 0)
 		return SEAL_REJECTED; /* still open: sealer_keep() or sealer_abandon() */

@@ -31,8 +31,17 @@ struct sealer *sealer_new(struct store *s, const struct age_recipients *recipien
 			  size_t errlen);
 void sealer_free(struct sealer *z); /* NULL is a no-op; an entry in progress is abandoned */
 
-/* Starts the entry stored at `where`. Returns SEAL_OK or SEAL_STORAGE. */
-int sealer_begin(struct sealer *z, const struct recpath *where, char *why, size_t whylen);
+/* How the commit tells a taken name that a manifest records (never replaced) from a leftover of
+ * an interrupted run (replaced): naming.h. Without it every taken name counts as recorded.
+ * `recorded` may be called from the read-back thread. */
+void sealer_set_recorded(struct sealer *z,
+			 int (*recorded)(void *ctx, const char *reldir, const char *name), void *ctx);
+
+/* Starts the entry of `pbx_path`'s version `version` (1 for its first copy), stored in the folder
+ * of `where` under the name naming.h gives (out->file says which). Returns SEAL_OK or
+ * SEAL_STORAGE. */
+int sealer_begin(struct sealer *z, const struct recpath *where, const char *pbx_path,
+		 unsigned version, char *why, size_t whylen);
 
 /* Bytes of the entry. Returns SEAL_OK or SEAL_STORAGE (the entry is then abandoned). */
 int sealer_write(struct sealer *z, const void *buf, size_t len, char *why, size_t whylen);
@@ -43,7 +52,8 @@ void sealer_abandon(struct sealer *z);
 /* Ends the entry: `expected_size` is the audio size the PBX stated in its listing (-1: none);
  * `wire` is the SHA-256 of the bytes given to sealer_write(), computed by the caller as they
  * arrived (on the download's thread: it has the time, the sealing thread has not).
- * Returns an enum seal_result; on SEAL_OK `out` describes the stored file — but an encrypted
+ * Returns an enum seal_result; on SEAL_REJECTED out->unfinished says whether the WAV is one
+ * still being recorded; on SEAL_OK `out` describes the stored file — but an encrypted
  * file is read back in the background: only after sealer_drain() is out->stored_sha256 set or
  * out->failed (`out` must stay valid until then). On SEAL_REJECTED
  * the entry stays open for the caller to decide: sealer_abandon() (fetch it again later) or

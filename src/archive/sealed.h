@@ -9,7 +9,7 @@
 #include "crypto/hash.h"
 
 struct sealed {
-	char file[sizeof(((struct recpath *)0)->dir) + RECPATH_NAME_MAX + 8]; /* rel. to ARCHIVE */
+	char file[sizeof(((struct recpath *)0)->dir) + RECPATH_FILE_MAX]; /* rel. to ARCHIVE */
 	uint64_t size;                          /* bytes of the stored file */
 	uint64_t audio_bytes;                   /* bytes of the audio as received */
 	char sha256[SHA256_HEX_LEN + 1];        /* of the audio */
@@ -17,6 +17,8 @@ struct sealed {
 	int encrypted;
 	int invalid;                            /* kept by sealer_keep() despite a failed check */
 	double seconds;                         /* per the WAV header; -1 when not known */
+	int unfinished;                         /* rejected: the WAV header's sizes are still 0,
+						 * the call is being recorded (wav.h) */
 	int failed;                             /* the read-back failed (see sealer_drain) */
 	char why[600];                          /* ... and why */
 };

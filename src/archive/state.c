@@ -14,6 +14,7 @@
 #include "store.h"
 #include "base/failpoint.h"
 #include "base/log.h"
+#include "pbx/pbx.h"
 
 /* One try; the holder's role ("" when unknown) into `role`. */
 static int lock_once(struct store *s, const char *as, long *holder, char role[16])
@@ -142,6 +143,70 @@ int state_write_checkpoint(struct store *s, pbx_minute value)
 	}
 	if (store_put(s, ".state", "checkpoint", line, strlen(line), err, sizeof err) != 0) {
 		log_error("cannot write the checkpoint: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void state_read_pbx(struct store *s, struct pbx_learned *out)
+{
+	char err[512], buf[256], *line, *save = NULL;
+	int dfd, fd;
+	ssize_t n;
+
+	memset(out, 0, sizeof *out);
+	dfd = store_open_dir(s, ".state", 0, err, sizeof err);
+	fd = dfd >= 0 ? openat(dfd, "pbx", O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (dfd >= 0)
+		close(dfd);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0) {
+		log_warn("cannot read %s/.state/pbx (the PBX's ways are learned again): %s",
+			 store_root_path(s), strerror(errno));
+		return;
+	}
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char key[32], value[16];
+		if (sscanf(line, "%31s %15s", key, value) != 2)
+			continue;
+		if (!strcmp(key, "style"))
+			out->style = !strcmp(value, "post")	 ? PBX_STYLE_POST
+				     : !strcmp(value, "query") ? PBX_STYLE_QUERY
+							       : 0;
+		else if (!strcmp(key, "download_key"))
+			snprintf(out->download_key, sizeof out->download_key, "%s", value);
+		else if (!strcmp(key, "delete_key"))
+			snprintf(out->delete_key, sizeof out->delete_key, "%s", value);
+	}
+}
+
+int state_write_pbx(struct store *s, const struct pbx_learned *before,
+		    const struct pbx_learned *now)
+{
+	struct pbx_learned merged = *before;
+	char err[512], text[160];
+	int n;
+
+	/* What this run did not learn stays as an earlier run left it. */
+	if (now->style)
+		merged.style = now->style;
+	if (now->download_key[0])
+		memcpy(merged.download_key, now->download_key, sizeof merged.download_key);
+	if (now->delete_key[0])
+		memcpy(merged.delete_key, now->delete_key, sizeof merged.delete_key);
+	if (memcmp(&merged, before, sizeof merged) == 0)
+		return 0;
+	n = snprintf(text, sizeof text, "style %s\ndownload_key %s\ndelete_key %s\n",
+		     merged.style == PBX_STYLE_QUERY ? "query"
+		     : merged.style == PBX_STYLE_POST ? "post" : "-",
+		     merged.download_key[0] ? merged.download_key : "-",
+		     merged.delete_key[0] ? merged.delete_key : "-");
+	if (store_put(s, ".state", "pbx", text, (size_t)n, err, sizeof err) != 0) {
+		log_error("cannot save what was learned of the PBX: %s", err);
 		return -1;
 	}
 	return 0;

@@ -1,4 +1,5 @@
-/* state.h — ARCHIVE/.state/: the run lock and the checkpoint. Both are small and derivable:
+/* state.h — ARCHIVE/.state/: the run lock, the checkpoint, and what runs learned of the PBX
+ * (.state/pbx: its parameter style and key spellings). All small and derivable:
  * the lock dies with its process (flock), and a lost checkpoint only makes the next run re-list
  * from [sync] since (the manifest keeps it from downloading anything twice). */
 #ifndef NEXO_STATE_H
@@ -7,6 +8,7 @@
 #include "base/pbxtime.h"
 
 struct store;
+struct pbx_learned;
 
 /* Takes the run lock (.state/lock, flock LOCK_EX|LOCK_NB) for the life of the process.
  * Returns an fd to keep open (closing it releases the lock), -2 when another run holds it
@@ -25,5 +27,13 @@ int state_read_checkpoint(struct store *s, pbx_minute *out);
 
 /* Replaces the checkpoint atomically. Returns 0, or -1 (message printed). */
 int state_write_checkpoint(struct store *s, pbx_minute value);
+
+/* Reads .state/pbx (what earlier runs learned of the PBX: style and key spellings) into `out`;
+ * absent or unreadable (a warning) leaves `out` empty: it is learned again. */
+void state_read_pbx(struct store *s, struct pbx_learned *out);
+
+/* Replaces .state/pbx atomically when `now` differs from `before`. Returns 0, or -1 (printed). */
+int state_write_pbx(struct store *s, const struct pbx_learned *before,
+		    const struct pbx_learned *now);
 
 #endif

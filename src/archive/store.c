@@ -39,6 +39,7 @@ struct store_file {
 	size_t buffered;
 	char tmp[64];
 	char name[256];
+	char reldir[64];     /* the folder it goes to, for store_commit_new()'s questions */
 };
 
 static void close_quietly(int fd)
@@ -251,6 +252,7 @@ struct store_file *store_begin(struct store *s, const char *reldir, const char *
 		return NULL;
 	}
 	memcpy(f->name, name, strlen(name) + 1);
+	snprintf(f->reldir, sizeof f->reldir, "%s", reldir);
 	f->dirfd = folder_fd(s, reldir, err, errlen);
 	if (f->dirfd < 0) {
 		s->spare_buf = f->buf;
@@ -376,54 +378,125 @@ int store_open_temp(const struct store_file *f)
 	return openat(f->s->tmpfd, f->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-int store_commit(struct store_file *f, char *err, size_t errlen)
+/* The part of a commit before the rename: buffered bytes out, fsync, close. Returns 0, or -1
+ * with *step naming what failed (errno set). */
+static int make_durable(struct store_file *f, const char **step, char *err, size_t errlen)
 {
-	const char *step;
-
-	if (flush(f, err, errlen) != 0) {
-		unlinkat(f->s->tmpfd, f->tmp, 0);
-		release(f);
-		return -1;
-	}
 	int injected;
 
-	step = "fsync";
+	if (flush(f, err, errlen) != 0) {
+		*step = NULL;
+		return -1;
+	}
+	*step = "fsync";
 	if ((injected = FAILPOINT("store.fsync")) != 0)
 		errno = injected;
 	if (injected || fsync(f->fd) != 0)
-		goto fail;
-	step = "close";
+		return -1;
+	*step = "close";
 	if (close(f->fd) != 0) {
 		f->fd = -1;
-		goto fail;
+		return -1;
 	}
 	f->fd = -1;
-	step = "rename";
+	*step = "rename";
 	if ((injected = FAILPOINT("store.rename")) != 0) {
 		errno = injected;
-		goto fail;
+		return -1;
 	}
-	FAILPOINT_RENAME_BEGIN(f->s->tmpfd, f->tmp, f->dirfd, f->name);
-	if (renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
-		goto fail;
-	step = "fsync of the folder of";
+	return 0;
+}
+
+/* The part after the rename: the folder's fsync. Frees `f`. Returns 0 or -1 (`err` set). */
+static int sync_folder(struct store_file *f, char *err, size_t errlen)
+{
+	int injected;
+
 	if ((injected = FAILPOINT("store.dirfsync")) != 0)
 		errno = injected;
 	if (injected || fsync(f->dirfd) != 0) {
 		/* The name may or may not survive a crash; the manifest will not claim it, and a
 		 * later run fetches the recording again. */
-		snprintf(err, errlen, "%s %s: %s", step, f->name, strerror(errno));
+		snprintf(err, errlen, "fsync of the folder of %s: %s", f->name, strerror(errno));
 		release(f);
 		return -1;
 	}
 	FAILPOINT_DIR_SYNCED(f->dirfd);
 	release(f);
 	return 0;
-fail:
-	snprintf(err, errlen, "%s %s: %s", step, f->name, strerror(errno));
+}
+
+static int commit_failed(struct store_file *f, const char *step, char *err, size_t errlen)
+{
+	if (step)
+		snprintf(err, errlen, "%s %s: %s", step, f->name, strerror(errno));
 	unlinkat(f->s->tmpfd, f->tmp, 0);
 	release(f);
 	return -1;
+}
+
+int store_commit(struct store_file *f, char *err, size_t errlen)
+{
+	const char *step;
+
+	if (make_durable(f, &step, err, errlen) != 0)
+		return commit_failed(f, step, err, errlen);
+	FAILPOINT_RENAME_BEGIN(f->s->tmpfd, f->tmp, f->dirfd, f->name);
+	if (renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
+		return commit_failed(f, "rename", err, errlen);
+	return sync_folder(f, err, errlen);
+}
+
+/* rename(2) that fails with EEXIST rather than replace: renameat2(RENAME_NOREPLACE), or, on a
+ * file system without it, link + unlink (which cannot replace either). Returns 0 or -1. */
+static int rename_new(int fromfd, const char *from, int tofd, const char *to)
+{
+	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+		return -1;
+	if (linkat(fromfd, from, tofd, to, 0) != 0)
+		return -1;
+	unlinkat(fromfd, from, 0);
+	return 0;
+}
+
+int store_commit_new(struct store_file *f, const struct store_naming *naming, char *used,
+		     size_t usedlen, char *err, size_t errlen)
+{
+	const char *step;
+
+	if (make_durable(f, &step, err, errlen) != 0)
+		return commit_failed(f, step, err, errlen);
+	for (unsigned attempt = 0;; attempt++) {
+		if (attempt >= STORE_NAME_ATTEMPTS ||
+		    naming->name(naming->ctx, attempt, f->name, sizeof f->name) != 0) {
+			snprintf(err, errlen, "no free name in %s for a new file (last tried %s)",
+				 f->reldir, f->name);
+			return commit_failed(f, NULL, err, errlen);
+		}
+		struct stat st;
+		if (fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno != ENOENT)
+				return commit_failed(f, "stat of the target of", err, errlen);
+			FAILPOINT_RENAME_BEGIN(f->s->tmpfd, f->tmp, f->dirfd, f->name);
+			if (rename_new(f->s->tmpfd, f->tmp, f->dirfd, f->name) == 0)
+				break;
+			if (errno != EEXIST)
+				return commit_failed(f, "rename", err, errlen);
+			continue; /* taken since the stat: the next name */
+		}
+		if (!S_ISREG(st.st_mode) || naming->recorded(naming->ctx, f->reldir, f->name))
+			continue; /* never replaced: the next name */
+		/* No manifest line names it: what an interrupted run committed and never
+		 * recorded. Only this run writes here (it holds the lock): replacing is safe. */
+		FAILPOINT_RENAME_BEGIN(f->s->tmpfd, f->tmp, f->dirfd, f->name);
+		if (renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
+			return commit_failed(f, "rename", err, errlen);
+		break;
+	}
+	snprintf(used, usedlen, "%s", f->name);
+	return sync_folder(f, err, errlen);
 }
 
 void store_abandon(struct store_file *f)

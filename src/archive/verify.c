@@ -372,6 +372,8 @@ static int check_entry(void *ctx, const struct manifest_entry *e)
 	unsigned long i;
 	int dfd, fd;
 
+	if (e->unavailable)
+		return 0; /* never delivered: it names no file */
 	if (c->nfiles == c->capfiles) {
 		size_t cap = c->capfiles ? c->capfiles * 2 : 256;
 		const char **p = realloc(c->files, cap * sizeof *p);

@@ -255,6 +255,7 @@ static void on_riff_header(struct wav_check *w)
 		return;
 	}
 	w->riff_size = le32(w->hdr + 4);
+	w->riff_seen = 1;
 	next_chunk(w);
 }
 
@@ -466,4 +467,9 @@ int wav_check_finish(struct wav_check *w, struct wav_info *info, char *err, size
 		*info = in;
 	err[0] = '\0';
 	return 0;
+}
+
+int wav_check_unfinished(const struct wav_check *w)
+{
+	return w->riff_seen && (w->riff_size == 0 || (w->data_seen && w->info.data_bytes == 0));
 }

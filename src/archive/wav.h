@@ -35,7 +35,7 @@ struct wav_check {
 	uint64_t outside;      /* bytes past the RIFF's end that belong to no chunk */
 	uint32_t chunk_id;
 	int state;
-	int fmt_seen, data_seen, ended_on_pad;
+	int riff_seen, fmt_seen, data_seen, ended_on_pad;
 	size_t hdr_len;        /* bytes gathered into hdr */
 	size_t hdr_need;
 	unsigned char hdr[48]; /* RIFF header, a chunk header, or a fmt body being gathered */
@@ -49,5 +49,9 @@ void wav_check_feed(struct wav_check *w, const void *buf, size_t len);
 /* Judges everything fed. Returns 0 with `info` filled when the file is a WAV we vouch for;
  * -1 with `err` saying what is wrong ("data chunk runs past end of file (...)" etc.). */
 int wav_check_finish(struct wav_check *w, struct wav_info *info, char *err, size_t errlen);
+
+/* Whether what was fed looks like a WAV still being recorded: RIFF/WAVE whose RIFF size or data
+ * size still says 0 (MixMonitor writes the sizes when the file closes). Returns 1 or 0. */
+int wav_check_unfinished(const struct wav_check *w);
 
 #endif

@@ -245,6 +245,10 @@ static int retention_key(struct parse_ctx *c, const char *k, const char *v)
 	} else if (!strcmp(k, "max_delete")) {
 		if (parse_long(v, 0, 100000000, &cfg->retention.max_delete))
 			return bad(c, "retention", k, "must be a number, 0 or more");
+	} else if (!strcmp(k, "verify_pbx_copy")) {
+		if (strcmp(v, "listing") && strcmp(v, "download"))
+			return bad(c, "retention", k, "must be listing or download");
+		cfg->retention.verify_by_download = !strcmp(v, "download");
 	} else if (!strcmp(k, "archive_keep_days") || !strcmp(k, "archive_min_days")) {
 		long *slot = !strcmp(k, "archive_keep_days") ? &cfg->retention.archive_keep_days
 							      : &cfg->retention.archive_min_days;

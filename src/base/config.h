@@ -44,6 +44,8 @@ struct config {
 		int delete_from_pbx;
 		long pbx_keep_days;
 		long max_delete;
+		int verify_by_download; /* verify_pbx_copy = download: every PBX copy is fetched
+					 * again and compared before its deletion */
 		long archive_keep_days; /* local pruning; -1 = off */
 		long archive_min_days;  /* floor: prune refuses when keep < min */
 	} retention;

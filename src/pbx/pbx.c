@@ -3,9 +3,11 @@
  * transient failure, or an error), re-login once per request, and the download key spelling. */
 #include "pbx.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "answer.h"
@@ -28,9 +30,15 @@ struct pbx {
 	struct pbx_options o;
 	struct http *http;
 	int style;
+	int style_hint;           /* `style` comes from an earlier run: tried first, not only */
 	const char *dlkey;        /* "wavefiles" (the guide's table) or "wavfiles" (its example) */
+	const char *dlkey_prev;   /* before a switch, to go back to */
 	int dlkey_known;          /* a download under dlkey delivered files */
 	int dlkey_tried;          /* the other spelling was tried once */
+	const char *delkey;       /* 20054's spelling; NULL: the download key's */
+	const char *delkey_prev;
+	int delkey_known;         /* a delete under it removed files */
+	int delkey_tried;
 	long skew;                /* PBX clock minus ours, seconds, from the last Date header */
 	int skew_known;
 };
@@ -315,8 +323,11 @@ int pbx_login(struct pbx *p)
 	int n = 2, rc = PBX_REFUSED;
 
 	if (p->style) {
+		/* What this session learned is the one way; what an earlier run learned is only
+		 * tried first (a PBX's firmware may have changed since). */
 		styles[0] = p->style;
-		n = 1;
+		styles[1] = p->style == STYLE_POST ? STYLE_QUERY : STYLE_POST;
+		n = p->style_hint ? 2 : 1;
 	}
 	for (int i = 0; i <= n; i++) {
 		int style = styles[i < n ? i : 0];
@@ -330,10 +341,11 @@ int pbx_login(struct pbx *p)
 		}
 		rc = login_as(p, style);
 		if (rc == PBX_OK) {
-			if (!p->style)
+			if (!p->style || p->style != style)
 				log_debug("the PBX takes parameters in the %s",
 					  style == STYLE_POST ? "POST body" : "query string");
 			p->style = style;
+			p->style_hint = 0;
 			return PBX_OK;
 		}
 		if (rc != SESSION)
@@ -371,10 +383,19 @@ int pbx_list(struct pbx *p, const char *start, const char *end, struct listing *
 	return rc == UNREADABLE ? PBX_FAILED : rc;
 }
 
-static void download_params(struct sbuf *b, const struct pbx *p, const char *const *paths,
-			    size_t n)
+static const char *other_key(const char *key)
 {
-	sb_str(b, p->dlkey);
+	return strcmp(key, "wavefiles") == 0 ? "wavfiles" : "wavefiles";
+}
+
+static const char *delete_key(const struct pbx *p)
+{
+	return p->delkey ? p->delkey : p->dlkey;
+}
+
+static void files_params(struct sbuf *b, const char *key, const char *const *paths, size_t n)
+{
+	sb_str(b, key);
 	sb_str(b, "=");
 	for (size_t i = 0; i < n; i++) {
 		if (i)
@@ -388,7 +409,7 @@ size_t pbx_download_url_len(const struct pbx *p, const char *const *paths, size_
 	struct sbuf params = { 0 }, url = { 0 };
 	size_t len;
 
-	download_params(&params, p, paths, n);
+	files_params(&params, p->dlkey, paths, n);
 	make_url(&url, p, "20036", params.p, 1);
 	len = url.oom || params.oom ? (size_t)-1 : url.len;
 	free(params.p);
@@ -472,7 +493,7 @@ int pbx_download_open(struct pbx *p, const char *const *paths, size_t n, struct 
 	int rc;
 
 	*out = NULL;
-	download_params(&params, p, paths, n);
+	files_params(&params, p->dlkey, paths, n);
 	make_url(&url, p, "20036", params.p, 1);
 	free(params.p);
 	if (url.oom) {
@@ -516,9 +537,10 @@ int pbx_download_key_switch(struct pbx *p)
 	if (p->dlkey_known || p->dlkey_tried)
 		return 0;
 	p->dlkey_tried = 1; /* one try of the other spelling per run */
-	p->dlkey = "wavfiles";
-	log_info("the PBX sent none of the requested files; trying the download key "
-		 "'wavfiles' (the guide's example) instead of 'wavefiles' (its table)");
+	p->dlkey_prev = p->dlkey;
+	p->dlkey = other_key(p->dlkey);
+	log_info("the PBX sent none of the requested files; trying the download key '%s' "
+		 "instead of '%s' (the guide spells it both ways)", p->dlkey, p->dlkey_prev);
 	return 1;
 }
 
@@ -529,47 +551,153 @@ void pbx_download_key_confirm(struct pbx *p)
 
 void pbx_download_key_revert(struct pbx *p)
 {
-	if (!p->dlkey_known)
-		p->dlkey = "wavefiles";
+	if (!p->dlkey_known && p->dlkey_prev)
+		p->dlkey = p->dlkey_prev;
+}
+
+int pbx_delete_key_switch(struct pbx *p)
+{
+	if (p->delkey_known || p->delkey_tried)
+		return 0;
+	p->delkey_tried = 1;
+	p->delkey_prev = delete_key(p);
+	p->delkey = other_key(p->delkey_prev);
+	log_info("the PBX deleted none of the files it was asked to; trying the delete key '%s' "
+		 "instead of '%s'", p->delkey, p->delkey_prev);
+	return 1;
+}
+
+void pbx_delete_key_confirm(struct pbx *p)
+{
+	p->delkey = delete_key(p);
+	p->delkey_known = 1;
+}
+
+void pbx_delete_key_revert(struct pbx *p)
+{
+	if (!p->delkey_known && p->delkey_tried)
+		p->delkey = p->delkey_prev;
 }
 
 void pbx_learn_from(struct pbx *to, const struct pbx *from)
 {
 	to->style = from->style;
+	to->style_hint = from->style_hint;
 	to->dlkey = from->dlkey;
+	to->dlkey_prev = from->dlkey_prev;
 	to->dlkey_known = from->dlkey_known;
 	to->dlkey_tried = from->dlkey_tried;
+	to->delkey = from->delkey;
+	to->delkey_known = from->delkey_known;
 }
 
-int pbx_delete(struct pbx *p, const char *const *paths, size_t n)
+void pbx_learned_get(const struct pbx *p, struct pbx_learned *out)
 {
-	struct sbuf params = { 0 };
+	memset(out, 0, sizeof *out);
+	out->style = p->style_hint ? 0 : p->style == STYLE_QUERY ? PBX_STYLE_QUERY
+				       : p->style == STYLE_POST ? PBX_STYLE_POST : 0;
+	if (p->dlkey_known)
+		snprintf(out->download_key, sizeof out->download_key, "%s", p->dlkey);
+	if (p->delkey_known)
+		snprintf(out->delete_key, sizeof out->delete_key, "%s", p->delkey);
+}
+
+/* One of the two spellings, as a static string; NULL for anything else. */
+static const char *known_key(const char *k)
+{
+	return !strcmp(k, "wavefiles") ? "wavefiles" : !strcmp(k, "wavfiles") ? "wavfiles" : NULL;
+}
+
+void pbx_learned_set(struct pbx *p, const struct pbx_learned *in)
+{
+	const char *k;
+
+	if (!p->style && (in->style == PBX_STYLE_POST || in->style == PBX_STYLE_QUERY)) {
+		p->style = in->style == PBX_STYLE_POST ? STYLE_POST : STYLE_QUERY;
+		p->style_hint = 1;
+	}
+	if (!p->dlkey_known && !p->dlkey_tried && (k = known_key(in->download_key)))
+		p->dlkey = k;
+	if (!p->delkey_known && !p->delkey_tried && (k = known_key(in->delete_key)))
+		p->delkey = k;
+}
+
+/* What a delete's JSON answer says of the request: 1 accepted ("status" "success"/"ok" or a
+ * number >= 0, or no status at all: the re-list will tell), 0 turned away (any other status:
+ * "fail", {"status": -6} — what firmware sends for a dead session). `*deleted` gets its
+ * "deleted" count, -1 when absent. */
+static int delete_accepted(const struct http_answer *a, long long *deleted)
+{
+	json_object *o = a->body ? json_tokener_parse(a->body) : NULL, *v;
+	int ok = 1;
+
+	*deleted = -1;
+	if (o && json_object_is_type(o, json_type_object)) {
+		if (json_object_object_get_ex(o, "status", &v)) {
+			if (json_object_is_type(v, json_type_int))
+				ok = json_object_get_int64(v) >= 0;
+			else
+				ok = json_object_is_type(v, json_type_string) &&
+				     (!strcasecmp(json_object_get_string(v), "success") ||
+				      !strcasecmp(json_object_get_string(v), "ok") ||
+				      !strcmp(json_object_get_string(v), "0"));
+		}
+		if (json_object_object_get_ex(o, "deleted", &v) &&
+		    json_object_is_type(v, json_type_int))
+			*deleted = json_object_get_int64(v);
+	}
+	json_object_put(o);
+	return ok;
+}
+
+/* One 20054 request, never retried on its own. Returns PBX_OK (*accepted set), SESSION, or an
+ * error. */
+static int delete_once(struct pbx *p, const char *params, int *accepted, long long *deleted)
+{
 	struct http_answer a;
 	char ex[256];
-	int rc;
+	int saved = p->o.retries, rc;
 
-	download_params(&params, p, paths, n);
+	p->o.retries = 0; /* a delete is never repeated blindly: the caller re-lists */
+	rc = call(p, "20054", params, p->style ? p->style : STYLE_POST, SMALL_CAP, &a);
+	p->o.retries = saved;
+	if (rc != PBX_OK)
+		return rc;
+	*accepted = delete_accepted(&a, deleted);
+	log_debug("delete answered: %s", excerpt(&a, ex, sizeof ex));
+	http_answer_free(&a);
+	return PBX_OK;
+}
+
+int pbx_delete(struct pbx *p, const char *const *paths, size_t n, long long *deleted)
+{
+	struct sbuf params = { 0 };
+	int rc, accepted = 0;
+
+	*deleted = -1;
+	files_params(&params, delete_key(p), paths, n);
 	if (params.oom) {
 		free(params.p);
 		log_error("out of memory");
 		return PBX_FAILED;
 	}
-	/* No transient retries here: a delete is never repeated blindly; retention re-lists. */
-	int saved = p->o.retries;
-	p->o.retries = 0;
-	rc = call(p, "20054", params.p, p->style ? p->style : STYLE_POST, SMALL_CAP, &a);
-	p->o.retries = saved;
-	free(params.p);
-	if (rc == SESSION) {
-		log_warn("the PBX turned a delete request away (session ended); it will be "
-			 "re-listed and decided again");
-		return relogin(p) == PBX_OK ? PBX_FAILED : PBX_REFUSED;
+	rc = delete_once(p, params.p, &accepted, deleted);
+	if (rc == SESSION || (rc == PBX_OK && !accepted)) {
+		/* Turned away (a dead session, an error object): the PBX did not act. Log in
+		 * again and send it once more; the re-list decides either way. */
+		log_warn("the PBX turned a delete request away (%s); logging in again and sending "
+			 "it once more", rc == SESSION ? "session ended" : "an error status");
+		rc = relogin(p);
+		if (rc == PBX_OK)
+			rc = delete_once(p, params.p, &accepted, deleted);
+		if (rc == SESSION || (rc == PBX_OK && !accepted)) {
+			log_warn("the PBX turned the delete request away again; nothing is taken as "
+				 "deleted (the re-list decides)");
+			rc = PBX_FAILED;
+		}
 	}
-	if (rc != PBX_OK)
-		return rc;
-	log_debug("delete of %zu files answered: %s", n, excerpt(&a, ex, sizeof ex));
-	http_answer_free(&a);
-	return PBX_OK;
+	free(params.p);
+	return rc;
 }
 
 static void cdr_params(struct sbuf *b, const char *start, const char *end)

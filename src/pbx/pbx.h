@@ -68,21 +68,47 @@ ssize_t pbx_stream_read(void *stream, const void **buf);
 int pbx_stream_close(struct pbx_stream *s);
 
 /* The PBX sent none of the requested files: if the download key spelling is not settled yet
- * and the other one was not tried, switch to "wavfiles" (the guide's example) and return 1
- * (ask again); else 0. pbx_download_key_confirm() settles the current spelling once a
- * download delivered files; pbx_download_key_revert() goes back to "wavefiles" (the guide's
- * table) when the other spelling delivered nothing either. */
+ * and the other one was not tried this run, switch to it ("wavefiles" in the guide's table,
+ * "wavfiles" in its example) and return 1 (ask again); else 0. pbx_download_key_confirm()
+ * settles the current spelling once a download delivered files; pbx_download_key_revert()
+ * goes back when the other spelling delivered nothing either. */
 int pbx_download_key_switch(struct pbx *p);
 void pbx_download_key_confirm(struct pbx *p);
 void pbx_download_key_revert(struct pbx *p);
 
+/* The same for 20054, whose spelling is the download key's until learned on its own: switch
+ * when a re-list shows that a delete removed nothing; confirm when one removed something. */
+int pbx_delete_key_switch(struct pbx *p);
+void pbx_delete_key_confirm(struct pbx *p);
+void pbx_delete_key_revert(struct pbx *p);
+
 /* Gives `to` (a second session, e.g. a download lane's) what `from` learned of the PBX: the
- * parameter style and the download key spelling. */
+ * parameter style and the key spellings. */
 void pbx_learn_from(struct pbx *to, const struct pbx *from);
 
-/* Asks the PBX to delete `paths`. PBX_OK means only that the PBX answered without an error
- * status; whether anything was deleted is for a re-list to say. Never retried. */
-int pbx_delete(struct pbx *p, const char *const *paths, size_t n);
+/* What a session learned of the PBX that a later run may start from (kept in .state/). */
+enum { PBX_STYLE_POST = 1, PBX_STYLE_QUERY = 2 };
+struct pbx_learned {
+	int style;              /* PBX_STYLE_*, or 0: not known */
+	char download_key[16];  /* "wavefiles" / "wavfiles", or "": not known */
+	char delete_key[16];
+};
+
+/* What this session confirmed: a style it logged in with, keys that delivered or deleted
+ * files. */
+void pbx_learned_get(const struct pbx *p, struct pbx_learned *out);
+
+/* What an earlier run confirmed, taken as the first thing to try: a style that no longer
+ * works is given up for the other at login, a key that delivers nothing is switched. Ignores
+ * what this session already knows, and unknown values. */
+void pbx_learned_set(struct pbx *p, const struct pbx_learned *in);
+
+/* Asks the PBX to delete `paths`. A request turned away (a dead session: HTML, 401/403, a
+ * redirect, or a JSON status that is not a success, such as {"status": -6}) is sent once more
+ * after a new login, never taken as done. PBX_OK means only that the PBX accepted the request
+ * (*deleted: the count it claims, -1 when it gives none); whether anything was deleted is for
+ * a re-list to say. PBX_FAILED also when it was turned away twice. Never retried otherwise. */
+int pbx_delete(struct pbx *p, const char *const *paths, size_t n, long long *deleted);
 
 /* The CDR CGIs, for calls started in [start, end] ("YYYY-MM-DD HH:MM", inclusive) with every
  * other filter open (disposition and userfield "All", port -1). */

@@ -19,7 +19,10 @@ struct recording {
 	char calltype[REC_FIELD_MAX];
 	long duration;   /* seconds as listed (may include ringing); -1 when absent */
 	long long size;  /* bytes, when the listing states it; -1 when absent */
-	/* Not from the listing: set by the run when it consulted the PBX's CDRs (cdrsync.h). */
+	/* Not from the listing: set by the run. Which archived version a fetch of it makes (1 for
+	 * the path's first copy; 0 read as 1), and the call's CDR when it consulted the PBX's
+	 * CDRs (cdrsync.h). */
+	unsigned version;
 	const struct cdr *cdr; /* the call's record, or NULL */
 	int cdr_join;          /* enum cdr_join_how of `cdr`; 0 with cdr_looked_up: none found */
 	int cdr_looked_up;     /* CDRs were listed for this recording's window */

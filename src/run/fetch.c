@@ -30,8 +30,11 @@ enum slot_state {
 	SLOT_DONE,      /* sealed */
 	SLOT_BROKEN,    /* the download broke off inside it */
 	SLOT_FAILED,    /* arrived, failed a check or could not be stored */
+	SLOT_GROWING,   /* arrived still being recorded, or changed since the last run: not a
+			 * failure; fetched again until it stops changing */
 	SLOT_CONFLICT,  /* two entries of its name */
 	SLOT_GIVEN_UP,  /* missing too many runs in a row: recorded unavailable */
+	SLOT_SAME,      /* fetched again for a changed listing: the bytes are those archived */
 };
 
 /* How a batch may still be tried when its download breaks: once more as it is, then in two
@@ -55,6 +58,7 @@ struct batch {
 	struct slot *slots;
 	int writing;                /* an entry is open in the sealer (worker side) */
 	size_t received;            /* sealed (worker side; read after sealq_drain) */
+	size_t arrived;             /* entries the answer brought, good or not (main side) */
 	unsigned char *conflict;    /* per entry: a second copy arrived (main side) */
 	struct sha256 *wire;        /* hashes the entry in progress (main side) */
 };
@@ -72,7 +76,8 @@ static int sink_begin(void *ctx, size_t idx, int64_t size)
 	char why[512];
 
 	s->declared = size;
-	if (sealer_begin(b->r->sealer, &s->where, why, sizeof why) != SEAL_OK) {
+	if (sealer_begin(b->r->sealer, &s->where, b->paths[idx], b->recs[idx]->version, why,
+			 sizeof why) != SEAL_OK) {
 		storage_failure(b, why);
 		return -1;
 	}
@@ -118,14 +123,31 @@ static int sink_end(void *ctx, size_t idx, int complete)
 	}
 	rc = sealer_finish(b->r->sealer, b->recs[idx]->size, s->wire, &s->sealed, why, sizeof why);
 	if (rc == SEAL_REJECTED) {
+		const struct recording *rec = b->recs[idx];
+		int retries = b->r->cfg->sync.invalid_retries, runs = 0;
+		char seen[96];
+
 		/* A watch tries again within seconds: only runs count towards giving up. */
-		int runs = 0;
+		snprintf(seen, sizeof seen, "%llu bytes; listed %lld bytes, %ld s",
+			 (unsigned long long)s->sealed.audio_bytes, rec->size, rec->duration);
 		if (!b->r->watching) {
 			run_shared_lock(b->r);
-			runs = attempts_note(b->r->attempts, b->paths[idx], "invalid", why);
+			runs = attempts_note(b->r->attempts, b->paths[idx], "invalid", why, seen);
 			run_shared_unlock(b->r);
 		}
-		if (runs < b->r->cfg->sync.invalid_retries) {
+		/* Still being recorded (a header MixMonitor has not finished), or different from
+		 * what the last run saw: the call goes on. Not a failure; fetched again until it
+		 * stops changing. One that stays the same for invalid_retries runs is not growing:
+		 * it is kept as it is, flagged, like any other that keeps failing. */
+		if (runs == 0 || (s->sealed.unfinished && runs < retries)) {
+			sealer_abandon(b->r->sealer);
+			s->state = SLOT_GROWING;
+			log_info("%s: %s; not archived yet, it will be fetched again",
+				 log_escape(b->paths[idx], esc, sizeof esc),
+				 runs ? why : "changed since the last run");
+			return 0;
+		}
+		if (runs < retries) {
 			sealer_abandon(b->r->sealer);
 			s->state = SLOT_FAILED;
 			log_warn("%s: %s; discarded, it will be fetched again",
@@ -181,6 +203,7 @@ static int queue_begin(void *ctx, size_t idx, int64_t size)
 	struct batch *b = ctx;
 
 	sha256_start(b->wire);
+	b->arrived++;
 	return sealq_begin(b->r->sealq, idx, size);
 }
 
@@ -205,6 +228,33 @@ static const struct unpack_sink sink = {
 	queue_begin, queue_data, queue_end, sink_refused, sink_conflict,
 };
 
+/* A new version whose bytes are those of the version before (the PBX's listing changed, the
+ * audio did not): its file goes, and a "relisted" line records the listing instead, so it is
+ * not fetched again. A stored file whose name is not the recording's own (another path or
+ * version holds that) is said. Returns 1 when it was the same, 0 when not, -1 on error. */
+static int same_as_before(struct run *r, struct slot *s, const struct recording *rec)
+{
+	const struct manifest_entry *e = NULL;
+	char err[512], esc[512];
+
+	if (rec->version > 1 && manifest_lookup(r->man, s->where.day, rec->pbx_path, &e) == 1 &&
+	    !e->unavailable && !e->pbx_deleted && strcmp(e->sha256, s->sealed.sha256) == 0) {
+		if (store_remove(r->store, s->where.dir, recpath_basename(s->sealed.file), err,
+				 sizeof err) != 0)
+			log_warn("%s", err);
+		log_info("%s: its listing changed, its bytes did not; recorded as relisted",
+			 log_escape(rec->pbx_path, esc, sizeof esc));
+		return manifest_add_relisted(r->man, s->where.day, e, rec) == 0 ? 1 : -1;
+	}
+	char own[RECPATH_FILE_MAX];
+	snprintf(own, sizeof own, "%s%s", s->where.name, s->sealed.encrypted ? ".age" : "");
+	if (rec->version <= 1 && strcmp(recpath_basename(s->sealed.file), own) != 0)
+		log_warn("%s is stored as %s: the archive keeps another recording of the same name, "
+			 "or the PBX listed it under an unusual path",
+			 log_escape(rec->pbx_path, esc, sizeof esc), s->sealed.file);
+	return 0;
+}
+
 /* Records what landed; tallies the rest. `cut` says the answer ended early (broken transfer,
  * storage error, stop signal): what it did not bring is then not known to be missing. With
  * `rest`, those are put there (*nrest of them) to be tried again instead of being tallied.
@@ -227,10 +277,14 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 			continue;
 		}
 		if (s->state == SLOT_WAITING && !cut) {
-			/* Missing from the answer: asked for again, up to invalid_retries runs. */
+			/* Missing from the answer: asked for again, up to invalid_retries runs
+			 * (counted again from the start when its listing changed). */
+			char seen[64];
+			snprintf(seen, sizeof seen, "listed %lld bytes, %ld s", b->recs[i]->size,
+				 b->recs[i]->duration);
 			int runs = r->watching ? 0
 				   : attempts_note(r->attempts, b->paths[i], "missing",
-						   "not in the PBX's answer");
+						   "not in the PBX's answer", seen);
 			if (runs >= r->cfg->sync.invalid_retries) {
 				log_warn("%s: missing from the PBX's answer %d runs in a row; recorded "
 					 "as unavailable and no longer asked for",
@@ -245,6 +299,13 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 		if (s->state != SLOT_DONE)
 			continue;
 		const struct recording *rec = b->recs[i];
+		switch (same_as_before(r, s, rec)) {
+		case 1:
+			s->state = SLOT_SAME;
+			continue;
+		case -1:
+			return -1;
+		}
 		int short_audio = rec->duration >= 0 && s->sealed.seconds >= 0 &&
 				  s->sealed.seconds * 2 < (double)rec->duration &&
 				  (double)rec->duration - s->sealed.seconds >= 10;
@@ -278,6 +339,11 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 		if (st == SLOT_DONE) {
 			r->t.archived++;
 			r->t.invalid += b->slots[i].sealed.invalid;
+		} else if (st == SLOT_SAME) {
+			r->t.already++;
+		} else if (st == SLOT_GROWING) {
+			r->t.growing++;
+			not_landed++;
 		} else if (st == SLOT_GIVEN_UP) {
 			r->t.unavailable++;
 		} else if ((st == SLOT_WAITING && cut) || st == SLOT_BROKEN) {
@@ -472,9 +538,10 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	}
 	if (ur == UNPACK_ABORTED || worker_failed)
 		r->archive_error = 1;
-	if (b.received > 0)
+	/* The key is right when the PBX sent any requested file, whatever its checks said. */
+	if (b.arrived > 0)
 		pbx_download_key_confirm(r->pbx);
-	if (ur == UNPACK_OK && b.received == 0 && may_switch_key && !worker_failed &&
+	if (ur == UNPACK_OK && b.arrived == 0 && may_switch_key && !worker_failed &&
 	    pbx_download_key_switch(r->pbx)) {
 		free(b.paths);
 		free(b.slots);
@@ -526,4 +593,123 @@ long fetch_recordings(struct run *r, struct recording *const *recs, size_t n)
 		start += len;
 	}
 	return not_landed;
+}
+
+int fetch_file_recorded(void *run, const char *reldir, const char *name)
+{
+	struct run *r = run;
+	char day[11], file[sizeof ((struct manifest_entry *)0)->file];
+	int rc;
+
+	if (strlen(reldir) != 10 || !r->man)
+		return 1;
+	snprintf(day, sizeof day, "%.4s-%.2s-%.2s", reldir, reldir + 5, reldir + 8);
+	snprintf(file, sizeof file, "%s/%s", reldir, name);
+	run_shared_lock(r);
+	rc = manifest_file_recorded(r->man, day, file);
+	run_shared_unlock(r);
+	return rc != 0;
+}
+
+/* ---- downloads that only compare ---- */
+
+struct compare {
+	struct sha256 *h;
+	const char *const *want;   /* hex digests */
+	int *same;
+};
+
+static int cmp_begin(void *ctx, size_t idx, int64_t size)
+{
+	struct compare *c = ctx;
+
+	(void)idx;
+	(void)size;
+	sha256_start(c->h);
+	return 0;
+}
+
+static int cmp_data(void *ctx, size_t idx, const void *buf, size_t len)
+{
+	struct compare *c = ctx;
+
+	(void)idx;
+	sha256_update(c->h, buf, len);
+	return 0;
+}
+
+static int cmp_end(void *ctx, size_t idx, int complete)
+{
+	struct compare *c = ctx;
+	unsigned char d[SHA256_LEN];
+	char hex[SHA256_HEX_LEN + 1];
+
+	sha256_finish(c->h, d);
+	sha256_to_hex(d, hex);
+	if (complete && c->same[idx] == -1)
+		c->same[idx] = strcmp(hex, c->want[idx]) == 0;
+	return 0;
+}
+
+static void cmp_conflict(void *ctx, size_t idx)
+{
+	struct compare *c = ctx;
+
+	c->same[idx] = -2; /* two entries of one name: neither proves anything */
+}
+
+static void cmp_refused(void *ctx, const char *name, const char *why)
+{
+	char esc[512];
+
+	(void)ctx;
+	log_warn("refused a tar entry '%s': %s", log_escape(name, esc, sizeof esc), why);
+}
+
+static const struct unpack_sink compare_sink = {
+	cmp_begin, cmp_data, cmp_end, cmp_refused, cmp_conflict,
+};
+
+int fetch_compare(struct run *r, struct recording *const *recs, const char *const *want,
+		  size_t n, int *same)
+{
+	const char **paths = calloc(n ? n : 1, sizeof *paths);
+	struct compare c = { r->hash, NULL, same };
+	char err[512];
+
+	if (!paths) {
+		log_error("out of memory");
+		r->fatal = EXIT_STORAGE;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		paths[i] = recs[i]->pbx_path;
+		same[i] = -1;
+	}
+	for (size_t start = 0; start < n && !stop_requested();) {
+		size_t len = batch_len(r, rec_path_at, recs, start, n);
+		struct pbx_stream *st = NULL;
+		int pr = pbx_download_open(r->pbx, paths + start, len, &st);
+
+		if (pr == PBX_REFUSED || pr == PBX_UNREACHABLE) {
+			r->fatal = pr == PBX_REFUSED ? EXIT_LOGIN : EXIT_UNREACHABLE;
+			free(paths);
+			return -1;
+		}
+		if (pr == PBX_OK) {
+			c.want = want + start;
+			c.same = same + start;
+			if (unpack_stream(pbx_stream_read, st, paths + start, len, &compare_sink, &c,
+					  err, sizeof err) == UNPACK_BROKEN)
+				log_warn("comparing %zu recordings with their archived copies: %s", len,
+					 err);
+			pbx_stream_close(st);
+		}
+		start += len;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (same[i] < -1)
+			same[i] = -1;
+	free(paths);
+	return 0;
 }

@@ -49,6 +49,13 @@ static void summary(const struct run *r, double seconds, int dry_run)
 	if (t->short_audio)
 		printf("%lu recordings hold much less audio than their listed duration (flagged)\n",
 		       t->short_audio);
+	if (t->growing)
+		printf("%lu recordings are still being recorded or changing on the PBX; the next "
+		       "run fetches them again\n", t->growing);
+	if (t->kept)
+		printf("%lu recordings due for deletion stay on the PBX this run: changed since "
+		       "they were archived (archived again first), or their call may still go on\n",
+		       t->kept);
 	if (t->deferred)
 		printf("%lu more recordings are due for deletion; over max_delete, left for the next "
 		       "run\n", t->deferred);

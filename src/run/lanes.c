@@ -69,6 +69,8 @@ static int lane_open(struct lane *l, struct run *r, unsigned id, pthread_mutex_t
 	if (lr->store) {
 		store_set_lane(lr->store, id);
 		lr->sealer = sealer_new(lr->store, r->recipients, err, sizeof err);
+		if (lr->sealer)
+			sealer_set_recorded(lr->sealer, fetch_file_recorded, lr);
 	}
 	if (lr->sealer)
 		lr->sealq = sealq_new(err, sizeof err);
@@ -130,6 +132,8 @@ static void add_tally(struct tally *to, const struct tally *t)
 	to->invalid += t->invalid;
 	to->unavailable += t->unavailable;
 	to->short_audio += t->short_audio;
+	to->growing += t->growing;
+	to->already += t->already; /* fetched again, the same bytes */
 	to->cdr_missing += t->cdr_missing;
 	to->bytes += t->bytes;
 }

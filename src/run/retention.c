@@ -1,8 +1,18 @@
-/* retention.c — freeing the PBX, and only of what is safe to free. A recording is deleted only
- * when it is older than [retention] pbx_keep_days, the manifest records it as archived, and its
- * archived file, read back from disk right before the delete, still hashes to the manifest's
- * value. At most [retention] max_delete per run. The PBX's answer to a delete proves nothing:
- * a re-list decides, and only recordings gone from it get a "pbx_deleted" line. */
+/* retention.c — freeing the PBX, and only of the bytes the archive holds. A recording is deleted
+ * only when it is older than [retention] pbx_keep_days, the manifest records it as archived,
+ * the PBX still holds exactly what was archived, and its archived file, read back from disk
+ * right before the delete, still hashes to the manifest's value. At most [retention]
+ * max_delete per run. The PBX's answer to a delete proves nothing: a re-list decides, and only
+ * recordings gone from it get a "pbx_deleted" line.
+ *
+ * "Exactly what was archived": the PBX's listing of the recording (duration, size) must be what
+ * it was when it was archived (plan.h; a changed one is archived again as a new version first,
+ * and deleted by a later run), and must agree with the archived audio's own length. Where the
+ * listing cannot tell — it states neither, or the archived audio is shorter than listed (a
+ * copy taken while the call went on, or a PBX that counts the ringing) — or with
+ * verify_pbx_copy = download, the recording is downloaded again and its bytes compared. A
+ * recording whose call may still go on (no CDR names it yet, with [cdr] join, within the
+ * lookback) is kept. */
 #include "retention.h"
 
 #include <errno.h>
@@ -12,8 +22,11 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "fetch.h"
+#include "plan.h"
 #include "run.h"
 #include "window.h"
+#include "archive/attempts.h"
 #include "archive/manifest.h"
 #include "archive/recpath.h"
 #include "archive/store.h"
@@ -24,10 +37,16 @@
 #include "crypto/hash.h"
 #include "pbx/pbx.h"
 
+/* How far the archived audio may fall short of the listed duration: the PBX rounds. */
+#define ROUNDING_SECONDS 1.0
+
 struct candidate {
-	const struct recording *rec;
+	struct recording *rec;
 	struct recpath where;
 	pbx_minute minute;
+	struct manifest_entry e; /* the archived version it must still be (a copy: the index
+				  * moves as lines are added) */
+	int compare;             /* its PBX copy is downloaded and compared first */
 };
 
 static int oldest_first(const void *x, const void *y)
@@ -42,9 +61,19 @@ static const char *candidate_path_at(const void *items, size_t i)
 	return ((const struct candidate *)items)[i].rec->pbx_path;
 }
 
-/* Reads the archived copy back and compares it with the manifest. Returns 1 when it matches. */
-static int still_intact(struct run *r, const struct candidate *c, const struct manifest_entry *e)
+/* Whether the listing alone cannot vouch that the PBX holds the archived bytes. */
+static int must_compare(const struct run *r, const struct recording *rec,
+			const struct manifest_entry *e)
 {
+	return r->cfg->retention.verify_by_download || (rec->duration < 0 && rec->size < 0) ||
+	       e->audio_seconds < 0 ||
+	       (rec->duration >= 0 && e->audio_seconds + ROUNDING_SECONDS < (double)rec->duration);
+}
+
+/* Reads the archived copy back and compares it with the manifest. Returns 1 when it matches. */
+static int still_intact(struct run *r, const struct candidate *c)
+{
+	const struct manifest_entry *e = &c->e;
 	char err[512], hex[SHA256_HEX_LEN + 1], esc[512], dir[sizeof e->file];
 	const char *name = recpath_basename(e->file);
 	uint64_t size = 0;
@@ -77,6 +106,95 @@ static int still_intact(struct run *r, const struct candidate *c, const struct m
 	return ok;
 }
 
+/* The candidates of a batch that must be compared are downloaded again: those whose bytes are
+ * the archived ones stay candidates; the others are dropped (c->rec = NULL) and those that
+ * differ archived again as a new version. Returns 0, or -1 when the run must stop. */
+static int compare_batch(struct run *r, struct candidate *c, size_t n)
+{
+	struct recording **recs = calloc(n, sizeof *recs), **changed = calloc(n, sizeof *changed);
+	const char **want = calloc(n, sizeof *want);
+	int *same = calloc(n, sizeof *same);
+	size_t k = 0, nchanged = 0;
+	char esc[512];
+	int rc = 0;
+
+	if (!recs || !changed || !want || !same) {
+		free(recs), free(changed), free(want), free(same);
+		log_error("out of memory");
+		r->fatal = EXIT_STORAGE;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (c[i].rec && c[i].compare) {
+			recs[k] = c[i].rec;
+			want[k++] = c[i].e.sha256;
+		}
+	if (k && fetch_compare(r, recs, want, k, same) != 0)
+		rc = -1;
+	for (size_t i = 0, j = 0; rc == 0 && i < n; i++) {
+		if (!c[i].rec || !c[i].compare)
+			continue;
+		if (same[j] == 0) {
+			log_warn("%s: the PBX's copy is not the archived one (another recording, or it "
+				 "grew); archiving it again, as version %u, before it may be deleted",
+				 log_escape(c[i].rec->pbx_path, esc, sizeof esc), c[i].e.version + 1);
+			c[i].rec->version = c[i].e.version + 1;
+			changed[nchanged++] = c[i].rec;
+		} else if (same[j] < 0) {
+			log_warn("%s: the PBX did not send it to be compared with its archived copy; it "
+				 "stays on the PBX", log_escape(c[i].rec->pbx_path, esc, sizeof esc));
+		}
+		if (same[j++] != 1) {
+			r->t.kept++;
+			c[i].rec = NULL;
+		}
+	}
+	if (rc == 0 && nchanged && plan_fetch(r, changed, nchanged) < 0)
+		rc = -1;
+	free(recs), free(changed), free(want), free(same);
+	return rc;
+}
+
+/* Whether listing `l` still holds `pbx_path`. */
+static int still_listed(const struct listing *l, const char *pbx_path)
+{
+	for (size_t j = 0; j < l->n; j++)
+		if (strcmp(l->rows[j].pbx_path, pbx_path) == 0)
+			return 1;
+	return 0;
+}
+
+/* Sends the delete of `paths` (k of them), then re-lists [lo, hi] into `after`. Returns how many
+ * candidates of c[0..n) the re-list no longer holds, or -1 when it failed (the deletions are
+ * then unconfirmed) or the run must stop. *none_claimed: the PBX accepted the request and said
+ * it deleted 0 files (what a PBX answers for a key spelling it does not read). */
+static int delete_and_relist(struct run *r, const struct candidate *c, size_t n,
+			     const char **paths, size_t k, pbx_minute lo, pbx_minute hi,
+			     struct listing *after, int *none_claimed)
+{
+	long long claimed;
+	int rc, gone = 0;
+
+	(void)FAILPOINT("retention.delete");
+	rc = pbx_delete(r->pbx, paths, k, &claimed);
+	*none_claimed = rc == PBX_OK && claimed == 0;
+	if (rc == PBX_REFUSED || rc == PBX_UNREACHABLE) {
+		r->fatal = rc == PBX_REFUSED ? EXIT_LOGIN : EXIT_UNREACHABLE;
+		return -1;
+	}
+	/* Whatever the PBX said, the re-list decides. */
+	(void)FAILPOINT("retention.relist");
+	listing_init(after);
+	if (window_list(r, lo, hi, after) != 0) {
+		listing_free(after);
+		r->t.unconfirmed += k;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		gone += c[i].rec && !still_listed(after, c[i].rec->pbx_path);
+	return gone;
+}
+
 /* Deletes one batch, then re-lists its minutes to learn what really went. */
 static int delete_batch(struct run *r, struct candidate *c, size_t n)
 {
@@ -85,16 +203,20 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 	pbx_minute lo = c[0].minute, hi = c[0].minute;
 	char err[512], esc[512];
 	size_t k = 0;
-	int rc;
+	int none_claimed = 0;
 
 	if (!paths) {
 		log_error("out of memory");
 		return -1;
 	}
+	if (compare_batch(r, c, n) != 0) {
+		free(paths);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
-		const struct manifest_entry *e;
-		if (manifest_lookup(r->man, c[i].where.day, c[i].rec->pbx_path, &e) != 1 ||
-		    !still_intact(r, &c[i], e)) {
+		if (!c[i].rec)
+			continue;
+		if (!still_intact(r, &c[i])) {
 			r->t.blocked++;
 			c[i].rec = NULL;
 			continue;
@@ -107,33 +229,40 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 		free(paths);
 		return 0;
 	}
-	(void)FAILPOINT("retention.delete");
-	rc = pbx_delete(r->pbx, paths, k);
+	switch (delete_and_relist(r, c, n, paths, k, lo, hi, &after, &none_claimed)) {
+	case -1:
+		free(paths);
+		return -1;
+	case 0:
+		/* Accepted, "0 deleted", nothing went: the PBX may read the other spelling of the
+		 * key. Tried once (no other failure makes a delete be sent again). */
+		if (none_claimed && pbx_delete_key_switch(r->pbx)) {
+			listing_free(&after);
+			int again = delete_and_relist(r, c, n, paths, k, lo, hi, &after,
+						      &none_claimed);
+			if (again < 0) {
+				free(paths);
+				return -1;
+			}
+			if (again == 0)
+				pbx_delete_key_revert(r->pbx);
+			else
+				pbx_delete_key_confirm(r->pbx);
+		}
+		break;
+	default:
+		pbx_delete_key_confirm(r->pbx);
+	}
 	free(paths);
-	if (rc == PBX_REFUSED || rc == PBX_UNREACHABLE) {
-		r->fatal = rc == PBX_REFUSED ? EXIT_LOGIN : EXIT_UNREACHABLE;
-		return -1;
-	}
-	/* Whatever the PBX said, the re-list decides. */
-	(void)FAILPOINT("retention.relist");
-	listing_init(&after);
-	if (window_list(r, lo, hi, &after) != 0) {
-		listing_free(&after);
-		r->t.unconfirmed += k;
-		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
-		int present = 0;
 		if (!c[i].rec)
 			continue;
-		for (size_t j = 0; j < after.n && !present; j++)
-			present = strcmp(after.rows[j].pbx_path, c[i].rec->pbx_path) == 0;
-		if (present) {
+		if (still_listed(&after, c[i].rec->pbx_path)) {
 			r->t.unconfirmed++;
 			log_warn("%s is still listed after its delete; it stays for the next run",
 				 log_escape(c[i].rec->pbx_path, esc, sizeof esc));
-		} else if (manifest_add_mark(r->man, c[i].where.day, c[i].rec->pbx_path,
-					     MANIFEST_PBX_DELETED, NULL) != 0) {
+		} else if (manifest_add_mark(r->man, c[i].where.day, &c[i].e, MANIFEST_PBX_DELETED,
+					     NULL) != 0) {
 			listing_free(&after);
 			return -1;
 		} else {
@@ -150,14 +279,64 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 	return 0;
 }
 
+/* Sorts the listing's rows due for deletion into candidates (cand) and those the archive does
+ * not hold as listed (fetch: never deleted this run). Returns 0, or -1 (printed). */
+static int judge_rows(struct run *r, struct listing *l, pbx_minute now, pbx_minute cutoff,
+		      struct candidate *cand, size_t *ncand, struct recording **fetch,
+		      size_t *nfetch)
+{
+	char err[256], why[160], esc[512];
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct recording *rec = &l->rows[i];
+		struct candidate *c = &cand[*ncand];
+		const struct manifest_entry *e;
+
+		if (recpath_parse(rec->pbx_path, &c->where, err, sizeof err) != 0 ||
+		    pbxtime_parse(rec->calldate, &c->minute) != 0 || c->minute >= cutoff)
+			continue;
+		switch (plan_row(r, &c->where, rec, &e, why, sizeof why)) {
+		case PLAN_ERROR:
+			return -1;
+		case PLAN_FETCH:
+			/* Not archived as the PBX holds it now: archived first, deleted later
+			 * (unless this run's windows just tried: their tallies tell). */
+			if (attempts_tried(r->attempts, rec->pbx_path))
+				continue;
+			if (why[0])
+				log_info("%s: %s; archiving it again, as version %u",
+					 log_escape(rec->pbx_path, esc, sizeof esc), why, rec->version);
+			fetch[(*nfetch)++] = rec;
+			continue;
+		case PLAN_ALREADY:
+			break;
+		default:
+			continue; /* no archived copy to stand for it: the PBX keeps its own */
+		}
+		if (e->pruned || e->invalid)
+			continue; /* no copy any more, or one never made deletable */
+		if (r->cfg->cdr.join && e->cdr_missing && c->minute >= now - r->cfg->sync.lookback) {
+			/* No CDR names it yet: its call may still go on. A CDR comes at the hang-up. */
+			r->t.kept++;
+			continue;
+		}
+		c->rec = rec;
+		c->e = *e;
+		c->compare = must_compare(r, rec, e);
+		(*ncand)++;
+	}
+	return 0;
+}
+
 int retention_apply(struct run *r, pbx_minute now)
 {
 	const struct config *cfg = r->cfg;
 	pbx_minute cutoff = now - cfg->retention.pbx_keep_days * 1440, first;
 	struct listing l;
 	struct candidate *cand = NULL;
-	size_t ncand = 0, done = 0;
-	char day[11], first_text[PBXTIME_MINUTE_LEN + 1], err[256];
+	struct recording **fetch = NULL;
+	size_t ncand = 0, nfetch = 0, done = 0;
+	char day[11], first_text[PBXTIME_MINUTE_LEN + 1];
 	int rc = 0;
 
 	if (manifest_first_day(r->man, day) != 1)
@@ -174,26 +353,28 @@ int retention_apply(struct run *r, pbx_minute now)
 		return -1;
 	}
 	cand = calloc(l.n ? l.n : 1, sizeof *cand);
-	if (!cand) {
+	fetch = calloc(l.n ? l.n : 1, sizeof *fetch);
+	if (!cand || !fetch) {
+		free(cand);
+		free(fetch);
 		listing_free(&l);
 		log_error("out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		struct candidate *c = &cand[ncand];
-		const struct manifest_entry *e;
-
-		if (recpath_parse(l.rows[i].pbx_path, &c->where, err, sizeof err) != 0 ||
-		    pbxtime_parse(l.rows[i].calldate, &c->minute) != 0 || c->minute >= cutoff)
-			continue;
-		if (manifest_lookup(r->man, c->where.day, l.rows[i].pbx_path, &e) != 1)
-			continue; /* not archived (yet): never deleted */
-		if (e->pruned || e->forgotten || e->unavailable)
-			continue; /* no archived copy (any more): the PBX keeps its own */
-		if (e->invalid)
-			continue; /* archived as it was, flagged: never made deletable */
-		c->rec = &l.rows[i];
-		ncand++;
+	if (judge_rows(r, &l, now, cutoff, cand, &ncand, fetch, &nfetch) != 0) {
+		r->archive_error = 1;
+		rc = -1;
+		goto out;
+	}
+	if (nfetch && !r->dry_run) {
+		log_info("%zu recordings due for deletion are not archived as the PBX holds them; "
+			 "archiving them first (they stay on the PBX this run)", nfetch);
+		r->planned_total += nfetch;
+		r->t.kept += nfetch;
+		if (plan_fetch(r, fetch, nfetch) < 0) {
+			rc = -1;
+			goto out;
+		}
 	}
 	qsort(cand, ncand, sizeof *cand, oldest_first);
 	/* A listing can repeat a row; deleting it once is enough. */
@@ -222,7 +403,9 @@ int retention_apply(struct run *r, pbx_minute now)
 		}
 		done += n;
 	}
+out:
 	free(cand);
+	free(fetch);
 	listing_free(&l);
 	return rc;
 }

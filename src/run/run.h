@@ -9,6 +9,7 @@
 #include "base/config.h"
 #include "crypto/age.h"
 #include "pbx/listing.h"
+#include "pbx/pbx.h"
 
 struct store;
 struct manifest;
@@ -30,6 +31,9 @@ struct tally {
 	unsigned long invalid;   /* archived as they were, flagged, after invalid_retries runs */
 	unsigned long unavailable; /* listed but never delivered; recorded, not asked for */
 	unsigned long short_audio; /* audio much shorter than the listed duration */
+	unsigned long growing;     /* still being recorded or changing: fetched again later */
+	unsigned long kept;        /* due for deletion, kept on the PBX: their listing or bytes
+				    * differ from the archived copy, or their call may go on */
 	unsigned long cdr_missing; /* archived without a CDR (yet) */
 	unsigned long cdr_late;    /* archived earlier, joined to their CDR this run */
 	unsigned long cdr_errors;  /* CDR requests that failed */
@@ -53,6 +57,7 @@ struct run {
 	struct age_recipients recipient_list; /* what `recipients` points at, when set */
 	struct minisign_secret *sign_key;     /* [signing], or NULL */
 	int lockfd;                  /* the archive lock while held, else -1 */
+	struct pbx_learned learned;  /* .state/pbx as run_lock() read it */
 	struct tally t;
 	unsigned long planned_total; /* for the progress line */
 	int archive_error;  /* storage, transport or session trouble: no deletion this run */

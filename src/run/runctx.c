@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cdrsync.h"
+#include "fetch.h"
 #include "lanes.h"
 #include "run.h"
 #include "archive/attempts.h"
@@ -88,6 +89,7 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 		log_error("%s", r->sealq ? "out of memory" : err);
 		return EXIT_STORAGE;
 	}
+	sealer_set_recorded(r->sealer, fetch_file_recorded, r);
 	if (strncmp(cfg->pbx.url, "http://", 7) == 0)
 		log_warn("%s is plain http: the password hash and the session travel in clear; "
 			 "use https if the PBX offers it", cfg->pbx.url);
@@ -118,6 +120,9 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 	r->attempts = attempts_load(r->store);
 	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
 		return EXIT_STORAGE;
+	/* How earlier runs reached this PBX: tried first, re-learned when it stops working. */
+	state_read_pbx(r->store, &r->learned);
+	pbx_learned_set(r->pbx, &r->learned);
 	return 0;
 }
 
@@ -131,6 +136,12 @@ int run_unlock(struct run *r)
 		rc = -1;
 	if (r->attempts && !r->dry_run && attempts_save(r->attempts, r->store) != 0)
 		rc = -1;
+	if (r->lockfd >= 0 && !r->dry_run) {
+		struct pbx_learned now;
+		pbx_learned_get(r->pbx, &now);
+		if (state_write_pbx(r->store, &r->learned, &now) != 0)
+			rc = -1;
+	}
 	if (rc)
 		r->storage_error = 1;
 	attempts_free(r->attempts);

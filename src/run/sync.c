@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cdrsync.h"
-#include "lanes.h"
+#include "plan.h"
 #include "run.h"
 #include "window.h"
 #include "archive/manifest.h"
@@ -17,14 +17,6 @@ static int by_path(const void *x, const void *y)
 {
 	return strcmp((*(struct recording *const *)x)->pbx_path,
 		      (*(struct recording *const *)y)->pbx_path);
-}
-
-/* Oldest first, so a run cut short has archived the oldest (first to be deleted) recordings. */
-static int by_calldate(const void *x, const void *y)
-{
-	const struct recording *a = *(struct recording *const *)x, *b = *(struct recording *const *)y;
-	int c = strcmp(a->calldate, b->calldate);
-	return c ? c : strcmp(a->pbx_path, b->pbx_path);
 }
 
 int sync_window(struct run *r, pbx_minute start, pbx_minute end)
@@ -67,7 +59,7 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		struct recording *rec = plan[i];
 		const struct manifest_entry *e;
 		struct recpath where;
-		int found;
+		char why[160];
 
 		if (i > 0 && strcmp(rec->pbx_path, plan[i - 1]->pbx_path) == 0)
 			continue; /* listed twice */
@@ -78,8 +70,8 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 				 log_escape(rec->pbx_path, esc, sizeof esc), err);
 			continue;
 		}
-		found = manifest_lookup(r->man, where.day, rec->pbx_path, &e);
-		if (found < 0) {
+		enum plan_verdict v = plan_row(r, &where, rec, &e, why, sizeof why);
+		if (v == PLAN_ERROR) {
 			r->t.failed++;
 			r->archive_error = 1;
 			complete = 0;
@@ -87,22 +79,28 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		}
 		if (r->cfg->cdr.join)
 			cdrsync_join(cdrs, rec);
-		if (found) {
-			if (e->unavailable) {
-				r->t.unavailable++;
-				log_warn("%s is listed but was never delivered (recorded unavailable)",
-					 log_escape(rec->pbx_path, esc, sizeof esc));
-			} else {
-				r->t.already++;
-				/* Archived before its CDR was known: join it now. */
-				if (e->cdr_missing && rec->cdr && !r->dry_run &&
-				    manifest_add_cdr(r->man, where.day, rec->pbx_path, rec->cdr,
-						     rec->cdr_join) == 0)
-					late++;
-			}
-			continue;
+		switch (v) {
+		case PLAN_FETCH:
+			if (why[0])
+				log_info("%s: %s; archiving it again, as version %u (the earlier copy "
+					 "stays)", log_escape(rec->pbx_path, esc, sizeof esc), why,
+					 rec->version);
+			plan[nplan++] = rec;
+			break;
+		case PLAN_UNAVAILABLE:
+			r->t.unavailable++;
+			log_warn("%s is listed but was never delivered (recorded unavailable)",
+				 log_escape(rec->pbx_path, esc, sizeof esc));
+			break;
+		default:
+			r->t.already++;
+			/* Archived before its CDR was known: join it now. */
+			if (v == PLAN_ALREADY && e->cdr_missing && rec->cdr && !r->dry_run &&
+			    manifest_add_cdr(r->man, where.day, rec->pbx_path, rec->cdr,
+					     rec->cdr_join) == 0)
+				late++;
+			break;
 		}
-		plan[nplan++] = rec;
 	}
 	if (late) {
 		if (manifest_commit(r->man, err, sizeof err) != 0) {
@@ -113,13 +111,12 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 			r->t.cdr_late += late;
 		}
 	}
-	qsort(plan, nplan, sizeof *plan, by_calldate);
 	r->planned_total += nplan;
 	if (r->dry_run) {
 		for (size_t i = 0; i < nplan; i++)
 			log_info("would download %s", log_escape(plan[i]->pbx_path, esc, sizeof esc));
 	} else if (nplan) {
-		long left = lanes_fetch(r, plan, nplan);
+		long left = plan_fetch(r, plan, nplan);
 		if (left < 0) {
 			free(plan);
 			listing_free(&l);

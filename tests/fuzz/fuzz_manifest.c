@@ -90,9 +90,11 @@ static void put_day(const char *day, const void *data, size_t len)
 struct view {
 	int lookup, each, undeleted;
 	size_t n, n_undeleted, n_deleted, hits;
-	char *paths[MAX_SEEN];
+	char *paths[MAX_SEEN]; /* "pbx_path\nfile" of each archived version seen */
 	int overflow;
 	int in_undeleted;
+	char last_a_file[REC_PATH_MAX + 16]; /* the file of PATH_A's last entry walked */
+	unsigned last_a_version;
 };
 
 static void check_str(const char *s, size_t cap, const char *what)
@@ -117,12 +119,21 @@ static int on_entry(void *ctx, const struct manifest_entry *e)
 		return 0;
 	}
 	v->n_deleted += e->pbx_deleted != 0;
-	v->hits += strcmp(e->pbx_path, PATH_A) == 0;
+	if (strcmp(e->pbx_path, PATH_A) == 0) {
+		v->hits++;
+		snprintf(v->last_a_file, sizeof v->last_a_file, "%s", e->file);
+		v->last_a_version = e->version;
+	}
+	FUZZ_CHECK(e->version >= 1 || e->unavailable, "an archived entry of version %u",
+		   e->version);
 	if (v->n < MAX_SEEN) {
-		for (size_t i = 0; i < v->n; i++)
-			FUZZ_CHECK(strcmp(v->paths[i], e->pbx_path) != 0,
-				   "each_entry showed \"%s\" twice", e->pbx_path);
-		v->paths[v->n] = strdup(e->pbx_path);
+		char key[2 * REC_PATH_MAX + 32];
+		snprintf(key, sizeof key, "%s\n%s", e->pbx_path, e->unavailable ? "" : e->file);
+		/* Versions of one path are separate entries; one archived file, one entry. */
+		for (size_t i = 0; i < v->n && !e->unavailable; i++)
+			FUZZ_CHECK(strcmp(v->paths[i], key) != 0,
+				   "each_entry showed \"%s\" (%s) twice", e->pbx_path, e->file);
+		v->paths[v->n] = strdup(key);
 		FUZZ_CHECK(v->paths[v->n] != NULL, "out of memory");
 	} else {
 		v->overflow = 1;
@@ -161,8 +172,12 @@ static void look(struct manifest *m, const char *day, struct view *v)
 		   why ? why : "NULL", v->lookup);
 	if (v->lookup == -1)
 		return;
-	FUZZ_CHECK(v->hits == (size_t)v->lookup, "lookup %d but each_entry shows the path %zu "
-		   "times", v->lookup, v->hits);
+	FUZZ_CHECK((v->hits > 0) == (v->lookup == 1), "lookup %d but each_entry shows the path "
+		   "%zu times", v->lookup, v->hits);
+	if (v->lookup == 1)
+		FUZZ_CHECK(strcmp(e->file, v->last_a_file) == 0 && e->version == v->last_a_version,
+			   "lookup gave %s (version %u), not the path's latest entry %s (version %u)",
+			   e->file, e->version, v->last_a_file, v->last_a_version);
 	FUZZ_CHECK(v->n_undeleted + v->n_deleted == v->n, "%zu undeleted + %zu deleted != %zu",
 		   v->n_undeleted, v->n_deleted, v->n);
 }

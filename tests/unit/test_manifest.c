@@ -318,6 +318,21 @@ static void close_drops_pending(void **state)
 	assert_int_equal(access(p, F_OK), -1);
 }
 
+/* manifest_add_mark(PBX_DELETED) of the path's latest entry (of a made-up entry when the
+ * manifest holds none: the call must then be refused). */
+static int mark_deleted(struct fixture *f, const char *day, const char *path)
+{
+	const struct manifest_entry *e;
+	struct manifest_entry none;
+
+	if (manifest_lookup(f->m, day, path, &e) != 1) {
+		memset(&none, 0, sizeof none);
+		snprintf(none.pbx_path, sizeof none.pbx_path, "%s", path);
+		e = &none;
+	}
+	return manifest_add_mark(f->m, day, e, MANIFEST_PBX_DELETED, NULL);
+}
+
 static void deleted_replay(void **state)
 {
 	struct fixture *f = *state;
@@ -325,7 +340,7 @@ static void deleted_replay(void **state)
 	add(f, D1, P1, 10, 11.0);
 	add(f, D1, P2, 3, -1);
 	commit(f);
-	assert_int_equal(manifest_add_mark(f->m, D1, P1, MANIFEST_PBX_DELETED, NULL), 0);
+	assert_int_equal(mark_deleted(f, D1, P1), 0);
 	expect_entry(f, D1, P1, 0); /* not a fact before the commit */
 	commit(f);
 	expect_entry(f, D1, P1, 1);
@@ -334,8 +349,8 @@ static void deleted_replay(void **state)
 	expect_entry(f, D1, P1, 1);
 	expect_entry(f, D1, P2, 0);
 	/* deleting what the day does not hold is refused */
-	assert_int_equal(manifest_add_mark(f->m, D1, P3, MANIFEST_PBX_DELETED, NULL), -1);
-	assert_int_equal(manifest_add_mark(f->m, D2, P3, MANIFEST_PBX_DELETED, NULL), -1);
+	assert_int_equal(mark_deleted(f, D1, P3), -1);
+	assert_int_equal(mark_deleted(f, D2, P3), -1);
 	assert_int_equal(check_chain(f, D1), 3);
 }
 
@@ -375,7 +390,7 @@ static void each_undeleted(void **state)
 	add(f, D1, p4, 3, -1);
 	add(f, D2, P3, 3, -1);
 	commit(f);
-	assert_int_equal(manifest_add_mark(f->m, D1, P2, MANIFEST_PBX_DELETED, NULL), 0);
+	assert_int_equal(mark_deleted(f, D1, P2), 0);
 	commit(f);
 
 	for (int round = 0; round < 2; round++) {
@@ -472,7 +487,7 @@ static void line_format_and_chain(void **state)
 	add(f, D1, P1, 10, 11.0);
 	add(f, D1, P2, -1, -1);
 	commit(f);
-	assert_int_equal(manifest_add_mark(f->m, D1, P1, MANIFEST_PBX_DELETED, NULL), 0);
+	assert_int_equal(mark_deleted(f, D1, P1), 0);
 	commit(f);
 
 	buf = read_day(f, D1, &len);
@@ -658,7 +673,7 @@ static void expect_day_refused(struct fixture *f, const char *day, const char *p
 	sha256_hex("x", 1, hex);
 	struct manifest_file mf = { "2021/03/29/x.wav", 1, hex, NULL, NULL, 1.0, NULL, 0 };
 	assert_int_equal(manifest_add_archived(f->m, day, &r, &mf), -1);
-	assert_int_equal(manifest_add_mark(f->m, day, path, MANIFEST_PBX_DELETED, NULL), -1);
+	assert_int_equal(mark_deleted(f, day, path), -1);
 	assert_int_equal(manifest_commit(f->m, err, sizeof err), 0);
 	buf = read_day(f, day, &after);
 	free(buf);
