@@ -81,7 +81,7 @@ static int cdr_copy(struct cdr_row *dst, const struct cdr_row *src)
 int cdr_from_call(const struct cdr_call *c, struct cdr_row *row)
 {
 	char date[24];
-	time_t t = (time_t)c->start;
+	time_t t = (time_t)(c->start + c->zone);
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);

@@ -64,6 +64,8 @@ struct cdr_call {
 	const char *disposition; /* ANSWERED, NO ANSWER, BUSY, FAILED */
 	const char *recpath;     /* "YYYYMMDD/name.wav", or NULL: not recorded */
 	unsigned long seq;       /* the UniqueID's part after the '.' */
+	int64_t zone;            /* added to start for the local calldate (--zone-offset
+	                            for calls added while running; 0 when generated) */
 };
 
 /* Fill row (empty on entry) from c. Returns 0, or -1 out of memory (row

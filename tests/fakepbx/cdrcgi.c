@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cdr.h"
+#include "clock.h"
 #include "list.h"
 #include "sbuf.h"
 
@@ -160,9 +161,8 @@ static const char *cdrcgi_parse(struct http_req *r, struct cdrcgi_q *q)
 	if (list_date(http_param(r, "enddate", HTTP_SRC_ANY), true, q->end) < 0)
 		return "enddate";
 	if (!q->start[0] && !q->end[0]) { /* the guide: both empty means today */
-		time_t now = time(NULL);
 		struct tm tm;
-		localtime_r(&now, &tm);
+		clock_local_now(&tm);
 		strftime(q->start, sizeof q->start, "%Y-%m-%d 00:00", &tm);
 		strftime(q->end, sizeof q->end, "%Y-%m-%d 23:59", &tm);
 	}

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "sbuf.h"
 #include "store.h"
 
@@ -346,9 +347,8 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	if (list_date(http_param(r, "enddate", HTTP_SRC_ANY), true, q.end) < 0)
 		return http_reply_fail(MHD_HTTP_OK, "bad enddate");
 	if (!q.start[0] && !q.end[0]) { /* the guide: both empty means today */
-		time_t now = time(NULL);
 		struct tm tm;
-		localtime_r(&now, &tm);
+		clock_local_now(&tm);
 		strftime(q.start, sizeof q.start, "%Y-%m-%d 00:00", &tm);
 		strftime(q.end, sizeof q.end, "%Y-%m-%d 23:59", &tm);
 	}

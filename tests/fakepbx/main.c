@@ -21,6 +21,7 @@
 
 #include "ami.h"
 #include "cdr.h"
+#include "clock.h"
 #include "fakepbx.h"
 #include "generate.h"
 #include "http.h"
@@ -36,7 +37,7 @@ enum {
 	OPT_TOTALCOUNT_MISSING, OPT_REQUEST_LOG, OPT_CDR_STYLE, OPT_CDR_INT_VALUES,
 	OPT_CDR_RECNAME, OPT_CDR_HIDE, OPT_CDR_CSV_NOHEADER, OPT_CDR_DELETE_LOG, OPT_AMI_LISTEN,
 	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
-	OPT_AMI_DROP_AFTER, OPT_HELP,
+	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -79,6 +80,9 @@ static const struct option main_longopts[] = {
 	{ "simulate-calls", required_argument, NULL, OPT_SIMULATE_CALLS },
 	{ "ami-outage", required_argument, NULL, OPT_AMI_OUTAGE },
 	{ "ami-drop-after", required_argument, NULL, OPT_AMI_DROP_AFTER },
+	{ "clock-file", required_argument, NULL, OPT_CLOCK_FILE },
+	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET },
+	{ "zone-offset", required_argument, NULL, OPT_ZONE_OFFSET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -102,6 +106,7 @@ static void main_usage(FILE *out)
 	      "          [--ami-listen 127.0.0.1:PORT] [--ami-port-file F] [--ami-user U]\n"
 	      "          [--ami-secret S] [--simulate-calls PER_MINUTE] [--ami-outage SECONDS]\n"
 	      "          [--ami-drop-after N]\n"
+	      "          [--clock-file FILE] [--clock-offset +-SECONDS] [--zone-offset +-SECONDS]\n"
 	      "signals: SIGUSR1 adds a call now, SIGUSR2 starts an AMI outage\n"
 	      "faults:\n", out);
 	fault_print_help(out);
@@ -215,9 +220,9 @@ struct main_args {
 	const char *generate, *start, *data, *listen, *port_file, *cert, *key, *delete_log;
 	const char *request_log;
 	const char *password;
-	const char *cdr_delete_log, *ami_listen, *ami_port_file;
+	const char *cdr_delete_log, *ami_listen, *ami_port_file, *clock_file;
 	bool help;
-	long days, per_day, min_s, max_s, cdr_hide;
+	long days, per_day, min_s, max_s, cdr_hide, clock_offset, zone_offset;
 	struct ami_opts ami;
 	unsigned long long seed;
 };
@@ -316,6 +321,13 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 			break;
 		case OPT_AMI_DROP_AFTER:
 			bad = main_long("ami-drop-after", optarg, 0, 1L << 40, &a->ami.drop_after);
+			break;
+		case OPT_CLOCK_FILE: a->clock_file = optarg; break;
+		case OPT_CLOCK_OFFSET:
+			bad = main_long("clock-offset", optarg, -315360000, 315360000, &a->clock_offset);
+			break;
+		case OPT_ZONE_OFFSET:
+			bad = main_long("zone-offset", optarg, -315360000, 315360000, &a->zone_offset);
 			break;
 		case OPT_HELP: a->help = true; return 0;
 		default: bad = -1; break;
@@ -457,6 +469,7 @@ int main(int argc, char **argv)
 		main_usage(stdout);
 		return 0;
 	}
+	clock_setup(a.clock_file, a.clock_offset, a.zone_offset);
 	if (a.generate) {
 		struct gen_opts g = { a.generate, (int)a.days, (int)a.per_day, a.seed, a.start,
 				      (int)a.min_s, (int)a.max_s };

@@ -760,6 +760,77 @@ for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$HP/login.html" >/dev/null &
 stop
 ok "AMI: --simulate-calls, --ami-drop-after, restart on the same HTTP and AMI ports"
 
+# --- clocks: --clock-file, --clock-offset, --zone-offset (the fake in UTC) ------------------------
+# hdr_date FILE: the Date header of a curl -D dump
+hdr_date() { sed -n 's/^Date: \(.*\)\r$/\1/p' "$1"; }
+today_of() { C -b jar "$B/$1?&startdate=&enddate=" | py 'j["json_obj_filter"]["startdate"]'; }
+rm -rf dc && cp -r d dc
+echo 1700000000.75 >clk
+TZ=UTC start --data dc --clock-file "$T/clk" --ami-listen 127.0.0.1:0 --ami-port-file "$T/aport"
+AP=$(cat aport)
+login
+C -D hc -b jar -o /dev/null "$B/20053?&$ALL"
+[ "$(hdr_date hc)" = "Tue, 14 Nov 2023 22:13:20 GMT" ] && [ "$(today_of 20053)" = "2023-11-14 00:00" ] ||
+	fail "--clock-file: Date $(hdr_date hc), today $(today_of 20053)"
+echo 1700100000 >clk.new && mv clk.new clk
+[ "$(today_of 20053)" = "2023-11-16 00:00" ] && [ "$(today_of 9006)" = "2023-11-16 00:00" ] ||
+	fail "--clock-file not re-read: $(today_of 20053)"
+M=$(python3 amic.py "$AP" password "$PID" 1 5 'Action: Ping|ActionID: p||')
+f=$(ls dc/20231116/20231116-020000-1700100000-Inbound-*.wav) || fail "--clock-file: added call's name"
+python3 - "$M" "${f#dc/}" <<'PY' || fail "--clock-file: AMI and CDR of an added call: $M"
+import json, sys
+m, rel = json.loads(sys.argv[1]), sys.argv[2]
+ping = [x for x in m if x.get("Ping") == "Pong"][0]
+cdr = [x for x in m if x.get("Event") == "Cdr"][0]
+row = [json.loads(l) for l in open("dc/cdr.jsonl")][-1]
+assert ping["Timestamp"] == "1700100000.000000", ping
+assert row["Recording filename"] == rel and cdr["StartTime"] == row["calldate"], (row, cdr)
+ring = 1700100000 - int(row["UniqueID"].split(".")[0])
+assert 1 <= ring <= 5 and row["calldate"] == "2023-11-16 01:59:%02d" % (60 - ring), row
+PY
+C -D hc -b jar -o /dev/null "$B/20036?wavefiles=$(enc "$P2")"
+grep -q '^Content-Disposition: attachment; filename="AutoMonitor-2023Nov16.020000.tar"' hc ||
+	fail "--clock-file: tar name $(grep Disposition hc)"
+rm clk
+[ "$(today_of 20053)" = "$(TZ=UTC date +%Y-%m-%d) 00:00" ] &&
+	grep -q "fakepbx: --clock-file $T/clk: No such file or directory; using the real clock" server.log ||
+	fail "--clock-file missing: not the real clock, or no message"
+stop
+ok "--clock-file: Date, today, added call (name, CDR, AMI), tar name follow the file; re-read; missing = real clock"
+
+# both offsets cross midnight from 2023-11-14 22:13:20 UTC
+echo 1700000000 >clk
+for mode in clock zone; do
+	rm -rf dc && cp -r d dc
+	TZ=UTC start --data dc --clock-file "$T/clk" --$mode-offset 7200 --ami-listen 127.0.0.1:0 \
+		--ami-port-file "$T/aport"
+	AP=$(cat aport)
+	login
+	M=$(python3 amic.py "$AP" password "$PID" 1 5 'Action: Ping|ActionID: p||')
+	C -D hc -b jar -o /dev/null "$B/20036?wavefiles=$(enc "$P2")"
+	unix=$([ $mode = clock ] && echo 1700007200 || echo 1700000000)
+	date=$([ $mode = clock ] && echo "Wed, 15 Nov 2023 00:13:20 GMT" || echo "Tue, 14 Nov 2023 22:13:20 GMT")
+	f=$(ls dc/20231115/20231115-001320-$unix-Inbound-*.wav) || fail "--$mode-offset: added call's name"
+	[ "$(hdr_date hc)" = "$date" ] && [ "$(today_of 20053)" = "2023-11-15 00:00" ] &&
+		[ "$(today_of 9006)" = "2023-11-15 00:00" ] &&
+		grep -q 'filename="AutoMonitor-2023Nov15.001320.tar"' hc ||
+		fail "--$mode-offset: Date $(hdr_date hc), today $(today_of 20053), $(grep Disposition hc)"
+	python3 - "$M" "${f#dc/}" "$unix" <<'PY' || fail "--$mode-offset: AMI and CDR: $M"
+import json, sys
+m, rel, unix = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ping = [x for x in m if x.get("Ping") == "Pong"][0]
+cdr = [x for x in m if x.get("Event") == "Cdr"][0]
+row = [json.loads(l) for l in open("dc/cdr.jsonl")][-1]
+assert ping["Timestamp"] == "%d.000000" % unix, ping
+ring = unix - int(row["UniqueID"].split(".")[0])
+assert 1 <= ring <= 5 and row["calldate"] == "2023-11-15 00:13:%02d" % (20 - ring), row
+assert row["Recording filename"] == rel and cdr["StartTime"] == row["calldate"], (row, cdr)
+assert cdr["EndTime"] == "2023-11-15 00:13:%02d" % (20 + int(row["billsec"])), cdr
+PY
+	stop
+done
+ok "--clock-offset shifts Date and every local time and unix time; --zone-offset every local time only"
+
 # --- heavy ------------------------------------------------------------------------------------
 if [ "${FAKEPBX_BIG:-0}" = 1 ]; then
 	"$FP" --generate g --days 1 --per-day 40 --min-seconds 1600 --max-seconds 1700 --start 2021-04-01 >/dev/null

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "store.h"
 #include "tarfmt.h"
 
@@ -351,9 +352,8 @@ static void tars_disposition(struct http_reply *rep)
 {
 	static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
 	struct tm tm;
-	localtime_r(&now, &tm);
+	clock_local_now(&tm);
 	char v[96];
 	snprintf(v, sizeof v, "attachment; filename=\"AutoMonitor-%04d%s%02d.%02d%02d%02d.tar\"",
 		 tm.tm_year + 1900, mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min,
@@ -382,7 +382,7 @@ static struct http_reply tars_bare(int dirfd, const char *path)
 static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struct http_req *r,
 		     const struct store_paths *paths, const bool *exists)
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_unix();
 	struct tars_entry *e;
 	if (http_fault(r, FAULT_EVIL_NAMES)) {
 		static const char *const evil[2] = { "../x.wav", "/tmp/x.wav" };
