@@ -64,6 +64,19 @@ enum fpx_cdr_recname {
 	FPX_CDR_NONE,     /* "" on every row */
 };
 
+/* --end-bound: how enddate "… HH:MM" compares with a call's seconds. */
+enum fpx_end_bound {
+	FPX_END_THROUGH,   /* calldate <= HH:MM:59 */
+	FPX_END_MINUTE,    /* calldate <= HH:MM:00 */
+	FPX_END_EXCLUSIVE, /* calldate <  HH:MM:00 */
+};
+
+/* --start-bound: how startdate "… HH:MM" compares. */
+enum fpx_start_bound {
+	FPX_START_INCLUSIVE, /* calldate >= HH:MM:00 */
+	FPX_START_EXCLUSIVE, /* calldate >  HH:MM:00 */
+};
+
 struct cdr_store;
 
 struct fpx_config {
@@ -83,6 +96,8 @@ struct fpx_config {
 	bool int_values;          /* duration as number, totalcount as string */
 	bool bare_single;         /* one-file download answers the bare WAV */
 	bool totalcount_missing;  /* omit totalcount from json_obj_filter */
+	enum fpx_end_bound end_bound;     /* 20053 and 9006/9005/9004 */
+	enum fpx_start_bound start_bound;
 	/* CDR CGIs 9006/9005/9004 */
 	struct cdr_store *cdrs;   /* the rows of DIR/cdr.jsonl */
 	enum fpx_cdr_style cdr_style;

@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
-#include "clock.h"
+#include "bound.h"
 #include "sbuf.h"
 #include "store.h"
 
@@ -26,8 +25,7 @@
 #define LIST_PIECE (64 * 1024)
 
 struct list_query {
-	char start[17]; /* "YYYY-MM-DD HH:MM" or "" (open) */
-	char end[17];
+	struct bound_q b;
 	const char *src, *dst, *trunk, *calltype; /* NULL: any */
 	long min_dur, max_dur;                    /* -1: none */
 };
@@ -56,34 +54,6 @@ struct list_stream {
 	long long total_delta; /* totalcount-lie */
 	struct http_logtag tag;
 };
-
-int list_date(const char *in, bool is_end, char out[17])
-{
-	out[0] = '\0';
-	if (!in || !in[0])
-		return 0;
-	size_t n = strlen(in);
-	static const char pat[] = "dddd-dd-dd dd:dd";
-	if (n != 10 && n != 16 && n != 19)
-		return -1;
-	for (size_t i = 0; i < n && i < 16; i++) {
-		char want = pat[i];
-		if (want == 'd' ? !isdigit((unsigned char)in[i])
-				: !(in[i] == want || (i == 10 && in[i] == 'T')))
-			return -1;
-	}
-	if (n == 19 && (in[16] != ':' || !isdigit((unsigned char)in[17]) ||
-			!isdigit((unsigned char)in[18])))
-		return -1;
-	memcpy(out, in, 10);
-	if (n == 10)
-		memcpy(out + 10, is_end ? " 23:59" : " 00:00", 6);
-	else
-		memcpy(out + 10, in + 10, 6);
-	out[10] = ' ';
-	out[16] = '\0';
-	return 0;
-}
 
 static int list_number(const char *in, long *out)
 {
@@ -124,9 +94,7 @@ static int list_calltype(const char *in, const char **type)
 static bool list_prekeep(const struct store_rec *rec, void *arg)
 {
 	const struct list_query *q = arg;
-	if (q->start[0] && strncmp(rec->calldate, q->start, 16) < 0)
-		return false;
-	if (q->end[0] && strncmp(rec->calldate, q->end, 16) > 0)
+	if (!bound_in(&q->b, rec->calldate))
 		return false;
 	if (q->src && !strstr(rec->src, q->src))
 		return false;
@@ -342,16 +310,10 @@ static struct http_reply list_truncated(struct list_stream *st, const struct fau
 struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 {
 	struct list_query q = { .min_dur = -1, .max_dur = -1 };
-	if (list_date(http_param(r, "startdate", HTTP_SRC_ANY), false, q.start) < 0)
-		return http_reply_fail(MHD_HTTP_OK, "bad startdate");
-	if (list_date(http_param(r, "enddate", HTTP_SRC_ANY), true, q.end) < 0)
-		return http_reply_fail(MHD_HTTP_OK, "bad enddate");
-	if (!q.start[0] && !q.end[0]) { /* the guide: both empty means today */
-		struct tm tm;
-		clock_local_now(&tm);
-		strftime(q.start, sizeof q.start, "%Y-%m-%d 00:00", &tm);
-		strftime(q.end, sizeof q.end, "%Y-%m-%d 23:59", &tm);
-	}
+	const char *bad = bound_parse(cfg, http_param(r, "startdate", HTTP_SRC_ANY),
+				      http_param(r, "enddate", HTTP_SRC_ANY), &q.b);
+	if (bad)
+		return http_reply_fail(MHD_HTTP_OK, bad[0] == 's' ? "bad startdate" : "bad enddate");
 	const char *v;
 	if ((v = http_param(r, "src", HTTP_SRC_ANY)) && v[0])
 		q.src = v;
@@ -367,16 +329,7 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 		return http_reply_fail(MHD_HTTP_OK, "bad maxduration");
 
 	struct store_filter f = { .prekeep = list_prekeep, .keep = list_keep, .arg = &q };
-	if (q.start[0]) { /* folder names are YYYYMMDD: skip whole days */
-		memcpy(f.day_lo, q.start, 4);
-		memcpy(f.day_lo + 4, q.start + 5, 2);
-		memcpy(f.day_lo + 6, q.start + 8, 2);
-	}
-	if (q.end[0]) {
-		memcpy(f.day_hi, q.end, 4);
-		memcpy(f.day_hi + 4, q.end + 5, 2);
-		memcpy(f.day_hi + 6, q.end + 8, 2);
-	}
+	bound_days(&q.b, f.day_lo, f.day_hi); /* folder names are YYYYMMDD: skip whole days */
 
 	struct list_stream *st = calloc(1, sizeof *st);
 	if (!st)
@@ -390,8 +343,8 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	st->total = st->rows.n;
 	if (cfg->max_rows > 0 && st->rows.n > (size_t)cfg->max_rows)
 		store_truncate(&st->rows, (size_t)cfg->max_rows);
-	memcpy(st->start, q.start, sizeof st->start);
-	memcpy(st->end, q.end, sizeof st->end);
+	memcpy(st->start, q.b.start, sizeof st->start);
+	memcpy(st->end, q.b.end, sizeof st->end);
 	st->style = cfg->list_style;
 	st->int_values = cfg->int_values;
 	st->totalcount_missing = cfg->totalcount_missing;

@@ -37,7 +37,8 @@ enum {
 	OPT_TOTALCOUNT_MISSING, OPT_REQUEST_LOG, OPT_CDR_STYLE, OPT_CDR_INT_VALUES,
 	OPT_CDR_RECNAME, OPT_CDR_HIDE, OPT_CDR_CSV_NOHEADER, OPT_CDR_DELETE_LOG, OPT_AMI_LISTEN,
 	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
-	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_HELP,
+	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
+	OPT_START_BOUND, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -83,6 +84,8 @@ static const struct option main_longopts[] = {
 	{ "clock-file", required_argument, NULL, OPT_CLOCK_FILE },
 	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET },
 	{ "zone-offset", required_argument, NULL, OPT_ZONE_OFFSET },
+	{ "end-bound", required_argument, NULL, OPT_END_BOUND },
+	{ "start-bound", required_argument, NULL, OPT_START_BOUND },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -107,6 +110,7 @@ static void main_usage(FILE *out)
 	      "          [--ami-secret S] [--simulate-calls PER_MINUTE] [--ami-outage SECONDS]\n"
 	      "          [--ami-drop-after N]\n"
 	      "          [--clock-file FILE] [--clock-offset +-SECONDS] [--zone-offset +-SECONDS]\n"
+	      "          [--end-bound through|minute|exclusive] [--start-bound inclusive|exclusive]\n"
 	      "signals: SIGUSR1 adds a call now, SIGUSR2 starts an AMI outage\n"
 	      "faults:\n", out);
 	fault_print_help(out);
@@ -236,6 +240,8 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 	static const char *const no_sess[] = { "json", "html", "401", "redirect", NULL };
 	static const char *const cdr_styles[] = { "array", "numbered", NULL };
 	static const char *const cdr_spellings[] = { "relative", "full", "none", NULL };
+	static const char *const end_bounds[] = { "through", "minute", "exclusive", NULL };
+	static const char *const start_bounds[] = { "inclusive", "exclusive", NULL };
 	int c, i, bad = 0;
 	char *end;
 	/* "+": stop at the first non-option, so --tls can take its KEY from argv */
@@ -321,6 +327,14 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 			break;
 		case OPT_AMI_DROP_AFTER:
 			bad = main_long("ami-drop-after", optarg, 0, 1L << 40, &a->ami.drop_after);
+			break;
+		case OPT_END_BOUND:
+			if ((bad = i = main_choice("end-bound", optarg, end_bounds)) >= 0)
+				bad = 0, cfg->end_bound = (enum fpx_end_bound)i;
+			break;
+		case OPT_START_BOUND:
+			if ((bad = i = main_choice("start-bound", optarg, start_bounds)) >= 0)
+				bad = 0, cfg->start_bound = (enum fpx_start_bound)i;
 			break;
 		case OPT_CLOCK_FILE: a->clock_file = optarg; break;
 		case OPT_CLOCK_OFFSET:

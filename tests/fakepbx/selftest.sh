@@ -618,6 +618,55 @@ login
 stop
 ok "CDR: 9006 filters and spellings, 9005 CSV, 9004 + log + restart, styles, int values, names, hide, max-rows"
 
+# --- listing bounds: --end-bound, --start-bound (20053 and 9006/9005/9004) ------------------------
+rm -rf db && cp -r d db
+for s in 120000 120030; do cp "d/$P2" "db/20210328/20210328-$s-16169$s-Inbound-42-1-2.wav"; done
+# nb START END: rows of 20053 for that window; cb START END: totalcount of 9006;
+# cx LO HI LO_STRICT HI_STRICT: the CDR rows of db/cdr.jsonl within (python comparison)
+nb() { C -b jar "$B/20053?&startdate=$1&enddate=$2" | py 'len(j["json_array_recordings"]) if "json_array_recordings" in j else j'; }
+cb() { C -b jar "$B/9006?&startdate=$1&enddate=$2" | py 'j["json_obj_filter"]["totalcount"]'; }
+cx() { python3 -c "import json,sys; lo,hi,ls,hs=sys.argv[1:5]
+print(sum(1 for r in map(json.loads, open('db/cdr.jsonl')) if (r['calldate'] > lo if ls == '1' else r['calldate'] >= lo) and (r['calldate'] < hi if hs == '1' else r['calldate'] <= hi)))" "$@"; }
+# 20053: calls at 12:00:00 and 12:00:30; CDRs (generated): 13:36:25, 15:55:16 and 2021-03-29 02:26:00
+W0="2021-03-28+12:00" W1="2021-03-28+13:36" W1E="2021-03-28+15:55" W2="2021-03-29+02:26"
+[ "$(cx '2021-03-28 13:36:00' '2021-03-28 15:55:59' 0 0) $(cx '2021-03-29 02:26:00' '2021-03-29 02:26:00' 0 0)" = "2 1" ] ||
+	fail "the CDR fixture changed (generator?)"
+start --data db
+login
+[ "$(nb "$W0" "$W0")" = 2 ] && [ "$(nb "$W0" "$W0:15")" = 1 ] && [ "$(nb "$W0:30" "$W0:30")" = 1 ] &&
+	[ "$(cb "$W1" "$W1E")" = 2 ] && [ "$(cb "$W2" "$W2")" = 1 ] &&
+	[ "$(cb 2021-03-28+13:36:26 2021-03-28+15:55:16)" = 1 ] ||
+	fail "--end-bound through (default): $(nb "$W0" "$W0") $(nb "$W0" "$W0:15")"
+stop
+start --data db --end-bound minute
+login
+L=$(C -b jar "$B/20053?&startdate=2021-03-28&enddate=2021-03-28")
+[ "$(nb "$W0" "$W0")" = 1 ] && [ "$(nb "$W0" "$W0:30")" = 2 ] &&
+	[ "$(py 'len(j["json_array_recordings"]), j["json_obj_filter"]' <<<"$L")" = "(0, {'startdate': '2021-03-28 00:00', 'enddate': '2021-03-28 23:59', 'totalcount': 0})" ] &&
+	[ "$(cb "$W1" "$W1E")" = 1 ] && [ "$(cb "$W2" "$W2")" = 1 ] &&
+	[ "$(C -b jar "$B/9005?&startdate=2021-03-28&enddate=2021-03-29" | tail -n +2 | wc -l)" = "$(cx '2021-03-28 00:00:00' '2021-03-29 00:00:00' 0 0)" ] ||
+	fail "--end-bound minute: $(nb "$W0" "$W0") $(nb "$W0" "$W0:30") $L"
+stop
+start --data db --end-bound exclusive --cdr-delete-log "$T/bdel"
+login
+[ "$(nb "$W0" "$W0")" = 0 ] && [ "$(nb "$W0" 2021-03-28+12:01)" = 2 ] && [ "$(nb "$W0" "$W0:30")" = 1 ] &&
+	[ "$(nb 2021-03-28 2021-03-29)" = 7 ] &&
+	[ "$(cb "$W1" "$W1E")" = 1 ] && [ "$(cb "$W2" "$W2")" = 0 ] && [ "$(cb "$W2" 2021-03-29+02:27)" = 1 ] ||
+	fail "--end-bound exclusive: $(nb "$W0" "$W0") $(nb "$W0" 2021-03-28+12:01) $(nb 2021-03-28 2021-03-29)"
+n9004=$(cx '2021-03-28 00:00:00' '2021-03-29 00:00:00' 0 1)
+C -b jar "$B/9004?&startdate=2021-03-28&enddate=2021-03-29" | grep -qx "{\"status\":\"success\",\"deleted\":$n9004}" &&
+	[ "$(py 'j["startdate"] + "|" + j["enddate"]' <bdel)" = "2021-03-28 00:00|2021-03-29 23:59" ] ||
+	fail "--end-bound exclusive on 9004: $(cat bdel)"
+stop
+cp d/cdr.jsonl db/cdr.jsonl
+start --data db --start-bound exclusive
+login
+[ "$(nb "$W0" "$W0")" = 1 ] && [ "$(nb "$W0:30" 2021-03-28+12:01)" = 0 ] && [ "$(nb 2021-03-28+11:59:59 "$W0")" = 2 ] &&
+	[ "$(cb "$W1" "$W1E")" = 2 ] && [ "$(cb "$W2" "$W2")" = 0 ] && [ "$(cb 2021-03-29+02:25:59 "$W2")" = 1 ] ||
+	fail "--start-bound exclusive: $(nb "$W0" "$W0") $(nb "$W0:30" 2021-03-28+12:01)"
+stop
+ok "bounds: end through/minute/exclusive, start inclusive/exclusive, :SS kept, date-only ends, echo as sent, 9006/9005/9004 alike"
+
 # --- AMI and added calls ----------------------------------------------------------------------
 # amic.py PORT SECRET PID N TIMEOUT [ACTIONS]: log in, send SIGUSR1 to PID N times (each once the
 # previous call's Cdr arrived), read until N Cdr events or TIMEOUT s; prints the messages as JSON
