@@ -212,7 +212,7 @@ static struct http_reply cdrcgi_json(const struct fpx_config *cfg, const struct 
 	sbuf_json_str(&sb, q->b.start);
 	sbuf_adds(&sb, ",\"enddate\":");
 	sbuf_json_str(&sb, q->b.end);
-	sbuf_addf(&sb, ",\"totalcount\":%zu}}\n", rows->n);
+	sbuf_addf(&sb, ",\"totalcount\":%zu}}\n", cfg->totalcount_capped ? shown : rows->n);
 	return cdrcgi_reply(&sb, "application/json");
 }
 

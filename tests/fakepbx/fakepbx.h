@@ -96,6 +96,7 @@ struct fpx_config {
 	bool int_values;          /* duration as number, totalcount as string */
 	bool bare_single;         /* one-file download answers the bare WAV */
 	bool totalcount_missing;  /* omit totalcount from json_obj_filter */
+	bool totalcount_capped;   /* totalcount = rows sent (after --max-rows), 20053 and 9006 */
 	enum fpx_end_bound end_bound;     /* 20053 and 9006/9005/9004 */
 	enum fpx_start_bound start_bound;
 	/* CDR CGIs 9006/9005/9004 */

@@ -343,6 +343,8 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	st->total = st->rows.n;
 	if (cfg->max_rows > 0 && st->rows.n > (size_t)cfg->max_rows)
 		store_truncate(&st->rows, (size_t)cfg->max_rows);
+	if (cfg->totalcount_capped)
+		st->total = st->rows.n;
 	memcpy(st->start, q.b.start, sizeof st->start);
 	memcpy(st->end, q.b.end, sizeof st->end);
 	st->style = cfg->list_style;

@@ -38,7 +38,7 @@ enum {
 	OPT_CDR_RECNAME, OPT_CDR_HIDE, OPT_CDR_CSV_NOHEADER, OPT_CDR_DELETE_LOG, OPT_AMI_LISTEN,
 	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
 	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
-	OPT_START_BOUND, OPT_HELP,
+	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -86,6 +86,7 @@ static const struct option main_longopts[] = {
 	{ "zone-offset", required_argument, NULL, OPT_ZONE_OFFSET },
 	{ "end-bound", required_argument, NULL, OPT_END_BOUND },
 	{ "start-bound", required_argument, NULL, OPT_START_BOUND },
+	{ "totalcount-capped", no_argument, NULL, OPT_TOTALCOUNT_CAPPED },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -103,6 +104,7 @@ static void main_usage(FILE *out)
 	      "          [--bare-single] [--tar-names full|base|dotslash]\n"
 	      "          [--download-key both|wavefiles|wavfiles] [--login-style any|post|query]\n"
 	      "          [--no-session json|html|401|redirect] [--totalcount-missing]\n"
+	      "          [--totalcount-capped]\n"
 	      "          [--cdr-style array|numbered] [--cdr-int-values]\n"
 	      "          [--cdr-recording-name relative|full|none] [--cdr-hide N]\n"
 	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
@@ -303,6 +305,7 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_INT_VALUES: cfg->int_values = true; break;
 		case OPT_BARE_SINGLE: cfg->bare_single = true; break;
 		case OPT_TOTALCOUNT_MISSING: cfg->totalcount_missing = true; break;
+		case OPT_TOTALCOUNT_CAPPED: cfg->totalcount_capped = true; break;
 		case OPT_CDR_STYLE:
 			if ((bad = i = main_choice("cdr-style", optarg, cdr_styles)) >= 0)
 				bad = 0, cfg->cdr_style = (enum fpx_cdr_style)i;

@@ -190,6 +190,19 @@ assert r.status == 200 and len(u) > 900000 and names == [p2], (r.status, len(u),
 PY
 stop
 ok "max-url 414 at N+1 bytes, 900 KB URLs accepted without it, max-rows caps rows not totalcount, 404"
+start --data d --max-rows 3 --totalcount-missing
+login
+[ "$(C -b jar "$B/20053?&$ALL" | py 'len(j["json_array_recordings"]), j["json_obj_filter"]')" = \
+	"(3, {'startdate': '2021-03-01 00:00', 'enddate': '2021-12-31 23:59'})" ] || fail "--max-rows with --totalcount-missing"
+stop
+start --data d --max-rows 3 --totalcount-capped
+login
+[ "$(C -b jar "$B/20053?&$ALL" | py 'len(j["json_array_recordings"]), j["json_obj_filter"]["totalcount"]')" = "(3, 3)" ] &&
+	[ "$(C -b jar "$B/20053?&$ALL&calltype=Internal" | py 'j["json_obj_filter"]["totalcount"]')" = 2 ] &&
+	[ "$(C -b jar "$B/9006?&$ALL" | py 'len(j["json_array_astcdrs"]), j["json_obj_filter"]["totalcount"]')" = "(3, 3)" ] ||
+	fail "--totalcount-capped"
+stop
+ok "--max-rows: capped rows without totalcount (--totalcount-missing), or a totalcount capped alike (--totalcount-capped)"
 
 # --- variation switches -----------------------------------------------------------------------
 start --data d --bare-single
