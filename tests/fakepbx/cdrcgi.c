@@ -19,6 +19,7 @@
 
 #include "bound.h"
 #include "cdr.h"
+#include "longf.h"
 #include "sbuf.h"
 
 /* Longest disposition/userfield parameter understood (spaces removed). */
@@ -196,7 +197,7 @@ static struct http_reply cdrcgi_reply(struct sbuf *sb, const char *ctype)
 static struct http_reply cdrcgi_json(const struct fpx_config *cfg, const struct cdrcgi_q *q,
 				     const struct cdr_list *rows, size_t shown)
 {
-	struct cdr_view view = { cfg->cdr_int_values, cfg->cdr_recname };
+	struct cdr_view view = { cfg->cdr_int_values, cfg->cdr_recname, cfg->long_fields };
 	bool numbered = cfg->cdr_style == FPX_CDR_NUMBERED;
 	struct sbuf sb = SBUF_INIT;
 	sbuf_adds(&sb, numbered ? "{\"json_array_astcdrs\":{" : "{\"json_array_astcdrs\":[");
@@ -249,9 +250,16 @@ static struct http_reply cdrcgi_csv(const struct fpx_config *cfg, const struct c
 		const struct cdr_row *row = &rows->v[r];
 		for (size_t i = 0; i < CDR_NSTR; i++) {
 			sbuf_adds(&sb, i ? "," : "");
-			cdrcgi_csv_field(&sb, i == CDR_RECFILE ? cdr_recname(row, cfg->cdr_recname,
-									   name, sizeof name)
-							     : row->f[i]);
+			const char *val = i == CDR_RECFILE
+						  ? cdr_recname(row, cfg->cdr_recname, name, sizeof name)
+						  : row->f[i];
+			char *lv = cfg->long_fields && cdr_field_is_long(i)
+					   ? longf_make(val, cfg->long_fields)
+					   : NULL;
+			if (cfg->long_fields && cdr_field_is_long(i) && !lv)
+				sbuf_fail(&sb);
+			cdrcgi_csv_field(&sb, lv ? lv : val);
+			free(lv);
 		}
 		sbuf_addf(&sb, ",%ld\r\n", row->port);
 	}

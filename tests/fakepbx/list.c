@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "bound.h"
+#include "longf.h"
 #include "sbuf.h"
 #include "store.h"
 
@@ -45,6 +46,7 @@ struct list_stream {
 	char start[17], end[17];
 	enum fpx_list_style style;
 	bool int_values, totalcount_missing;
+	size_t long_fields;    /* --long-fields */
 	/* faults */
 	uint64_t pad_left;     /* json-huge: spaces still to send */
 	uint64_t deep_left;    /* json-deep: brackets still to send (open, then close) */
@@ -117,6 +119,17 @@ static bool list_keep(const struct store_rec *rec, void *arg)
 	return true;
 }
 
+/* A src/dst/trunk value, padded under --long-fields (an empty trunk stays
+ * empty: Internal calls have none). */
+static void list_emit_party(struct list_stream *st, const char *v)
+{
+	char *lv = st->long_fields && v[0] ? longf_make(v, st->long_fields) : NULL;
+	if (st->long_fields && v[0] && !lv)
+		sbuf_fail(&st->piece);
+	sbuf_json_str(&st->piece, lv ? lv : v);
+	free(lv);
+}
+
 static void list_emit_row(struct list_stream *st, const struct store_rec *rec, size_t i)
 {
 	struct sbuf *sb = &st->piece;
@@ -127,11 +140,11 @@ static void list_emit_row(struct list_stream *st, const struct store_rec *rec, s
 	sbuf_adds(sb, st->wrong_types ? "{\"calldate\":{\"date\":" : "{\"calldate\":");
 	sbuf_json_str(sb, rec->calldate);
 	sbuf_adds(sb, st->wrong_types ? "},\"src\":" : ",\"src\":");
-	sbuf_json_str(sb, rec->src);
+	list_emit_party(st, rec->src);
 	sbuf_adds(sb, ",\"dst\":");
-	sbuf_json_str(sb, rec->dst);
+	list_emit_party(st, rec->dst);
 	sbuf_adds(sb, ",\"trunk\":");
-	sbuf_json_str(sb, rec->trunk);
+	list_emit_party(st, rec->trunk);
 	if (st->wrong_types)
 		sbuf_addf(sb, ",\"duration\":[\"%u\"]", (unsigned)rec->duration);
 	else if (st->int_values)
@@ -350,6 +363,7 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	st->style = cfg->list_style;
 	st->int_values = cfg->int_values;
 	st->totalcount_missing = cfg->totalcount_missing;
+	st->long_fields = cfg->long_fields;
 
 	const struct fault_inst *fi;
 	if ((fi = http_fault(r, FAULT_JSON_HUGE)))

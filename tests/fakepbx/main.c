@@ -38,7 +38,8 @@ enum {
 	OPT_CDR_RECNAME, OPT_CDR_HIDE, OPT_CDR_CSV_NOHEADER, OPT_CDR_DELETE_LOG, OPT_AMI_LISTEN,
 	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
 	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
-	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_HELP,
+	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_LONG_FIELDS,
+	OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -87,6 +88,7 @@ static const struct option main_longopts[] = {
 	{ "end-bound", required_argument, NULL, OPT_END_BOUND },
 	{ "start-bound", required_argument, NULL, OPT_START_BOUND },
 	{ "totalcount-capped", no_argument, NULL, OPT_TOTALCOUNT_CAPPED },
+	{ "long-fields", required_argument, NULL, OPT_LONG_FIELDS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -104,7 +106,7 @@ static void main_usage(FILE *out)
 	      "          [--bare-single] [--tar-names full|base|dotslash]\n"
 	      "          [--download-key both|wavefiles|wavfiles] [--login-style any|post|query]\n"
 	      "          [--no-session json|html|401|redirect] [--totalcount-missing]\n"
-	      "          [--totalcount-capped]\n"
+	      "          [--totalcount-capped] [--long-fields N]\n"
 	      "          [--cdr-style array|numbered] [--cdr-int-values]\n"
 	      "          [--cdr-recording-name relative|full|none] [--cdr-hide N]\n"
 	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
@@ -245,6 +247,7 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 	static const char *const end_bounds[] = { "through", "minute", "exclusive", NULL };
 	static const char *const start_bounds[] = { "inclusive", "exclusive", NULL };
 	int c, i, bad = 0;
+	long lv = 0;
 	char *end;
 	/* "+": stop at the first non-option, so --tls can take its KEY from argv */
 	while (!bad && (c = getopt_long(argc, argv, "+", main_longopts, NULL)) != -1) {
@@ -306,6 +309,10 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_BARE_SINGLE: cfg->bare_single = true; break;
 		case OPT_TOTALCOUNT_MISSING: cfg->totalcount_missing = true; break;
 		case OPT_TOTALCOUNT_CAPPED: cfg->totalcount_capped = true; break;
+		case OPT_LONG_FIELDS:
+			bad = main_long("long-fields", optarg, 1, 1048576, &lv);
+			cfg->long_fields = (size_t)lv;
+			break;
 		case OPT_CDR_STYLE:
 			if ((bad = i = main_choice("cdr-style", optarg, cdr_styles)) >= 0)
 				bad = 0, cfg->cdr_style = (enum fpx_cdr_style)i;

@@ -203,6 +203,40 @@ login
 	fail "--totalcount-capped"
 stop
 ok "--max-rows: capped rows without totalcount (--totalcount-missing), or a totalcount capped alike (--totalcount-capped)"
+start --data d --long-fields 100
+login
+C -b jar -o lf1.json "$B/20053?&$ALL"
+C -b jar -o lf2.json "$B/20053?&$ALL"
+C -b jar -o lf.cdr.json "$B/9006?&$ALL"
+C -b jar -o lf.csv "$B/9005?&$ALL"
+[ "$(cnt src=15)" = 3 ] || fail "--long-fields: filters must see the name's values"
+python3 - <<'PY' || fail "--long-fields"
+import csv, json
+LONG = ["channel", "dstchannel", "src", "dst", "cidname", "accountcode"]
+def ok(v, base):
+    return len(v) == 100 and v.startswith(base + " <sip:" + base + "@pbx.example.invalid;tag=") and v.endswith(">")
+a, b = open("lf1.json", "rb").read(), open("lf2.json", "rb").read()
+assert a == b, "not deterministic"
+rows = json.loads(a)["json_array_recordings"]
+assert len(rows) == 10
+for r in rows:
+    p = r["path"].split("/")[1][:-4].split("-")
+    assert ok(r["src"], p[-2]) and ok(r["dst"], p[-1]), r
+    assert r["trunk"] == "" if p[3] == "Internal" else ok(r["trunk"], p[4]), r
+    assert r["calldate"][:4] == "2021" and r["duration"].isdigit()
+want = {r["UniqueID"]: r for r in map(json.loads, open("d/cdr.jsonl"))}
+got = json.load(open("lf.cdr.json"))["json_array_astcdrs"]
+raw = open("lf.csv", newline="").read()
+lines = list(csv.reader(raw.splitlines()))
+assert len(got) == 20 and len(lines) == 21 and '"202 <sip:202@' in raw
+for r, line in zip(got, lines[1:]):
+    w = want[r["UniqueID"]]
+    assert line == [str(v) for v in r.values()], (line, r)
+    for k in w:
+        assert ok(r[k], w[k]) if k in LONG else r[k] == w[k], (k, r[k], w[k])
+PY
+stop
+ok "--long-fields: 20053 src/dst/trunk and 9006/9005 channel/dstchannel/src/dst/cidname/accountcode N long, CSV quoted, filters unchanged"
 
 # --- variation switches -----------------------------------------------------------------------
 start --data d --bare-single
