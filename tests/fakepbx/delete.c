@@ -120,10 +120,10 @@ struct http_reply del_handle(const struct fpx_config *cfg, struct http_req *r)
 	struct store_paths paths = { 0 };
 	const char *v;
 	int rc = 0;
-	/* both spellings, always: --download-key is about CGI 20036 only */
-	if ((v = http_param(r, "wavefiles", HTTP_SRC_ANY)))
+	/* --delete-key (default both); the other spelling is not read at all */
+	if (cfg->delete_key != FPX_KEY_WAVFILES && (v = http_param(r, "wavefiles", HTTP_SRC_ANY)))
 		rc |= store_paths_add(&paths, v);
-	if ((v = http_param(r, "wavfiles", HTTP_SRC_ANY)))
+	if (cfg->delete_key != FPX_KEY_WAVEFILES && (v = http_param(r, "wavfiles", HTTP_SRC_ANY)))
 		rc |= store_paths_add(&paths, v);
 	if (rc < 0) {
 		store_paths_free(&paths);

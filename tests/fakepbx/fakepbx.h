@@ -49,6 +49,7 @@ enum fpx_nosess {
 	FPX_NOSESS_HTML,     /* 200 + HTML login page */
 	FPX_NOSESS_401,      /* 401 + JSON error */
 	FPX_NOSESS_REDIRECT, /* 302 to /login.html */
+	FPX_NOSESS_STATUS6,  /* 200 + {"status":-6} */
 };
 
 /* --cdr-style: how the rows of CGI 9006 are wrapped. */
@@ -91,6 +92,8 @@ struct fpx_config {
 	enum fpx_list_style list_style;
 	enum fpx_tar_names tar_names;
 	enum fpx_dl_key download_key;
+	enum fpx_dl_key delete_key;  /* --delete-key: the same for CGI 20054 */
+	long delete_no_session;      /* the first N valid 20054 requests: session died */
 	enum fpx_login_style login_style;
 	enum fpx_nosess no_session;
 	bool int_values;          /* duration as number, totalcount as string */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@ struct http_req {
 
 /* --request-log, or -1; set before the daemon starts */
 static int http_reqlog_fd = -1;
+/* 20054 requests with a valid session so far (--delete-no-session) */
+static atomic_long http_dead_deletes;
 
 const char *http_param(const struct http_req *r, const char *key, enum http_src src)
 {
@@ -209,6 +212,11 @@ static struct http_reply http_route(const struct fpx_config *cfg, struct http_re
 			      : -1;
 	if (!sess_use(cookie, expire))
 		return http_reply_no_session(cfg);
+	if (r->cgi == FAULT_CGI_DELETE && cfg->delete_no_session > 0 &&
+	    atomic_fetch_add(&http_dead_deletes, 1) < cfg->delete_no_session) {
+		sess_kill(cookie); /* the session died between listing and delete */
+		return http_reply_no_session(cfg);
+	}
 	if (r->cgi == FAULT_CGI_LIST)
 		return list_handle(cfg, r);
 	if (r->cgi == FAULT_CGI_DOWNLOAD)

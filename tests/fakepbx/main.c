@@ -39,7 +39,7 @@ enum {
 	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
 	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
 	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_LONG_FIELDS,
-	OPT_HELP,
+	OPT_DELETE_KEY, OPT_DELETE_NO_SESSION, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -89,6 +89,8 @@ static const struct option main_longopts[] = {
 	{ "start-bound", required_argument, NULL, OPT_START_BOUND },
 	{ "totalcount-capped", no_argument, NULL, OPT_TOTALCOUNT_CAPPED },
 	{ "long-fields", required_argument, NULL, OPT_LONG_FIELDS },
+	{ "delete-key", required_argument, NULL, OPT_DELETE_KEY },
+	{ "delete-no-session", required_argument, NULL, OPT_DELETE_NO_SESSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -105,8 +107,9 @@ static void main_usage(FILE *out)
 	      "          [--list-style array|numbered|keyed|bare] [--int-values]\n"
 	      "          [--bare-single] [--tar-names full|base|dotslash]\n"
 	      "          [--download-key both|wavefiles|wavfiles] [--login-style any|post|query]\n"
-	      "          [--no-session json|html|401|redirect] [--totalcount-missing]\n"
+	      "          [--no-session json|html|401|redirect|status6] [--totalcount-missing]\n"
 	      "          [--totalcount-capped] [--long-fields N]\n"
+	      "          [--delete-key both|wavefiles|wavfiles] [--delete-no-session N]\n"
 	      "          [--cdr-style array|numbered] [--cdr-int-values]\n"
 	      "          [--cdr-recording-name relative|full|none] [--cdr-hide N]\n"
 	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
@@ -241,7 +244,7 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 	static const char *const tar_names[] = { "full", "base", "dotslash", NULL };
 	static const char *const dl_keys[] = { "both", "wavefiles", "wavfiles", NULL };
 	static const char *const login_styles[] = { "any", "post", "query", NULL };
-	static const char *const no_sess[] = { "json", "html", "401", "redirect", NULL };
+	static const char *const no_sess[] = { "json", "html", "401", "redirect", "status6", NULL };
 	static const char *const cdr_styles[] = { "array", "numbered", NULL };
 	static const char *const cdr_spellings[] = { "relative", "full", "none", NULL };
 	static const char *const end_bounds[] = { "through", "minute", "exclusive", NULL };
@@ -296,6 +299,13 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_DOWNLOAD_KEY:
 			if ((bad = i = main_choice("download-key", optarg, dl_keys)) >= 0)
 				bad = 0, cfg->download_key = (enum fpx_dl_key)i;
+			break;
+		case OPT_DELETE_KEY:
+			if ((bad = i = main_choice("delete-key", optarg, dl_keys)) >= 0)
+				bad = 0, cfg->delete_key = (enum fpx_dl_key)i;
+			break;
+		case OPT_DELETE_NO_SESSION:
+			bad = main_long("delete-no-session", optarg, 0, 1L << 40, &cfg->delete_no_session);
 			break;
 		case OPT_LOGIN_STYLE:
 			if ((bad = i = main_choice("login-style", optarg, login_styles)) >= 0)

@@ -105,6 +105,10 @@ struct http_reply http_reply_no_session(const struct fpx_config *cfg)
 		return http_reply_fail(MHD_HTTP_UNAUTHORIZED, "not logged in");
 	case FPX_NOSESS_REDIRECT:
 		return http_reply_redirect_login();
+	case FPX_NOSESS_STATUS6: {
+		static const char dead[] = "{\"status\":-6}\n";
+		return http_reply_buf(MHD_HTTP_OK, "application/json", dead, sizeof dead - 1);
+	}
 	case FPX_NOSESS_JSON:
 	default:
 		return http_reply_fail(MHD_HTTP_OK, "not logged in");

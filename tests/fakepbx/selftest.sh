@@ -291,6 +291,32 @@ C "$B/8404?&UserName=admin&Password=$MD5" | grep -q success && C -d "UserName=ad
 	grep -q fail || fail "--login-style query"
 stop
 ok "switches: bare-single, list styles, int-values, totalcount-missing, tar-names, download-key, login-style"
+for k in wavefiles wavfiles; do
+	rm -rf dd && cp -r d dd
+	start --data dd --delete-key "$k"
+	login
+	other=$([ "$k" = wavefiles ] && echo wavfiles || echo wavefiles)
+	[ "$(C -b jar --data-urlencode "$other=$P1" "$B/20054")" = '{"status":"success","deleted":0}' ] && [ -f "dd/$P1" ] &&
+		[ "$(C -b jar --data-urlencode "$k=$P1" "$B/20054")" = '{"status":"success","deleted":1}' ] && [ ! -e "dd/$P1" ] ||
+		fail "--delete-key $k"
+	stop
+done
+start --data d --no-session status6
+C -D h -o ns.out "$B/20053?&$ALL"
+grep -q '^HTTP/1.1 200' h && [ "$(cat ns.out)" = '{"status":-6}' ] || fail "--no-session status6: $(cat ns.out)"
+stop
+rm -rf dd && cp -r d dd
+start --data dd --delete-no-session 1 --delete-log "$T/dns"
+login
+C -b jar "$B/20053?&$ALL" | grep -q json_array || fail "--delete-no-session: listing"
+[ "$(C -b jar --data-urlencode "wavefiles=$P1" "$B/20054")" = '{"status":"fail","message":"not logged in"}' ] &&
+	[ -f "dd/$P1" ] && [ ! -s dns ] || fail "--delete-no-session 1: first delete"
+C -b jar "$B/20053?&$ALL" | grep -q '"not logged in"' || fail "--delete-no-session: the session did not die"
+login
+[ "$(C -b jar --data-urlencode "wavefiles=$P1" "$B/20054")" = '{"status":"success","deleted":1}' ] &&
+	[ ! -e "dd/$P1" ] && [ "$(wc -l <dns)" = 1 ] || fail "--delete-no-session 1: second delete"
+stop
+ok "--delete-key wavefiles|wavfiles, --no-session status6, --delete-no-session (session dies, nothing deleted)"
 
 # --- faults -------------------------------------------------------------------------------
 start --data d --fault omit-one
