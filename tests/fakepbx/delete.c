@@ -79,7 +79,7 @@ static int del_write_all(int fd, const char *s, size_t n)
  * Returns 1 deleted, 0 not there, -1 error. */
 static int del_one(const struct fpx_config *cfg, int dirfd, const char *path, bool dry)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = store_openat(dirfd, path, cfg->any_folder, O_RDONLY);
 	struct stat sb;
 	if (fd < 0)
 		return 0;
@@ -108,7 +108,7 @@ static int del_one(const struct fpx_config *cfg, int dirfd, const char *path, bo
 		}
 	}
 	close(fd);
-	if (unlinkat(dirfd, path, 0) < 0) {
+	if (store_unlinkat(dirfd, path, cfg->any_folder) < 0) {
 		fprintf(stderr, "fakepbx: delete %s: %s\n", path, strerror(errno));
 		return -1;
 	}
@@ -122,9 +122,9 @@ struct http_reply del_handle(const struct fpx_config *cfg, struct http_req *r)
 	int rc = 0;
 	/* --delete-key (default both); the other spelling is not read at all */
 	if (cfg->delete_key != FPX_KEY_WAVFILES && (v = http_param(r, "wavefiles", HTTP_SRC_ANY)))
-		rc |= store_paths_add(&paths, v);
+		rc |= store_paths_add(&paths, v, cfg->any_folder);
 	if (cfg->delete_key != FPX_KEY_WAVEFILES && (v = http_param(r, "wavfiles", HTTP_SRC_ANY)))
-		rc |= store_paths_add(&paths, v);
+		rc |= store_paths_add(&paths, v, cfg->any_folder);
 	if (rc < 0) {
 		store_paths_free(&paths);
 		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");

@@ -101,6 +101,7 @@ struct fpx_config {
 	bool totalcount_missing;  /* omit totalcount from json_obj_filter */
 	bool totalcount_capped;   /* totalcount = rows sent (after --max-rows), 20053 and 9006 */
 	size_t long_fields;       /* --long-fields N: cosmetic fields N characters long; 0 off */
+	bool any_folder;          /* --any-folder: recordings in any folder chain, or bare */
 	enum fpx_end_bound end_bound;     /* 20053 and 9006/9005/9004 */
 	enum fpx_start_bound start_bound;
 	/* CDR CGIs 9006/9005/9004 */

@@ -341,7 +341,8 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	if (list_number(http_param(r, "maxduration", HTTP_SRC_ANY), &q.max_dur) < 0)
 		return http_reply_fail(MHD_HTTP_OK, "bad maxduration");
 
-	struct store_filter f = { .prekeep = list_prekeep, .keep = list_keep, .arg = &q };
+	struct store_filter f = { .any = cfg->any_folder, .prekeep = list_prekeep,
+				  .keep = list_keep, .arg = &q };
 	bound_days(&q.b, f.day_lo, f.day_hi); /* folder names are YYYYMMDD: skip whole days */
 
 	struct list_stream *st = calloc(1, sizeof *st);

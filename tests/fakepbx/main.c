@@ -39,7 +39,7 @@ enum {
 	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
 	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
 	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_LONG_FIELDS,
-	OPT_DELETE_KEY, OPT_DELETE_NO_SESSION, OPT_HELP,
+	OPT_DELETE_KEY, OPT_DELETE_NO_SESSION, OPT_ANY_FOLDER, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -91,6 +91,7 @@ static const struct option main_longopts[] = {
 	{ "long-fields", required_argument, NULL, OPT_LONG_FIELDS },
 	{ "delete-key", required_argument, NULL, OPT_DELETE_KEY },
 	{ "delete-no-session", required_argument, NULL, OPT_DELETE_NO_SESSION },
+	{ "any-folder", no_argument, NULL, OPT_ANY_FOLDER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -110,6 +111,7 @@ static void main_usage(FILE *out)
 	      "          [--no-session json|html|401|redirect|status6] [--totalcount-missing]\n"
 	      "          [--totalcount-capped] [--long-fields N]\n"
 	      "          [--delete-key both|wavefiles|wavfiles] [--delete-no-session N]\n"
+	      "          [--any-folder]\n"
 	      "          [--cdr-style array|numbered] [--cdr-int-values]\n"
 	      "          [--cdr-recording-name relative|full|none] [--cdr-hide N]\n"
 	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
@@ -319,6 +321,7 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_BARE_SINGLE: cfg->bare_single = true; break;
 		case OPT_TOTALCOUNT_MISSING: cfg->totalcount_missing = true; break;
 		case OPT_TOTALCOUNT_CAPPED: cfg->totalcount_capped = true; break;
+		case OPT_ANY_FOLDER: cfg->any_folder = true; break;
 		case OPT_LONG_FIELDS:
 			bad = main_long("long-fields", optarg, 1, 1048576, &lv);
 			cfg->long_fields = (size_t)lv;

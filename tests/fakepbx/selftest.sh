@@ -318,6 +318,55 @@ login
 stop
 ok "--delete-key wavefiles|wavfiles, --no-session status6, --delete-no-session (session dies, nothing deleted)"
 
+# --- --any-folder: recordings in any folder chain ending in YYYYMMDD, or bare at the top ------------
+rm -rf da && cp -r d da
+N1=20240105-101010-1704449410-Inbound-42-1-2.wav
+A1=x/20240105/$N1 A2=y/z/20240105/$N1 A3=20240106-111111-1704539471-Outbound-96-3-4.wav
+mkdir -p da/x/20240105 da/y/z/20240105 da/.hid/20240105 da/x/20240107
+cp "d/$P2" "da/$A1"; cp "d/$P1" "da/$A2"; cp "d/$P3" "da/$A3"
+cp "d/$P2" da/.hid/20240105/20240105-121212-1704456732-Inbound-42-1-2.wav
+cp "d/$P2" da/x/20240105-131313-1704460393-Inbound-42-1-2.wav
+cp "d/$P2" da/x/20240107/20240105-141414-1704464054-Inbound-42-1-2.wav
+ln -s x da/lnk
+ln -s "$A1" da/20240105-151515-1704467715-Inbound-42-1-2.wav
+Y24="startdate=2024-01-01+00:00&enddate=2024-12-31+23:59"
+start --data da
+login
+[ "$(C -b jar "$B/20053?&$Y24" | py 'j["json_obj_filter"]["totalcount"]')" = 0 ] &&
+	[ "$(C -b jar "$B/20036?wavefiles=$(enc "$A1;$A3")" | tar -tf - | wc -l)" = 0 ] ||
+	fail "without --any-folder: other folders listed or served"
+stop
+start --data da --any-folder --delete-log "$T/adl"
+login
+C -b jar -o al.json "$B/20053?&$Y24"
+python3 - "$A1" "$A2" "$A3" <<'PY' || fail "--any-folder listing: $(cat al.json)"
+import json, sys
+a1, a2, a3 = sys.argv[1:]
+rows = json.load(open("al.json"))["json_array_recordings"]
+by = {r["path"]: r for r in rows}
+assert sorted(by) == sorted([a1, a2, a3]), sorted(by)
+dur = lambda p: str(round((len(open("da/" + p, "rb").read()) - 44) / 16000))
+assert by[a1] == {"calldate": "2024-01-05 10:10:10", "src": "1", "dst": "2", "trunk": "42", "duration": dur(a1),
+                  "calltype": "Inbound", "path": a1}, by[a1]
+assert by[a2]["duration"] == dur(a2) != by[a1]["duration"]
+assert by[a3]["calldate"] == "2024-01-06 11:11:11" and by[a3]["calltype"] == "Outbound" and by[a3]["trunk"] == "96"
+PY
+[ "$(C -b jar "$B/20053?&$ALL" | py 'j["json_obj_filter"]["totalcount"]')" = 10 ] || fail "--any-folder: the usual layout"
+C -b jar -o at.tar "$B/20036?wavefiles=$(enc "$A1;$A2;$A3;lnk/20240105/$N1;.hid/20240105/20240105-121212-1704456732-Inbound-42-1-2.wav;20240105-151515-1704467715-Inbound-42-1-2.wav;../da/$A1;/$A1;x/20240105-131313-1704460393-Inbound-42-1-2.wav")"
+[ "$(tar -tf at.tar | tr '\n' '|')" = "$A1|$A2|$A3|" ] || fail "--any-folder download: $(tar -tf at.tar)"
+mkdir ax && tar -xf at.tar -C ax && cmp -s "ax/$A1" "da/$A1" && cmp -s "ax/$A2" "da/$A2" && cmp -s "ax/$A3" "da/$A3" ||
+	fail "--any-folder download: bytes"
+want="$A2 $(sha256sum "da/$A2" | cut -d' ' -f1)"
+[ "$(C -b jar --data-urlencode "wavefiles=$A2;lnk/20240105/$N1;20240105-151515-1704467715-Inbound-42-1-2.wav" "$B/20054")" = '{"status":"success","deleted":1}' ] &&
+	[ ! -e "da/$A2" ] && [ -f "da/$A1" ] && [ -L da/20240105-151515-1704467715-Inbound-42-1-2.wav ] && [ "$(cat adl)" = "$want" ] ||
+	fail "--any-folder delete: $(cat adl)"
+stop
+start --data da --any-folder --tar-names base
+login
+[ "$(C -b jar "$B/20036?wavefiles=$(enc "$A1;$A3")" | tar -tf - | tr '\n' '|')" = "$N1|$A3|" ] || fail "--any-folder --tar-names base"
+stop
+ok "--any-folder: other folder chains and bare names listed, served, deleted (+ delete log); dot folders, symlinks, .. refused; off by default"
+
 # --- faults -------------------------------------------------------------------------------
 start --data d --fault omit-one
 login
