@@ -19,6 +19,7 @@
 
 #include "bound.h"
 #include "longf.h"
+#include "omit.h"
 #include "sbuf.h"
 #include "store.h"
 
@@ -96,7 +97,7 @@ static int list_calltype(const char *in, const char **type)
 static bool list_prekeep(const struct store_rec *rec, void *arg)
 {
 	const struct list_query *q = arg;
-	if (!bound_in(&q->b, rec->calldate))
+	if (!bound_in(&q->b, rec->calldate) || omit_has(rec->path))
 		return false;
 	if (q->src && !strstr(rec->src, q->src))
 		return false;

@@ -25,6 +25,7 @@
 #include "fakepbx.h"
 #include "generate.h"
 #include "http.h"
+#include "omit.h"
 #include "wavcache.h"
 
 #define MAIN_PEM_MAX (1024 * 1024)
@@ -39,7 +40,8 @@ enum {
 	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
 	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
 	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_LONG_FIELDS,
-	OPT_DELETE_KEY, OPT_DELETE_NO_SESSION, OPT_ANY_FOLDER, OPT_HELP,
+	OPT_DELETE_KEY, OPT_DELETE_NO_SESSION, OPT_ANY_FOLDER, OPT_LIST_OMIT,
+	OPT_LIST_OMIT_PATH, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -92,6 +94,8 @@ static const struct option main_longopts[] = {
 	{ "delete-key", required_argument, NULL, OPT_DELETE_KEY },
 	{ "delete-no-session", required_argument, NULL, OPT_DELETE_NO_SESSION },
 	{ "any-folder", no_argument, NULL, OPT_ANY_FOLDER },
+	{ "list-omit", required_argument, NULL, OPT_LIST_OMIT },
+	{ "list-omit-path", required_argument, NULL, OPT_LIST_OMIT_PATH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -111,7 +115,7 @@ static void main_usage(FILE *out)
 	      "          [--no-session json|html|401|redirect|status6] [--totalcount-missing]\n"
 	      "          [--totalcount-capped] [--long-fields N]\n"
 	      "          [--delete-key both|wavefiles|wavfiles] [--delete-no-session N]\n"
-	      "          [--any-folder]\n"
+	      "          [--any-folder] [--list-omit N] [--list-omit-path PATH]...\n"
 	      "          [--cdr-style array|numbered] [--cdr-int-values]\n"
 	      "          [--cdr-recording-name relative|full|none] [--cdr-hide N]\n"
 	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
@@ -235,7 +239,9 @@ struct main_args {
 	const char *password;
 	const char *cdr_delete_log, *ami_listen, *ami_port_file, *clock_file;
 	bool help;
-	long days, per_day, min_s, max_s, cdr_hide, clock_offset, zone_offset;
+	long days, per_day, min_s, max_s, cdr_hide, clock_offset, zone_offset, list_omit;
+	const char **omit_paths;  /* --list-omit-path, argc slots */
+	size_t nomit_paths;
 	struct ami_opts ami;
 	unsigned long long seed;
 };
@@ -322,6 +328,8 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_TOTALCOUNT_MISSING: cfg->totalcount_missing = true; break;
 		case OPT_TOTALCOUNT_CAPPED: cfg->totalcount_capped = true; break;
 		case OPT_ANY_FOLDER: cfg->any_folder = true; break;
+		case OPT_LIST_OMIT: bad = main_long("list-omit", optarg, 0, 1L << 40, &a->list_omit); break;
+		case OPT_LIST_OMIT_PATH: a->omit_paths[a->nomit_paths++] = optarg; break;
 		case OPT_LONG_FIELDS:
 			bad = main_long("long-fields", optarg, 1, 1048576, &lv);
 			cfg->long_fields = (size_t)lv;
@@ -432,6 +440,8 @@ static int main_serve(struct main_args *a, struct fpx_config *cfg)
 		goto out;
 	if (!(cfg->cdrs = cdr_store_open(a->data, a->cdr_hide)))
 		goto out;
+	if (omit_setup(a->data, cfg->any_folder, a->list_omit, a->omit_paths, a->nomit_paths) < 0)
+		goto out;
 	/* Block the signals before any thread starts, so they all inherit the
 	 * mask and only sigwait() below ever sees them: SIGUSR1/SIGUSR2 are
 	 * then handed to the AMI thread as bytes on its pipe. */
@@ -480,6 +490,7 @@ out:
 	http_stop(d);
 	ami_stop(ami);
 	cdr_store_close(cfg->cdrs);
+	omit_free();
 	wcache_clear();
 	if (cfg->delete_log_fd >= 0)
 		close(cfg->delete_log_fd);
@@ -492,25 +503,37 @@ out:
 	return rc;
 }
 
+static int main_run(int argc, char **argv, struct main_args *a, struct fpx_config *cfg)
+{
+	if (main_parse(argc, argv, a, cfg) < 0) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (a->help) {
+		main_usage(stdout);
+		return 0;
+	}
+	clock_setup(a->clock_file, a->clock_offset, a->zone_offset);
+	if (a->generate) {
+		struct gen_opts g = { a->generate, (int)a->days, (int)a->per_day, a->seed, a->start,
+				      (int)a->min_s, (int)a->max_s };
+		return gen_run(&g) == 0 ? 0 : 1;
+	}
+	return main_serve(a, cfg);
+}
+
 int main(int argc, char **argv)
 {
 	struct main_args a = { .seed = 1, .min_s = 1, .max_s = 20,
 			       .ami = { .user = "admin", .secret = "password", .outage_secs = 3 } };
 	struct fpx_config cfg = { .user = "admin", .delete_log_fd = -1, .request_log_fd = -1,
 				  .cdr_delete_log_fd = -1 };
-	if (main_parse(argc, argv, &a, &cfg) < 0) {
-		main_usage(stderr);
-		return 2;
+	a.omit_paths = calloc((size_t)argc, sizeof *a.omit_paths);
+	if (!a.omit_paths) {
+		fprintf(stderr, "fakepbx: out of memory\n");
+		return 1;
 	}
-	if (a.help) {
-		main_usage(stdout);
-		return 0;
-	}
-	clock_setup(a.clock_file, a.clock_offset, a.zone_offset);
-	if (a.generate) {
-		struct gen_opts g = { a.generate, (int)a.days, (int)a.per_day, a.seed, a.start,
-				      (int)a.min_s, (int)a.max_s };
-		return gen_run(&g) == 0 ? 0 : 1;
-	}
-	return main_serve(&a, &cfg);
+	int rc = main_run(argc, argv, &a, &cfg);
+	free(a.omit_paths);
+	return rc;
 }

@@ -366,6 +366,20 @@ login
 [ "$(C -b jar "$B/20036?wavefiles=$(enc "$A1;$A3")" | tar -tf - | tr '\n' '|')" = "$N1|$A3|" ] || fail "--any-folder --tar-names base"
 stop
 ok "--any-folder: other folder chains and bare names listed, served, deleted (+ delete log); dot folders, symlinks, .. refused; off by default"
+rm -rf dd && cp -r d dd
+O1=20210328/$(ls d/20210328 | sort | sed -n 1p) O2=20210328/$(ls d/20210328 | sort | sed -n 2p)
+start --data dd --list-omit 2 --list-omit-path "$P3"
+login
+paths() { C -b jar "$B/20053?&$ALL" | py '" ".join(sorted(r["path"] for r in j["json_array_recordings"])) + " %d" % j["json_obj_filter"]["totalcount"]'; }
+want=$(cd d && ls */*.wav | grep -vxF -e "$O1" -e "$O2" -e "$P3" | sort | tr '\n' ' ')
+[ "$(paths)" = "${want}7" ] || fail "--list-omit 2 --list-omit-path: $(paths)"
+C -b jar "$B/20036?wavefiles=$(enc "$O1;$P3")" | tar -tf - | tr '\n' '|' | grep -qxF "$O1|$P3|" &&
+	[ "$(C -b jar "$B/9006?&$ALL" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(sum(r["Recording filename"] in sys.argv[1:] for r in j["json_array_astcdrs"]))' "$O1" "$P3")" = 2 ] ||
+	fail "--list-omit: omitted recordings must stay downloadable and named by their CDRs"
+C -b jar --data-urlencode "wavefiles=$O1" "$B/20054" | grep -q '"deleted":1' && [ "$(paths)" = "${want}7" ] ||
+	fail "--list-omit: deleting an omitted recording must not shift the set: $(paths)"
+stop
+ok "--list-omit N (the N oldest, fixed at start) and --list-omit-path: not listed, still downloadable, deletable, named by CDRs"
 
 # --- faults -------------------------------------------------------------------------------
 start --data d --fault omit-one
