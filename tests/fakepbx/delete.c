@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "live.h"
 #include "store.h"
 
 #define DEL_READ (256 * 1024)
@@ -135,12 +136,17 @@ struct http_reply del_handle(const struct fpx_config *cfg, struct http_req *r)
 	bool lie_500 = !noop && http_fault(r, FAULT_DELETE_ERROR_BUT_DELETES) != NULL;
 	size_t deleted = 0;
 	pthread_mutex_lock(&del_lock);
+	live_lock(); /* no live file is written while we delete */
 	int dirfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; dirfd >= 0 && i < paths.n; i++)
-		if (del_one(cfg, dirfd, paths.v[i], noop) == 1)
+		if (del_one(cfg, dirfd, paths.v[i], noop) == 1) {
 			deleted++;
+			if (!noop)
+				live_deleted(paths.v[i]); /* a live recording never comes back */
+		}
 	if (dirfd >= 0)
 		close(dirfd);
+	live_unlock();
 	pthread_mutex_unlock(&del_lock);
 	store_paths_free(&paths);
 

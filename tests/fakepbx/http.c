@@ -27,6 +27,7 @@
 #include "delete.h"
 #include "inject.h"
 #include "list.h"
+#include "live.h"
 #include "pace.h"
 #include "session.h"
 #include "sbuf.h"
@@ -217,6 +218,9 @@ static struct http_reply http_route(const struct fpx_config *cfg, struct http_re
 		sess_kill(cookie); /* the session died between listing and delete */
 		return http_reply_no_session(cfg);
 	}
+	if (r->cgi & (FAULT_CGI_LIST | FAULT_CGI_DOWNLOAD | FAULT_CGI_DELETE | FAULT_CGI_CDR_QUERY |
+		      FAULT_CGI_CDR_CSV))
+		live_sync(); /* recordings in progress grow before we answer */
 	if (r->cgi == FAULT_CGI_LIST)
 		return list_handle(cfg, r);
 	if (r->cgi == FAULT_CGI_DOWNLOAD)

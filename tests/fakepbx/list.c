@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "bound.h"
+#include "live.h"
 #include "longf.h"
 #include "omit.h"
 #include "sbuf.h"
@@ -321,6 +322,19 @@ static struct http_reply list_truncated(struct list_stream *st, const struct fau
 	return rep;
 }
 
+/* This answer lists rows: count it for the live recordings among them. */
+static void list_note_live(const struct store_list *rows)
+{
+	if (!rows->n || !live_any())
+		return;
+	const char **paths = calloc(rows->n, sizeof *paths);
+	for (size_t i = 0; paths && i < rows->n; i++)
+		paths[i] = rows->recs[i].path;
+	if (paths)
+		live_note(paths, rows->n);
+	free(paths);
+}
+
 struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 {
 	struct list_query q = { .min_dur = -1, .max_dur = -1 };
@@ -360,6 +374,7 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 		store_truncate(&st->rows, (size_t)cfg->max_rows);
 	if (cfg->totalcount_capped)
 		st->total = st->rows.n;
+	list_note_live(&st->rows);
 	memcpy(st->start, q.b.start, sizeof st->start);
 	memcpy(st->end, q.b.end, sizeof st->end);
 	st->style = cfg->list_style;

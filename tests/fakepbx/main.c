@@ -25,6 +25,7 @@
 #include "fakepbx.h"
 #include "generate.h"
 #include "http.h"
+#include "live.h"
 #include "omit.h"
 #include "wavcache.h"
 
@@ -442,6 +443,7 @@ static int main_serve(struct main_args *a, struct fpx_config *cfg)
 		goto out;
 	if (omit_setup(a->data, cfg->any_folder, a->list_omit, a->omit_paths, a->nomit_paths) < 0)
 		goto out;
+	live_setup(a->data, cfg->any_folder);
 	/* Block the signals before any thread starts, so they all inherit the
 	 * mask and only sigwait() below ever sees them: SIGUSR1/SIGUSR2 are
 	 * then handed to the AMI thread as bytes on its pipe. */
@@ -491,6 +493,7 @@ out:
 	ami_stop(ami);
 	cdr_store_close(cfg->cdrs);
 	omit_free();
+	live_free();
 	wcache_clear();
 	if (cfg->delete_log_fd >= 0)
 		close(cfg->delete_log_fd);

@@ -381,6 +381,93 @@ C -b jar --data-urlencode "wavefiles=$O1" "$B/20054" | grep -q '"deleted":1' && 
 stop
 ok "--list-omit N (the N oldest, fixed at start) and --list-omit-path: not listed, still downloadable, deletable, named by CDRs"
 
+# --- recordings in progress: DIR/.live.jsonl --------------------------------------------------------
+rm -rf dl && cp -r d dl
+LV=20240107/20240107-101010-1704622210-Inbound-42-7-8.wav
+LT=20240108/20240108-101010-1704708610-Outbound-96-7-8.wav
+LW=20240109/20240109-101010-1704795010-Internal-7-8.wav
+mkdir -p dl/.live/20240107 dl/.live/20240108 dl/.live/20240109
+cp "d/$P1" "dl/.live/$LV"; cp "d/$P3" "dl/.live/$LT"; cp "d/$P2" "dl/.live/$LW"
+cat >dl/.live.jsonl <<JSONL
+{"path":"$LV","final":".live/$LV","header":"zero","steps":3}
+{"path":"$LT","final":".live/$LT","header":"valid","from":1000,"until":2000}
+{"path":"$LW","final":".live/$LW","header":"valid","from":1000,"until":3000}
+{"path":"20240110/20240110-101010-1704881410-Inbound-42-7-8.wav","final":".live/nothing.wav","steps":1}
+{"path":"../x.wav","final":".live/$LV","steps":1}
+JSONL
+echo 1000 >clk
+start --data dl --clock-file "$T/clk" --delete-log "$T/ldl"
+login
+# lrow P: "duration size" of P in the listing (the listing counts as one answer for steps)
+lrow() { C -b jar "$B/20053?&$Y24" | python3 -c 'import json,sys; r=[r for r in json.load(sys.stdin)["json_array_recordings"] if r["path"]==sys.argv[1]]; print(r[0]["duration"] if r else "-", end=" ")' "$1"; stat -c %s "dl/$1"; }
+# hdr32 F OFF: the little-endian 32-bit number at OFF in F
+hdr32() { python3 -c 'import struct,sys; print(struct.unpack_from("<I", open(sys.argv[1],"rb").read(), int(sys.argv[2]))[0])' "$1" "$2"; }
+FV=$(stat -c %s "dl/.live/$LV") FT=$(stat -c %s "dl/.live/$LT")
+[ "$(lrow "$LV")" = "0 44" ] && ino=$(stat -c %i "dl/$LV") && [ "$(hdr32 "dl/$LV" 40)" = 0 ] &&
+	[ "$(stat -c %s "dl/$LT")" = 44 ] && [ "$(hdr32 "dl/$LT" 4)" = 36 ] && [ "$(hdr32 "dl/$LT" 40)" = 0 ] ||
+	fail "live: at 0/3 and at from: $(lrow "$LV")"
+[ ! -e dl/20240110 ] && grep -q "final .live/nothing.wav is missing, entry ignored" server.log &&
+	grep -q "\.live\.jsonl:5: \"path\" is not a recording path, ignored" server.log || fail "live: bad entries"
+third=$(( (FV - 44) / 2 / 3 * 2 ))
+[ "$(lrow "$LV")" = "0 $((44 + third))" ] || fail "live: 1/3 with a zero header: $(lrow "$LV")"
+C -b jar "$B/20036?wavefiles=$(enc "$LV")" | tar -xOf - >lv.part
+python3 - "dl/.live/$LV" <<'PY' || fail "live: 2/3 as downloaded"
+import sys
+fin, part = open(sys.argv[1], "rb").read(), open("lv.part", "rb").read()
+frames = (len(fin) - 44) // 2
+assert len(part) == 44 + frames * 2 // 3 * 2, (len(part), len(fin))
+assert part[4:8] == bytes(4) and part[40:44] == bytes(4) and part[:4] == fin[:4] and part[8:40] == fin[8:40]
+assert part[44:] == fin[44:len(part)]
+PY
+[ "$(lrow "$LV")" = "$(( (FV - 44) / 16000 )) $FV" ] && cmp -s "dl/$LV" "dl/.live/$LV" && [ "$(stat -c %i "dl/$LV")" = "$ino" ] ||
+	fail "live: 3/3 must be the final bytes, in place"
+echo 1500.5 >clk.new && mv clk.new clk
+half=$(( (FT - 44) / 2 * 500500 / 1000000 * 2 ))
+[ "$(lrow "$LT")" = "$(( (half + 8000) / 16000 )) $((44 + half))" ] && [ "$(hdr32 "dl/$LT" 4)" = $((36 + half)) ] &&
+	[ "$(hdr32 "dl/$LT" 40)" = "$half" ] || fail "live: from/until at the middle: $(lrow "$LT")"
+echo 2500 >clk.new && mv clk.new clk
+lrow "$LT" >/dev/null
+cmp -s "dl/$LT" "dl/.live/$LT" || fail "live: after until, not the final bytes"
+echo 1200 >clk.new && mv clk.new clk
+lrow "$LT" >/dev/null
+cmp -s "dl/$LT" "dl/.live/$LT" || fail "live: a finished recording changed when time went back"
+lrow "$LW" >/dev/null
+want="$LW $(sha256sum "dl/$LW" | cut -d' ' -f1)"
+[ "$(stat -c %s "dl/$LW")" -gt 44 ] && [ "$(stat -c %s "dl/$LW")" -lt "$(stat -c %s "dl/.live/$LW")" ] &&
+	C -b jar --data-urlencode "wavefiles=$LW" "$B/20054" | grep -q '"deleted":1' && [ "$(cat ldl)" = "$want" ] ||
+	fail "live: deleting a growing recording: $(cat ldl)"
+echo 4000 >clk.new && mv clk.new clk
+for _ in 1 2 3; do lrow "$LW" >/dev/null 2>&1 || true; done
+[ ! -e "dl/$LW" ] || fail "live: a deleted live recording came back"
+stop
+ok "live: steps with a zero header, from/until with a valid one (clock file), whole frames, in place, final bytes at the end, bad entries ignored, delete is final and logged"
+
+# the duration cache and a recording replaced at the same path: same size, same mtime, other duration
+rm -rf dr && cp -r d dr
+start --data dr
+login
+dur_of() { C -b jar "$B/20053?&$ALL" | python3 -c 'import json,sys; print([r["duration"] for r in json.load(sys.stdin)["json_array_recordings"] if r["path"]==sys.argv[1]][0])' "$1"; }
+d0=$(dur_of "$P2")
+python3 - "dr/$P2" "dr/20210328/.new.wav" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<I", b, 28, 32000)  # byte rate doubled: half the duration, same size
+open(sys.argv[2], "wb").write(b)
+PY
+touch -r "dr/$P2" dr/20210328/.new.wav
+i0=$(stat -c %i "dr/$P2")
+mv dr/20210328/.new.wav "dr/$P2"
+[ "$(stat -c %i "dr/$P2")" != "$i0" ] && [ "$(dur_of "$P2")" = $(( (d0 + 1) / 2 )) ] ||
+	fail "duration cache: a file renamed over one of the same size and mtime kept its old duration ($d0 -> $(dur_of "$P2"))"
+cp "d/$P2" dr/20210328/.ref.wav
+i1=$(stat -c %i "dr/$P2")
+cat dr/20210328/.ref.wav >"dr/$P2"
+touch -r dr/20210328/.ref.wav "dr/$P2"
+[ "$(stat -c %i "dr/$P2")" = "$i1" ] && [ "$(dur_of "$P2")" = "$d0" ] ||
+	fail "duration cache: a file rewritten in place (same size, mtime put back) kept its old duration"
+stop
+ok "duration cache: a replaced recording (rename: new inode; in place: new ctime) never keeps a stale duration"
+
 # --- faults -------------------------------------------------------------------------------
 start --data d --fault omit-one
 login

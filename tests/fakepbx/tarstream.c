@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "live.h"
 #include "store.h"
 #include "tarfmt.h"
 
@@ -382,9 +383,25 @@ static struct http_reply tars_bare(int dirfd, const char *path, bool any)
 	return rep;
 }
 
-/* The tar's entries: faults' extras, then the existing requested files. */
+/* Count this answer for the live recordings it serves (exists[i]). */
+static void tars_note_live(const struct store_paths *paths, const bool *exists)
+{
+	if (!live_any())
+		return;
+	const char **served = calloc(paths->n + 1, sizeof *served);
+	size_t n = 0;
+	for (size_t i = 0; served && i < paths->n; i++)
+		if (exists[i])
+			served[n++] = paths->v[i];
+	if (served)
+		live_note(served, n);
+	free(served);
+}
+
+/* The tar's entries: faults' extras, then the existing requested files
+ * (exists[i] is cleared for one that omit-one leaves out). */
 static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struct http_req *r,
-		     const struct store_paths *paths, const bool *exists)
+		     const struct store_paths *paths, bool *exists)
 {
 	int64_t now = clock_unix();
 	struct tars_entry *e;
@@ -413,6 +430,7 @@ static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struc
 			continue;
 		if (first && !omit && http_fault(r, FAULT_OMIT_ONE)) {
 			omit = true;
+			exists[i] = false; /* not served */
 			continue;
 		}
 		struct stat sb;
@@ -482,6 +500,8 @@ struct http_reply tars_handle(const struct fpx_config *cfg, struct http_req *r)
 					tars_read, st, tars_free, &st->tag);
 		tars_disposition(&rep);
 	}
+	if (rep.status == MHD_HTTP_OK)
+		tars_note_live(&paths, exists);
 	free(exists);
 	store_paths_free(&paths);
 	return rep;
