@@ -1060,9 +1060,10 @@ assert row["Recording filename"] == rel and cdr["StartTime"] == row["calldate"],
 ring = 1700100000 - int(row["UniqueID"].split(".")[0])
 assert 1 <= ring <= 5 and row["calldate"] == "2023-11-16 01:59:%02d" % (60 - ring), row
 PY
-C -D hc -b jar -o /dev/null "$B/20036?wavefiles=$(enc "$P2")"
-grep -q '^Content-Disposition: attachment; filename="AutoMonitor-2023Nov16.020000.tar"' hc ||
-	fail "--clock-file: tar name $(grep Disposition hc)"
+C -D hc -b jar -o ck.tar "$B/20036?wavefiles=$(enc "$P2;${f#dc/}")"
+grep -q '^Content-Disposition: attachment; filename="AutoMonitor-2023Nov16.020000.tar"' hc &&
+	[ "$(python3 -c 'import tarfile; print([m.mtime for m in tarfile.open("ck.tar")][1])')" = 1700100000 ] ||
+	fail "--clock-file: tar name $(grep Disposition hc), or the added call's mtime"
 rm clk
 [ "$(today_of 20053)" = "$(TZ=UTC date +%Y-%m-%d) 00:00" ] &&
 	grep -q "fakepbx: --clock-file $T/clk: No such file or directory; using the real clock" server.log ||

@@ -64,6 +64,12 @@ int simcall_add(const char *dir, struct cdr_store *cdrs, struct simcall_state *s
 		call.billsec = 2 + gen_below(&st->rng, 5);
 		call.ring = 1 + gen_below(&st->rng, 5);
 		int rc = gen_wav(dayfd, name, call.billsec, &st->rng, &bytes);
+		if (rc == 0 && clock_owns_date()) {
+			/* written by the PBX's clock (--clock-file/--clock-offset): its
+			 * tar entry carries that time */
+			struct timespec ts[2] = { { (time_t)now, 0 }, { (time_t)now, 0 } };
+			utimensat(dayfd, name, ts, AT_SYMLINK_NOFOLLOW);
+		}
 		close(dayfd);
 		if (rc < 0)
 			return -1;
