@@ -403,7 +403,8 @@ lrow() { C -b jar "$B/20053?&$Y24" | python3 -c 'import json,sys; r=[r for r in 
 # hdr32 F OFF: the little-endian 32-bit number at OFF in F
 hdr32() { python3 -c 'import struct,sys; print(struct.unpack_from("<I", open(sys.argv[1],"rb").read(), int(sys.argv[2]))[0])' "$1" "$2"; }
 FV=$(stat -c %s "dl/.live/$LV") FT=$(stat -c %s "dl/.live/$LT")
-[ "$(lrow "$LV")" = "0 44" ] && ino=$(stat -c %i "dl/$LV") && [ "$(hdr32 "dl/$LV" 40)" = 0 ] &&
+# fd 8 stays open on the live file: writes in place (no rename) reach it
+[ "$(lrow "$LV")" = "0 44" ] && exec 8<"dl/$LV" && [ "$(hdr32 "dl/$LV" 40)" = 0 ] &&
 	[ "$(stat -c %s "dl/$LT")" = 44 ] && [ "$(hdr32 "dl/$LT" 4)" = 36 ] && [ "$(hdr32 "dl/$LT" 40)" = 0 ] ||
 	fail "live: at 0/3 and at from: $(lrow "$LV")"
 [ ! -e dl/20240110 ] && grep -q "final .live/nothing.wav is missing, entry ignored" server.log &&
@@ -419,8 +420,9 @@ assert len(part) == 44 + frames * 2 // 3 * 2, (len(part), len(fin))
 assert part[4:8] == bytes(4) and part[40:44] == bytes(4) and part[:4] == fin[:4] and part[8:40] == fin[8:40]
 assert part[44:] == fin[44:len(part)]
 PY
-[ "$(lrow "$LV")" = "$(( (FV - 44) / 16000 )) $FV" ] && cmp -s "dl/$LV" "dl/.live/$LV" && [ "$(stat -c %i "dl/$LV")" = "$ino" ] ||
+[ "$(lrow "$LV")" = "$(( (FV - 44) / 16000 )) $FV" ] && cmp -s "dl/$LV" "dl/.live/$LV" && cmp -s /dev/fd/8 "dl/.live/$LV" ||
 	fail "live: 3/3 must be the final bytes, in place"
+exec 8<&-
 echo 1500.5 >clk.new && mv clk.new clk
 half=$(( (FT - 44) / 2 * 500500 / 1000000 * 2 ))
 [ "$(lrow "$LT")" = "$(( (half + 8000) / 16000 )) $((44 + half))" ] && [ "$(hdr32 "dl/$LT" 4)" = $((36 + half)) ] &&
