@@ -4,7 +4,7 @@
  * Owns the reading of the CDR filter parameters (with the guide's
  * spellings: "N O ANSWER", "FAILD", "Interval", "Call Back") and the JSON
  * and CSV layouts of --cdr-style / --cdr-int-values / --cdr-recording-name
- * / --cdr-csv-noheader. The rows themselves, and the file, belong to
+ * / --cdr-csv-noheader / --long-fields (the dates are bound.c's). The rows themselves, and the file, belong to
  * cdr.c; this module never touches the disk but for the delete log.
  */
 #include "cdrcgi.h"

@@ -2,9 +2,9 @@
  * list.c — CGI 20053: filter the recordings and stream them as JSON.
  *
  * Owns the reading of the filter parameters (tolerating the guide's
- * spellings: "Call Back", "Interval") and the JSON layouts of
- * --list-style / --int-values / --totalcount-missing, and the listing
- * faults (json-huge, json-deep, json-wrong-types, totalcount-lie,
+ * spellings: "Call Back", "Interval"; the dates are bound.c's), the JSON
+ * layouts of --list-style / --int-values / --totalcount-missing /
+ * --totalcount-capped / --long-fields, and the listing faults (json-huge, json-deep, json-wrong-types, totalcount-lie,
  * size-mismatch, json-truncated). The rows are kept as parsed records and
  * turned into JSON piece by piece while libmicrohttpd sends them, so a
  * 100,000-row answer (or 300 MiB of json-huge) never exists as one string;

@@ -151,6 +151,11 @@ static void live_parse(FILE *f)
 			continue;
 		struct live_ent e;
 		const char *why = live_parse_line(line, &e);
+		for (size_t i = 0; !why && i < n; i++)
+			if (strcmp(v[i].path, e.path) == 0) {
+				live_ent_free(&e);
+				why = "\"path\" given twice";
+			}
 		struct live_ent *nv = why ? NULL : realloc(v, (n + 1) * sizeof *v);
 		if (!why && !nv) {
 			live_ent_free(&e);
@@ -300,6 +305,8 @@ static void live_write(int dirfd, struct live_ent *e)
 		goto out;
 	}
 	uint64_t fsize = (uint64_t)st.st_size;
+	dev_t fin_dev = st.st_dev;
+	ino_t fin_ino = st.st_ino;
 	if (store_wav_data_chunk(fin, fsize, &off, &rate) < 0 || off + 8 > fsize ||
 	    off + 8 > LIVE_HDR_MAX) {
 		live_warn(e, "is not a WAV with a data chunk");
@@ -320,6 +327,10 @@ static void live_write(int dirfd, struct live_ent *e)
 			 : openat(parent, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (out < 0 || fstat(out, &st) < 0) {
 		fprintf(stderr, "fakepbx: %s: %s: %s\n", LIVE_FILE, e->path, strerror(errno));
+		goto out;
+	}
+	if (st.st_dev == fin_dev && st.st_ino == fin_ino) {
+		live_warn(e, "is the live file itself");
 		goto out;
 	}
 	/* first write of this process, or the file was changed behind our
