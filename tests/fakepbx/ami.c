@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sbuf.h"
 #include "simcall.h"
 
@@ -135,7 +136,7 @@ static void ami_action(struct ami *a, struct ami_client *cl)
 	} else if (strcasecmp(cl->action, "Ping") == 0) {
 		char rest[80];
 		snprintf(rest, sizeof rest, "Ping: Pong\r\nTimestamp: %lld.000000\r\n",
-			 (long long)time(NULL));
+			 (long long)clock_unix());
 		ami_respond(cl, "Success", rest);
 	} else {
 		ami_respond(cl, "Error", "Message: Invalid/unknown command\r\n");
@@ -245,11 +246,11 @@ static void ami_broadcast(struct ami *a, const char *ev, bool call_event)
 	}
 }
 
+/* A PBX unix time as the PBX's local "YYYY-MM-DD HH:MM:SS". */
 static void ami_time(int64_t t, char out[24])
 {
-	time_t tt = (time_t)t;
 	struct tm tm;
-	localtime_r(&tt, &tm);
+	clock_local(t, &tm);
 	strftime(out, 24, "%Y-%m-%d %H:%M:%S", &tm);
 }
 

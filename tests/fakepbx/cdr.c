@@ -19,6 +19,8 @@
 
 #include <json-c/json.h>
 
+#include "longf.h"
+
 const char *const cdr_names[CDR_NSTR + 1] = {
 	"calldate", "src", "contact", "groupname", "dst", "channel", "dstchannel",
 	"duration", "billsec", "disposition", "userfield", "accountcode", "cidname",
@@ -81,7 +83,7 @@ static int cdr_copy(struct cdr_row *dst, const struct cdr_row *src)
 int cdr_from_call(const struct cdr_call *c, struct cdr_row *row)
 {
 	char date[24];
-	time_t t = (time_t)c->start;
+	time_t t = (time_t)(c->start + c->zone);
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
@@ -199,6 +201,12 @@ const char *cdr_recname(const struct cdr_row *row, enum fpx_cdr_recname mode, ch
 	}
 }
 
+bool cdr_field_is_long(size_t f)
+{
+	return f == CDR_CHANNEL || f == CDR_DSTCHANNEL || f == CDR_SRC || f == CDR_DST ||
+	       f == CDR_CIDNAME || f == CDR_ACCOUNTCODE;
+}
+
 void cdr_row_json(struct sbuf *sb, const struct cdr_row *row, const struct cdr_view *v)
 {
 	char name[600];
@@ -210,10 +218,18 @@ void cdr_row_json(struct sbuf *sb, const struct cdr_row *row, const struct cdr_v
 		const char *val = row->f[i];
 		if (v && i == CDR_RECFILE)
 			val = cdr_recname(row, v->recname, name, sizeof name);
-		if (v && v->int_values && (i == CDR_DURATION || i == CDR_BILLSEC))
+		if (v && v->int_values && (i == CDR_DURATION || i == CDR_BILLSEC)) {
 			sbuf_addf(sb, "%ld", strtol(val, NULL, 10));
-		else
+		} else if (v && v->long_fields && cdr_field_is_long(i)) {
+			char *lv = longf_make(val, v->long_fields);
+			if (lv)
+				sbuf_json_str(sb, lv);
+			else
+				sbuf_fail(sb);
+			free(lv);
+		} else {
 			sbuf_json_str(sb, val);
+		}
 	}
 	sbuf_addf(sb, ",\"port\":%ld}", row->port);
 }

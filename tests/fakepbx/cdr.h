@@ -51,7 +51,12 @@ struct cdr_list {
 struct cdr_view {
 	bool int_values;              /* duration and billsec as JSON numbers */
 	enum fpx_cdr_recname recname; /* spelling of "Recording filename" */
+	size_t long_fields;           /* --long-fields N (0: off) */
 };
+
+/* True for the fields --long-fields pads in 9006/9005: channel,
+ * dstchannel, src, dst, cidname, accountcode. */
+bool cdr_field_is_long(size_t f);
 
 /* A call, as the generators describe it. */
 struct cdr_call {
@@ -64,6 +69,8 @@ struct cdr_call {
 	const char *disposition; /* ANSWERED, NO ANSWER, BUSY, FAILED */
 	const char *recpath;     /* "YYYYMMDD/name.wav", or NULL: not recorded */
 	unsigned long seq;       /* the UniqueID's part after the '.' */
+	int64_t zone;            /* added to start for the local calldate (--zone-offset
+	                            for calls added while running; 0 when generated) */
 };
 
 /* Fill row (empty on entry) from c. Returns 0, or -1 out of memory (row

@@ -4,7 +4,7 @@
  * Owns the reading of the CDR filter parameters (with the guide's
  * spellings: "N O ANSWER", "FAILD", "Interval", "Call Back") and the JSON
  * and CSV layouts of --cdr-style / --cdr-int-values / --cdr-recording-name
- * / --cdr-csv-noheader. The rows themselves, and the file, belong to
+ * / --cdr-csv-noheader / --long-fields (the dates are bound.c's). The rows themselves, and the file, belong to
  * cdr.c; this module never touches the disk but for the delete log.
  */
 #include "cdrcgi.h"
@@ -15,18 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bound.h"
 #include "cdr.h"
-#include "list.h"
+#include "longf.h"
 #include "sbuf.h"
 
 /* Longest disposition/userfield parameter understood (spaces removed). */
 #define CDRCGI_SET_MAX 256
 
 struct cdrcgi_q {
-	char start[17], end[17];       /* "" = open */
+	struct bound_q b;
 	const char *src, *dst;         /* NULL = any */
 	char disp[CDRCGI_SET_MAX];     /* squeezed, upper case; "" = any */
 	char ufield[CDRCGI_SET_MAX];
@@ -85,9 +85,7 @@ static bool cdrcgi_match(const struct cdr_row *row, void *arg)
 {
 	const struct cdrcgi_q *q = arg;
 	char val[64];
-	if (q->start[0] && strncmp(row->f[CDR_CALLDATE], q->start, 16) < 0)
-		return false;
-	if (q->end[0] && strncmp(row->f[CDR_CALLDATE], q->end, 16) > 0)
+	if (!bound_in(&q->b, row->f[CDR_CALLDATE]))
 		return false;
 	if (q->src && !cdrcgi_in_list(q->src, row->f[CDR_SRC]))
 		return false;
@@ -152,20 +150,14 @@ static const char *cdrcgi_text(const char *in)
 }
 
 /* Read the filters; returns NULL, or the name of the bad parameter. */
-static const char *cdrcgi_parse(struct http_req *r, struct cdrcgi_q *q)
+static const char *cdrcgi_parse(const struct fpx_config *cfg, struct http_req *r,
+				struct cdrcgi_q *q)
 {
 	memset(q, 0, sizeof *q);
-	if (list_date(http_param(r, "startdate", HTTP_SRC_ANY), false, q->start) < 0)
-		return "startdate";
-	if (list_date(http_param(r, "enddate", HTTP_SRC_ANY), true, q->end) < 0)
-		return "enddate";
-	if (!q->start[0] && !q->end[0]) { /* the guide: both empty means today */
-		time_t now = time(NULL);
-		struct tm tm;
-		localtime_r(&now, &tm);
-		strftime(q->start, sizeof q->start, "%Y-%m-%d 00:00", &tm);
-		strftime(q->end, sizeof q->end, "%Y-%m-%d 23:59", &tm);
-	}
+	const char *bad = bound_parse(cfg, http_param(r, "startdate", HTTP_SRC_ANY),
+				      http_param(r, "enddate", HTTP_SRC_ANY), &q->b);
+	if (bad)
+		return bad;
 	const char *v = http_param(r, "src", HTTP_SRC_ANY);
 	q->src = cdrcgi_has_token(v) ? v : NULL;
 	v = http_param(r, "dst", HTTP_SRC_ANY);
@@ -205,7 +197,7 @@ static struct http_reply cdrcgi_reply(struct sbuf *sb, const char *ctype)
 static struct http_reply cdrcgi_json(const struct fpx_config *cfg, const struct cdrcgi_q *q,
 				     const struct cdr_list *rows, size_t shown)
 {
-	struct cdr_view view = { cfg->cdr_int_values, cfg->cdr_recname };
+	struct cdr_view view = { cfg->cdr_int_values, cfg->cdr_recname, cfg->long_fields };
 	bool numbered = cfg->cdr_style == FPX_CDR_NUMBERED;
 	struct sbuf sb = SBUF_INIT;
 	sbuf_adds(&sb, numbered ? "{\"json_array_astcdrs\":{" : "{\"json_array_astcdrs\":[");
@@ -218,10 +210,10 @@ static struct http_reply cdrcgi_json(const struct fpx_config *cfg, const struct 
 	sbuf_adds(&sb, shown ? "\n" : "");
 	sbuf_adds(&sb, numbered ? "},\"json_obj_filter\":{\"startdate\":"
 				: "],\"json_obj_filter\":{\"startdate\":");
-	sbuf_json_str(&sb, q->start);
+	sbuf_json_str(&sb, q->b.start);
 	sbuf_adds(&sb, ",\"enddate\":");
-	sbuf_json_str(&sb, q->end);
-	sbuf_addf(&sb, ",\"totalcount\":%zu}}\n", rows->n);
+	sbuf_json_str(&sb, q->b.end);
+	sbuf_addf(&sb, ",\"totalcount\":%zu}}\n", cfg->totalcount_capped ? shown : rows->n);
 	return cdrcgi_reply(&sb, "application/json");
 }
 
@@ -258,9 +250,16 @@ static struct http_reply cdrcgi_csv(const struct fpx_config *cfg, const struct c
 		const struct cdr_row *row = &rows->v[r];
 		for (size_t i = 0; i < CDR_NSTR; i++) {
 			sbuf_adds(&sb, i ? "," : "");
-			cdrcgi_csv_field(&sb, i == CDR_RECFILE ? cdr_recname(row, cfg->cdr_recname,
-									   name, sizeof name)
-							     : row->f[i]);
+			const char *val = i == CDR_RECFILE
+						  ? cdr_recname(row, cfg->cdr_recname, name, sizeof name)
+						  : row->f[i];
+			char *lv = cfg->long_fields && cdr_field_is_long(i)
+					   ? longf_make(val, cfg->long_fields)
+					   : NULL;
+			if (cfg->long_fields && cdr_field_is_long(i) && !lv)
+				sbuf_fail(&sb);
+			cdrcgi_csv_field(&sb, lv ? lv : val);
+			free(lv);
 		}
 		sbuf_addf(&sb, ",%ld\r\n", row->port);
 	}
@@ -283,9 +282,9 @@ static void cdrcgi_log_delete(const struct fpx_config *cfg, struct http_req *r,
 		return;
 	struct sbuf sb = SBUF_INIT;
 	sbuf_adds(&sb, "{\"cgi\":\"9004\",\"startdate\":");
-	sbuf_json_str(&sb, q->start);
+	sbuf_json_str(&sb, q->b.start);
 	sbuf_adds(&sb, ",\"enddate\":");
-	sbuf_json_str(&sb, q->end);
+	sbuf_json_str(&sb, q->b.end);
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		const char *v = http_param(r, keys[i], HTTP_SRC_ANY);
 		sbuf_addf(&sb, ",\"%s\":", keys[i]);
@@ -310,7 +309,7 @@ static void cdrcgi_log_delete(const struct fpx_config *cfg, struct http_req *r,
 struct http_reply cdrcgi_handle(const struct fpx_config *cfg, struct http_req *r, unsigned cgi)
 {
 	struct cdrcgi_q q;
-	const char *bad = cdrcgi_parse(r, &q);
+	const char *bad = cdrcgi_parse(cfg, r, &q);
 	if (bad) {
 		char msg[40];
 		snprintf(msg, sizeof msg, "bad %s", bad);

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "live.h"
 #include "store.h"
 
 #define DEL_READ (256 * 1024)
@@ -79,7 +80,7 @@ static int del_write_all(int fd, const char *s, size_t n)
  * Returns 1 deleted, 0 not there, -1 error. */
 static int del_one(const struct fpx_config *cfg, int dirfd, const char *path, bool dry)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = store_openat(dirfd, path, cfg->any_folder, O_RDONLY);
 	struct stat sb;
 	if (fd < 0)
 		return 0;
@@ -108,7 +109,7 @@ static int del_one(const struct fpx_config *cfg, int dirfd, const char *path, bo
 		}
 	}
 	close(fd);
-	if (unlinkat(dirfd, path, 0) < 0) {
+	if (store_unlinkat(dirfd, path, cfg->any_folder) < 0) {
 		fprintf(stderr, "fakepbx: delete %s: %s\n", path, strerror(errno));
 		return -1;
 	}
@@ -120,11 +121,11 @@ struct http_reply del_handle(const struct fpx_config *cfg, struct http_req *r)
 	struct store_paths paths = { 0 };
 	const char *v;
 	int rc = 0;
-	/* both spellings, always: --download-key is about CGI 20036 only */
-	if ((v = http_param(r, "wavefiles", HTTP_SRC_ANY)))
-		rc |= store_paths_add(&paths, v);
-	if ((v = http_param(r, "wavfiles", HTTP_SRC_ANY)))
-		rc |= store_paths_add(&paths, v);
+	/* --delete-key (default both); the other spelling is not read at all */
+	if (cfg->delete_key != FPX_KEY_WAVFILES && (v = http_param(r, "wavefiles", HTTP_SRC_ANY)))
+		rc |= store_paths_add(&paths, v, cfg->any_folder);
+	if (cfg->delete_key != FPX_KEY_WAVEFILES && (v = http_param(r, "wavfiles", HTTP_SRC_ANY)))
+		rc |= store_paths_add(&paths, v, cfg->any_folder);
 	if (rc < 0) {
 		store_paths_free(&paths);
 		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -135,12 +136,17 @@ struct http_reply del_handle(const struct fpx_config *cfg, struct http_req *r)
 	bool lie_500 = !noop && http_fault(r, FAULT_DELETE_ERROR_BUT_DELETES) != NULL;
 	size_t deleted = 0;
 	pthread_mutex_lock(&del_lock);
+	live_lock(); /* no live file is written while we delete */
 	int dirfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; dirfd >= 0 && i < paths.n; i++)
-		if (del_one(cfg, dirfd, paths.v[i], noop) == 1)
+		if (del_one(cfg, dirfd, paths.v[i], noop) == 1) {
 			deleted++;
+			if (!noop)
+				live_deleted(paths.v[i]); /* a live recording never comes back */
+		}
 	if (dirfd >= 0)
 		close(dirfd);
+	live_unlock();
 	pthread_mutex_unlock(&del_lock);
 	store_paths_free(&paths);
 

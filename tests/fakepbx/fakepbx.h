@@ -49,6 +49,7 @@ enum fpx_nosess {
 	FPX_NOSESS_HTML,     /* 200 + HTML login page */
 	FPX_NOSESS_401,      /* 401 + JSON error */
 	FPX_NOSESS_REDIRECT, /* 302 to /login.html */
+	FPX_NOSESS_STATUS6,  /* 200 + {"status":-6} */
 };
 
 /* --cdr-style: how the rows of CGI 9006 are wrapped. */
@@ -62,6 +63,19 @@ enum fpx_cdr_recname {
 	FPX_CDR_RELATIVE, /* "YYYYMMDD/name.wav" (the listing path) */
 	FPX_CDR_FULL,     /* "/media/usbStorage/monitor/YYYYMMDD/name", as AMI */
 	FPX_CDR_NONE,     /* "" on every row */
+};
+
+/* --end-bound: how enddate "… HH:MM" compares with a call's seconds. */
+enum fpx_end_bound {
+	FPX_END_THROUGH,   /* calldate <= HH:MM:59 */
+	FPX_END_MINUTE,    /* calldate <= HH:MM:00 */
+	FPX_END_EXCLUSIVE, /* calldate <  HH:MM:00 */
+};
+
+/* --start-bound: how startdate "… HH:MM" compares. */
+enum fpx_start_bound {
+	FPX_START_INCLUSIVE, /* calldate >= HH:MM:00 */
+	FPX_START_EXCLUSIVE, /* calldate >  HH:MM:00 */
 };
 
 struct cdr_store;
@@ -78,11 +92,18 @@ struct fpx_config {
 	enum fpx_list_style list_style;
 	enum fpx_tar_names tar_names;
 	enum fpx_dl_key download_key;
+	enum fpx_dl_key delete_key;  /* --delete-key: the same for CGI 20054 */
+	long delete_no_session;      /* the first N valid 20054 requests: session died */
 	enum fpx_login_style login_style;
 	enum fpx_nosess no_session;
 	bool int_values;          /* duration as number, totalcount as string */
 	bool bare_single;         /* one-file download answers the bare WAV */
 	bool totalcount_missing;  /* omit totalcount from json_obj_filter */
+	bool totalcount_capped;   /* totalcount = rows sent (after --max-rows), 20053 and 9006 */
+	size_t long_fields;       /* --long-fields N: cosmetic fields N characters long; 0 off */
+	bool any_folder;          /* --any-folder: recordings in any folder chain, or bare */
+	enum fpx_end_bound end_bound;     /* 20053 and 9006/9005/9004 */
+	enum fpx_start_bound start_bound;
 	/* CDR CGIs 9006/9005/9004 */
 	struct cdr_store *cdrs;   /* the rows of DIR/cdr.jsonl */
 	enum fpx_cdr_style cdr_style;

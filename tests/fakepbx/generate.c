@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cdr.h"
+#include "clock.h"
 #include "store.h"
 
 #define GEN_RATE 8000
@@ -223,7 +224,7 @@ static void gen_cdr_recorded(struct gen_cdrs *c, long long answer, uint32_t sod,
 	if (ring > sod) /* the call starts on the recording's day */
 		ring = sod;
 	struct cdr_call call = { answer - ring, ring, secs, type, src, dst, trunk, "ANSWERED",
-				 path, c->seq++ };
+				 path, c->seq++, 0 };
 	gen_cdr_add(c, &call);
 }
 
@@ -243,7 +244,7 @@ static void gen_cdr_unrecorded(struct gen_cdrs *c, const struct tm *day, int per
 		char src[16], dst[16];
 		gen_parties(&c->rng, type, src, dst, sizeof src, &trunk);
 		struct cdr_call call = { (long long)mktime(&tm), 0, 0, type, src, dst, trunk,
-					 disp[j % 4], NULL, c->seq++ };
+					 disp[j % 4], NULL, c->seq++, 0 };
 		if (j % 4 == 0)
 			call.ring = 10 + gen_below(&c->rng, 21);
 		else if (j % 4 == 1)
@@ -346,8 +347,7 @@ int gen_run(const struct gen_opts *o)
 		first.tm_mon = m - 1;
 		first.tm_mday = d;
 	} else {
-		time_t now = time(NULL);
-		localtime_r(&now, &first);
+		clock_local_now(&first); /* the PBX's today (--clock-file etc.) */
 		first.tm_mday -= o->days;
 	}
 	if (gen_mkdir(AT_FDCWD, o->dir) < 0)

@@ -105,6 +105,9 @@ struct http_reply http_reply_login_page(void);
 /* 302 to /login.html with a small HTML body. */
 struct http_reply http_reply_redirect_login(void);
 
+/* What a request without a valid session gets, as --no-session says. */
+struct http_reply http_reply_no_session(const struct fpx_config *cfg);
+
 /* A streamed reply; the stream's free_cls logs it using *tag. */
 struct http_reply http_reply_stream(unsigned status, const char *ctype, uint64_t size,
 				    size_t block, MHD_ContentReaderCallback reader, void *cls,

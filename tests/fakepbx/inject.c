@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define INJECT_FLOOD_LINES 1000
 #define INJECT_LONG_BYTES (64 * 1024)
 
@@ -80,9 +82,12 @@ void inject_headers(const struct fpx_config *cfg, struct http_req *r,
 {
 	const struct fault_set *set = &cfg->faults;
 	/* the PBX's clock: Date and a Retry-After date agree with each other */
-	time_t now = time(NULL) + (time_t)fault_arg(set, FAULT_CLOCK_SKEW);
+	time_t now = (time_t)clock_unix() + (time_t)fault_arg(set, FAULT_CLOCK_SKEW);
 	char v[40];
-	if (fault_on(set, FAULT_CLOCK_SKEW)) {
+	/* a Retry-After date is Date + SECONDS only if both come from one now:
+	 * libmicrohttpd's own Date may fall in the next second */
+	bool date_retry = rep->retry_after && fault_on(set, FAULT_RETRY_AFTER_DATE);
+	if (fault_on(set, FAULT_CLOCK_SKEW) || clock_owns_date() || date_retry) {
 		inject_http_date(now, v);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, v);
 	}

@@ -2,9 +2,9 @@
  * list.c — CGI 20053: filter the recordings and stream them as JSON.
  *
  * Owns the reading of the filter parameters (tolerating the guide's
- * spellings: "Call Back", "Interval") and the JSON layouts of
- * --list-style / --int-values / --totalcount-missing, and the listing
- * faults (json-huge, json-deep, json-wrong-types, totalcount-lie,
+ * spellings: "Call Back", "Interval"; the dates are bound.c's), the JSON
+ * layouts of --list-style / --int-values / --totalcount-missing /
+ * --totalcount-capped / --long-fields, and the listing faults (json-huge, json-deep, json-wrong-types, totalcount-lie,
  * size-mismatch, json-truncated). The rows are kept as parsed records and
  * turned into JSON piece by piece while libmicrohttpd sends them, so a
  * 100,000-row answer (or 300 MiB of json-huge) never exists as one string;
@@ -16,8 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "bound.h"
+#include "live.h"
+#include "longf.h"
+#include "omit.h"
 #include "sbuf.h"
 #include "store.h"
 
@@ -25,8 +28,7 @@
 #define LIST_PIECE (64 * 1024)
 
 struct list_query {
-	char start[17]; /* "YYYY-MM-DD HH:MM" or "" (open) */
-	char end[17];
+	struct bound_q b;
 	const char *src, *dst, *trunk, *calltype; /* NULL: any */
 	long min_dur, max_dur;                    /* -1: none */
 };
@@ -46,6 +48,7 @@ struct list_stream {
 	char start[17], end[17];
 	enum fpx_list_style style;
 	bool int_values, totalcount_missing;
+	size_t long_fields;    /* --long-fields */
 	/* faults */
 	uint64_t pad_left;     /* json-huge: spaces still to send */
 	uint64_t deep_left;    /* json-deep: brackets still to send (open, then close) */
@@ -55,34 +58,6 @@ struct list_stream {
 	long long total_delta; /* totalcount-lie */
 	struct http_logtag tag;
 };
-
-int list_date(const char *in, bool is_end, char out[17])
-{
-	out[0] = '\0';
-	if (!in || !in[0])
-		return 0;
-	size_t n = strlen(in);
-	static const char pat[] = "dddd-dd-dd dd:dd";
-	if (n != 10 && n != 16 && n != 19)
-		return -1;
-	for (size_t i = 0; i < n && i < 16; i++) {
-		char want = pat[i];
-		if (want == 'd' ? !isdigit((unsigned char)in[i])
-				: !(in[i] == want || (i == 10 && in[i] == 'T')))
-			return -1;
-	}
-	if (n == 19 && (in[16] != ':' || !isdigit((unsigned char)in[17]) ||
-			!isdigit((unsigned char)in[18])))
-		return -1;
-	memcpy(out, in, 10);
-	if (n == 10)
-		memcpy(out + 10, is_end ? " 23:59" : " 00:00", 6);
-	else
-		memcpy(out + 10, in + 10, 6);
-	out[10] = ' ';
-	out[16] = '\0';
-	return 0;
-}
 
 static int list_number(const char *in, long *out)
 {
@@ -123,9 +98,7 @@ static int list_calltype(const char *in, const char **type)
 static bool list_prekeep(const struct store_rec *rec, void *arg)
 {
 	const struct list_query *q = arg;
-	if (q->start[0] && strncmp(rec->calldate, q->start, 16) < 0)
-		return false;
-	if (q->end[0] && strncmp(rec->calldate, q->end, 16) > 0)
+	if (!bound_in(&q->b, rec->calldate) || omit_has(rec->path))
 		return false;
 	if (q->src && !strstr(rec->src, q->src))
 		return false;
@@ -148,6 +121,17 @@ static bool list_keep(const struct store_rec *rec, void *arg)
 	return true;
 }
 
+/* A src/dst/trunk value, padded under --long-fields (an empty trunk stays
+ * empty: Internal calls have none). */
+static void list_emit_party(struct list_stream *st, const char *v)
+{
+	char *lv = st->long_fields && v[0] ? longf_make(v, st->long_fields) : NULL;
+	if (st->long_fields && v[0] && !lv)
+		sbuf_fail(&st->piece);
+	sbuf_json_str(&st->piece, lv ? lv : v);
+	free(lv);
+}
+
 static void list_emit_row(struct list_stream *st, const struct store_rec *rec, size_t i)
 {
 	struct sbuf *sb = &st->piece;
@@ -158,11 +142,11 @@ static void list_emit_row(struct list_stream *st, const struct store_rec *rec, s
 	sbuf_adds(sb, st->wrong_types ? "{\"calldate\":{\"date\":" : "{\"calldate\":");
 	sbuf_json_str(sb, rec->calldate);
 	sbuf_adds(sb, st->wrong_types ? "},\"src\":" : ",\"src\":");
-	sbuf_json_str(sb, rec->src);
+	list_emit_party(st, rec->src);
 	sbuf_adds(sb, ",\"dst\":");
-	sbuf_json_str(sb, rec->dst);
+	list_emit_party(st, rec->dst);
 	sbuf_adds(sb, ",\"trunk\":");
-	sbuf_json_str(sb, rec->trunk);
+	list_emit_party(st, rec->trunk);
 	if (st->wrong_types)
 		sbuf_addf(sb, ",\"duration\":[\"%u\"]", (unsigned)rec->duration);
 	else if (st->int_values)
@@ -338,20 +322,26 @@ static struct http_reply list_truncated(struct list_stream *st, const struct fau
 	return rep;
 }
 
+/* This answer lists rows: count it for the live recordings among them. */
+static void list_note_live(const struct store_list *rows)
+{
+	if (!rows->n || !live_any())
+		return;
+	const char **paths = calloc(rows->n, sizeof *paths);
+	for (size_t i = 0; paths && i < rows->n; i++)
+		paths[i] = rows->recs[i].path;
+	if (paths)
+		live_note(paths, rows->n);
+	free(paths);
+}
+
 struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 {
 	struct list_query q = { .min_dur = -1, .max_dur = -1 };
-	if (list_date(http_param(r, "startdate", HTTP_SRC_ANY), false, q.start) < 0)
-		return http_reply_fail(MHD_HTTP_OK, "bad startdate");
-	if (list_date(http_param(r, "enddate", HTTP_SRC_ANY), true, q.end) < 0)
-		return http_reply_fail(MHD_HTTP_OK, "bad enddate");
-	if (!q.start[0] && !q.end[0]) { /* the guide: both empty means today */
-		time_t now = time(NULL);
-		struct tm tm;
-		localtime_r(&now, &tm);
-		strftime(q.start, sizeof q.start, "%Y-%m-%d 00:00", &tm);
-		strftime(q.end, sizeof q.end, "%Y-%m-%d 23:59", &tm);
-	}
+	const char *bad = bound_parse(cfg, http_param(r, "startdate", HTTP_SRC_ANY),
+				      http_param(r, "enddate", HTTP_SRC_ANY), &q.b);
+	if (bad)
+		return http_reply_fail(MHD_HTTP_OK, bad[0] == 's' ? "bad startdate" : "bad enddate");
 	const char *v;
 	if ((v = http_param(r, "src", HTTP_SRC_ANY)) && v[0])
 		q.src = v;
@@ -366,17 +356,9 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	if (list_number(http_param(r, "maxduration", HTTP_SRC_ANY), &q.max_dur) < 0)
 		return http_reply_fail(MHD_HTTP_OK, "bad maxduration");
 
-	struct store_filter f = { .prekeep = list_prekeep, .keep = list_keep, .arg = &q };
-	if (q.start[0]) { /* folder names are YYYYMMDD: skip whole days */
-		memcpy(f.day_lo, q.start, 4);
-		memcpy(f.day_lo + 4, q.start + 5, 2);
-		memcpy(f.day_lo + 6, q.start + 8, 2);
-	}
-	if (q.end[0]) {
-		memcpy(f.day_hi, q.end, 4);
-		memcpy(f.day_hi + 4, q.end + 5, 2);
-		memcpy(f.day_hi + 6, q.end + 8, 2);
-	}
+	struct store_filter f = { .any = cfg->any_folder, .prekeep = list_prekeep,
+				  .keep = list_keep, .arg = &q };
+	bound_days(&q.b, f.day_lo, f.day_hi); /* folder names are YYYYMMDD: skip whole days */
 
 	struct list_stream *st = calloc(1, sizeof *st);
 	if (!st)
@@ -390,11 +372,15 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	st->total = st->rows.n;
 	if (cfg->max_rows > 0 && st->rows.n > (size_t)cfg->max_rows)
 		store_truncate(&st->rows, (size_t)cfg->max_rows);
-	memcpy(st->start, q.start, sizeof st->start);
-	memcpy(st->end, q.end, sizeof st->end);
+	if (cfg->totalcount_capped)
+		st->total = st->rows.n;
+	list_note_live(&st->rows);
+	memcpy(st->start, q.b.start, sizeof st->start);
+	memcpy(st->end, q.b.end, sizeof st->end);
 	st->style = cfg->list_style;
 	st->int_values = cfg->int_values;
 	st->totalcount_missing = cfg->totalcount_missing;
+	st->long_fields = cfg->long_fields;
 
 	const struct fault_inst *fi;
 	if ((fi = http_fault(r, FAULT_JSON_HUGE)))

@@ -10,8 +10,8 @@
 #include "http.h"
 
 /*
- * Answer a listing request: filter by startdate/enddate (inclusive, minute
- * resolution; both empty means today), src/dst (substring), trunk and
+ * Answer a listing request: filter by startdate/enddate (bound.h; both
+ * empty means today), src/dst (substring), trunk and
  * calltype ("All"/empty = any), min/maxduration; newest first, at most
  * cfg->max_rows rows; JSON in the shape cfg->list_style says, bent by the
  * listing faults that bite. Bad filter values answer 200
@@ -19,13 +19,5 @@
  * (json-truncated: a buffer cut short).
  */
 struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r);
-
-/*
- * Parse a date filter: "YYYY-MM-DD HH:MM" (also with ":SS", or 'T'), or
- * "YYYY-MM-DD" meaning the whole day (00:00, or 23:59 when is_end).
- * Returns 0 with out = "YYYY-MM-DD HH:MM" ("" for NULL or empty), -1 when
- * in is none of these.
- */
-int list_date(const char *in, bool is_end, char out[17]);
 
 #endif

@@ -21,9 +21,12 @@
 
 #include "ami.h"
 #include "cdr.h"
+#include "clock.h"
 #include "fakepbx.h"
 #include "generate.h"
 #include "http.h"
+#include "live.h"
+#include "omit.h"
 #include "wavcache.h"
 
 #define MAIN_PEM_MAX (1024 * 1024)
@@ -36,7 +39,10 @@ enum {
 	OPT_TOTALCOUNT_MISSING, OPT_REQUEST_LOG, OPT_CDR_STYLE, OPT_CDR_INT_VALUES,
 	OPT_CDR_RECNAME, OPT_CDR_HIDE, OPT_CDR_CSV_NOHEADER, OPT_CDR_DELETE_LOG, OPT_AMI_LISTEN,
 	OPT_AMI_PORT_FILE, OPT_AMI_USER, OPT_AMI_SECRET, OPT_SIMULATE_CALLS, OPT_AMI_OUTAGE,
-	OPT_AMI_DROP_AFTER, OPT_HELP,
+	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
+	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_LONG_FIELDS,
+	OPT_DELETE_KEY, OPT_DELETE_NO_SESSION, OPT_ANY_FOLDER, OPT_LIST_OMIT,
+	OPT_LIST_OMIT_PATH, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -79,6 +85,18 @@ static const struct option main_longopts[] = {
 	{ "simulate-calls", required_argument, NULL, OPT_SIMULATE_CALLS },
 	{ "ami-outage", required_argument, NULL, OPT_AMI_OUTAGE },
 	{ "ami-drop-after", required_argument, NULL, OPT_AMI_DROP_AFTER },
+	{ "clock-file", required_argument, NULL, OPT_CLOCK_FILE },
+	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET },
+	{ "zone-offset", required_argument, NULL, OPT_ZONE_OFFSET },
+	{ "end-bound", required_argument, NULL, OPT_END_BOUND },
+	{ "start-bound", required_argument, NULL, OPT_START_BOUND },
+	{ "totalcount-capped", no_argument, NULL, OPT_TOTALCOUNT_CAPPED },
+	{ "long-fields", required_argument, NULL, OPT_LONG_FIELDS },
+	{ "delete-key", required_argument, NULL, OPT_DELETE_KEY },
+	{ "delete-no-session", required_argument, NULL, OPT_DELETE_NO_SESSION },
+	{ "any-folder", no_argument, NULL, OPT_ANY_FOLDER },
+	{ "list-omit", required_argument, NULL, OPT_LIST_OMIT },
+	{ "list-omit-path", required_argument, NULL, OPT_LIST_OMIT_PATH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -95,13 +113,33 @@ static void main_usage(FILE *out)
 	      "          [--list-style array|numbered|keyed|bare] [--int-values]\n"
 	      "          [--bare-single] [--tar-names full|base|dotslash]\n"
 	      "          [--download-key both|wavefiles|wavfiles] [--login-style any|post|query]\n"
-	      "          [--no-session json|html|401|redirect] [--totalcount-missing]\n"
+	      "          [--no-session json|html|401|redirect|status6] [--totalcount-missing]\n"
+	      "          [--totalcount-capped] [--long-fields N]\n"
+	      "          [--delete-key both|wavefiles|wavfiles] [--delete-no-session N]\n"
+	      "          [--any-folder] [--list-omit N] [--list-omit-path PATH]...\n"
 	      "          [--cdr-style array|numbered] [--cdr-int-values]\n"
 	      "          [--cdr-recording-name relative|full|none] [--cdr-hide N]\n"
 	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
 	      "          [--ami-listen 127.0.0.1:PORT] [--ami-port-file F] [--ami-user U]\n"
 	      "          [--ami-secret S] [--simulate-calls PER_MINUTE] [--ami-outage SECONDS]\n"
 	      "          [--ami-drop-after N]\n"
+	      "          [--clock-file FILE] [--clock-offset +-SECONDS] [--zone-offset +-SECONDS]\n"
+	      "          [--end-bound through|minute|exclusive] [--start-bound inclusive|exclusive]\n"
+	      "how this PBX reads the guide (README.md has the exact effect of each):\n"
+	      "    --end-bound R          enddate HH:MM: through <=:59, minute <=:00, exclusive <:00\n"
+	      "    --start-bound R        startdate HH:MM: inclusive >=:00, exclusive >:00\n"
+	      "    --clock-file FILE      now = the unix seconds in FILE, re-read on every use\n"
+	      "    --clock-offset S       its clock is off by S s: Date and every time it makes\n"
+	      "    --zone-offset S        its zone is off by S s: every local time, not Date\n"
+	      "    --totalcount-capped    totalcount = the rows sent (after --max-rows)\n"
+	      "    --long-fields N        src/dst/trunk (CDRs: 6 fields) padded to N characters\n"
+	      "    --any-folder           recordings in any .../YYYYMMDD/ folder chain, or bare\n"
+	      "    --list-omit N          the N oldest recordings are never listed\n"
+	      "    --list-omit-path P     recording P is never listed (repeatable)\n"
+	      "    --delete-key K         the spelling 20054 reads (both|wavefiles|wavfiles)\n"
+	      "    --no-session status6   no session: 200 {\"status\":-6}\n"
+	      "    --delete-no-session N  the first N valid 20054 requests: the session died\n"
+	      "    DIR/.live.jsonl        (a file, not an option) recordings still growing\n"
 	      "signals: SIGUSR1 adds a call now, SIGUSR2 starts an AMI outage\n"
 	      "faults:\n", out);
 	fault_print_help(out);
@@ -215,9 +253,11 @@ struct main_args {
 	const char *generate, *start, *data, *listen, *port_file, *cert, *key, *delete_log;
 	const char *request_log;
 	const char *password;
-	const char *cdr_delete_log, *ami_listen, *ami_port_file;
+	const char *cdr_delete_log, *ami_listen, *ami_port_file, *clock_file;
 	bool help;
-	long days, per_day, min_s, max_s, cdr_hide;
+	long days, per_day, min_s, max_s, cdr_hide, clock_offset, zone_offset, list_omit;
+	const char **omit_paths;  /* --list-omit-path, argc slots */
+	size_t nomit_paths;
 	struct ami_opts ami;
 	unsigned long long seed;
 };
@@ -228,10 +268,13 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 	static const char *const tar_names[] = { "full", "base", "dotslash", NULL };
 	static const char *const dl_keys[] = { "both", "wavefiles", "wavfiles", NULL };
 	static const char *const login_styles[] = { "any", "post", "query", NULL };
-	static const char *const no_sess[] = { "json", "html", "401", "redirect", NULL };
+	static const char *const no_sess[] = { "json", "html", "401", "redirect", "status6", NULL };
 	static const char *const cdr_styles[] = { "array", "numbered", NULL };
 	static const char *const cdr_spellings[] = { "relative", "full", "none", NULL };
+	static const char *const end_bounds[] = { "through", "minute", "exclusive", NULL };
+	static const char *const start_bounds[] = { "inclusive", "exclusive", NULL };
 	int c, i, bad = 0;
+	long lv = 0;
 	char *end;
 	/* "+": stop at the first non-option, so --tls can take its KEY from argv */
 	while (!bad && (c = getopt_long(argc, argv, "+", main_longopts, NULL)) != -1) {
@@ -281,6 +324,13 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 			if ((bad = i = main_choice("download-key", optarg, dl_keys)) >= 0)
 				bad = 0, cfg->download_key = (enum fpx_dl_key)i;
 			break;
+		case OPT_DELETE_KEY:
+			if ((bad = i = main_choice("delete-key", optarg, dl_keys)) >= 0)
+				bad = 0, cfg->delete_key = (enum fpx_dl_key)i;
+			break;
+		case OPT_DELETE_NO_SESSION:
+			bad = main_long("delete-no-session", optarg, 0, 1L << 40, &cfg->delete_no_session);
+			break;
 		case OPT_LOGIN_STYLE:
 			if ((bad = i = main_choice("login-style", optarg, login_styles)) >= 0)
 				bad = 0, cfg->login_style = (enum fpx_login_style)i;
@@ -292,6 +342,14 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_INT_VALUES: cfg->int_values = true; break;
 		case OPT_BARE_SINGLE: cfg->bare_single = true; break;
 		case OPT_TOTALCOUNT_MISSING: cfg->totalcount_missing = true; break;
+		case OPT_TOTALCOUNT_CAPPED: cfg->totalcount_capped = true; break;
+		case OPT_ANY_FOLDER: cfg->any_folder = true; break;
+		case OPT_LIST_OMIT: bad = main_long("list-omit", optarg, 0, 1L << 40, &a->list_omit); break;
+		case OPT_LIST_OMIT_PATH: a->omit_paths[a->nomit_paths++] = optarg; break;
+		case OPT_LONG_FIELDS:
+			bad = main_long("long-fields", optarg, 1, 1048576, &lv);
+			cfg->long_fields = (size_t)lv;
+			break;
 		case OPT_CDR_STYLE:
 			if ((bad = i = main_choice("cdr-style", optarg, cdr_styles)) >= 0)
 				bad = 0, cfg->cdr_style = (enum fpx_cdr_style)i;
@@ -316,6 +374,21 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 			break;
 		case OPT_AMI_DROP_AFTER:
 			bad = main_long("ami-drop-after", optarg, 0, 1L << 40, &a->ami.drop_after);
+			break;
+		case OPT_END_BOUND:
+			if ((bad = i = main_choice("end-bound", optarg, end_bounds)) >= 0)
+				bad = 0, cfg->end_bound = (enum fpx_end_bound)i;
+			break;
+		case OPT_START_BOUND:
+			if ((bad = i = main_choice("start-bound", optarg, start_bounds)) >= 0)
+				bad = 0, cfg->start_bound = (enum fpx_start_bound)i;
+			break;
+		case OPT_CLOCK_FILE: a->clock_file = optarg; break;
+		case OPT_CLOCK_OFFSET:
+			bad = main_long("clock-offset", optarg, -315360000, 315360000, &a->clock_offset);
+			break;
+		case OPT_ZONE_OFFSET:
+			bad = main_long("zone-offset", optarg, -315360000, 315360000, &a->zone_offset);
 			break;
 		case OPT_HELP: a->help = true; return 0;
 		default: bad = -1; break;
@@ -383,6 +456,9 @@ static int main_serve(struct main_args *a, struct fpx_config *cfg)
 		goto out;
 	if (!(cfg->cdrs = cdr_store_open(a->data, a->cdr_hide)))
 		goto out;
+	if (omit_setup(a->data, cfg->any_folder, a->list_omit, a->omit_paths, a->nomit_paths) < 0)
+		goto out;
+	live_setup(a->data, cfg->any_folder);
 	/* Block the signals before any thread starts, so they all inherit the
 	 * mask and only sigwait() below ever sees them: SIGUSR1/SIGUSR2 are
 	 * then handed to the AMI thread as bytes on its pipe. */
@@ -431,6 +507,8 @@ out:
 	http_stop(d);
 	ami_stop(ami);
 	cdr_store_close(cfg->cdrs);
+	omit_free();
+	live_free();
 	wcache_clear();
 	if (cfg->delete_log_fd >= 0)
 		close(cfg->delete_log_fd);
@@ -443,24 +521,37 @@ out:
 	return rc;
 }
 
+static int main_run(int argc, char **argv, struct main_args *a, struct fpx_config *cfg)
+{
+	if (main_parse(argc, argv, a, cfg) < 0) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (a->help) {
+		main_usage(stdout);
+		return 0;
+	}
+	clock_setup(a->clock_file, a->clock_offset, a->zone_offset);
+	if (a->generate) {
+		struct gen_opts g = { a->generate, (int)a->days, (int)a->per_day, a->seed, a->start,
+				      (int)a->min_s, (int)a->max_s };
+		return gen_run(&g) == 0 ? 0 : 1;
+	}
+	return main_serve(a, cfg);
+}
+
 int main(int argc, char **argv)
 {
 	struct main_args a = { .seed = 1, .min_s = 1, .max_s = 20,
 			       .ami = { .user = "admin", .secret = "password", .outage_secs = 3 } };
 	struct fpx_config cfg = { .user = "admin", .delete_log_fd = -1, .request_log_fd = -1,
 				  .cdr_delete_log_fd = -1 };
-	if (main_parse(argc, argv, &a, &cfg) < 0) {
-		main_usage(stderr);
-		return 2;
+	a.omit_paths = calloc((size_t)argc, sizeof *a.omit_paths);
+	if (!a.omit_paths) {
+		fprintf(stderr, "fakepbx: out of memory\n");
+		return 1;
 	}
-	if (a.help) {
-		main_usage(stdout);
-		return 0;
-	}
-	if (a.generate) {
-		struct gen_opts g = { a.generate, (int)a.days, (int)a.per_day, a.seed, a.start,
-				      (int)a.min_s, (int)a.max_s };
-		return gen_run(&g) == 0 ? 0 : 1;
-	}
-	return main_serve(&a, &cfg);
+	int rc = main_run(argc, argv, &a, &cfg);
+	free(a.omit_paths);
+	return rc;
 }

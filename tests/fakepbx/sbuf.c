@@ -89,6 +89,11 @@ void sbuf_json_str(struct sbuf *sb, const char *s)
 	sbuf_add(sb, "\"", 1);
 }
 
+void sbuf_fail(struct sbuf *sb)
+{
+	sb->failed = true;
+}
+
 bool sbuf_failed(const struct sbuf *sb)
 {
 	return sb->failed;

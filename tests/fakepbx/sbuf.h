@@ -33,6 +33,9 @@ void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
  * control characters. */
 void sbuf_json_str(struct sbuf *sb, const char *s);
 
+/* Mark sb failed: an allocation for its contents failed elsewhere. */
+void sbuf_fail(struct sbuf *sb);
+
 /* True when an allocation failed since the last sbuf_free(). */
 bool sbuf_failed(const struct sbuf *sb);
 

@@ -190,6 +190,53 @@ assert r.status == 200 and len(u) > 900000 and names == [p2], (r.status, len(u),
 PY
 stop
 ok "max-url 414 at N+1 bytes, 900 KB URLs accepted without it, max-rows caps rows not totalcount, 404"
+start --data d --max-rows 3 --totalcount-missing
+login
+[ "$(C -b jar "$B/20053?&$ALL" | py 'len(j["json_array_recordings"]), j["json_obj_filter"]')" = \
+	"(3, {'startdate': '2021-03-01 00:00', 'enddate': '2021-12-31 23:59'})" ] || fail "--max-rows with --totalcount-missing"
+stop
+start --data d --max-rows 3 --totalcount-capped
+login
+[ "$(C -b jar "$B/20053?&$ALL" | py 'len(j["json_array_recordings"]), j["json_obj_filter"]["totalcount"]')" = "(3, 3)" ] &&
+	[ "$(C -b jar "$B/20053?&$ALL&calltype=Internal" | py 'j["json_obj_filter"]["totalcount"]')" = 2 ] &&
+	[ "$(C -b jar "$B/9006?&$ALL" | py 'len(j["json_array_astcdrs"]), j["json_obj_filter"]["totalcount"]')" = "(3, 3)" ] ||
+	fail "--totalcount-capped"
+stop
+ok "--max-rows: capped rows without totalcount (--totalcount-missing), or a totalcount capped alike (--totalcount-capped)"
+start --data d --long-fields 100
+login
+C -b jar -o lf1.json "$B/20053?&$ALL"
+C -b jar -o lf2.json "$B/20053?&$ALL"
+C -b jar -o lf.cdr.json "$B/9006?&$ALL"
+C -b jar -o lf.csv "$B/9005?&$ALL"
+[ "$(cnt src=15)" = 3 ] || fail "--long-fields: filters must see the name's values"
+python3 - <<'PY' || fail "--long-fields"
+import csv, json
+LONG = ["channel", "dstchannel", "src", "dst", "cidname", "accountcode"]
+def ok(v, base):
+    return len(v) == 100 and v.startswith(base + " <sip:" + base + "@pbx.example.invalid;tag=") and v.endswith(">")
+a, b = open("lf1.json", "rb").read(), open("lf2.json", "rb").read()
+assert a == b, "not deterministic"
+rows = json.loads(a)["json_array_recordings"]
+assert len(rows) == 10
+for r in rows:
+    p = r["path"].split("/")[1][:-4].split("-")
+    assert ok(r["src"], p[-2]) and ok(r["dst"], p[-1]), r
+    assert r["trunk"] == "" if p[3] == "Internal" else ok(r["trunk"], p[4]), r
+    assert r["calldate"][:4] == "2021" and r["duration"].isdigit()
+want = {r["UniqueID"]: r for r in map(json.loads, open("d/cdr.jsonl"))}
+got = json.load(open("lf.cdr.json"))["json_array_astcdrs"]
+raw = open("lf.csv", newline="").read()
+lines = list(csv.reader(raw.splitlines()))
+assert len(got) == 20 and len(lines) == 21 and '"202 <sip:202@' in raw
+for r, line in zip(got, lines[1:]):
+    w = want[r["UniqueID"]]
+    assert line == [str(v) for v in r.values()], (line, r)
+    for k in w:
+        assert ok(r[k], w[k]) if k in LONG else r[k] == w[k], (k, r[k], w[k])
+PY
+stop
+ok "--long-fields: 20053 src/dst/trunk and 9006/9005 channel/dstchannel/src/dst/cidname/accountcode N long, CSV quoted, filters unchanged"
 
 # --- variation switches -----------------------------------------------------------------------
 start --data d --bare-single
@@ -244,6 +291,184 @@ C "$B/8404?&UserName=admin&Password=$MD5" | grep -q success && C -d "UserName=ad
 	grep -q fail || fail "--login-style query"
 stop
 ok "switches: bare-single, list styles, int-values, totalcount-missing, tar-names, download-key, login-style"
+for k in wavefiles wavfiles; do
+	rm -rf dd && cp -r d dd
+	start --data dd --delete-key "$k"
+	login
+	other=$([ "$k" = wavefiles ] && echo wavfiles || echo wavefiles)
+	[ "$(C -b jar --data-urlencode "$other=$P1" "$B/20054")" = '{"status":"success","deleted":0}' ] && [ -f "dd/$P1" ] &&
+		[ "$(C -b jar --data-urlencode "$k=$P1" "$B/20054")" = '{"status":"success","deleted":1}' ] && [ ! -e "dd/$P1" ] ||
+		fail "--delete-key $k"
+	stop
+done
+start --data d --no-session status6
+C -D h -o ns.out "$B/20053?&$ALL"
+grep -q '^HTTP/1.1 200' h && [ "$(cat ns.out)" = '{"status":-6}' ] || fail "--no-session status6: $(cat ns.out)"
+stop
+rm -rf dd && cp -r d dd
+start --data dd --delete-no-session 1 --delete-log "$T/dns"
+login
+C -b jar "$B/20053?&$ALL" | grep -q json_array || fail "--delete-no-session: listing"
+[ "$(C -b jar --data-urlencode "wavefiles=$P1" "$B/20054")" = '{"status":"fail","message":"not logged in"}' ] &&
+	[ -f "dd/$P1" ] && [ ! -s dns ] || fail "--delete-no-session 1: first delete"
+C -b jar "$B/20053?&$ALL" | grep -q '"not logged in"' || fail "--delete-no-session: the session did not die"
+login
+[ "$(C -b jar --data-urlencode "wavefiles=$P1" "$B/20054")" = '{"status":"success","deleted":1}' ] &&
+	[ ! -e "dd/$P1" ] && [ "$(wc -l <dns)" = 1 ] || fail "--delete-no-session 1: second delete"
+stop
+ok "--delete-key wavefiles|wavfiles, --no-session status6, --delete-no-session (session dies, nothing deleted)"
+
+# --- --any-folder: recordings in any folder chain ending in YYYYMMDD, or bare at the top ------------
+rm -rf da && cp -r d da
+N1=20240105-101010-1704449410-Inbound-42-1-2.wav
+A1=x/20240105/$N1 A2=y/z/20240105/$N1 A3=20240106-111111-1704539471-Outbound-96-3-4.wav
+mkdir -p da/x/20240105 da/y/z/20240105 da/.hid/20240105 da/x/20240107
+cp "d/$P2" "da/$A1"; cp "d/$P1" "da/$A2"; cp "d/$P3" "da/$A3"
+cp "d/$P2" da/.hid/20240105/20240105-121212-1704456732-Inbound-42-1-2.wav
+cp "d/$P2" da/x/20240105-131313-1704460393-Inbound-42-1-2.wav
+cp "d/$P2" da/x/20240107/20240105-141414-1704464054-Inbound-42-1-2.wav
+ln -s x da/lnk
+ln -s "$A1" da/20240105-151515-1704467715-Inbound-42-1-2.wav
+Y24="startdate=2024-01-01+00:00&enddate=2024-12-31+23:59"
+start --data da
+login
+[ "$(C -b jar "$B/20053?&$Y24" | py 'j["json_obj_filter"]["totalcount"]')" = 0 ] &&
+	[ "$(C -b jar "$B/20036?wavefiles=$(enc "$A1;$A3")" | tar -tf - | wc -l)" = 0 ] ||
+	fail "without --any-folder: other folders listed or served"
+stop
+start --data da --any-folder --delete-log "$T/adl"
+login
+C -b jar -o al.json "$B/20053?&$Y24"
+python3 - "$A1" "$A2" "$A3" <<'PY' || fail "--any-folder listing: $(cat al.json)"
+import json, sys
+a1, a2, a3 = sys.argv[1:]
+rows = json.load(open("al.json"))["json_array_recordings"]
+by = {r["path"]: r for r in rows}
+assert sorted(by) == sorted([a1, a2, a3]), sorted(by)
+dur = lambda p: str(round((len(open("da/" + p, "rb").read()) - 44) / 16000))
+assert by[a1] == {"calldate": "2024-01-05 10:10:10", "src": "1", "dst": "2", "trunk": "42", "duration": dur(a1),
+                  "calltype": "Inbound", "path": a1}, by[a1]
+assert by[a2]["duration"] == dur(a2) != by[a1]["duration"]
+assert by[a3]["calldate"] == "2024-01-06 11:11:11" and by[a3]["calltype"] == "Outbound" and by[a3]["trunk"] == "96"
+PY
+[ "$(C -b jar "$B/20053?&$ALL" | py 'j["json_obj_filter"]["totalcount"]')" = 10 ] || fail "--any-folder: the usual layout"
+C -b jar -o at.tar "$B/20036?wavefiles=$(enc "$A1;$A2;$A3;lnk/20240105/$N1;.hid/20240105/20240105-121212-1704456732-Inbound-42-1-2.wav;20240105-151515-1704467715-Inbound-42-1-2.wav;../da/$A1;/$A1;x/20240105-131313-1704460393-Inbound-42-1-2.wav")"
+[ "$(tar -tf at.tar | tr '\n' '|')" = "$A1|$A2|$A3|" ] || fail "--any-folder download: $(tar -tf at.tar)"
+mkdir ax && tar -xf at.tar -C ax && cmp -s "ax/$A1" "da/$A1" && cmp -s "ax/$A2" "da/$A2" && cmp -s "ax/$A3" "da/$A3" ||
+	fail "--any-folder download: bytes"
+want="$A2 $(sha256sum "da/$A2" | cut -d' ' -f1)"
+[ "$(C -b jar --data-urlencode "wavefiles=$A2;lnk/20240105/$N1;20240105-151515-1704467715-Inbound-42-1-2.wav" "$B/20054")" = '{"status":"success","deleted":1}' ] &&
+	[ ! -e "da/$A2" ] && [ -f "da/$A1" ] && [ -L da/20240105-151515-1704467715-Inbound-42-1-2.wav ] && [ "$(cat adl)" = "$want" ] ||
+	fail "--any-folder delete: $(cat adl)"
+stop
+start --data da --any-folder --tar-names base
+login
+[ "$(C -b jar "$B/20036?wavefiles=$(enc "$A1;$A3")" | tar -tf - | tr '\n' '|')" = "$N1|$A3|" ] || fail "--any-folder --tar-names base"
+stop
+ok "--any-folder: other folder chains and bare names listed, served, deleted (+ delete log); dot folders, symlinks, .. refused; off by default"
+rm -rf dd && cp -r d dd
+O1=20210328/$(ls d/20210328 | sort | sed -n 1p) O2=20210328/$(ls d/20210328 | sort | sed -n 2p)
+start --data dd --list-omit 2 --list-omit-path "$P3"
+login
+paths() { C -b jar "$B/20053?&$ALL" | py '" ".join(sorted(r["path"] for r in j["json_array_recordings"])) + " %d" % j["json_obj_filter"]["totalcount"]'; }
+want=$(cd d && ls */*.wav | grep -vxF -e "$O1" -e "$O2" -e "$P3" | sort | tr '\n' ' ')
+[ "$(paths)" = "${want}7" ] || fail "--list-omit 2 --list-omit-path: $(paths)"
+C -b jar "$B/20036?wavefiles=$(enc "$O1;$P3")" | tar -tf - | tr '\n' '|' | grep -qxF "$O1|$P3|" &&
+	[ "$(C -b jar "$B/9006?&$ALL" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(sum(r["Recording filename"] in sys.argv[1:] for r in j["json_array_astcdrs"]))' "$O1" "$P3")" = 2 ] ||
+	fail "--list-omit: omitted recordings must stay downloadable and named by their CDRs"
+C -b jar --data-urlencode "wavefiles=$O1" "$B/20054" | grep -q '"deleted":1' && [ "$(paths)" = "${want}7" ] ||
+	fail "--list-omit: deleting an omitted recording must not shift the set: $(paths)"
+stop
+ok "--list-omit N (the N oldest, fixed at start) and --list-omit-path: not listed, still downloadable, deletable, named by CDRs"
+
+# --- recordings in progress: DIR/.live.jsonl --------------------------------------------------------
+rm -rf dl && cp -r d dl
+LV=20240107/20240107-101010-1704622210-Inbound-42-7-8.wav
+LT=20240108/20240108-101010-1704708610-Outbound-96-7-8.wav
+LW=20240109/20240109-101010-1704795010-Internal-7-8.wav
+mkdir -p dl/.live/20240107 dl/.live/20240108 dl/.live/20240109
+cp "d/$P1" "dl/.live/$LV"; cp "d/$P3" "dl/.live/$LT"; cp "d/$P2" "dl/.live/$LW"
+cat >dl/.live.jsonl <<JSONL
+{"path":"$LV","final":".live/$LV","header":"zero","steps":3}
+{"path":"$LT","final":".live/$LT","header":"valid","from":1000,"until":2000}
+{"path":"$LW","final":".live/$LW","header":"valid","from":1000,"until":3000}
+{"path":"20240110/20240110-101010-1704881410-Inbound-42-7-8.wav","final":".live/nothing.wav","steps":1}
+{"path":"../x.wav","final":".live/$LV","steps":1}
+JSONL
+echo 1000 >clk
+start --data dl --clock-file "$T/clk" --delete-log "$T/ldl"
+login
+# lrow P: "duration size" of P in the listing (the listing counts as one answer for steps)
+lrow() { C -b jar "$B/20053?&$Y24" | python3 -c 'import json,sys; r=[r for r in json.load(sys.stdin)["json_array_recordings"] if r["path"]==sys.argv[1]]; print(r[0]["duration"] if r else "-", end=" ")' "$1"; stat -c %s "dl/$1"; }
+# hdr32 F OFF: the little-endian 32-bit number at OFF in F
+hdr32() { python3 -c 'import struct,sys; print(struct.unpack_from("<I", open(sys.argv[1],"rb").read(), int(sys.argv[2]))[0])' "$1" "$2"; }
+FV=$(stat -c %s "dl/.live/$LV") FT=$(stat -c %s "dl/.live/$LT")
+# fd 8 stays open on the live file: writes in place (no rename) reach it
+[ "$(lrow "$LV")" = "0 44" ] && exec 8<"dl/$LV" && [ "$(hdr32 "dl/$LV" 40)" = 0 ] &&
+	[ "$(stat -c %s "dl/$LT")" = 44 ] && [ "$(hdr32 "dl/$LT" 4)" = 36 ] && [ "$(hdr32 "dl/$LT" 40)" = 0 ] ||
+	fail "live: at 0/3 and at from: $(lrow "$LV")"
+[ ! -e dl/20240110 ] && grep -q "final .live/nothing.wav is missing, entry ignored" server.log &&
+	grep -q "\.live\.jsonl:5: \"path\" is not a recording path, ignored" server.log || fail "live: bad entries"
+third=$(( (FV - 44) / 2 / 3 * 2 ))
+[ "$(lrow "$LV")" = "0 $((44 + third))" ] || fail "live: 1/3 with a zero header: $(lrow "$LV")"
+C -b jar "$B/20036?wavefiles=$(enc "$LV")" | tar -xOf - >lv.part
+python3 - "dl/.live/$LV" <<'PY' || fail "live: 2/3 as downloaded"
+import sys
+fin, part = open(sys.argv[1], "rb").read(), open("lv.part", "rb").read()
+frames = (len(fin) - 44) // 2
+assert len(part) == 44 + frames * 2 // 3 * 2, (len(part), len(fin))
+assert part[4:8] == bytes(4) and part[40:44] == bytes(4) and part[:4] == fin[:4] and part[8:40] == fin[8:40]
+assert part[44:] == fin[44:len(part)]
+PY
+[ "$(lrow "$LV")" = "$(( (FV - 44) / 16000 )) $FV" ] && cmp -s "dl/$LV" "dl/.live/$LV" && cmp -s /dev/fd/8 "dl/.live/$LV" ||
+	fail "live: 3/3 must be the final bytes, in place"
+exec 8<&-
+echo 1500.5 >clk.new && mv clk.new clk
+half=$(( (FT - 44) / 2 * 500500 / 1000000 * 2 ))
+[ "$(lrow "$LT")" = "$(( (half + 8000) / 16000 )) $((44 + half))" ] && [ "$(hdr32 "dl/$LT" 4)" = $((36 + half)) ] &&
+	[ "$(hdr32 "dl/$LT" 40)" = "$half" ] || fail "live: from/until at the middle: $(lrow "$LT")"
+echo 2500 >clk.new && mv clk.new clk
+lrow "$LT" >/dev/null
+cmp -s "dl/$LT" "dl/.live/$LT" || fail "live: after until, not the final bytes"
+echo 1200 >clk.new && mv clk.new clk
+lrow "$LT" >/dev/null
+cmp -s "dl/$LT" "dl/.live/$LT" || fail "live: a finished recording changed when time went back"
+lrow "$LW" >/dev/null
+want="$LW $(sha256sum "dl/$LW" | cut -d' ' -f1)"
+[ "$(stat -c %s "dl/$LW")" -gt 44 ] && [ "$(stat -c %s "dl/$LW")" -lt "$(stat -c %s "dl/.live/$LW")" ] &&
+	C -b jar --data-urlencode "wavefiles=$LW" "$B/20054" | grep -q '"deleted":1' && [ "$(cat ldl)" = "$want" ] ||
+	fail "live: deleting a growing recording: $(cat ldl)"
+echo 4000 >clk.new && mv clk.new clk
+for _ in 1 2 3; do lrow "$LW" >/dev/null 2>&1 || true; done
+[ ! -e "dl/$LW" ] || fail "live: a deleted live recording came back"
+stop
+ok "live: steps with a zero header, from/until with a valid one (clock file), whole frames, in place, final bytes at the end, bad entries ignored, delete is final and logged"
+
+# the duration cache and a recording replaced at the same path: same size, same mtime, other duration
+rm -rf dr && cp -r d dr
+start --data dr
+login
+dur_of() { C -b jar "$B/20053?&$ALL" | python3 -c 'import json,sys; print([r["duration"] for r in json.load(sys.stdin)["json_array_recordings"] if r["path"]==sys.argv[1]][0])' "$1"; }
+d0=$(dur_of "$P2")
+python3 - "dr/$P2" "dr/20210328/.new.wav" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<I", b, 28, 32000)  # byte rate doubled: half the duration, same size
+open(sys.argv[2], "wb").write(b)
+PY
+touch -r "dr/$P2" dr/20210328/.new.wav
+i0=$(stat -c %i "dr/$P2")
+mv dr/20210328/.new.wav "dr/$P2"
+[ "$(stat -c %i "dr/$P2")" != "$i0" ] && [ "$(dur_of "$P2")" = $(( (d0 + 1) / 2 )) ] ||
+	fail "duration cache: a file renamed over one of the same size and mtime kept its old duration ($d0 -> $(dur_of "$P2"))"
+cp "d/$P2" dr/20210328/.ref.wav
+i1=$(stat -c %i "dr/$P2")
+cat dr/20210328/.ref.wav >"dr/$P2"
+touch -r dr/20210328/.ref.wav "dr/$P2"
+[ "$(stat -c %i "dr/$P2")" = "$i1" ] && [ "$(dur_of "$P2")" = "$d0" ] ||
+	fail "duration cache: a file rewritten in place (same size, mtime put back) kept its old duration"
+stop
+ok "duration cache: a replaced recording (rename: new inode; in place: new ctime) never keeps a stale duration"
 
 # --- faults -------------------------------------------------------------------------------
 start --data d --fault omit-one
@@ -618,6 +843,55 @@ login
 stop
 ok "CDR: 9006 filters and spellings, 9005 CSV, 9004 + log + restart, styles, int values, names, hide, max-rows"
 
+# --- listing bounds: --end-bound, --start-bound (20053 and 9006/9005/9004) ------------------------
+rm -rf db && cp -r d db
+for s in 120000 120030; do cp "d/$P2" "db/20210328/20210328-$s-16169$s-Inbound-42-1-2.wav"; done
+# nb START END: rows of 20053 for that window; cb START END: totalcount of 9006;
+# cx LO HI LO_STRICT HI_STRICT: the CDR rows of db/cdr.jsonl within (python comparison)
+nb() { C -b jar "$B/20053?&startdate=$1&enddate=$2" | py 'len(j["json_array_recordings"]) if "json_array_recordings" in j else j'; }
+cb() { C -b jar "$B/9006?&startdate=$1&enddate=$2" | py 'j["json_obj_filter"]["totalcount"]'; }
+cx() { python3 -c "import json,sys; lo,hi,ls,hs=sys.argv[1:5]
+print(sum(1 for r in map(json.loads, open('db/cdr.jsonl')) if (r['calldate'] > lo if ls == '1' else r['calldate'] >= lo) and (r['calldate'] < hi if hs == '1' else r['calldate'] <= hi)))" "$@"; }
+# 20053: calls at 12:00:00 and 12:00:30; CDRs (generated): 13:36:25, 15:55:16 and 2021-03-29 02:26:00
+W0="2021-03-28+12:00" W1="2021-03-28+13:36" W1E="2021-03-28+15:55" W2="2021-03-29+02:26"
+[ "$(cx '2021-03-28 13:36:00' '2021-03-28 15:55:59' 0 0) $(cx '2021-03-29 02:26:00' '2021-03-29 02:26:00' 0 0)" = "2 1" ] ||
+	fail "the CDR fixture changed (generator?)"
+start --data db
+login
+[ "$(nb "$W0" "$W0")" = 2 ] && [ "$(nb "$W0" "$W0:15")" = 1 ] && [ "$(nb "$W0:30" "$W0:30")" = 1 ] &&
+	[ "$(cb "$W1" "$W1E")" = 2 ] && [ "$(cb "$W2" "$W2")" = 1 ] &&
+	[ "$(cb 2021-03-28+13:36:26 2021-03-28+15:55:16)" = 1 ] ||
+	fail "--end-bound through (default): $(nb "$W0" "$W0") $(nb "$W0" "$W0:15")"
+stop
+start --data db --end-bound minute
+login
+L=$(C -b jar "$B/20053?&startdate=2021-03-28&enddate=2021-03-28")
+[ "$(nb "$W0" "$W0")" = 1 ] && [ "$(nb "$W0" "$W0:30")" = 2 ] &&
+	[ "$(py 'len(j["json_array_recordings"]), j["json_obj_filter"]' <<<"$L")" = "(0, {'startdate': '2021-03-28 00:00', 'enddate': '2021-03-28 23:59', 'totalcount': 0})" ] &&
+	[ "$(cb "$W1" "$W1E")" = 1 ] && [ "$(cb "$W2" "$W2")" = 1 ] &&
+	[ "$(C -b jar "$B/9005?&startdate=2021-03-28&enddate=2021-03-29" | tail -n +2 | wc -l)" = "$(cx '2021-03-28 00:00:00' '2021-03-29 00:00:00' 0 0)" ] ||
+	fail "--end-bound minute: $(nb "$W0" "$W0") $(nb "$W0" "$W0:30") $L"
+stop
+start --data db --end-bound exclusive --cdr-delete-log "$T/bdel"
+login
+[ "$(nb "$W0" "$W0")" = 0 ] && [ "$(nb "$W0" 2021-03-28+12:01)" = 2 ] && [ "$(nb "$W0" "$W0:30")" = 1 ] &&
+	[ "$(nb 2021-03-28 2021-03-29)" = 7 ] &&
+	[ "$(cb "$W1" "$W1E")" = 1 ] && [ "$(cb "$W2" "$W2")" = 0 ] && [ "$(cb "$W2" 2021-03-29+02:27)" = 1 ] ||
+	fail "--end-bound exclusive: $(nb "$W0" "$W0") $(nb "$W0" 2021-03-28+12:01) $(nb 2021-03-28 2021-03-29)"
+n9004=$(cx '2021-03-28 00:00:00' '2021-03-29 00:00:00' 0 1)
+C -b jar "$B/9004?&startdate=2021-03-28&enddate=2021-03-29" | grep -qx "{\"status\":\"success\",\"deleted\":$n9004}" &&
+	[ "$(py 'j["startdate"] + "|" + j["enddate"]' <bdel)" = "2021-03-28 00:00|2021-03-29 23:59" ] ||
+	fail "--end-bound exclusive on 9004: $(cat bdel)"
+stop
+cp d/cdr.jsonl db/cdr.jsonl
+start --data db --start-bound exclusive
+login
+[ "$(nb "$W0" "$W0")" = 1 ] && [ "$(nb "$W0:30" 2021-03-28+12:01)" = 0 ] && [ "$(nb 2021-03-28+11:59:59 "$W0")" = 2 ] &&
+	[ "$(cb "$W1" "$W1E")" = 2 ] && [ "$(cb "$W2" "$W2")" = 0 ] && [ "$(cb 2021-03-29+02:25:59 "$W2")" = 1 ] ||
+	fail "--start-bound exclusive: $(nb "$W0" "$W0") $(nb "$W0:30" 2021-03-28+12:01)"
+stop
+ok "bounds: end through/minute/exclusive, start inclusive/exclusive, :SS kept, date-only ends, echo as sent, 9006/9005/9004 alike"
+
 # --- AMI and added calls ----------------------------------------------------------------------
 # amic.py PORT SECRET PID N TIMEOUT [ACTIONS]: log in, send SIGUSR1 to PID N times (each once the
 # previous call's Cdr arrived), read until N Cdr events or TIMEOUT s; prints the messages as JSON
@@ -759,6 +1033,78 @@ for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$HP/login.html" >/dev/null &
 	fail "restart on the same ports"
 stop
 ok "AMI: --simulate-calls, --ami-drop-after, restart on the same HTTP and AMI ports"
+
+# --- clocks: --clock-file, --clock-offset, --zone-offset (the fake in UTC) ------------------------
+# hdr_date FILE: the Date header of a curl -D dump
+hdr_date() { sed -n 's/^Date: \(.*\)\r$/\1/p' "$1"; }
+today_of() { C -b jar "$B/$1?&startdate=&enddate=" | py 'j["json_obj_filter"]["startdate"]'; }
+rm -rf dc && cp -r d dc
+echo 1700000000.75 >clk
+TZ=UTC start --data dc --clock-file "$T/clk" --ami-listen 127.0.0.1:0 --ami-port-file "$T/aport"
+AP=$(cat aport)
+login
+C -D hc -b jar -o /dev/null "$B/20053?&$ALL"
+[ "$(hdr_date hc)" = "Tue, 14 Nov 2023 22:13:20 GMT" ] && [ "$(today_of 20053)" = "2023-11-14 00:00" ] ||
+	fail "--clock-file: Date $(hdr_date hc), today $(today_of 20053)"
+echo 1700100000 >clk.new && mv clk.new clk
+[ "$(today_of 20053)" = "2023-11-16 00:00" ] && [ "$(today_of 9006)" = "2023-11-16 00:00" ] ||
+	fail "--clock-file not re-read: $(today_of 20053)"
+M=$(python3 amic.py "$AP" password "$PID" 1 5 'Action: Ping|ActionID: p||')
+f=$(ls dc/20231116/20231116-020000-1700100000-Inbound-*.wav) || fail "--clock-file: added call's name"
+python3 - "$M" "${f#dc/}" <<'PY' || fail "--clock-file: AMI and CDR of an added call: $M"
+import json, sys
+m, rel = json.loads(sys.argv[1]), sys.argv[2]
+ping = [x for x in m if x.get("Ping") == "Pong"][0]
+cdr = [x for x in m if x.get("Event") == "Cdr"][0]
+row = [json.loads(l) for l in open("dc/cdr.jsonl")][-1]
+assert ping["Timestamp"] == "1700100000.000000", ping
+assert row["Recording filename"] == rel and cdr["StartTime"] == row["calldate"], (row, cdr)
+ring = 1700100000 - int(row["UniqueID"].split(".")[0])
+assert 1 <= ring <= 5 and row["calldate"] == "2023-11-16 01:59:%02d" % (60 - ring), row
+PY
+C -D hc -b jar -o ck.tar "$B/20036?wavefiles=$(enc "$P2;${f#dc/}")"
+grep -q '^Content-Disposition: attachment; filename="AutoMonitor-2023Nov16.020000.tar"' hc &&
+	[ "$(python3 -c 'import tarfile; print([m.mtime for m in tarfile.open("ck.tar")][1])')" = 1700100000 ] ||
+	fail "--clock-file: tar name $(grep Disposition hc), or the added call's mtime"
+rm clk
+[ "$(today_of 20053)" = "$(TZ=UTC date +%Y-%m-%d) 00:00" ] &&
+	grep -q "fakepbx: --clock-file $T/clk: No such file or directory; using the real clock" server.log ||
+	fail "--clock-file missing: not the real clock, or no message"
+stop
+ok "--clock-file: Date, today, added call (name, CDR, AMI), tar name follow the file; re-read; missing = real clock"
+
+# both offsets cross midnight from 2023-11-14 22:13:20 UTC
+echo 1700000000 >clk
+for mode in clock zone; do
+	rm -rf dc && cp -r d dc
+	TZ=UTC start --data dc --clock-file "$T/clk" --$mode-offset 7200 --ami-listen 127.0.0.1:0 \
+		--ami-port-file "$T/aport"
+	AP=$(cat aport)
+	login
+	M=$(python3 amic.py "$AP" password "$PID" 1 5 'Action: Ping|ActionID: p||')
+	C -D hc -b jar -o /dev/null "$B/20036?wavefiles=$(enc "$P2")"
+	unix=$([ $mode = clock ] && echo 1700007200 || echo 1700000000)
+	date=$([ $mode = clock ] && echo "Wed, 15 Nov 2023 00:13:20 GMT" || echo "Tue, 14 Nov 2023 22:13:20 GMT")
+	f=$(ls dc/20231115/20231115-001320-$unix-Inbound-*.wav) || fail "--$mode-offset: added call's name"
+	[ "$(hdr_date hc)" = "$date" ] && [ "$(today_of 20053)" = "2023-11-15 00:00" ] &&
+		[ "$(today_of 9006)" = "2023-11-15 00:00" ] &&
+		grep -q 'filename="AutoMonitor-2023Nov15.001320.tar"' hc ||
+		fail "--$mode-offset: Date $(hdr_date hc), today $(today_of 20053), $(grep Disposition hc)"
+	python3 - "$M" "${f#dc/}" "$unix" <<'PY' || fail "--$mode-offset: AMI and CDR: $M"
+import json, sys
+m, rel, unix = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ping = [x for x in m if x.get("Ping") == "Pong"][0]
+cdr = [x for x in m if x.get("Event") == "Cdr"][0]
+row = [json.loads(l) for l in open("dc/cdr.jsonl")][-1]
+assert ping["Timestamp"] == "%d.000000" % unix, ping
+ring = unix - int(row["UniqueID"].split(".")[0])
+assert 1 <= ring <= 5 and row["calldate"] == "2023-11-15 00:13:%02d" % (20 - ring), row
+assert row["Recording filename"] == rel and cdr["StartTime"] == row["calldate"], (row, cdr)
+assert cdr["EndTime"] == "2023-11-15 00:13:%02d" % (20 + int(row["billsec"])), cdr
+PY
+	stop
+done
+ok "--clock-offset shifts Date and every local time and unix time; --zone-offset every local time only"
 
 # --- heavy ------------------------------------------------------------------------------------
 if [ "${FAKEPBX_BIG:-0}" = 1 ]; then

@@ -77,6 +77,17 @@ bool sess_use(const char *id, long expire_after)
 	return ok;
 }
 
+void sess_kill(const char *id)
+{
+	if (!id)
+		return;
+	pthread_mutex_lock(&sess_lock);
+	for (size_t i = 0; i < SESS_MAX; i++)
+		if (sess_table[i].id[0] && strcmp(sess_table[i].id, id) == 0)
+			memset(&sess_table[i], 0, sizeof sess_table[i]);
+	pthread_mutex_unlock(&sess_lock);
+}
+
 void sess_clear(void)
 {
 	pthread_mutex_lock(&sess_lock);

@@ -25,6 +25,9 @@ int sess_create(char id[SESS_ID_LEN + 1]);
  */
 bool sess_use(const char *id, long expire_after);
 
+/* Drop session id (a session that died): later requests with it fail. */
+void sess_kill(const char *id);
+
 /* Forget every session (at shutdown). */
 void sess_clear(void);
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "generate.h"
 #include "store.h"
 
@@ -36,17 +37,17 @@ static int simcall_dayfd(const char *dir, const char *ymd)
 int simcall_add(const char *dir, struct cdr_store *cdrs, struct simcall_state *st,
 		struct cdr_row *row)
 {
-	time_t now = time(NULL);
+	int64_t now = clock_unix(); /* the PBX's clock, its zone for the name */
 	struct tm tm;
-	localtime_r(&now, &tm);
+	clock_local(now, &tm);
 	char ymd[16], stamp[32], src[16], dst[16], name[200], path[220];
 	strftime(ymd, sizeof ymd, "%Y%m%d", &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
 	const char *type = store_calltypes[st->n % 5], *trunk;
 	bool recorded = st->n % 4 != 3;
 	gen_parties(&st->rng, type, src, dst, sizeof src, &trunk);
-	struct cdr_call call = { (int64_t)now, 0, 0, type, src, dst, trunk, "ANSWERED", NULL,
-				 st->seq };
+	struct cdr_call call = { now, 0, 0, type, src, dst, trunk, "ANSWERED", NULL, st->seq,
+				 clock_zone() };
 	if (recorded) {
 		int dayfd = simcall_dayfd(dir, ymd);
 		if (dayfd < 0)
@@ -63,6 +64,12 @@ int simcall_add(const char *dir, struct cdr_store *cdrs, struct simcall_state *s
 		call.billsec = 2 + gen_below(&st->rng, 5);
 		call.ring = 1 + gen_below(&st->rng, 5);
 		int rc = gen_wav(dayfd, name, call.billsec, &st->rng, &bytes);
+		if (rc == 0 && clock_owns_date()) {
+			/* written by the PBX's clock (--clock-file/--clock-offset): its
+			 * tar entry carries that time */
+			struct timespec ts[2] = { { (time_t)now, 0 }, { (time_t)now, 0 } };
+			utimensat(dayfd, name, ts, AT_SYMLINK_NOFOLLOW);
+		}
 		close(dayfd);
 		if (rc < 0)
 			return -1;

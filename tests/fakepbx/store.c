@@ -1,14 +1,13 @@
 /*
- * store.c — parse recording names and WAV headers, scan the disk.
+ * store.c — parse recording names, paths and WAV headers; open paths safely.
  *
  * Owns the one definition of "what is a recording path" (used both for the
- * listing and to validate paths a client asks to download or delete) and of
- * how a duration is derived from a WAV header. It only reads the disk; the
- * CGIs that delete or stream files live elsewhere.
+ * listing and to validate paths a client asks to download or delete), of
+ * how a duration is derived from a WAV header, and of how such a path is
+ * opened without following symlinks. Scanning the disk is scan.c's.
  */
 #include "store.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,14 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wavcache.h"
 
 const char *const store_calltypes[5] = {
 	"Inbound", "Outbound", "Internal", "CallBack", "Conference",
 };
 
-/* Longest "YYYYMMDD/" + file name we accept: NAME_MAX plus the folder. */
-#define STORE_PATH_MAX 300
 
 static bool store_digits(const char *s, size_t n)
 {
@@ -42,7 +38,7 @@ static int store_num(const char *s, size_t n)
 	return v;
 }
 
-static bool store_valid_date(const char *ymd)
+bool store_valid_date(const char *ymd)
 {
 	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (!store_digits(ymd, 8))
@@ -68,17 +64,38 @@ static bool store_field_ok(const char *s, size_t n)
 	return true;
 }
 
-int store_parse_path(const char *path, struct store_rec *rec)
+/* --any-folder: the folders of path (all but its last component) are
+ * non-empty, not dot names, and the last one, if any, is the name's date;
+ * a bare name (no folder) needs a valid date of its own. */
+static bool store_folders_ok(const char *path, const char *name)
+{
+	if (name == path)
+		return store_valid_date(name);
+	for (const char *p = path; p < name;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || p[0] == '.')
+			return false;
+		p += n + 1;
+	}
+	const char *day = name - 9;
+	return day >= path && (day == path || day[-1] == '/') && store_valid_date(day) &&
+	       memcmp(day, name, 8) == 0;
+}
+
+int store_parse_path(const char *path, bool any, struct store_rec *rec)
 {
 	size_t len = strlen(path);
-	/* "YYYYMMDD/YYYYMMDD-HHMMSS-U-T-s-d.wav" is at least 36 bytes */
-	if (len < 36 || len >= STORE_PATH_MAX || path[0] == '/' || strstr(path, ".."))
+	if (len >= STORE_PATH_MAX || path[0] == '/' || strstr(path, ".."))
 		return -1;
-	if (path[8] != '/' || !store_valid_date(path))
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (strlen(name) < 27) /* "YYYYMMDD-HHMMSS-U-T-s-d.wav" */
 		return -1;
-	const char *name = path + 9;
-	if (memcmp(name, path, 8) != 0 || name[8] != '-' || !store_digits(name + 9, 6) ||
-	    name[15] != '-')
+	if (!any && (slash != path + 8 || !store_valid_date(path) || memcmp(name, path, 8) != 0))
+		return -1;
+	if (any && !store_folders_ok(path, name))
+		return -1;
+	if (name[8] != '-' || !store_digits(name + 9, 6) || name[15] != '-')
 		return -1;
 	int hh = store_num(name + 9, 2), mi = store_num(name + 11, 2), ss = store_num(name + 13, 2);
 	if (hh > 23 || mi > 59 || ss > 59)
@@ -229,149 +246,7 @@ int store_wav_duration(int fd, uint64_t fsize, uint32_t *secs)
 	return 0;
 }
 
-static int store_push(struct store_list *list, const struct store_rec *rec)
-{
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 256;
-		struct store_rec *r = realloc(list->recs, cap * sizeof *r);
-		if (!r)
-			return -1;
-		list->recs = r;
-		list->cap = cap;
-	}
-	list->recs[list->n++] = *rec;
-	return 0;
-}
-
-/* Fill rec->size and rec->duration for dayfd/fn. One stat when the
- * duration is cached; else open (never following links) and read the
- * header. Returns 0, or -1 when fn is not a regular file (any more). */
-static int store_stat_duration(int dayfd, const char *fn, const char *path,
-			       struct store_rec *rec)
-{
-	struct stat st;
-	if (fstatat(dayfd, fn, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-		return -1;
-	rec->size = (uint64_t)st.st_size;
-	if (wcache_get(path, &st, &rec->duration))
-		return 0;
-	int fd = openat(dayfd, fn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		return -1; /* vanished or swapped for something else meanwhile */
-	}
-	rec->size = (uint64_t)st.st_size;
-	store_wav_duration(fd, rec->size, &rec->duration);
-	close(fd);
-	wcache_put(path, &st, rec->duration);
-	return 0;
-}
-
-/* Scan one YYYYMMDD folder. Returns 0, or -1 on allocation failure. */
-static int store_scan_day(int dayfd, const char *day, const struct store_filter *f,
-			  struct store_list *out)
-{
-	DIR *d = fdopendir(dayfd);
-	if (!d) {
-		close(dayfd);
-		return 0;
-	}
-	int rc = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		const char *fn = de->d_name;
-		size_t fl = strlen(fn);
-		if (fn[0] == '.' || fl < 27 || memcmp(fn, day, 8) != 0 ||
-		    strcmp(fn + fl - 4, ".wav") != 0)
-			continue;
-		char path[STORE_PATH_MAX];
-		int n = snprintf(path, sizeof path, "%s/%s", day, fn);
-		if (n < 0 || (size_t)n >= sizeof path)
-			continue;
-		struct store_rec rec;
-		if (store_parse_path(path, &rec) < 0)
-			continue;
-		if (f && f->prekeep && !f->prekeep(&rec, f->arg)) {
-			store_rec_clear(&rec);
-			continue;
-		}
-		if (store_stat_duration(dirfd(d), fn, path, &rec) < 0 ||
-		    (f && f->keep && !f->keep(&rec, f->arg))) {
-			store_rec_clear(&rec);
-			continue;
-		}
-		if (store_push(out, &rec) < 0) {
-			store_rec_clear(&rec);
-			rc = -1;
-			break;
-		}
-	}
-	closedir(d);
-	return rc;
-}
-
-int store_scan(const char *dir, const struct store_filter *f, struct store_list *out)
-{
-	DIR *d = opendir(dir);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		fprintf(stderr, "fakepbx: %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	int rc = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		const char *day = de->d_name;
-		if (strlen(day) != 8 || !store_valid_date(day))
-			continue;
-		if (f && f->day_lo[0] && strcmp(day, f->day_lo) < 0)
-			continue;
-		if (f && f->day_hi[0] && strcmp(day, f->day_hi) > 0)
-			continue;
-		int dayfd = openat(dirfd(d), day, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dayfd < 0)
-			continue;
-		if (store_scan_day(dayfd, day, f, out) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	closedir(d);
-	return rc;
-}
-
-static int store_cmp_newest(const void *a, const void *b)
-{
-	const struct store_rec *x = a, *y = b;
-	int c = strcmp(y->calldate, x->calldate);
-	return c ? c : strcmp(y->path, x->path);
-}
-
-void store_sort_newest(struct store_list *list)
-{
-	if (list->n > 1)
-		qsort(list->recs, list->n, sizeof list->recs[0], store_cmp_newest);
-}
-
-void store_truncate(struct store_list *list, size_t from)
-{
-	for (size_t i = from; i < list->n; i++)
-		store_rec_clear(&list->recs[i]);
-	if (from < list->n)
-		list->n = from;
-}
-
-void store_list_free(struct store_list *list)
-{
-	store_truncate(list, 0);
-	free(list->recs);
-	list->recs = NULL;
-	list->n = list->cap = 0;
-}
-
-int store_paths_add(struct store_paths *paths, const char *joined)
+int store_paths_add(struct store_paths *paths, const char *joined, bool any)
 {
 	const char *p = joined;
 	while (*p) {
@@ -382,7 +257,7 @@ int store_paths_add(struct store_paths *paths, const char *joined)
 			return -1;
 		/* duplicates are kept, as `tar cf - a a` would: a 1 MiB URL
 		 * holds ~16,000 paths, too many for a quadratic check */
-		bool keep = store_parse_path(one, NULL) == 0;
+		bool keep = store_parse_path(one, any, NULL) == 0;
 		if (keep && paths->n == paths->cap) {
 			size_t cap = paths->cap ? paths->cap * 2 : 16;
 			char **v = realloc(paths->v, cap * sizeof *v);
@@ -411,4 +286,71 @@ void store_paths_free(struct store_paths *paths)
 	free(paths->v);
 	paths->v = NULL;
 	paths->n = paths->cap = 0;
+}
+
+int store_parent(int dirfd, const char *path, bool create, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	*base = slash ? slash + 1 : path;
+	int fd = dup(dirfd);
+	for (const char *p = path; fd >= 0 && slash && p < slash;) {
+		size_t n = strcspn(p, "/");
+		char part[STORE_PATH_MAX];
+		if (n == 0 || n >= sizeof part || p[0] == '.') {
+			close(fd);
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (create && mkdirat(fd, part, 0755) < 0 && errno != EEXIST) {
+			close(fd);
+			return -1;
+		}
+		int next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		p += n + 1;
+	}
+	return fd;
+}
+
+int store_openat(int dirfd, const char *path, bool any, int flags)
+{
+	if (!any)
+		return openat(dirfd, path, flags | O_NOFOLLOW | O_CLOEXEC);
+	const char *base;
+	int parent = store_parent(dirfd, path, false, &base);
+	if (parent < 0)
+		return -1;
+	int fd = openat(parent, base, flags | O_NOFOLLOW | O_CLOEXEC);
+	close(parent);
+	return fd;
+}
+
+int store_statat(int dirfd, const char *path, bool any, struct stat *st)
+{
+	if (!any)
+		return fstatat(dirfd, path, st, AT_SYMLINK_NOFOLLOW);
+	const char *base;
+	int parent = store_parent(dirfd, path, false, &base);
+	if (parent < 0)
+		return -1;
+	int rc = fstatat(parent, base, st, AT_SYMLINK_NOFOLLOW);
+	close(parent);
+	return rc;
+}
+
+int store_unlinkat(int dirfd, const char *path, bool any)
+{
+	if (!any)
+		return unlinkat(dirfd, path, 0);
+	const char *base;
+	int parent = store_parent(dirfd, path, false, &base);
+	if (parent < 0)
+		return -1;
+	int rc = unlinkat(parent, base, 0);
+	int err = errno;
+	close(parent);
+	errno = err;
+	return rc;
 }

@@ -6,7 +6,10 @@
  * request, so a test can add or delete files under a running server; only
  * durations are cached, and only while a file's stat is unchanged.
  * Files whose name does not match, dot files and files whose date does
- * not match their folder are not recordings.
+ * not match their folder are not recordings. With --any-folder ("any"
+ * below) a recording may also sit at the end of any chain of non-dot
+ * folders whose last one is its YYYYMMDD ("x/y/20240105/name.wav"), or
+ * bare at the top of DIR ("name.wav"); symlinks are never followed then.
  */
 #ifndef FAKEPBX_STORE_H
 #define FAKEPBX_STORE_H
@@ -14,13 +17,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+
+/* Longest recording path accepted ("YYYYMMDD/" + name, or any folders). */
+#define STORE_PATH_MAX 300
 
 /* The call types, as they appear in names and in the listing. */
 extern const char *const store_calltypes[5];
 
 struct store_rec {
-	char *path;            /* "YYYYMMDD/name.wav"; one allocation that also
-	                          holds trunk, src and dst */
+	char *path;            /* "YYYYMMDD/name.wav" (any: as found under DIR); one
+	                          allocation that also holds trunk, src and dst */
 	const char *trunk;     /* "" for Internal */
 	const char *src;
 	const char *dst;
@@ -42,6 +49,7 @@ struct store_list {
  * the file is touched (size and duration still 0), keep() sees it with
  * size and duration; each returns true to keep it (NULL keeps all). */
 struct store_filter {
+	bool any;              /* --any-folder layout (day_lo/day_hi then unused) */
 	char day_lo[9];
 	char day_hi[9];
 	bool (*prekeep)(const struct store_rec *rec, void *arg);
@@ -49,14 +57,18 @@ struct store_filter {
 	void *arg;
 };
 
+/* True when ymd starts with 8 digits that are a real date "YYYYMMDD". */
+bool store_valid_date(const char *ymd);
+
 /*
- * Parse a request or disk path "YYYYMMDD/name.wav". When rec is non-NULL
- * it is filled (rec->path is a new allocation the caller frees with
- * store_rec_clear(); duration and size are left 0).
+ * Parse a request or disk path "YYYYMMDD/name.wav" (any: also the
+ * --any-folder forms; never absolute, never "..", never a dot folder).
+ * When rec is non-NULL it is filled (rec->path is a new allocation the
+ * caller frees with store_rec_clear(); duration and size are left 0).
  * Returns 0 when path is a well-formed recording path, -1 when it is not
  * (no message: hostile input is just ignored) or allocation failed.
  */
-int store_parse_path(const char *path, struct store_rec *rec);
+int store_parse_path(const char *path, bool any, struct store_rec *rec);
 
 /* Free what store_parse_path() allocated in rec. */
 void store_rec_clear(struct store_rec *rec);
@@ -102,13 +114,28 @@ struct store_paths {
 
 /*
  * Split a ';'-joined value, keep the parts that are well-formed recording
- * paths (no "..", no leading '/') and append them in order (duplicates
+ * paths (store_parse_path with any) and append them in order (duplicates
  * too).
  * Returns 0 ok, -1 on allocation failure.
  */
-int store_paths_add(struct store_paths *paths, const char *joined);
+int store_paths_add(struct store_paths *paths, const char *joined, bool any);
 
 /* Free all paths. */
 void store_paths_free(struct store_paths *paths);
+
+/*
+ * The folder holding path's last component, opened below dirfd one
+ * component at a time without following symlinks or entering dot folders
+ * (create: missing folders are made, mode 0755); *base points into path at
+ * the last component. Returns a new fd, or -1 (errno set).
+ */
+int store_parent(int dirfd, const char *path, bool create, const char **base);
+
+/* openat/fstatat/unlinkat of a recording path below dirfd, never following
+ * a symlink in its last component (any: nor in its folders, see
+ * store_parent). openat adds O_NOFOLLOW | O_CLOEXEC to flags. */
+int store_openat(int dirfd, const char *path, bool any, int flags);
+int store_statat(int dirfd, const char *path, bool any, struct stat *st);
+int store_unlinkat(int dirfd, const char *path, bool any);
 
 #endif

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "live.h"
 #include "store.h"
 #include "tarfmt.h"
 
@@ -48,6 +50,7 @@ enum tars_cut { TARS_CUT_NONE, TARS_CUT_CLOSE, TARS_CUT_RESET };
 
 struct tars_stream {
 	int dirfd;
+	bool any;                    /* --any-folder paths */
 	struct tars_entry *e;
 	size_t n;                    /* entries (all freed by tars_destroy) */
 	size_t nsend;                /* entries sent (tar-cut-boundary: 1) */
@@ -134,8 +137,8 @@ static size_t tars_fill(struct tars_stream *st, char *buf, size_t max)
 				st->hdr_off = 0;
 				st->done = 0;
 				if (e->src)
-					st->fd = openat(st->dirfd, e->src,
-							O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+					st->fd = store_openat(st->dirfd, e->src, st->any,
+							      O_RDONLY);
 			}
 			n = st->hdr_len - st->hdr_off < room ? st->hdr_len - st->hdr_off : room;
 			memcpy(buf + filled, st->hdr + st->hdr_off, n);
@@ -226,11 +229,13 @@ static struct tars_entry *tars_add(struct tars_stream *st, char type, const char
 	return e->name && (!src || e->src) ? e : NULL;
 }
 
-/* The entry name for a "YYYYMMDD/n.wav" path under --tar-names. */
+/* The entry name for a recording path under --tar-names (base: the last
+ * component, whatever the folders). */
 static void tars_name(const struct fpx_config *cfg, const char *path, char out[320])
 {
+	const char *slash = strrchr(path, '/');
 	snprintf(out, 320, "%s%s", cfg->tar_names == FPX_TAR_DOTSLASH ? "./" : "",
-		 cfg->tar_names == FPX_TAR_BASE ? path + 9 : path);
+		 cfg->tar_names == FPX_TAR_BASE && slash ? slash + 1 : path);
 }
 
 static void tars_le32(unsigned char *b, uint32_t v)
@@ -244,7 +249,7 @@ static void tars_wav_patch(struct tars_stream *st, struct tars_entry *e, bool ze
 {
 	uint64_t off;
 	uint32_t rate;
-	int fd = openat(st->dirfd, e->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = store_openat(st->dirfd, e->src, st->any, O_RDONLY);
 	int rc = fd >= 0 ? store_wav_data_chunk(fd, e->m.size, &off, &rate) : -1;
 	if (fd >= 0)
 		close(fd);
@@ -351,9 +356,8 @@ static void tars_disposition(struct http_reply *rep)
 {
 	static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
 	struct tm tm;
-	localtime_r(&now, &tm);
+	clock_local_now(&tm);
 	char v[96];
 	snprintf(v, sizeof v, "attachment; filename=\"AutoMonitor-%04d%s%02d.%02d%02d%02d.tar\"",
 		 tm.tm_year + 1900, mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min,
@@ -362,9 +366,9 @@ static void tars_disposition(struct http_reply *rep)
 }
 
 /* --bare-single: the file itself; libmicrohttpd sends it from the fd. */
-static struct http_reply tars_bare(int dirfd, const char *path)
+static struct http_reply tars_bare(int dirfd, const char *path, bool any)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = store_openat(dirfd, path, any, O_RDONLY);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		if (fd >= 0)
@@ -373,16 +377,33 @@ static struct http_reply tars_bare(int dirfd, const char *path)
 	}
 	struct http_reply rep = http_reply_fd(MHD_HTTP_OK, "audio/x-wav", fd, (uint64_t)sb.st_size);
 	char v[320];
-	snprintf(v, sizeof v, "attachment; filename=\"%s\"", path + 9);
+	const char *slash = strrchr(path, '/');
+	snprintf(v, sizeof v, "attachment; filename=\"%s\"", slash ? slash + 1 : path);
 	http_reply_header(&rep, MHD_HTTP_HEADER_CONTENT_DISPOSITION, v);
 	return rep;
 }
 
-/* The tar's entries: faults' extras, then the existing requested files. */
-static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struct http_req *r,
-		     const struct store_paths *paths, const bool *exists)
+/* Count this answer for the live recordings it serves (exists[i]). */
+static void tars_note_live(const struct store_paths *paths, const bool *exists)
 {
-	int64_t now = (int64_t)time(NULL);
+	if (!live_any())
+		return;
+	const char **served = calloc(paths->n + 1, sizeof *served);
+	size_t n = 0;
+	for (size_t i = 0; served && i < paths->n; i++)
+		if (exists[i])
+			served[n++] = paths->v[i];
+	if (served)
+		live_note(served, n);
+	free(served);
+}
+
+/* The tar's entries: faults' extras, then the existing requested files
+ * (exists[i] is cleared for one that omit-one leaves out). */
+static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struct http_req *r,
+		     const struct store_paths *paths, bool *exists)
+{
+	int64_t now = clock_unix();
 	struct tars_entry *e;
 	if (http_fault(r, FAULT_EVIL_NAMES)) {
 		static const char *const evil[2] = { "../x.wav", "/tmp/x.wav" };
@@ -409,10 +430,11 @@ static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struc
 			continue;
 		if (first && !omit && http_fault(r, FAULT_OMIT_ONE)) {
 			omit = true;
+			exists[i] = false; /* not served */
 			continue;
 		}
 		struct stat sb;
-		if (fstatat(st->dirfd, paths->v[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		if (store_statat(st->dirfd, paths->v[i], st->any, &sb) < 0)
 			memset(&sb, 0, sizeof sb); /* vanished meanwhile: an empty entry */
 		if (first) {
 			first = false;
@@ -434,9 +456,9 @@ struct http_reply tars_handle(const struct fpx_config *cfg, struct http_req *r)
 	const char *v;
 	int rc = 0;
 	if (cfg->download_key != FPX_KEY_WAVFILES && (v = http_param(r, "wavefiles", HTTP_SRC_ANY)))
-		rc |= store_paths_add(&paths, v);
+		rc |= store_paths_add(&paths, v, cfg->any_folder);
 	if (cfg->download_key != FPX_KEY_WAVEFILES && (v = http_param(r, "wavfiles", HTTP_SRC_ANY)))
-		rc |= store_paths_add(&paths, v);
+		rc |= store_paths_add(&paths, v, cfg->any_folder);
 	struct tars_stream *st = calloc(1, sizeof *st);
 	bool *exists = calloc(paths.n + 1, sizeof *exists);
 	if (rc < 0 || !st || !exists ||
@@ -448,6 +470,7 @@ struct http_reply tars_handle(const struct fpx_config *cfg, struct http_req *r)
 	}
 	st->fd = -1;
 	st->sock = -1;
+	st->any = cfg->any_folder;
 	tarfmt_blob(st->blob);
 	/* a missing data dir is just an empty PBX: the tar has no entries */
 	st->dirfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -456,7 +479,7 @@ struct http_reply tars_handle(const struct fpx_config *cfg, struct http_req *r)
 	const char *only = NULL;
 	for (size_t i = 0; st->dirfd >= 0 && i < paths.n; i++) {
 		struct stat sb;
-		exists[i] = fstatat(st->dirfd, paths.v[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		exists[i] = store_statat(st->dirfd, paths.v[i], st->any, &sb) == 0 &&
 			    S_ISREG(sb.st_mode);
 		if (exists[i]) {
 			existing++;
@@ -465,7 +488,7 @@ struct http_reply tars_handle(const struct fpx_config *cfg, struct http_req *r)
 	}
 	struct http_reply rep;
 	if (cfg->bare_single && existing == 1) {
-		rep = tars_bare(st->dirfd, only);
+		rep = tars_bare(st->dirfd, only, st->any);
 		tars_destroy(st);
 	} else if (tars_plan(st, cfg, r, &paths, exists) < 0) {
 		tars_destroy(st);
@@ -477,6 +500,8 @@ struct http_reply tars_handle(const struct fpx_config *cfg, struct http_req *r)
 					tars_read, st, tars_free, &st->tag);
 		tars_disposition(&rep);
 	}
+	if (rep.status == MHD_HTTP_OK)
+		tars_note_live(&paths, exists);
 	free(exists);
 	store_paths_free(&paths);
 	return rep;
