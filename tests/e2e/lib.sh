@@ -607,3 +607,34 @@ signed_archive() {
 	expect_rc 0
 	expect_summary archived $((days * per_day))
 }
+
+# write_wav PBX_PATH SECONDS SEED [zero]: writes a recording of SECONDS s (8 kHz 16-bit mono, a
+# tone whose pitch SEED picks) at $PBXDIR/PBX_PATH, through a dot-named temp and a rename, as a
+# PBX writes a finished file; with "zero", its RIFF and data sizes are 0 (MixMonitor's header
+# while the call is recorded). Prints the file's sha256.
+write_wav() {
+	python3 - "$PBXDIR/$1" "$2" "$3" "${4:-}" <<'PY'
+import hashlib, math, os, struct, sys
+path, secs, seed, zero = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+n = int(8000 * secs)
+freq = 200 + 37 * seed
+data = b"".join(struct.pack("<h", int(9000 * math.sin(2 * math.pi * freq * i / 8000)))
+                for i in range(n))
+riff, size = (0, 0) if zero else (36 + len(data), len(data))
+head = b"RIFF" + struct.pack("<I", riff) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1,
+       8000, 16000, 2, 16) + b"data" + struct.pack("<I", size)
+os.makedirs(os.path.dirname(path), exist_ok=True)
+tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
+with open(tmp, "wb") as f:
+    f.write(head + data)
+os.rename(tmp, path)
+print(hashlib.sha256(head + data).hexdigest())
+PY
+}
+
+# manifest_versions PBX_PATH: "version sha256 file" of each archived line of PBX_PATH, in order.
+manifest_versions() {
+	cat "$ARCHIVE"/manifest/*.jsonl 2>/dev/null |
+		jq -r --arg p "$1" 'select(.event == "archived" and .pbx_path == $p) |
+			"\(.version // 1) \(.sha256) \(.file)"'
+}
