@@ -3,7 +3,7 @@
 # Works as root; uses sudo otherwise. Called by `make deps` (and so by `make check`/`make demo`).
 set -eu
 
-PACKAGES="gcc make pkg-config libc6-dev
+PACKAGES="gcc make pkg-config libc6-dev tzdata
 libcurl4-openssl-dev libarchive-dev libjson-c-dev libsodium-dev libinih-dev libssl-dev
 libmicrohttpd-dev libcmocka-dev zlib1g-dev
 curl openssl sox libarchive-tools time python3 jq age minisign hyperfine valgrind clang llvm libclang-rt-14-dev"

@@ -20,6 +20,7 @@
 #include "manifest_internal.h"
 #include "store.h"
 #include "base/log.h"
+#include "base/pbxtime.h"
 
 #define MAX_DAY_BYTES (512u << 20) /* a day of manifest larger than this is not ours */
 #define MAX_LINE_BYTES (64u << 10)
@@ -261,6 +262,9 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 		/* Call data is for finding recordings (holds); absent or odd values stay "". */
 		jsonfield_copy(o, "src", e.src, sizeof e.src);
 		jsonfield_copy(o, "dst", e.dst, sizeof e.dst);
+		if (json_object_object_get_ex(o, "archived_at", &v) &&
+		    json_object_is_type(v, json_type_string))
+			(void)pbxtime_utc_parse(json_object_get_string(v), &e.archived_at);
 		e.invalid = json_object_object_get_ex(o, "invalid", NULL);
 		e.cdr_missing = json_object_object_get_ex(o, "cdr", &v) && v == NULL;
 		/* The same file archived again (lines from before versions): the last word. */

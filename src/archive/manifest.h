@@ -28,6 +28,7 @@ struct manifest_entry {
 	long listed_duration;         /* the listing's duration when archived; -1 unknown */
 	long long listed_size;        /* the listing's size when archived; -1 not listed */
 	double audio_seconds;         /* the archived WAV's own length; -1 unknown */
+	int64_t archived_at;          /* when (this host's clock, epoch seconds); 0 unknown */
 	char sha256[SHA256_HEX_LEN + 1];        /* of the audio as the PBX sent it */
 	char stored_sha256[SHA256_HEX_LEN + 1]; /* of the stored file ("" when it is the audio) */
 	uint64_t size;                /* of the stored file */

@@ -17,6 +17,7 @@
 
 #include "manifest_internal.h"
 #include "store.h"
+#include "base/clock.h"
 #include "base/failpoint.h"
 #include "base/log.h"
 #include "base/pbxtime.h"
@@ -150,6 +151,7 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 			 f->stored_sha256);
 	c.entry.size = f->size;
 	c.entry.audio_seconds = f->audio_seconds;
+	c.entry.archived_at = clock_unix(); /* as end_line stamps it */
 	add_version_and_size(o, rec);
 	add_str(o, "file", f->file);
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
@@ -174,6 +176,15 @@ int manifest_add_archived(struct manifest *m, const char *day, const struct reco
 	}
 	if (f->short_audio)
 		json_object_object_add(o, "short_audio", json_object_new_boolean(1));
+	if (rec->cut) {
+		/* Longer on the PBX than a field of ours: kept, cut, and said. */
+		static const char *const name[] = { "src", "dst", "trunk", "calltype" };
+		json_object *cut = json_object_new_array();
+		for (int i = 0; i < 4; i++)
+			if (rec->cut & (1u << i))
+				json_object_array_add(cut, json_object_new_string(name[i]));
+		json_object_object_add(o, "cut", cut);
+	}
 	if (f->invalid) {
 		add_str(o, "invalid", f->invalid);
 		c.entry.invalid = 1;

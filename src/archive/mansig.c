@@ -12,6 +12,7 @@
 
 #include "manifest.h"
 #include "store.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "crypto/minisign.h"
 
@@ -33,7 +34,7 @@ static int sign_day(void *ctx, const char *day, size_t lines, const char *last_h
 	snprintf(name, sizeof name, "%s.jsonl", day);
 	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
 	snprintf(tc, sizeof tc, "timestamp:%lld\tfile:%s\tlines:%zu\tlast:%s",
-		 (long long)time(NULL), name, lines, last_hash);
+		 (long long)clock_unix(), name, lines, last_hash);
 	fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		log_error("cannot sign manifest/%s: %s", name, strerror(errno));

@@ -9,16 +9,9 @@ static int candidate(void *ctx, unsigned attempt, char *out, size_t outlen)
 				 outlen);
 }
 
-static int recorded(void *ctx, const char *reldir, const char *name)
-{
-	const struct file_naming *n = ctx;
-
-	return n->recorded ? n->recorded(n->recorded_ctx, reldir, name) : 1;
-}
-
 struct store_naming naming_for_store(struct file_naming *n)
 {
-	struct store_naming s = { candidate, recorded, n };
+	struct store_naming s = { candidate, n };
 
 	return s;
 }

@@ -22,7 +22,7 @@ struct sealer {
 	struct store_file *file;       /* the entry in progress, or NULL */
 	struct age_writer *age;        /* its encryption, or NULL */
 	struct readback *readback;     /* checks encrypted files in the background */
-	struct file_naming naming;     /* the entry's name, and how taken names are judged */
+	struct file_naming naming;     /* what the entry's file is called */
 	struct wav_check wav;
 	uint64_t audio_bytes;
 	unsigned char wire[SHA256_LEN]; /* the audio's hash, once the entry ended */
@@ -75,13 +75,6 @@ static int write_out(void *ctx, const void *buf, size_t len)
 
 	sha256_update(z->stored, buf, len);
 	return store_write(z->file, buf, len, z->write_err, sizeof z->write_err);
-}
-
-void sealer_set_recorded(struct sealer *z,
-			 int (*recorded)(void *ctx, const char *reldir, const char *name), void *ctx)
-{
-	z->naming.recorded = recorded;
-	z->naming.recorded_ctx = ctx;
 }
 
 int sealer_begin(struct sealer *z, const struct recpath *where, const char *pbx_path,

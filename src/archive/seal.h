@@ -31,12 +31,6 @@ struct sealer *sealer_new(struct store *s, const struct age_recipients *recipien
 			  size_t errlen);
 void sealer_free(struct sealer *z); /* NULL is a no-op; an entry in progress is abandoned */
 
-/* How the commit tells a taken name that a manifest records (never replaced) from a leftover of
- * an interrupted run (replaced): naming.h. Without it every taken name counts as recorded.
- * `recorded` may be called from the read-back thread. */
-void sealer_set_recorded(struct sealer *z,
-			 int (*recorded)(void *ctx, const char *reldir, const char *name), void *ctx);
-
 /* Starts the entry of `pbx_path`'s version `version` (1 for its first copy), stored in the folder
  * of `where` under the name naming.h gives (out->file says which). Returns SEAL_OK or
  * SEAL_STORAGE. */

@@ -92,7 +92,9 @@ int state_lock_wait(struct store *s, const char *role, int wait_s, long *holder)
 	}
 }
 
-int state_read_checkpoint(struct store *s, pbx_minute *out)
+/* Reads .state/NAME, one "YYYY-MM-DD HH:MM" line. Returns 1 with *out set, 0 absent, -1 when
+ * unreadable or malformed (printed with `what`). */
+static int read_minute(struct store *s, const char *name, const char *what, pbx_minute *out)
 {
 	char err[512], buf[64];
 	int dfd, fd;
@@ -103,49 +105,67 @@ int state_read_checkpoint(struct store *s, pbx_minute *out)
 		log_error("%s", err);
 		return -1;
 	}
-	fd = openat(dfd, "checkpoint", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	close(dfd);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		log_error("cannot read %s/.state/checkpoint: %s", store_root_path(s),
-			  strerror(errno));
+		log_error("cannot read %s/.state/%s: %s", store_root_path(s), name, strerror(errno));
 		return -1;
 	}
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n < 0) {
-		log_error("cannot read %s/.state/checkpoint: %s", store_root_path(s),
-			  strerror(errno));
+		log_error("cannot read %s/.state/%s: %s", store_root_path(s), name, strerror(errno));
 		return -1;
 	}
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (pbxtime_parse(buf, out) != 0) {
-		log_error("%s/.state/checkpoint does not hold a 'YYYY-MM-DD HH:MM' time; fix or "
-			  "remove it (the next run then starts from [sync] since)",
-			  store_root_path(s));
+		log_error("%s/.state/%s does not hold a 'YYYY-MM-DD HH:MM' time; fix or remove it "
+			  "(%s)", store_root_path(s), name, what);
 		return -1;
 	}
 	return 1;
 }
 
-int state_write_checkpoint(struct store *s, pbx_minute value)
+/* Replaces .state/NAME with `value`. Returns 0, or -1 (printed). */
+static int write_minute(struct store *s, const char *name, pbx_minute value)
 {
 	char err[512], line[PBXTIME_MINUTE_LEN + 2];
 
 	pbxtime_format(value, line);
 	line[PBXTIME_MINUTE_LEN] = '\n';
 	line[PBXTIME_MINUTE_LEN + 1] = '\0';
+	if (store_put(s, ".state", name, line, strlen(line), err, sizeof err) != 0) {
+		log_error("cannot write .state/%s: %s", name, err);
+		return -1;
+	}
+	return 0;
+}
+
+int state_read_checkpoint(struct store *s, pbx_minute *out)
+{
+	return read_minute(s, "checkpoint", "the next run then starts from [sync] since", out);
+}
+
+int state_write_checkpoint(struct store *s, pbx_minute value)
+{
 	if ((errno = FAILPOINT("checkpoint.write")) != 0) {
 		log_error("cannot write the checkpoint: %s", strerror(errno));
 		return -1;
 	}
-	if (store_put(s, ".state", "checkpoint", line, strlen(line), err, sizeof err) != 0) {
-		log_error("cannot write the checkpoint: %s", err);
-		return -1;
-	}
-	return 0;
+	return write_minute(s, "checkpoint", value);
+}
+
+int state_read_reconciled(struct store *s, pbx_minute *out)
+{
+	return read_minute(s, "reconciled", "the next run then reconciles", out);
+}
+
+int state_write_reconciled(struct store *s, pbx_minute value)
+{
+	return write_minute(s, "reconciled", value);
 }
 
 void state_read_pbx(struct store *s, struct pbx_learned *out)

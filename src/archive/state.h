@@ -28,6 +28,11 @@ int state_read_checkpoint(struct store *s, pbx_minute *out);
 /* Replaces the checkpoint atomically. Returns 0, or -1 (message printed). */
 int state_write_checkpoint(struct store *s, pbx_minute value);
 
+/* .state/reconciled: when a run last listed the PBX's whole history (reconcile.h); the same
+ * returns as the checkpoint's. */
+int state_read_reconciled(struct store *s, pbx_minute *out);
+int state_write_reconciled(struct store *s, pbx_minute value);
+
 /* Reads .state/pbx (what earlier runs learned of the PBX: style and key spellings) into `out`;
  * absent or unreadable (a warning) leaves `out` empty: it is learned again. */
 void state_read_pbx(struct store *s, struct pbx_learned *out);

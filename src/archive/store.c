@@ -476,24 +476,16 @@ int store_commit_new(struct store_file *f, const struct store_naming *naming, ch
 			return commit_failed(f, NULL, err, errlen);
 		}
 		struct stat st;
-		if (fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			if (errno != ENOENT)
-				return commit_failed(f, "stat of the target of", err, errlen);
-			FAILPOINT_RENAME_BEGIN(f->s->tmpfd, f->tmp, f->dirfd, f->name);
-			if (rename_new(f->s->tmpfd, f->tmp, f->dirfd, f->name) == 0)
-				break;
-			if (errno != EEXIST)
-				return commit_failed(f, "rename", err, errlen);
-			continue; /* taken since the stat: the next name */
-		}
-		if (!S_ISREG(st.st_mode) || naming->recorded(naming->ctx, f->reldir, f->name))
-			continue; /* never replaced: the next name */
-		/* No manifest line names it: what an interrupted run committed and never
-		 * recorded. Only this run writes here (it holds the lock): replacing is safe. */
+		if (fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue; /* taken: never replaced, the next name */
+		if (errno != ENOENT)
+			return commit_failed(f, "stat of the target of", err, errlen);
 		FAILPOINT_RENAME_BEGIN(f->s->tmpfd, f->tmp, f->dirfd, f->name);
-		if (renameat(f->s->tmpfd, f->tmp, f->dirfd, f->name) != 0)
+		if (rename_new(f->s->tmpfd, f->tmp, f->dirfd, f->name) == 0)
+			break;
+		if (errno != EEXIST)
 			return commit_failed(f, "rename", err, errlen);
-		break;
+		/* taken since the stat (another lane): the next name */
 	}
 	snprintf(used, usedlen, "%s", f->name);
 	return sync_folder(f, err, errlen);

@@ -70,21 +70,16 @@ struct store_naming {
 	/* The `attempt`-th candidate name (0 first) into `out`. Returns 0, or -1 when there is
 	 * none left. */
 	int (*name)(void *ctx, unsigned attempt, char *out, size_t outlen);
-	/* Whether `reldir/name`, which exists, is a file the archive records (a manifest line
-	 * names it). Returns 1 (or when it cannot tell), or 0: a file an interrupted run committed
-	 * and never recorded. Called only when a name is taken; may run in the thread that
-	 * commits. */
-	int (*recorded)(void *ctx, const char *reldir, const char *name);
 	void *ctx;
 };
 
 #define STORE_NAME_ATTEMPTS 64
 
-/* store_commit() for a new file of the archive, which never replaces a recorded one: the
- * rename is renameat2(RENAME_NOREPLACE) (link + unlink where the file system lacks it) to the
- * first candidate name that is free; a taken name that no manifest records (a leftover of an
- * interrupted run) is replaced, a recorded one never. The name used is copied to `used`.
- * Always frees `f`. Returns 0, or -1 with `err` set (the temp removed). */
+/* store_commit() for a new file of the archive, which never replaces anything: the rename is
+ * renameat2(RENAME_NOREPLACE) (link + unlink where the file system lacks it) to the first
+ * candidate name that is free. (What an interrupted run committed and never recorded is
+ * removed before the next run writes: leftover.h.) The name used is copied to `used`. Always
+ * frees `f`. Returns 0, or -1 with `err` set (the temp removed). */
 int store_commit_new(struct store_file *f, const struct store_naming *naming, char *used,
 		     size_t usedlen, char *err, size_t errlen);
 

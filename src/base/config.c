@@ -188,6 +188,12 @@ static int pbx_key(struct parse_ctx *c, const char *k, const char *v)
 	} else if (!strcmp(k, "timezone")) {
 		if (!*v || strstr(v, "..") || v[0] == '/')
 			return bad(c, "pbx", k, "must be a zone name such as Europe/Berlin");
+		if (pbxtime_zone_known(v) == 0) {
+			char what[200];
+			snprintf(what, sizeof what, "'%.60s' is not a time zone this host knows (see "
+				 "/usr/share/zoneinfo: e.g. Europe/Berlin, America/Los_Angeles)", v);
+			return bad(c, "pbx", k, what);
+		}
 		if (set_string(&cfg->pbx.timezone, v))
 			return bad(c, "pbx", k, "out of memory");
 	} else {
@@ -214,6 +220,9 @@ static int sync_key(struct parse_ctx *c, const char *k, const char *v)
 		if (parse_long(v, 1, 10000, &n))
 			return bad(c, "sync", k, "must be a number between 1 and 10000");
 		cfg->sync.batch_files = (int)n;
+	} else if (!strcmp(k, "reconcile_days")) {
+		if (parse_long(v, 0, 3650, &cfg->sync.reconcile_days))
+			return bad(c, "sync", k, "must be a number of days between 0 (never) and 3650");
 	} else if (!strcmp(k, "parallel")) {
 		if (parse_long(v, 1, 8, &n))
 			return bad(c, "sync", k, "must be a number between 1 and 8");
@@ -246,9 +255,14 @@ static int retention_key(struct parse_ctx *c, const char *k, const char *v)
 		if (parse_long(v, 0, 100000000, &cfg->retention.max_delete))
 			return bad(c, "retention", k, "must be a number, 0 or more");
 	} else if (!strcmp(k, "verify_pbx_copy")) {
-		if (strcmp(v, "listing") && strcmp(v, "download"))
-			return bad(c, "retention", k, "must be listing or download");
-		cfg->retention.verify_by_download = !strcmp(v, "download");
+		if (!strcmp(v, "auto"))
+			cfg->retention.verify_pbx_copy = VERIFY_AUTO;
+		else if (!strcmp(v, "download"))
+			cfg->retention.verify_pbx_copy = VERIFY_DOWNLOAD;
+		else if (!strcmp(v, "listing"))
+			cfg->retention.verify_pbx_copy = VERIFY_LISTING;
+		else
+			return bad(c, "retention", k, "must be auto, download or listing");
 	} else if (!strcmp(k, "archive_keep_days") || !strcmp(k, "archive_min_days")) {
 		long *slot = !strcmp(k, "archive_keep_days") ? &cfg->retention.archive_keep_days
 							      : &cfg->retention.archive_min_days;
@@ -417,6 +431,7 @@ static void set_defaults(struct config *cfg)
 	cfg->sync.batch_url_bytes = 4000;
 	cfg->sync.invalid_retries = 3;
 	cfg->sync.parallel = 1;
+	cfg->sync.reconcile_days = 7;
 	cfg->pbx.max_clock_skew = 10 * 60;
 	cfg->retention.pbx_keep_days = 30;
 	cfg->retention.max_delete = 5000;

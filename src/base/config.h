@@ -11,6 +11,14 @@
 #include <stddef.h>
 #include "pbxtime.h"
 
+/* [retention] verify_pbx_copy (docs/reliability.md, the deletion protocol). */
+enum verify_pbx_copy {
+	VERIFY_AUTO,     /* downloaded again and compared unless its listed size vouches */
+	VERIFY_DOWNLOAD, /* always downloaded again and compared */
+	VERIFY_LISTING,  /* an unchanged duration vouches too (cheaper; a recording that grew
+			  * by less than the listing's rounding can go unnoticed) */
+};
+
 struct config {
 	char *path;
 	struct {
@@ -39,13 +47,14 @@ struct config {
 		int invalid_retries;   /* runs a recording may fail the same way before it is
 					* archived as it is (flagged) or recorded unavailable */
 		int parallel;          /* batch downloads at once (backfills of big PBXs) */
+		long reconcile_days;   /* a run lists the whole history every N days; 0 = never */
 	} sync;
 	struct {
 		int delete_from_pbx;
 		long pbx_keep_days;
 		long max_delete;
-		int verify_by_download; /* verify_pbx_copy = download: every PBX copy is fetched
-					 * again and compared before its deletion */
+		int verify_pbx_copy;    /* enum verify_pbx_copy: how a deletion makes sure the
+					 * PBX holds the archived bytes */
 		long archive_keep_days; /* local pruning; -1 = off */
 		long archive_min_days;  /* floor: prune refuses when keep < min */
 	} retention;

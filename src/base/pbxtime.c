@@ -1,10 +1,15 @@
 /* pbxtime.c — naive PBX minutes: parsing, formatting, "now" in the PBX's zone. */
 #include "pbxtime.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
 
 static int digits(const char *s, int n, int *out)
 {
@@ -93,7 +98,7 @@ void pbxtime_format(pbx_minute m, char out[PBXTIME_MINUTE_LEN + 1])
 
 pbx_minute pbxtime_now(const char *tz)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)clock_unix();
 	struct tm tm;
 	char *saved = NULL;
 
@@ -114,6 +119,31 @@ pbx_minute pbxtime_now(const char *tz)
 	}
 	return (days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 24 + tm.tm_hour) *
 		       60 + tm.tm_min;
+}
+
+int pbxtime_zone_known(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096], magic[4];
+	struct stat st;
+	int fd, ok;
+
+	if (!strcmp(tz, "UTC") || !strcmp(tz, "GMT"))
+		return 1;
+	if (!dir || !*dir)
+		dir = "/usr/share/zoneinfo";
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return -1;
+	if (tz[0] == '/' || strstr(tz, "..") ||
+	    snprintf(path, sizeof path, "%s/%s", dir, tz) >= (int)sizeof path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, magic, 4) == 4 &&
+	     memcmp(magic, "TZif", 4) == 0;
+	close(fd);
+	return ok;
 }
 
 int pbxtime_parse_span(const char *text, pbx_minute *out)
@@ -141,9 +171,26 @@ int pbxtime_parse_span(const char *text, pbx_minute *out)
 
 void pbxtime_utc_stamp(char out[PBXTIME_UTC_LEN + 1])
 {
-	time_t t = time(NULL);
+	time_t t = (time_t)clock_unix();
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(out, PBXTIME_UTC_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int pbxtime_utc_parse(const char *text, int64_t *out)
+{
+	struct tm tm = { 0 };
+	char z = 0;
+	int n = 0;
+
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z, &n) != 7 || z != 'Z' ||
+	    text[n] != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
 }

@@ -23,6 +23,11 @@ void pbxtime_format(pbx_minute m, char out[PBXTIME_MINUTE_LEN + 1]);
 /* "Now" on the PBX's wall clock: the host's time in zone `tz` (NULL or "" = host's zone). */
 pbx_minute pbxtime_now(const char *tz);
 
+/* Whether `tz` names a zone this host knows: "UTC", or a TZif file under $TZDIR or
+ * /usr/share/zoneinfo ("Europe/Berlin"). A misspelt zone would silently mean UTC to the C
+ * library. Returns 1 known, 0 not, -1 the host has no zone database to tell. */
+int pbxtime_zone_known(const char *tz);
+
 /* Parses a span: "90s" is refused (minute resolution); "30m", "6h", "1d", "2w", or a bare
  * number of minutes. Returns 0, or -1 when malformed, zero-length is allowed. */
 int pbxtime_parse_span(const char *text, pbx_minute *out);
@@ -31,5 +36,8 @@ int pbxtime_parse_span(const char *text, pbx_minute *out);
  * manifest lines and holds (20 characters and a NUL). */
 #define PBXTIME_UTC_LEN 20
 void pbxtime_utc_stamp(char out[PBXTIME_UTC_LEN + 1]);
+
+/* Parses such a stamp back into seconds since the epoch. Returns 0, or -1 when malformed. */
+int pbxtime_utc_parse(const char *text, int64_t *out);
 
 #endif

@@ -2,6 +2,8 @@
  * for a terminal is log_escape's job. */
 #include "utf8.h"
 
+#include <string.h>
+
 size_t utf8_invalid_at(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -35,4 +37,26 @@ size_t utf8_invalid_at(const char *str, size_t len)
 		i += n + 1;
 	}
 	return len;
+}
+
+size_t utf8_fit(const char *s, size_t len, size_t cap)
+{
+	size_t n;
+
+	if (cap == 0)
+		return 0;
+	n = strnlen(s, len < cap - 1 ? len : cap - 1);
+	/* Back off to the start of a character: continuation bytes are 10xxxxxx. */
+	while (n > 0 && n < len && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+int utf8_copy_cut(char *out, size_t cap, const char *s)
+{
+	size_t len = strlen(s), n = utf8_fit(s, len, cap);
+
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return n < len;
 }

@@ -27,6 +27,9 @@ static const char usage[] =
 	"                            then (if [retention] delete_from_pbx) free the PBX\n"
 	"  backfill --from T --to T  the same pipeline over one window (\"YYYY-MM-DD HH:MM\");\n"
 	"                            the checkpoint is untouched and nothing is deleted\n"
+	"  reconcile [--from T] [--to T]\n"
+	"                            list the PBX's whole history (or a span), month by month,\n"
+	"                            and archive what the manifest lacks; deletes nothing\n"
 	"  keygen [-o FILE]          make an age identity for [encryption]; prints the recipient\n"
 	"  keygen --sign [-o FILE]   make a minisign key pair (FILE, FILE.pub) for [signing]\n"
 	"  decrypt -i IDENTITY FILE.age... [-o DIR | -o -]\n"
@@ -58,15 +61,31 @@ static const char usage[] =
 	"  3 another run holds the lock   4 PBX unreachable   5 PBX refused the login\n"
 	"  6 archive storage error\n";
 
-static int parse_backfill(int argc, char **argv, struct job_options *opt)
+/* "YYYY-MM-DD HH:MM", or a bare day: its first minute (`last`: its last one). */
+static int parse_when(const char *text, int last, pbx_minute *out)
+{
+	char full[32];
+
+	if (strlen(text) == 10) {
+		snprintf(full, sizeof full, "%s %s", text, last ? "23:59" : "00:00");
+		text = full;
+	}
+	return pbxtime_parse(text, out);
+}
+
+/* backfill --from T --to T (both needed), reconcile [--from T] [--to T] (the whole history up
+ * to the PBX's now when left out). */
+static int parse_span(const char *command, int argc, char **argv, struct job_options *opt)
 {
 	static const struct option longopts[] = {
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int have_from = 0, have_to = 0, c;
+	int backfill = strcmp(command, "backfill") == 0, have_from = 0, have_to = 0, c;
 
+	opt->from = 0;
+	opt->to = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		const char *what = c == 'f' ? "--from" : "--to";
@@ -74,21 +93,23 @@ static int parse_backfill(int argc, char **argv, struct job_options *opt)
 
 		if (c != 'f' && c != 't')
 			return -1;
-		if (pbxtime_parse(optarg, slot) != 0) {
-			log_error("backfill %s '%s': expected \"YYYY-MM-DD HH:MM\"", what, optarg);
+		if (parse_when(optarg, c == 't', slot) != 0) {
+			log_error("%s %s '%s': expected \"YYYY-MM-DD HH:MM\" or \"YYYY-MM-DD\"",
+				  command, what, optarg);
 			return -1;
 		}
 		*(c == 'f' ? &have_from : &have_to) = 1;
 	}
-	if (!have_from || !have_to || optind != argc) {
-		log_error("backfill needs --from and --to, and nothing else");
+	if (optind != argc || (backfill && (!have_from || !have_to))) {
+		log_error(backfill ? "backfill needs --from and --to, and nothing else"
+				   : "reconcile takes --from and --to, both optional, and nothing else");
 		return -1;
 	}
-	if (opt->from > opt->to) {
-		log_error("backfill: --from is after --to");
+	if (have_to && opt->from > opt->to) {
+		log_error("%s: --from is after --to", command);
 		return -1;
 	}
-	opt->backfill = 1;
+	*(backfill ? &opt->backfill : &opt->reconcile) = 1;
 	return 0;
 }
 
@@ -178,11 +199,11 @@ int main(int argc, char **argv)
 			archive_cmd = archive_cmds[i].fn;
 	if (archive_cmd) {
 		if (opt.dry_run && strcmp(command, "prune") != 0) {
-			log_error("--dry-run applies to run, backfill and prune, not to %s", command);
+			log_error("--dry-run applies to run, backfill, reconcile and prune, not to %s", command);
 			return EXIT_USAGE;
 		}
-	} else if (strcmp(command, "backfill") == 0) {
-		if (parse_backfill(argc - optind, argv + optind, &opt) != 0)
+	} else if (strcmp(command, "backfill") == 0 || strcmp(command, "reconcile") == 0) {
+		if (parse_span(command, argc - optind, argv + optind, &opt) != 0)
 			return EXIT_USAGE;
 	} else if (strcmp(command, "run") != 0 || optind + 1 != argc) {
 		log_error("unknown command or extra arguments: '%s' (try --help)", command);

@@ -18,6 +18,7 @@
 
 #include "bech32.h"
 #include "hash.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 #define FILE_KEY_LEN 16
@@ -491,7 +492,7 @@ int age_keygen_file(const char *path, char recipient_out[AGE_RECIPIENT_SIZE], ch
 	char created[40];
 	struct keygen *k;
 	struct tm tm;
-	time_t now = time(NULL);
+	time_t now = (time_t)clock_unix();
 	int to_stdout = !path || strcmp(path, "-") == 0, fd = 1, rc = -1, n;
 
 	if (sodium_ready(err, errlen) != 0)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 #define UNTRUSTED_PREFIX "untrusted comment: "
@@ -687,7 +688,7 @@ int minisign_sign_fd(const struct minisign_secret *k, int fd, const char *truste
 	*sig_len = 0;
 	if (!tc) {
 		snprintf(tc_default, sizeof tc_default, "timestamp:%lld\thashed",
-			 (long long)time(NULL));
+			 (long long)clock_unix());
 		tc = tc_default;
 	}
 	tclen = strlen(tc);

@@ -155,7 +155,11 @@ static int make_row(struct json_object *const f[F_COUNT], struct cdr *c, char *w
 
 		if (cdr_spec[i].cap == 0 || !f[i])
 			continue;
-		if (pbxjson_text(f[i], dest, cdr_spec[i].cap) < 0) {
+		if (i != F_CALLDATE && i != F_UNIQUEID && i != F_RECORDING) {
+			/* Only shown (who, which channel, which route): cut to fit, and said. */
+			if (pbxjson_text_cut(f[i], dest, cdr_spec[i].cap) == 2)
+				c->cut |= 1u << i;
+		} else if (pbxjson_text(f[i], dest, cdr_spec[i].cap) < 0) {
 			err_set(why, whylen, "\"%s\" does not fit in %zu bytes or holds a NUL",
 				cdr_spec[i].name[0], cdr_spec[i].cap - 1);
 			return -1;

@@ -49,6 +49,8 @@ struct cdr {
 	long duration;                   /* seconds, call start to end; -1 when absent or bad */
 	long billsec;                    /* seconds, answer to end; -1 when absent or bad */
 	int port;                        /* GSM module port; -1 when absent or bad */
+	unsigned cut;                    /* bit i: field i of the row (cdr_internal.h's order)
+					  * was longer than it fits and is kept cut */
 };
 
 struct cdr_list {

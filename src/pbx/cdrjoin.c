@@ -90,6 +90,22 @@ static int add(struct json_object *o, const char *key, struct json_object *v, in
 	return 0;
 }
 
+/* "cut": the names of the fields the PBX sent longer than they fit (absent when none). */
+static int add_cut(struct json_object *o, const struct cdr *c)
+{
+	struct json_object *names;
+
+	if (!c->cut)
+		return 0;
+	names = json_object_new_array();
+	if (!names)
+		return -1;
+	for (int i = 0; i < F_COUNT; i++)
+		if (c->cut & (1u << i))
+			json_object_array_add(names, json_object_new_string(cdr_spec[i].name[0]));
+	return add(o, "cut", names, 0);
+}
+
 int cdr_to_json(const struct cdr *c, enum cdr_join_how how, struct json_object **out)
 {
 	/* The manifest's names are all lower case, unlike the guide's "UniqueID" and "IVR". */
@@ -126,6 +142,7 @@ int cdr_to_json(const struct cdr *c, enum cdr_join_how how, struct json_object *
 	}
 	bad |= add(o, "joined_by", json_object_new_string(how == CDR_JOIN_NAME ? "name" : "time"),
 		   0);
+	bad |= add_cut(o, c);
 	if (bad) {
 		json_object_put(o);
 		return -1;
@@ -163,6 +180,7 @@ int cdr_row_jsonl(const struct cdr *c, char *buf, size_t len)
 		}
 		bad |= add(o, cdr_spec[i].name[0], v, 0);
 	}
+	bad |= add_cut(o, c);
 	s = bad ? NULL
 		: json_object_to_json_string_length(
 			  o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <sodium.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 #define MAX_HEADER_LINES 100
@@ -142,7 +143,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 		} else {
 			time_t when = curl_getdate(v, NULL);
 			if (when > 0)
-				t->a->retry_after = when > time(NULL) ? (long)(when - time(NULL)) : 0;
+				t->a->retry_after = when > clock_unix() ? (long)(when - clock_unix()) : 0;
 		}
 	}
 	return len;

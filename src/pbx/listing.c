@@ -1,6 +1,7 @@
 /* listing.c — turns the bytes of a 20053 answer into struct recording rows. It owns finding
  * the rows in whatever shape the PBX chose, reading each row's fields into fixed-size buffers
- * (refusing, never truncating, what does not fit), and telling "nothing" from "no" (an error
+ * (a path that does not fit refuses the row; a field only shown is cut, and said, in
+ * rec->cut), and telling "nothing" from "no" (an error
  * object). It does no I/O beyond one log_warn per answer about rows it had to skip. json-c does
  * the parsing, in strict mode with UTF-8 validation and a depth cap. */
 #include "listing.h"
@@ -181,9 +182,8 @@ static long long parse_count(const char *t)
 static const char *make_row(struct json_object *const f[F_COUNT], struct recording *r)
 {
 	static const enum field text_field[] = { F_SRC, F_DST, F_TRUNK, F_CALLTYPE };
-	static const char *const too_long[] = { "\"src\" does not fit", "\"dst\" does not fit",
-						"\"trunk\" does not fit",
-						"\"calltype\" does not fit" };
+	static const unsigned cut_bit[] = { REC_CUT_SRC, REC_CUT_DST, REC_CUT_TRUNK,
+					    REC_CUT_CALLTYPE };
 	char *const text_dest[] = { r->src, r->dst, r->trunk, r->calltype };
 	char t[NUM_TEXT_MAX];
 	const char *path;
@@ -204,10 +204,11 @@ static const char *make_row(struct json_object *const f[F_COUNT], struct recordi
 		return "\"path\" holds a NUL byte";
 	memcpy(r->pbx_path, path, len + 1);
 
+	/* Shown, never decisive: a value too long is cut (and said), the row kept. */
 	for (size_t i = 0; i < sizeof text_field / sizeof text_field[0]; i++)
 		if (f[text_field[i]] &&
-		    pbxjson_text(f[text_field[i]], text_dest[i], REC_FIELD_MAX) < 0)
-			return too_long[i];
+		    pbxjson_text_cut(f[text_field[i]], text_dest[i], REC_FIELD_MAX) == 2)
+			r->cut |= cut_bit[i];
 
 	if (!f[F_CALLDATE] || pbxjson_text(f[F_CALLDATE], t, sizeof t) != 0 ||
 	    parse_calldate(t, r->calldate) != 0) {

@@ -18,7 +18,7 @@ struct listing {
 	size_t n;
 	size_t cap;
 	long long totalcount; /* from json_obj_filter; -1 when absent */
-	size_t skipped;       /* rows refused (no usable path, field too long, bad date) */
+	size_t skipped;       /* rows refused (no usable path, no usable date) */
 };
 
 enum listing_result {

@@ -12,6 +12,7 @@
 
 #include "answer.h"
 #include "http.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 #define LIST_CAP (256u << 20)  /* a 20053 answer larger than this is refused */
@@ -47,7 +48,7 @@ struct pbx {
 static void note_date(struct pbx *p, const struct http_answer *a)
 {
 	if (a->date > 0) {
-		p->skew = (long)(a->date - time(NULL));
+		p->skew = (long)(a->date - clock_unix());
 		p->skew_known = 1;
 	}
 }

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "base/log.h"
+#include "base/utf8.h"
 
 int pbxjson_text(struct json_object *v, char *out, size_t cap)
 {
@@ -52,6 +53,26 @@ int pbxjson_text(struct json_object *v, char *out, size_t cap)
 		return 1;
 	}
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int pbxjson_text_cut(struct json_object *v, char *out, size_t cap)
+{
+	size_t len, n;
+	const char *s;
+	int rc = pbxjson_text(v, out, cap);
+
+	if (rc >= 0 || cap == 0)
+		return rc;
+	if (!json_object_is_type(v, json_type_string)) {
+		out[0] = '\0'; /* a number too long for any field of ours */
+		return 2;
+	}
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	n = utf8_fit(s, len, cap);
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 2;
 }
 
 int pbxjson_numbered_key(const char *k)

@@ -18,6 +18,11 @@ struct json_object;
  * silently cut. */
 int pbxjson_text(struct json_object *v, char *out, size_t cap);
 
+/* pbxjson_text() for a field that is only shown, never used to decide anything (a caller id, a
+ * channel name): a value too long for `cap` is cut to fit, at a character boundary of its
+ * UTF-8, and at a NUL byte. Returns 0 whole; 2 cut; 1 absent as for pbxjson_text(). */
+int pbxjson_text_cut(struct json_object *v, char *out, size_t cap);
+
 /* 1 when `k` is a key of the numbered-object shape the guide shows ("0", "25", ...: 1 to 18
  * ASCII digits), else 0. */
 int pbxjson_numbered_key(const char *k);

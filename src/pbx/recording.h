@@ -2,13 +2,17 @@
  *
  * Fields are fixed-size so a listing of 100,000 rows is one allocation and nothing on the hot
  * path allocates. Every field comes from the PBX and is untrusted: lengths are capped here, and
- * a value that does not fit is refused by the parser (listing.c), never truncated silently. */
+ * a path that does not fit is refused by the parser (listing.c); a field that is only shown
+ * (src, dst, trunk, calltype) is cut to fit and said so in `cut`, never dropping the row. */
 #ifndef NEXO_RECORDING_H
 #define NEXO_RECORDING_H
 
 #define REC_PATH_MAX 256  /* "YYYYMMDD/<name>.wav" as the PBX names it */
 #define REC_FIELD_MAX 64  /* src, dst, trunk, calltype */
 #define REC_DATE_LEN 19   /* "YYYY-MM-DD HH:MM:SS" */
+
+/* Which of a row's shown fields were cut to fit (struct recording's `cut`). */
+enum { REC_CUT_SRC = 1, REC_CUT_DST = 2, REC_CUT_TRUNK = 4, REC_CUT_CALLTYPE = 8 };
 
 struct recording {
 	char pbx_path[REC_PATH_MAX];
@@ -17,6 +21,7 @@ struct recording {
 	char dst[REC_FIELD_MAX];
 	char trunk[REC_FIELD_MAX];
 	char calltype[REC_FIELD_MAX];
+	unsigned cut;    /* REC_CUT_* bits: fields the PBX sent longer than they fit, kept cut */
 	long duration;   /* seconds as listed (may include ringing); -1 when absent */
 	long long size;  /* bytes, when the listing states it; -1 when absent */
 	/* Not from the listing: set by the run. Which archived version a fetch of it makes (1 for

@@ -13,16 +13,21 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "window.h"
 #include "archive/cdrfile.h"
 #include "archive/manifest.h"
+#include "archive/recpath.h"
 #include "archive/store.h"
 #include "base/log.h"
 #include "base/pbxtime.h"
 #include "base/stop.h"
+#include "base/utf8.h"
 #include "crypto/hash.h"
 #include "pbx/cdr.h"
 #include "pbx/csv.h"
+#include "pbx/listing.h"
 #include "pbx/pbx.h"
+#include "pbx/recname.h"
 
 #define MARGIN_MINUTES 60          /* a call's CDR starts before its recording does */
 #define MAX_DAYS 4096              /* days remembered as not sealed yet */
@@ -36,6 +41,7 @@ struct day_item {
 
 struct cdrsync {
 	struct cdr_list window;    /* the current window's CDRs */
+	size_t largest;            /* the most rows one 9006 answer brought this run */
 	struct day_item *days;
 	size_t ndays, capdays;
 	int off;                   /* 9006 refused this run: stop asking */
@@ -118,24 +124,37 @@ static int query(struct run *r, const char *a, const char *b, struct cdr_list *o
 }
 
 /* 9006 for [start, end] appended to `out`, split in halves wherever the PBX sent fewer rows
- * than its totalcount, or failed over more than a month (perhaps an answer over our cap: a
- * first run's window reaches back years). Sets *cut when a one-minute answer still fell
- * short. Returns a pbx_result. */
+ * than its totalcount — or sent no count (or a count of what it sent) and as many rows as its
+ * largest answer yet, which may be a cap (window.h) — or failed over more than a month
+ * (perhaps an answer over our cap: a first run's window reaches back years). Sets *cut when a
+ * one-minute answer still fell short of its count. Returns a pbx_result. */
 static int query_split(struct run *r, pbx_minute start, pbx_minute end, struct cdr_list *out,
 		       int *cut)
 {
 	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], what[64];
 	struct take_rows t = { out, what };
 	size_t before = out->count;
+	pbx_minute from, to;
 	int rc;
 
-	pbxtime_format(start, a);
-	pbxtime_format(end, b);
+	/* Padded like a listing window (window.h): every reading of the bounds sees it all. */
+	window_request(start, end, &from, &to);
+	pbxtime_format(from, a);
+	pbxtime_format(to, b);
 	snprintf(what, sizeof what, "%s to %s", a, b);
 	rc = pbx_cdr(r->pbx, PBX_CDR_QUERY, a, b, take_rows, &t);
-	if (rc == PBX_OK &&
-	    (out->totalcount < 0 || (unsigned long long)out->totalcount <= out->count - before))
-		return PBX_OK;
+	if (rc == PBX_OK) {
+		size_t got = out->count - before;
+		long long count = out->totalcount;
+		int short_of_count = count >= 0 && (unsigned long long)count > got;
+		int may_be_capped = (count < 0 || (unsigned long long)count == got) &&
+				    got >= WINDOW_CAP_MIN_ROWS && got >= r->cdr->largest;
+
+		if (got > r->cdr->largest)
+			r->cdr->largest = got;
+		if (!short_of_count && (!may_be_capped || start >= end))
+			return PBX_OK;
+	}
 	if (rc != PBX_OK && (rc != PBX_FAILED || end - start < 31 * 1440))
 		return rc;
 	if (start >= end) {
@@ -195,6 +214,82 @@ void cdrsync_join(const struct cdr_list *cdrs, struct recording *rec)
 }
 
 /* ---- the CDR archive --------------------------------------------------------------------- */
+
+/* The start a recording's own name gives ("YYYYMMDD-HHMMSS-..." as the PBX names them) as
+ * "YYYY-MM-DD HH:MM:SS". Returns 0, or -1 when the name does not start so. */
+static int name_calldate(const char *key, char out[REC_DATE_LEN + 1])
+{
+	pbx_minute m;
+
+	for (int i = 0; i < 15; i++)
+		if (i == 8 ? key[i] != '-' : (key[i] < '0' || key[i] > '9'))
+			return -1;
+	snprintf(out, REC_DATE_LEN + 1, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s", key, key + 4, key + 6,
+		 key + 9, key + 11, key + 13);
+	return pbxtime_parse(out, &m);
+}
+
+/* Whether listing `l` holds a recording of key `key`, under any folder. */
+static int listed_key(const struct listing *l, const char *key)
+{
+	char k[REC_PATH_MAX];
+
+	for (size_t i = 0; i < l->n; i++)
+		if (recname_key(l->rows[i].pbx_path, k, sizeof k) == 0 && strcmp(k, key) == 0)
+			return 1;
+	return 0;
+}
+
+long cdrsync_unlisted(struct run *r, const struct cdr_list *cdrs, pbx_minute start,
+		      pbx_minute end, const struct listing *l, struct recording *out)
+{
+	long n = 0;
+
+	for (size_t i = 0; cdrs && i < cdrs->count; i++) {
+		const struct cdr *c = &cdrs->rows[i];
+		struct recording *rec = &out[n];
+		const struct manifest_entry *e;
+		struct recpath where;
+		char err[160];
+		pbx_minute at;
+		int known;
+
+		if (!c->recording_key[0] || listed_key(l, c->recording_key))
+			continue;
+		memset(rec, 0, sizeof *rec);
+		if (recname_to_pbx_path(c->recording, rec->pbx_path, sizeof rec->pbx_path) != 0 ||
+		    recpath_parse(rec->pbx_path, &where, err, sizeof err) != 0)
+			continue; /* a name no listing path can be made of */
+		if (name_calldate(c->recording_key, rec->calldate) != 0)
+			snprintf(rec->calldate, sizeof rec->calldate, "%s", c->calldate);
+		if (pbxtime_parse(rec->calldate, &at) != 0 || at < start || at > end)
+			continue; /* another window's */
+		/* Named twice (a transfer writes two CDR rows): once is enough. */
+		int twice = 0;
+		for (long j = 0; j < n && !twice; j++)
+			twice = strcmp(out[j].pbx_path, rec->pbx_path) == 0;
+		if (twice)
+			continue;
+		known = manifest_lookup(r->man, where.day, rec->pbx_path, &e);
+		if (known < 0)
+			return -1;
+		if (known)
+			continue;
+		rec->cut = (utf8_copy_cut(rec->src, sizeof rec->src, c->src) ? REC_CUT_SRC : 0) |
+			   (utf8_copy_cut(rec->dst, sizeof rec->dst, c->dst) ? REC_CUT_DST : 0) |
+			   (utf8_copy_cut(rec->calltype, sizeof rec->calltype, c->userfield)
+				    ? REC_CUT_CALLTYPE
+				    : 0);
+		rec->duration = -1;
+		rec->size = -1;
+		rec->version = 1;
+		rec->cdr = c;
+		rec->cdr_join = CDR_JOIN_NAME;
+		rec->cdr_looked_up = 1;
+		n++;
+	}
+	return n;
+}
 
 static void hash_hex(struct run *r, const struct cdrfile_buf *b, char hex[SHA256_HEX_LEN + 1])
 {
@@ -349,38 +444,95 @@ out:
 	return rc;
 }
 
+/* 9006 of a whole day into `rows`, asked with a minute of padding at both ends (window.h) and
+ * kept to the day's calls: the day's last minute whatever the PBX's reading of the end bound.
+ * rows->totalcount is -2 when the answer was fewer rows than it counted. Returns a
+ * pbx_result. */
+static int query_day(struct run *r, const char *day, struct cdr_list *rows)
+{
+	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], text[PBXTIME_MINUTE_LEN + 1];
+	pbx_minute first, from, to;
+	size_t k = 0;
+	int rc;
+
+	snprintf(text, sizeof text, "%s 00:00", day);
+	if (pbxtime_parse(text, &first) != 0)
+		return PBX_FAILED;
+	window_request(first, first + 1439, &from, &to);
+	pbxtime_format(from, a);
+	pbxtime_format(to, b);
+	rc = query(r, a, b, rows);
+	if (rc != PBX_OK)
+		return rc;
+	if (rows->totalcount >= 0 && (size_t)rows->totalcount != rows->count)
+		rows->totalcount = -2;
+	for (size_t i = 0; i < rows->count; i++)
+		if (strncmp(rows->rows[i].calldate, day, 10) == 0)
+			rows->rows[k++] = rows->rows[i];
+	rows->count = k;
+	return PBX_OK;
+}
+
+/* 9005's export of a whole day, kept byte for byte, into `csv` (its data rows into *records):
+ * the bounds that make it hold exactly the day's `want` rows under the PBX's reading of the
+ * end bound — "DAY 23:59" (read through :59), else "DAY+1 00:00" (read as :00, exclusive or
+ * not). Returns 1 found, 0 neither holds `want` rows (`err` says what came), -1 failed. */
+static int export_day(struct run *r, const char *day, size_t want, struct cdrfile_buf *csv,
+		      size_t *records, char *err, size_t errlen)
+{
+	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1];
+	pbx_minute first;
+	int header;
+
+	snprintf(a, sizeof a, "%s 00:00", day);
+	if (pbxtime_parse(a, &first) != 0)
+		return -1;
+	for (int next = 0; next <= 1; next++) {
+		pbxtime_format(first + 1439 + next, b);
+		free(csv->p);
+		memset(csv, 0, sizeof *csv);
+		if (pbx_cdr(r->pbx, PBX_CDR_EXPORT, a, b, cdrfile_take_csv, csv) != PBX_OK)
+			return -1;
+		if (csv_count(csv->p ? csv->p : "", csv->len, CDR_CSV_FIRST_COLUMN, records, &header,
+			      err, errlen) != 0)
+			return 0;
+		if (*records == want)
+			return 1;
+		snprintf(err, errlen, "%zu rows", *records);
+	}
+	return 0;
+}
+
 /* Refreshes the files of a day not sealed yet. Returns 0 when both files now hold the PBX's
  * whole day, consistent with each other; 1 when the PBX's answers were not whole or lost
  * rows the archive holds (warned; the files are left as they were); -1 error. */
 static int refresh_day(struct run *r, const char *day)
 {
-	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], jname[24], cname[24], err[512];
+	char jname[24], cname[24], err[512];
 	struct cdr_list rows, old;
 	struct cdrfile_buf csv = { 0 }, jsonl = { 0 }, oldj = { 0 }, oldc = { 0 };
 	size_t records = 0, old_records = 0;
 	int rc = -1, header, got;
 	long gone;
 
-	snprintf(a, sizeof a, "%s 00:00", day);
-	snprintf(b, sizeof b, "%s 23:59", day);
 	snprintf(jname, sizeof jname, "%s.jsonl", day);
 	snprintf(cname, sizeof cname, "%s.csv", day);
 	cdr_list_init(&rows);
 	cdr_list_init(&old);
-	if (query(r, a, b, &rows) != PBX_OK ||
-	    pbx_cdr(r->pbx, PBX_CDR_EXPORT, a, b, cdrfile_take_csv, &csv) != PBX_OK)
+	if (query_day(r, day, &rows) != PBX_OK)
 		goto out;
 	rc = 1;
-	if (rows.totalcount >= 0 && (size_t)rows.totalcount != rows.count) {
-		log_warn("the PBX counts %lld CDRs on %s but sent %zu; the day's CDR archive is "
-			 "left as it was", rows.totalcount, day, rows.count);
+	if (rows.totalcount == -2) {
+		log_warn("the PBX sent fewer CDRs than it counts around %s; the day's CDR archive is "
+			 "left as it was", day);
 		goto out;
 	}
-	if (csv_count(csv.p ? csv.p : "", csv.len, CDR_CSV_FIRST_COLUMN, &records, &header, err,
-		      sizeof err) != 0 || records != rows.count) {
+	got = export_day(r, day, rows.count, &csv, &records, err, sizeof err);
+	if (got < 0)
+		goto out;
+	if (got == 0) {
 		log_warn("the PBX's CDRs of %s disagree: 9006 sent %zu rows, 9005 %s; the day's CDR "
-			 "archive is left as it was", day, rows.count,
-			 records != rows.count ? "a different number" : err);
+			 "archive is left as it was", day, rows.count, err);
 		goto out;
 	}
 	/* A refresh never loses a row: a PBX that forgot some (deleted by hand, a disk swapped)

@@ -24,6 +24,7 @@
 
 struct run;
 struct cdr_list;
+struct listing;
 struct recording;
 
 struct cdrsync;
@@ -40,6 +41,15 @@ const struct cdr_list *cdrsync_window(struct run *r, pbx_minute start, pbx_minut
 
 /* Sets rec->cdr, cdr_join and cdr_looked_up from `cdrs` (NULL: looked up, none found). */
 void cdrsync_join(const struct cdr_list *cdrs, struct recording *rec);
+
+/* The witness: the recordings that `cdrs` names, that start within [start, end] (by the time in
+ * their name, else their CDR's), that listing `l` does not hold under any folder and that the
+ * manifest does not know at all (a known one may have been deleted from the PBX on purpose).
+ * They are written to out[] (room for cdrs->count) as a listing row would be, from the CDR:
+ * the listing path that the name gives, the call data, no duration or size, joined to the CDR.
+ * Returns how many, or -1 when the manifest cannot be read (printed). */
+long cdrsync_unlisted(struct run *r, const struct cdr_list *cdrs, pbx_minute start,
+		      pbx_minute end, const struct listing *l, struct recording *out);
 
 /* The CDR archive's work after the walk (see above); `now` in PBX minutes, `may_delete`
  * whether this run may delete from the PBX at all. Returns 0, or -1 when something was left

@@ -595,22 +595,6 @@ long fetch_recordings(struct run *r, struct recording *const *recs, size_t n)
 	return not_landed;
 }
 
-int fetch_file_recorded(void *run, const char *reldir, const char *name)
-{
-	struct run *r = run;
-	char day[11], file[sizeof ((struct manifest_entry *)0)->file];
-	int rc;
-
-	if (strlen(reldir) != 10 || !r->man)
-		return 1;
-	snprintf(day, sizeof day, "%.4s-%.2s-%.2s", reldir, reldir + 5, reldir + 8);
-	snprintf(file, sizeof file, "%s/%s", reldir, name);
-	run_shared_lock(r);
-	rc = manifest_file_recorded(r->man, day, file);
-	run_shared_unlock(r);
-	return rc != 0;
-}
-
 /* ---- downloads that only compare ---- */
 
 struct compare {
@@ -670,8 +654,10 @@ static const struct unpack_sink compare_sink = {
 	cmp_begin, cmp_data, cmp_end, cmp_refused, cmp_conflict,
 };
 
-int fetch_compare(struct run *r, struct recording *const *recs, const char *const *want,
-		  size_t n, int *same)
+/* One round of fetch_compare: recordings with pairwise different base names (a PBX may name
+ * tar entries by base name alone: two of one name in one answer prove nothing). */
+static int compare_round(struct run *r, struct recording *const *recs, const char *const *want,
+			 size_t n, int *same)
 {
 	const char **paths = calloc(n ? n : 1, sizeof *paths);
 	struct compare c = { r->hash, NULL, same };
@@ -682,10 +668,8 @@ int fetch_compare(struct run *r, struct recording *const *recs, const char *cons
 		r->fatal = EXIT_STORAGE;
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		paths[i] = recs[i]->pbx_path;
-		same[i] = -1;
-	}
 	for (size_t start = 0; start < n && !stop_requested();) {
 		size_t len = batch_len(r, rec_path_at, recs, start, n);
 		struct pbx_stream *st = NULL;
@@ -707,9 +691,47 @@ int fetch_compare(struct run *r, struct recording *const *recs, const char *cons
 		}
 		start += len;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (same[i] < -1)
-			same[i] = -1;
 	free(paths);
 	return 0;
+}
+
+int fetch_compare(struct run *r, struct recording *const *recs, const char *const *want,
+		  size_t n, int *same)
+{
+	struct recording **rrecs = calloc(n ? n : 1, sizeof *rrecs);
+	const char **rwant = calloc(n ? n : 1, sizeof *rwant);
+	int *rsame = calloc(n ? n : 1, sizeof *rsame);
+	size_t *at = calloc(n ? n : 1, sizeof *at), left = n;
+	char *done = calloc(n ? n : 1, 1);
+	int rc = 0;
+
+	if (!rrecs || !rwant || !rsame || !at || !done) {
+		free(rrecs), free(rwant), free(rsame), free(at), free(done);
+		log_error("out of memory");
+		r->fatal = EXIT_STORAGE;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		same[i] = -1;
+	while (rc == 0 && left && !stop_requested()) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			const char *base = recpath_basename(recs[i]->pbx_path);
+			size_t j = 0;
+			if (done[i])
+				continue;
+			while (j < k && strcmp(recpath_basename(rrecs[j]->pbx_path), base) != 0)
+				j++;
+			if (j < k)
+				continue; /* its name is in this round already: the next one */
+			rrecs[k] = recs[i], rwant[k] = want[i], rsame[k] = -1, at[k++] = i;
+			done[i] = 1;
+		}
+		rc = compare_round(r, rrecs, rwant, k, rsame);
+		for (size_t j = 0; j < k; j++)
+			same[at[j]] = rsame[j] < -1 ? -1 : rsame[j];
+		left -= k;
+	}
+	free(rrecs), free(rwant), free(rsame), free(at), free(done);
+	return rc;
 }

@@ -26,9 +26,4 @@ long fetch_one_batch(struct run *r, struct recording *const *recs, size_t n);
 int fetch_compare(struct run *r, struct recording *const *recs, const char *const *want,
 		  size_t n, int *same);
 
-/* Whether `reldir/name` is an archived file some manifest line names (for naming.h; `run` is
- * the struct run). Called from the sealing and read-back threads: takes the run's shared lock.
- * Returns 1 (also when the day cannot be read: a name in doubt is never replaced) or 0. */
-int fetch_file_recorded(void *run, const char *reldir, const char *name);
-
 #endif

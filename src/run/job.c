@@ -12,13 +12,14 @@
 #include "retention.h"
 #include "run.h"
 #include "runctx.h"
+#include "reconcile.h"
 #include "sync.h"
+#include "window.h"
 #include "archive/state.h"
 #include "base/log.h"
 #include "base/stop.h"
 #include "pbx/pbx.h"
 
-#define FIRST_RUN_START "2000-01-01 00:00"
 #define LOCK_WAIT_FOR_WATCH 1800 /* seconds: a watch holds the lock only for a batch (a
 				  * catch-up after a long outage may take minutes) */
 
@@ -65,6 +66,12 @@ static void summary(const struct run *r, double seconds, int dry_run)
 	if (t->cdr_missing)
 		printf("%lu recordings were archived without their CDR (joined later if it "
 		       "appears within the lookback)\n", t->cdr_missing);
+	if (t->capped_minutes)
+		printf("%lu minutes could not be listed whole: the PBX caps its answers below the "
+		       "calls that started in them (see errors)\n", t->capped_minutes);
+	if (t->cdr_witnessed)
+		printf("%lu recordings named by the CDR were missing from the PBX's listing (fetched "
+		       "by name; see warnings)\n", t->cdr_witnessed);
 	if (t->cdr_late)
 		printf("%lu recordings archived earlier were joined to their CDR\n", t->cdr_late);
 	if (t->cdr_sealed || t->cdr_deleted)
@@ -87,6 +94,7 @@ static int exit_code(const struct run *r)
 	if (r->storage_error)
 		return EXIT_STORAGE;
 	if (r->archive_error || t->missing || t->failed || t->blocked || t->unconfirmed ||
+	    t->capped_minutes ||
 	    t->skipped_names || t->deferred || t->skew_blocked || t->invalid ||
 	    t->unavailable || (r->cfg->cdr.archive && (t->cdr_errors || t->cdr_stuck)))
 		return EXIT_PARTIAL;
@@ -115,57 +123,96 @@ static int may_delete_now(struct run *r)
 	return 1;
 }
 
-/* Walks [start, end] window by window; moves the checkpoint when asked. A window with nothing
- * in it makes the next one twice as wide (up to 64 windows), so an old `since` or a quiet PBX
- * costs a few listings, not one per day; the first window with recordings snaps back to
- * [sync] window. The checkpoint is written when it passes recordings and once at the end,
- * not after every empty window (each write is two fsyncs). */
-static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute first_window_end,
+/* Walks [start, end] window by window (window.h); moves the checkpoint when asked. The
+ * checkpoint passes only windows whose recordings all landed, and never the newest call the
+ * PBX has shown: the PBX's clock or zone may be off from ours, and the next run must list
+ * from where the PBX's own times are. It is written when it passes recordings and once at the
+ * end, not after every empty window (each write is two fsyncs), and never moves back. */
+static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute old_checkpoint,
 		 int move_checkpoint)
 {
-	const pbx_minute window = r->cfg->sync.window;
-	pbx_minute a = start, span = window, checkpoint = -1;
+	struct window_walk w;
+	pbx_minute a, b, landed = -1, written = old_checkpoint;
 	int all_landed = 1;
 
 	move_checkpoint = move_checkpoint && !r->dry_run;
-	while (a <= end && !r->fatal && !stop_requested()) {
-		pbx_minute b = a == start && first_window_end >= a ? first_window_end : a + span - 1;
+	window_walk_start(&w, start, end, r->cfg->sync.window);
+	while (!r->fatal && !stop_requested() && window_walk_next(&w, &a, &b)) {
 		unsigned long listed = r->t.listed;
-		int rc;
+		int rc = sync_window(r, a, b);
 
-		if (b > end)
-			b = end;
-		rc = sync_window(r, a, b);
 		if (rc < 0 || stop_requested())
 			break;
 		if (rc == 0)
 			all_landed = 0;
-		/* Only past windows whose recordings all landed, and all windows before them. */
 		if (all_landed)
-			checkpoint = b + 1;
-		if (r->t.listed != listed) {
-			span = window;
-			if (checkpoint >= 0 && move_checkpoint) {
-				if (state_write_checkpoint(r->store, checkpoint) != 0) {
-					r->storage_error = 1;
-					return;
-				}
-				checkpoint = -1;
+			landed = b + 1;
+		window_walk_saw(&w, r->t.listed != listed);
+		pbx_minute cp = landed < r->newest_seen + 1 ? landed : r->newest_seen + 1;
+		if (move_checkpoint && r->t.listed != listed && cp > written) {
+			if (state_write_checkpoint(r->store, cp) != 0) {
+				r->storage_error = 1;
+				return;
 			}
-		} else if (span < 64 * window) {
-			span *= 2;
+			written = cp;
 		}
-		a = b + 1;
 	}
-	if (checkpoint >= 0 && move_checkpoint && state_write_checkpoint(r->store, checkpoint) != 0)
+	pbx_minute cp = landed < r->newest_seen + 1 ? landed : r->newest_seen + 1;
+	if (move_checkpoint && cp > written && state_write_checkpoint(r->store, cp) != 0)
 		r->storage_error = 1;
+}
+
+/* Every [sync] reconcile_days days, the history before the walk's start: what appeared
+ * there after the walk had passed (reconcile.h). */
+static void reconcile_if_due(struct run *r, pbx_minute now, pbx_minute walk_start)
+{
+	pbx_minute last;
+	int rc;
+
+	if (r->cfg->sync.reconcile_days <= 0 || r->fatal || stop_requested())
+		return;
+	if (walk_start <= 0) {
+		/* The walk itself listed the whole history: that was a reconcile. */
+		if (!r->dry_run && state_write_reconciled(r->store, now) != 0)
+			r->storage_error = 1;
+		return;
+	}
+	rc = state_read_reconciled(r->store, &last);
+	if (rc < 0) {
+		r->storage_error = 1;
+		return;
+	}
+	if (rc == 1 && last <= now && now - last < r->cfg->sync.reconcile_days * 1440)
+		return;
+	long found = reconcile(r, 0, walk_start - 1);
+	if (found > 0)
+		log_warn("reconcile: %ld recordings before this run's windows were missing from the "
+			 "archive (or changed); they were archived or are tried again", found);
+	if (found >= 0 && !r->fatal && !stop_requested() && !r->dry_run &&
+	    state_write_reconciled(r->store, now) != 0)
+		r->storage_error = 1;
+}
+
+/* The PBX's clock as its answers' Date header tells it, set against ours: said once when far
+ * off. Returns "now" in PBX minutes by the PBX's own clock, or `host_now` when unknown. */
+static pbx_minute pbx_clock_now(struct run *r, pbx_minute host_now)
+{
+	long skew = 0;
+
+	if (!pbx_clock_skew(r->pbx, &skew))
+		return host_now;
+	if (skew > r->cfg->pbx.max_clock_skew || -skew > r->cfg->pbx.max_clock_skew)
+		log_warn("the PBX's clock is %ld min %s ours: listing follows the PBX's own times; "
+			 "deletions wait until the clocks agree", (skew < 0 ? -skew : skew) / 60,
+			 skew < 0 ? "behind" : "ahead of");
+	return host_now + skew / 60;
 }
 
 int job_run(const struct config *cfg, const struct job_options *opt)
 {
 	struct run r;
 	struct timespec t0, t1;
-	pbx_minute now, start, end, cp, first_end = -1;
+	pbx_minute now, start, end, cp;
 	char when[PBXTIME_MINUTE_LEN + 1];
 	long holder;
 	int rc;
@@ -182,29 +229,10 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	if (rc != 0)
 		goto out;
 	now = pbxtime_now(cfg->pbx.timezone);
-	if (opt->backfill) {
-		start = opt->from;
-		end = opt->to;
-	} else {
-		rc = state_read_checkpoint(r.store, &cp);
-		if (rc < 0) {
-			rc = EXIT_STORAGE;
-			goto out;
-		}
-		end = now;
-		if (rc == 1) {
-			start = cp - cfg->sync.lookback;
-		} else if (cfg->sync.since >= 0) {
-			start = cfg->sync.since;
-		} else {
-			/* First run, no [sync] since: everything the PBX holds, in one wide window
-			 * (split as needed), then ordinary windows over the lookback. */
-			pbxtime_parse(FIRST_RUN_START, &start);
-			first_end = now - cfg->sync.lookback - 1;
-			log_info("first run and no [sync] since: listing everything the PBX holds");
-		}
-		if (start > end)
-			start = end;
+	cp = -1;
+	if (!opt->backfill && (rc = state_read_checkpoint(r.store, &cp)) < 0) {
+		rc = EXIT_STORAGE;
+		goto out;
 	}
 	rc = pbx_login(r.pbx);
 	if (rc != PBX_OK) {
@@ -212,15 +240,55 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 									    : EXIT_PARTIAL;
 		goto out;
 	}
+	/* To the PBX's own now, whoever's clock is right, and a day past it: a PBX whose zone or
+	 * clock runs ahead stamps calls "tomorrow". Never short of the checkpoint: a host clock
+	 * stepped back does not shrink the walk. */
+	pbx_minute pbx_now = pbx_clock_now(&r, now);
+	end = (now > pbx_now ? now : pbx_now) + 1440;
+	if (cp >= 0 && end < cp + 1440)
+		end = cp + 1440;
+	if (opt->backfill || opt->reconcile) {
+		start = opt->from;
+		end = opt->to >= 0 ? opt->to : end;
+	} else {
+		if (cp >= 0) {
+			start = cp - cfg->sync.lookback;
+		} else if (cfg->sync.since >= 0) {
+			start = cfg->sync.since;
+		} else {
+			/* First run, no [sync] since: everything the PBX holds, from 1970 (a PBX
+			 * whose clock was once reset keeps such recordings), in windows that widen
+			 * while they are empty. */
+			start = 0;
+			log_info("first run and no [sync] since: listing everything the PBX holds");
+		}
+	}
 	pbxtime_format(start, when);
 	log_debug("listing from %s", when);
-	walk(&r, start, end, first_end, !opt->backfill);
+	if (opt->reconcile) {
+		long found = reconcile(&r, start, end);
+		if (found >= 0)
+			printf("reconcile: %ld recordings the archive lacked (or that changed) were "
+			       "found\n", found);
+		/* The whole history: the nightly reconcile is not due again for a while. */
+		if (found >= 0 && opt->from <= 0 && opt->to < 0 && !r.fatal && !stop_requested() &&
+		    !r.dry_run && state_write_reconciled(r.store, now) != 0)
+			r.storage_error = 1;
+	} else {
+		walk(&r, start, end, cp, !opt->backfill);
+		if (!opt->backfill)
+			reconcile_if_due(&r, now, start);
+	}
+	if (r.newest_seen > now + 10)
+		log_warn("the PBX's newest recording starts %lld min after now in [pbx] timezone: "
+			 "is the PBX's clock or zone (or ours) set right?",
+			 (long long)(r.newest_seen - now));
 	if (stop_requested()) {
 		log_warn("stopped by signal %d; what landed is recorded, nothing is deleted this run",
 			 stop_signal());
 		r.archive_error = 1;
 	} else if (!r.fatal) {
-		int deleting = !opt->backfill &&
+		int deleting = !opt->backfill && !opt->reconcile &&
 			       (cfg->retention.delete_from_pbx || cfg->cdr.delete_from_pbx);
 		int may_delete = deleting && may_delete_now(&r);
 		cdrsync_archive(&r, now, may_delete && cfg->cdr.delete_from_pbx);

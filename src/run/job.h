@@ -9,8 +9,9 @@
 
 struct job_options {
 	int dry_run;
-	int backfill;            /* one window, checkpoint untouched */
-	pbx_minute from, to;     /* backfill window */
+	int backfill;            /* one span, checkpoint untouched, nothing deleted */
+	int reconcile;           /* the same, month by month against the manifest (reconcile.h) */
+	pbx_minute from, to;     /* their span (reconcile: to < 0 is the PBX's now + 1 day) */
 };
 
 /* Runs the job. Prints the summary line on stdout. Returns an enum exit_code. */

@@ -69,8 +69,6 @@ static int lane_open(struct lane *l, struct run *r, unsigned id, pthread_mutex_t
 	if (lr->store) {
 		store_set_lane(lr->store, id);
 		lr->sealer = sealer_new(lr->store, r->recipients, err, sizeof err);
-		if (lr->sealer)
-			sealer_set_recorded(lr->sealer, fetch_file_recorded, lr);
 	}
 	if (lr->sealer)
 		lr->sealq = sealq_new(err, sizeof err);

@@ -8,6 +8,7 @@
 #include "lanes.h"
 #include "run.h"
 #include "archive/attempts.h"
+#include "archive/leftover.h"
 #include "archive/manifest.h"
 #include "archive/recpath.h"
 #include "base/exitcode.h"
@@ -92,8 +93,18 @@ long plan_fetch(struct run *r, struct recording **plan, size_t n)
 
 	if (n == 0)
 		return 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct recpath where;
+		char err[160];
 		attempts_mark_tried(r->attempts, plan[i]->pbx_path);
+		/* The day is noted before anything is written into it (leftover.h). */
+		if (recpath_parse(plan[i]->pbx_path, &where, err, sizeof err) == 0 &&
+		    leftovers_note(r->leftovers, where.day) != 0) {
+			r->storage_error = 1;
+			r->fatal = EXIT_STORAGE;
+			return -1;
+		}
+	}
 	/* This round: the first recording of each base name; the others wait for the next. */
 	qsort(plan, n, sizeof *plan, by_basename);
 	later = calloc(n, sizeof *later);
@@ -103,8 +114,10 @@ long plan_fetch(struct run *r, struct recording **plan, size_t n)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && strcmp(recpath_basename(plan[i]->pbx_path),
-				    recpath_basename(plan[i - 1]->pbx_path)) == 0)
+		if (nnow > 0 && strcmp(plan[i]->pbx_path, plan[nnow - 1]->pbx_path) == 0)
+			continue; /* listed twice: fetched once */
+		if (nnow > 0 && strcmp(recpath_basename(plan[i]->pbx_path),
+				       recpath_basename(plan[nnow - 1]->pbx_path)) == 0)
 			later[nlater++] = plan[i];
 		else
 			plan[nnow++] = plan[i];

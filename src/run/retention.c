@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -30,6 +31,7 @@
 #include "archive/manifest.h"
 #include "archive/recpath.h"
 #include "archive/store.h"
+#include "base/clock.h"
 #include "base/exitcode.h"
 #include "base/failpoint.h"
 #include "base/log.h"
@@ -61,13 +63,41 @@ static const char *candidate_path_at(const void *items, size_t i)
 	return ((const struct candidate *)items)[i].rec->pbx_path;
 }
 
-/* Whether the listing alone cannot vouch that the PBX holds the archived bytes. */
+/* How long after its archiving an unchanged listing vouches for a recording: one still being
+ * written adds a second of duration each second, so a minute later its listing has moved. */
+#define SETTLED_SECONDS 60
+
+/* Whether the listing alone cannot vouch that the PBX holds the archived bytes. A size it
+ * lists, the same as when the version was archived (when it was checked against the bytes
+ * that came), vouches. A duration is whole seconds: a recording still being written with a
+ * valid header can grow within its rounding, so with auto an unchanged duration that agrees
+ * with the archived audio vouches only once SETTLED_SECONDS have passed since the archiving
+ * (a nightly run deleting what it archived weeks ago downloads nothing more; a run deleting
+ * what it archived moments ago compares). With verify_pbx_copy = listing an agreeing duration
+ * vouches at once; never a copy shorter than listed. */
 static int must_compare(const struct run *r, const struct recording *rec,
 			const struct manifest_entry *e)
 {
-	return r->cfg->retention.verify_by_download || (rec->duration < 0 && rec->size < 0) ||
-	       e->audio_seconds < 0 ||
-	       (rec->duration >= 0 && e->audio_seconds + ROUNDING_SECONDS < (double)rec->duration);
+	int known = rec->duration >= 0 && e->audio_seconds >= 0;
+	int short_copy = known && e->audio_seconds + ROUNDING_SECONDS < (double)rec->duration;
+	int agrees = known && !short_copy &&
+		     e->audio_seconds <= (double)rec->duration + ROUNDING_SECONDS;
+	int64_t now = clock_unix();
+
+	switch (r->cfg->retention.verify_pbx_copy) {
+	case VERIFY_DOWNLOAD:
+		return 1;
+	case VERIFY_LISTING:
+		if (known && !short_copy)
+			return 0;
+		break;
+	default:
+		if (agrees && e->listed_duration == rec->duration && e->archived_at > 0 &&
+		    now >= e->archived_at + SETTLED_SECONDS)
+			return 0;
+		break;
+	}
+	return !(rec->size >= 0 && e->listed_size == rec->size && !short_copy);
 }
 
 /* Reads the archived copy back and compares it with the manifest. Returns 1 when it matches. */

@@ -22,10 +22,12 @@ struct attempts;
 struct cdrsync;
 struct minisign_secret;
 struct lane_set;
+struct leftovers;
 
 struct tally {
 	unsigned long listed, archived, already, missing, failed, refused, deleted;
 	unsigned long unconfirmed, blocked, skipped_names;
+	unsigned long capped_minutes; /* minutes the PBX would not list whole (window.c) */
 	unsigned long deferred;  /* due for deletion but over [retention] max_delete */
 	int skew_blocked;        /* deletions skipped: the PBX clock is too far off */
 	unsigned long invalid;   /* archived as they were, flagged, after invalid_retries runs */
@@ -36,6 +38,7 @@ struct tally {
 				    * differ from the archived copy, or their call may go on */
 	unsigned long cdr_missing; /* archived without a CDR (yet) */
 	unsigned long cdr_late;    /* archived earlier, joined to their CDR this run */
+	unsigned long cdr_witnessed; /* named by a CDR, left out of the listing: fetched by name */
 	unsigned long cdr_errors;  /* CDR requests that failed */
 	unsigned long cdr_sealed;  /* days whose CDR archive was sealed */
 	unsigned long cdr_deleted; /* CDRs deleted from the PBX */
@@ -53,9 +56,16 @@ struct run {
 	struct sealq *sealq;
 	struct age_recipients *recipients; /* [encryption], or NULL */
 	struct attempts *attempts;   /* failure counts across runs */
+	struct leftovers *leftovers; /* the days this locked stretch writes into (leftover.h) */
 	struct cdrsync *cdr;         /* [cdr]: joins and the CDR archive */
 	struct age_recipients recipient_list; /* what `recipients` points at, when set */
 	struct minisign_secret *sign_key;     /* [signing], or NULL */
+	size_t largest_answer;       /* window.c: the most rows one listing brought this run */
+	int end_reads_through;       /* window.c: an answer showed the PBX reads an end minute
+				      * through HH:MM:59 */
+	int counts_beyond_rows;      /* window.c: an answer counted more rows than it sent: this
+				      * PBX's totalcount is a true count */
+	pbx_minute newest_seen;      /* sync.c: the latest call start the PBX listed; -1 none */
 	int lockfd;                  /* the archive lock while held, else -1 */
 	struct pbx_learned learned;  /* .state/pbx as run_lock() read it */
 	struct tally t;

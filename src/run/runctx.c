@@ -13,6 +13,7 @@
 #include "lanes.h"
 #include "run.h"
 #include "archive/attempts.h"
+#include "archive/leftover.h"
 #include "archive/manifest.h"
 #include "archive/mansig.h"
 #include "archive/seal.h"
@@ -67,6 +68,7 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 	r->cfg = cfg;
 	r->dry_run = dry_run;
 	r->lockfd = -1;
+	r->newest_seen = -1;
 	/* Keys first: a bad one is a config error, found before any work. */
 	if (load_recipients(r) != 0)
 		return EXIT_USAGE;
@@ -89,7 +91,6 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 		log_error("%s", r->sealq ? "out of memory" : err);
 		return EXIT_STORAGE;
 	}
-	sealer_set_recorded(r->sealer, fetch_file_recorded, r);
 	if (strncmp(cfg->pbx.url, "http://", 7) == 0)
 		log_warn("%s is plain http: the password hash and the session travel in clear; "
 			 "use https if the PBX offers it", cfg->pbx.url);
@@ -120,6 +121,10 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 	r->attempts = attempts_load(r->store);
 	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
 		return EXIT_STORAGE;
+	/* Files an interrupted run committed and never recorded (leftover.h). */
+	r->leftovers = leftovers_new(r->store);
+	if (!r->leftovers || (!r->dry_run && leftovers_sweep(r->store, r->man) < 0))
+		return EXIT_STORAGE;
 	/* How earlier runs reached this PBX: tried first, re-learned when it stops working. */
 	state_read_pbx(r->store, &r->learned);
 	pbx_learned_set(r->pbx, &r->learned);
@@ -142,8 +147,13 @@ int run_unlock(struct run *r)
 		if (state_write_pbx(r->store, &r->learned, &now) != 0)
 			rc = -1;
 	}
+	/* A run whose every committed file got its line needs no sweep next time. */
+	if (leftovers_done(r->leftovers, !r->storage_error && !r->archive_error && !r->fatal && !rc) != 0)
+		rc = -1;
 	if (rc)
 		r->storage_error = 1;
+	leftovers_free(r->leftovers);
+	r->leftovers = NULL;
 	attempts_free(r->attempts);
 	r->attempts = NULL;
 	manifest_close(r->man);

@@ -10,6 +10,7 @@
 #include "window.h"
 #include "archive/manifest.h"
 #include "archive/recpath.h"
+#include "pbx/cdr.h"
 #include "base/exitcode.h"
 #include "base/log.h"
 
@@ -19,10 +20,60 @@ static int by_path(const void *x, const void *y)
 		      (*(struct recording *const *)y)->pbx_path);
 }
 
+/* Whether archived version `e` may be shorter than the call that listed `rec` (with its CDR)
+ * made: its audio is shorter than the listed duration or the CDR's billed seconds. */
+static int copy_may_be_short(const struct manifest_entry *e, const struct recording *rec)
+{
+	return e->audio_seconds < 0 || (rec->duration >= 0 && e->audio_seconds < (double)rec->duration) ||
+	       (rec->cdr->billsec >= 0 && e->audio_seconds < (double)rec->cdr->billsec);
+}
+
+/* The CDR as witness (cdrsync_unlisted): the recordings the window's CDRs name that its listing
+ * left out are added to the plan, fetched by name (20036 needs no listing), and said. *named
+ * holds them (freed by the caller). Returns 0, or -1 when the run must stop. */
+static int witness(struct run *r, const struct cdr_list *cdrs, pbx_minute start,
+		   pbx_minute end, const struct listing *l, struct recording ***plan, size_t *nplan,
+		   struct recording **named)
+{
+	struct recording **more;
+	char esc[512];
+	long n;
+
+	if (cdrs->count == 0)
+		return 0;
+	*named = calloc(cdrs->count, sizeof **named);
+	if (!*named) {
+		log_error("out of memory");
+		r->fatal = EXIT_STORAGE;
+		return -1;
+	}
+	n = cdrsync_unlisted(r, cdrs, start, end, l, *named);
+	if (n < 0) {
+		r->archive_error = 1;
+		return 0; /* the manifest could not tell: the next run asks again */
+	}
+	if (n == 0)
+		return 0;
+	more = realloc(*plan, (*nplan + (size_t)n) * sizeof *more);
+	if (!more) {
+		log_error("out of memory");
+		r->fatal = EXIT_STORAGE;
+		return -1;
+	}
+	*plan = more;
+	for (long i = 0; i < n; i++) {
+		log_warn("%s: named by the CDR, missing from the listing; fetched by name",
+			 log_escape((*named)[i].pbx_path, esc, sizeof esc));
+		(*plan)[(*nplan)++] = &(*named)[i];
+	}
+	r->t.cdr_witnessed += (unsigned long)n;
+	return 0;
+}
+
 int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 {
 	struct listing l;
-	struct recording **plan = NULL;
+	struct recording **plan = NULL, *named = NULL;
 	const struct cdr_list *cdrs = NULL;
 	size_t nplan = 0, late = 0;
 	int complete = 1;
@@ -61,9 +112,13 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		struct recpath where;
 		char why[160];
 
+		pbx_minute started;
+
 		if (i > 0 && strcmp(rec->pbx_path, plan[i - 1]->pbx_path) == 0)
 			continue; /* listed twice */
 		r->t.listed++;
+		if (pbxtime_parse(rec->calldate, &started) == 0 && started > r->newest_seen)
+			r->newest_seen = started;
 		if (recpath_parse(rec->pbx_path, &where, err, sizeof err) != 0) {
 			r->t.skipped_names++;
 			log_warn("skipping a listed recording with an unusable path '%s': %s",
@@ -95,12 +150,33 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		default:
 			r->t.already++;
 			/* Archived before its CDR was known: join it now. */
-			if (v == PLAN_ALREADY && e->cdr_missing && rec->cdr && !r->dry_run &&
-			    manifest_add_cdr(r->man, where.day, rec->pbx_path, rec->cdr,
-					     rec->cdr_join) == 0)
-				late++;
+			if (v == PLAN_ALREADY && e->cdr_missing && rec->cdr && !r->dry_run) {
+				int again = copy_may_be_short(e, rec);
+				if (manifest_add_cdr(r->man, where.day, rec->pbx_path, rec->cdr,
+						     rec->cdr_join) == 0)
+					late++;
+				if (again) {
+					/* A CDR is written at the hang-up: the copy may have been
+					 * taken while the call went on. Its bytes are compared (a
+					 * fetch of the next version; the same bytes are not kept
+					 * twice). */
+					log_info("%s: its CDR came after it was archived, and the copy is "
+						 "shorter than the call; fetched again to compare",
+						 log_escape(rec->pbx_path, esc, sizeof esc));
+					rec->version = e->version + 1;
+					r->t.already--;
+					plan[nplan++] = rec;
+				}
+			}
 			break;
 		}
+	}
+	/* Only where the PBX still lists recordings: before its own horizon (a PBX that frees its
+	 * disk of old recordings keeps their CDRs far longer) a CDR names what is gone. */
+	if (cdrs && l.n && witness(r, cdrs, start, end, &l, &plan, &nplan, &named) != 0) {
+		free(plan);
+		listing_free(&l);
+		return -1;
 	}
 	if (late) {
 		if (manifest_commit(r->man, err, sizeof err) != 0) {
@@ -119,6 +195,7 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		long left = plan_fetch(r, plan, nplan);
 		if (left < 0) {
 			free(plan);
+			free(named);
 			listing_free(&l);
 			return -1;
 		}
@@ -126,6 +203,7 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 			complete = 0;
 	}
 	free(plan);
+	free(named);
 	listing_free(&l);
 	return complete;
 }

@@ -123,12 +123,13 @@ static int batch(struct watch *w)
 		run_unlock(r);
 		return rc;
 	}
-	if (from > now)
-		from = now;
+	/* The PBX's times decide: a recording announced "later" than our now (its clock or zone
+	 * runs ahead) is listed all the same. */
+	pbx_minute to = from > now ? from : now;
 	pbxtime_format(from, a);
 	log_debug("watch: listing from %s", a);
 	r->archive_error = 0;
-	rc = sync_window(r, from, now);
+	rc = sync_window(r, from, to);
 	run_unlock(r);
 	if (r->fatal == EXIT_UNREACHABLE) {
 		r->fatal = 0; /* a PBX restarting: the window is tried again */

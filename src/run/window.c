@@ -1,19 +1,38 @@
-/* window.c — listings over spans of minutes (window.h). */
+/* window.c — listing windows (window.h). */
 #include "window.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "run.h"
 #include "base/exitcode.h"
 #include "base/log.h"
 #include "pbx/pbx.h"
 
-int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing *out)
+void window_request(pbx_minute start, pbx_minute end, pbx_minute *from, pbx_minute *to)
+{
+	*from = start > WINDOW_PAD ? start - WINDOW_PAD : 0; /* not before 1970 */
+	*to = end + WINDOW_PAD;
+}
+
+int window_holds(pbx_minute start, pbx_minute end, const char *calldate)
+{
+	pbx_minute m;
+
+	return pbxtime_parse(calldate, &m) != 0 || (m >= start && m <= end);
+}
+
+/* One 20053 request for [from, to] (request bounds), appended to `out`. Returns the rows it
+ * brought, those refused by the parser included (the PBX counts them too), or -1 (printed;
+ * r->fatal set when the run must end). */
+static long ask(struct run *r, pbx_minute from, pbx_minute to, struct listing *out)
 {
 	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1];
-	size_t before = out->n;
+	size_t before = out->n, skipped = out->skipped;
 	int rc;
 
-	pbxtime_format(start, a);
-	pbxtime_format(end, b);
+	pbxtime_format(from, a);
+	pbxtime_format(to, b);
 	rc = pbx_list(r->pbx, a, b, out);
 	if (rc != PBX_OK) {
 		if (rc == PBX_REFUSED)
@@ -23,23 +42,167 @@ int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing 
 		r->archive_error = 1;
 		return -1;
 	}
-	if (out->totalcount < 0 || (unsigned long long)out->totalcount <= out->n - before)
-		return 0;
-	/* A capped answer: fewer rows than the PBX says match. Split until every row is seen. */
-	if (start >= end) {
-		/* Nothing left to split: keep what came (it is archived), but the window is not
-		 * complete, and a listing that decides deletions cannot be trusted. */
-		log_warn("the PBX counts %lld recordings in the minute %s but returns only %zu; "
-			 "the rest cannot be listed", out->totalcount, a, out->n - before);
-		return 1;
+	log_debug("listed %s to %s: %zu rows", a, b, out->n - before);
+	/* A row in the end minute after its first second proves that this PBX reads an end bound
+	 * through HH:MM:59. */
+	for (size_t i = before; i < out->n && !r->end_reads_through; i++) {
+		pbx_minute m;
+		r->end_reads_through = pbxtime_parse(out->rows[i].calldate, &m) == 0 && m == to &&
+				       strcmp(out->rows[i].calldate + 16, ":00") > 0;
 	}
-	log_debug("%s to %s: %zu of %lld rows; splitting", a, b, out->n - before,
-		  out->totalcount);
+	return (long)(out->n - before + out->skipped - skipped);
+}
+
+/* Keeps, of out->rows[from..], the rows of [start, end]. */
+static void keep_window(struct listing *out, size_t from, pbx_minute start, pbx_minute end)
+{
+	size_t k = from;
+
+	for (size_t i = from; i < out->n; i++)
+		if (window_holds(start, end, out->rows[i].calldate))
+			out->rows[k++] = out->rows[i];
+	out->n = k;
+}
+
+/* Whether an answer of `n` rows (totalcount `count`, -1 when absent) may have been cut short:
+ * 1 it was (fewer rows than counted), 2 it may have been (as large as the largest answer yet,
+ * with no count to say otherwise), 0 it was whole. */
+static int cut_short(const struct run *r, long n, long long count)
+{
+	if (count >= 0 && count > n)
+		return 1;
+	if ((count < 0 || count == n) && n >= WINDOW_CAP_MIN_ROWS &&
+	    (size_t)n >= r->largest_answer)
+		return 2;
+	return 0;
+}
+
+/* A minute whose padded answer (`padded_rows` rows, already in `out`) was (`why` 1) or may
+ * have been (2) capped, asked for again without the padding, which sees less of the
+ * neighbouring minutes: [m, m+1] holds all of minute m under every reading of the end bound;
+ * [m, m] holds it when the PBX reads through HH:MM:59 (any answer of the run with a row after
+ * HH:MM:00 of its end minute proves it). The first of them that comes back whole replaces the
+ * padded rows. Returns 0 then, 1 when neither did (the padded answer's rows stay, reported by
+ * name), -1 on failure. */
+static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
+		       struct listing *out, size_t padded_at, size_t skipped_before)
+{
+	const size_t mark = out->n, skipped = out->skipped;
+	char when[PBXTIME_MINUTE_LEN + 1];
+
+	for (int narrow = 1; narrow >= 0; narrow--) {
+		long n = ask(r, m, m + narrow, out);
+		int whole;
+
+		if (n < 0)
+			return -1;
+		/* A count decides once this PBX was seen counting more than it sent (a count that
+		 * only ever equals the rows sent may be just that); else fewer rows than the
+		 * capped answer brought, or than the largest answer yet, prove the minute whole. */
+		if (out->totalcount >= 0 && (why == 1 || r->counts_beyond_rows))
+			whole = out->totalcount <= n;
+		else
+			whole = n < padded_rows || (size_t)n < r->largest_answer;
+		/* Only a PBX that reads the end through :59 answers [m, m] whole (this answer, or
+		 * an earlier one, showed it: ask()). */
+		if (whole && !narrow)
+			whole = r->end_reads_through;
+		if (whole) {
+			size_t k = out->n - mark;
+			out->skipped = skipped_before + (out->skipped - skipped);
+			memmove(out->rows + padded_at, out->rows + mark, k * sizeof *out->rows);
+			out->n = padded_at + k;
+			keep_window(out, padded_at, m, m);
+			return 0;
+		}
+		out->n = mark;
+		out->skipped = skipped;
+	}
+	pbxtime_format(m, when);
+	r->t.capped_minutes++;
+	log_error("the PBX caps its answer for the minute %s (%ld rows%s): more calls started in "
+		  "that minute than it sends at once, and not every recording of it can be listed; "
+		  "the window stays open, nothing is deleted from it",
+		  when, padded_rows, out->totalcount >= 0 ? ", fewer than it counts" : ", no count");
+	keep_window(out, padded_at, m, m);
+	return 1;
+}
+
+int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing *out)
+{
+	const size_t before = out->n, skipped = out->skipped;
+	pbx_minute from, to, mid;
+	long n;
+	int why, first, second;
+
+	window_request(start, end, &from, &to);
+	n = ask(r, from, to, out);
+	if (n < 0)
+		return -1;
+	why = cut_short(r, n, out->totalcount);
+	if (why == 1)
+		r->counts_beyond_rows = 1;
+	if ((size_t)n > r->largest_answer)
+		r->largest_answer = (size_t)n;
+	if (!why) {
+		keep_window(out, before, start, end);
+		return 0;
+	}
+	if (start >= end)
+		return list_minute(r, start, n, why, out, before, skipped);
+	/* Asked again in parts: this answer's rows (and skipped rows) count no more. */
 	out->n = before;
-	pbx_minute mid = start + (end - start) / 2;
-	int first = window_list(r, start, mid, out);
+	out->skipped = skipped;
+	log_debug("a listing of %ld rows%s; asking in two halves", n,
+		  why == 1 ? ", fewer than counted" : " may be capped");
+	mid = start + (end - start) / 2;
+	first = window_list(r, start, mid, out);
 	if (first < 0)
 		return -1;
-	int second = window_list(r, mid + 1, end, out);
+	second = window_list(r, mid + 1, end, out);
 	return second < 0 ? -1 : first | second;
+}
+
+int window_count(struct run *r, pbx_minute start, pbx_minute end, long long *count,
+		 long *rows)
+{
+	struct listing l;
+	pbx_minute from, to;
+	long n;
+
+	listing_init(&l);
+	window_request(start, end, &from, &to);
+	n = ask(r, from, to, &l);
+	*count = l.totalcount;
+	keep_window(&l, 0, start, end);
+	*rows = (long)l.n;
+	listing_free(&l);
+	return n < 0 ? -1 : 0;
+}
+
+void window_walk_start(struct window_walk *w, pbx_minute start, pbx_minute end,
+		       pbx_minute window)
+{
+	w->next = start;
+	w->end = end;
+	w->window = window > 0 ? window : 1;
+	w->span = w->window;
+}
+
+int window_walk_next(struct window_walk *w, pbx_minute *a, pbx_minute *b)
+{
+	if (w->next > w->end)
+		return 0;
+	*a = w->next;
+	*b = w->span > w->end - w->next ? w->end : w->next + w->span - 1;
+	w->next = *b + 1;
+	return 1;
+}
+
+void window_walk_saw(struct window_walk *w, int had_recordings)
+{
+	if (had_recordings)
+		w->span = w->window;
+	else if (w->span <= w->end - w->next)
+		w->span *= 2;
 }

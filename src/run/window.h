@@ -1,7 +1,26 @@
-/* window.h — listing the PBX's recordings over a span of minutes, whole: the one place that
- * turns "[start, end]" into 20053 requests, for the run's walk, retention's candidates and
- * re-lists, and watch. A capped answer (fewer rows than its totalcount) is split in two and
- * each half listed again, down to single minutes. */
+/* window.h — the arithmetic of listing windows, and listing a window whole.
+ *
+ * A window [start, end] means the calls that started in those minutes, 00 to 59 seconds of
+ * each. The PBX filters by minute bounds ("YYYY-MM-DD HH:MM") and the guide does not say how a
+ * bound is compared with a call's seconds: `enddate` may be read through HH:MM:59, as HH:MM:00
+ * inclusive, or as HH:MM:00 exclusive, and `startdate` as inclusive or not (docs/pbx-api.md).
+ * So a window is asked for with a minute of padding at each end and the answer's rows are then
+ * kept only within the window: consecutive windows leave no gap under any reading, and a row
+ * is counted in one window only. Filters that delete (9004) are never widened: they use the
+ * narrowest reading (cdrsync.c).
+ *
+ * Answers may be capped. When the PBX sends fewer rows than its totalcount, the window is
+ * split in halves until every row is seen. When it sends no totalcount (or one equal to what it
+ * sent), an answer as large as the largest one seen yet (and of WINDOW_CAP_MIN_ROWS rows at
+ * least) may be a cap: the window is split to check. A single minute that stays capped is
+ * asked for without padding; there a count equal to the rows sent is believed only from a PBX
+ * that was seen counting beyond the rows it sent. If the minute cannot be trusted whole, it is
+ * reported by name (an error) and the window stays incomplete.
+ *
+ * The walk: windows of [sync] window from a start; a window without recordings makes the next
+ * one twice as wide (so years without calls cost a few listings), the first with recordings
+ * snaps back. Every stage that lists (the run's walk, backfill, reconcile, retention and its
+ * re-lists, watch) uses this module. */
 #ifndef NEXO_WINDOW_H
 #define NEXO_WINDOW_H
 
@@ -10,10 +29,48 @@
 struct run;
 struct listing;
 
-/* Lists [start, end] (minutes, inclusive) into `out` (appended). Returns 0 when every row was
- * seen; 1 when a one-minute answer still held fewer rows than its count (the rows that came
- * are in `out`, but the listing is incomplete: no deletion may be decided from it); -1 on
- * failure (printed; r->archive_error set, r->fatal set when the run must end). */
+/* Minutes a request reaches past each end of its window. */
+#define WINDOW_PAD 1
+
+/* An answer without a count (or with one equal to the rows it sent) is suspected of being
+ * capped from this many rows on, when it is the largest of the run: no PBX caps below. */
+#define WINDOW_CAP_MIN_ROWS 5
+
+/* The minute bounds to ask the PBX for to see every call of [start, end] under each reading. */
+void window_request(pbx_minute start, pbx_minute end, pbx_minute *from, pbx_minute *to);
+
+/* Whether a row's `calldate` ("YYYY-MM-DD HH:MM[:SS]") lies in [start, end]; a calldate that
+ * does not parse counts as inside (nothing is dropped for it). Returns 1 or 0. */
+int window_holds(pbx_minute start, pbx_minute end, const char *calldate);
+
+/* Lists [start, end] into `out` (appended; only rows of the window). Returns 0 when every row
+ * was seen; 1 when a minute's answer stayed capped (the rows that came are in `out`, but the
+ * listing is incomplete: no deletion may be decided from it); -1 on failure (printed;
+ * r->archive_error set, r->fatal set when the run must end). */
 int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing *out);
+
+/* One padded request for [start, end], not split, for its count: *count the PBX's totalcount
+ * (-1 when it sends none), *rows the rows of the window it sent. Returns 0, or -1 on failure
+ * (printed; r->fatal set when the run must end). */
+int window_count(struct run *r, pbx_minute start, pbx_minute end, long long *count,
+		 long *rows);
+
+/* A walk over [start, end], window by window. */
+struct window_walk {
+	pbx_minute next, end; /* the next window's start; the last minute to walk */
+	pbx_minute window;    /* [sync] window, the narrowest span */
+	pbx_minute span;      /* the next window's span */
+};
+
+/* Starts a walk of [start, end] in windows of `window` minutes. */
+void window_walk_start(struct window_walk *w, pbx_minute start, pbx_minute end,
+		       pbx_minute window);
+
+/* The next window into [*a, *b]. Returns 1, or 0 when the walk is done. */
+int window_walk_next(struct window_walk *w, pbx_minute *a, pbx_minute *b);
+
+/* What the window just given held: none doubles the next span (unbounded: a year of nothing
+ * costs a dozen listings); some snaps it back to `window`. */
+void window_walk_saw(struct window_walk *w, int had_recordings);
 
 #endif

@@ -100,7 +100,7 @@ case_tar_cut_boundary() {
 	fault_clean_run 0
 }
 
-# Setup: omit-one (always: the oldest recording is left out of every tar). Command: run.
+# Setup: omit-one (always: the oldest recording, first in the first tar, is left out of every tar). Command: run.
 # Expected: exit 1, archived 3, missing 1, the omitted one named and never deleted (the 3 others
 # are: deleted 3); the clean run archives it.
 case_omit_one() {

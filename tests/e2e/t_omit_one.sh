@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Setup: fakepbx --fault omit-one (each tar leaves out the first existing requested file) with
+# Setup: fakepbx --fault omit-one (the first tar leaves out its first requested file, every later
+# tar that asks for it leaves it out again) with
 # 2 days x 30 recordings (D-2, D-1); [sync] since = D-4 00:00, window 1d, so the run walks two
-# empty days (D-4, D-3: complete), then D-2 and D-1 (each misses a file), then today (empty).
+# empty days (D-4, D-3: complete), then D-2 (misses a file) and D-1, then today (empty).
 # 1) Command: nexo-archive run.
 #    Expected: exit 1, "missing N" with N >= 1, archived + missing = 60; the omitted recordings
 #    are not in the manifest; if a checkpoint exists it is not past the earliest omitted

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A recording the PBX lists but never delivers is asked for [sync] invalid_retries runs, then
 # recorded as "unavailable" and no longer asked for; it is never deleted from the PBX.
-# Setup: fakepbx --fault omit-one (each tar leaves out its first requested file), 1 day x 4,
-# invalid_retries = 2, retention on with pbx_keep_days = 0.
+# Setup: fakepbx --fault omit-one (the first requested file of the first tar is left out of every
+# tar), 1 day x 4, invalid_retries = 2, retention on with pbx_keep_days = 0.
 # Expected: run 1: exit 1, missing 1, no deletions (a missing recording is a per-recording
 # problem: the other three are deleted). Run 2: the same recording missing again -> recorded
 # unavailable (an "unavailable" manifest line), exit 1. Run 3: it is not requested any more

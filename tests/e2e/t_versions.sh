@@ -43,9 +43,9 @@ case_grown() {
 	verify_clean
 }
 
-# The same, with the growth seen only by retention (the default 6 h lookback no longer lists
-# yesterday): run 2 archives version 2 but keeps the recording on the PBX (exit 0, deleted 2,
-# "stay on the PBX"); run 3 deletes it, with version 2's bytes.
+# The same, with the growth seen only by retention (lookback 0: the walk starts after the
+# newest recording; no reconcile): run 2 archives version 2 but keeps the recording on the PBX
+# (exit 0, deleted 2, "stay on the PBX"); run 3 deletes it, with version 2's bytes.
 case_grown_late() {
 	fault_fresh 1 3 --min-seconds 2 --max-seconds 5
 	fault_serve
@@ -55,14 +55,14 @@ case_grown_late() {
 	path=$(head -n 1 "$T/originals" | cut -d' ' -f1)
 	grown=$(write_wav "$path" 60 8)
 	write_conf "${RETENTION[@]}"
-	fault_run run
+	fault_run -o sync.lookback=0 -o sync.reconcile_days=0 run
 	fault_check
 	expect_rc 0
 	expect_summary deleted 2
 	grep -q 'stay on the PBX this run' <<<"$OUT" || fail "run 2 does not say one stays"
 	[ -f "$PBXDIR/$path" ] || fail "run 2 deleted the grown recording"
 	manifest_versions "$path" | sed -n 2p | grep -q "^2 $grown " || fail "no version 2"
-	fault_run run
+	fault_run -o sync.lookback=0 -o sync.reconcile_days=0 run
 	fault_check
 	expect_rc 0
 	expect_summary deleted 1

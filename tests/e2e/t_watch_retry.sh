@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # watch retries what did not land, and never gives a recording up within seconds of its call.
 # Setup: an archive made by a run; then fakepbx with AMI whose first two 20036 answers leave
-# out the first requested file (--fault omit-one:2), and [sync] invalid_retries = 1 (a run
-# would record a recording missing once as "unavailable").
+# out the first file the first of them was asked for (--fault omit-one:2), and [sync]
+# invalid_retries = 1 (a run would record a recording missing once as "unavailable").
 # Command: nexo-archive watch; one call added (SIGUSR1).
 # Expected: the watch retries (5 s, then 10 s) and archives it, with the PBX's bytes; no
 # "unavailable" line, nothing in .state/attempts.json for it; SIGTERM → exit 0.

@@ -55,6 +55,7 @@ struct list_stream {
 	uint64_t deep;
 	bool wrong_types;      /* json-wrong-types */
 	bool sizes;            /* size-mismatch */
+	char *lie_path;        /* size-mismatch: the row that lies (the newest the PBX holds) */
 	long long total_delta; /* totalcount-lie */
 	struct http_logtag tag;
 };
@@ -153,8 +154,9 @@ static void list_emit_row(struct list_stream *st, const struct store_rec *rec, s
 		sbuf_addf(sb, ",\"duration\":%u", (unsigned)rec->duration);
 	else
 		sbuf_addf(sb, ",\"duration\":\"%u\"", (unsigned)rec->duration);
-	if (st->sizes) { /* the first row lies by one byte */
-		unsigned long long size = rec->size + (i == 0);
+	if (st->sizes) { /* one recording lies by one byte, in every listing that has it */
+		unsigned long long size =
+			rec->size + (st->lie_path && strcmp(rec->path, st->lie_path) == 0);
 		sbuf_addf(sb, st->int_values ? ",\"size\":%llu" : ",\"size\":\"%llu\"", size);
 	}
 	sbuf_adds(sb, ",\"calltype\":");
@@ -287,6 +289,7 @@ static ssize_t list_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 static void list_destroy(struct list_stream *st)
 {
+	free(st->lie_path);
 	store_list_free(&st->rows);
 	sbuf_free(&st->piece);
 	free(st);
@@ -333,6 +336,22 @@ static void list_note_live(const struct store_list *rows)
 	if (paths)
 		live_note(paths, rows->n);
 	free(paths);
+}
+
+/* size-mismatch: the path of the newest recording the PBX holds, whatever window is asked (a
+ * PBX that lists a wrong size lists it every time); NULL when there is none. */
+static char *list_newest_path(const struct fpx_config *cfg)
+{
+	struct store_filter all = { .any = cfg->any_folder };
+	struct store_list l = { 0 };
+	char *path = NULL;
+
+	if (store_scan(cfg->data_dir, &all, &l) == 0 && l.n) {
+		store_sort_newest(&l);
+		path = strdup(l.recs[0].path);
+	}
+	store_list_free(&l);
+	return path;
 }
 
 struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
@@ -391,6 +410,8 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 		st->phase = LIST_HEAD;
 	st->wrong_types = http_fault(r, FAULT_JSON_WRONG_TYPES) != NULL;
 	st->sizes = http_fault(r, FAULT_SIZE_MISMATCH) != NULL;
+	if (st->sizes)
+		st->lie_path = list_newest_path(cfg);
 	if ((fi = http_fault(r, FAULT_TOTALCOUNT_LIE)))
 		st->total_delta = fi->value;
 	if ((fi = http_fault(r, FAULT_JSON_TRUNCATED)))

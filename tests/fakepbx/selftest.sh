@@ -475,6 +475,10 @@ start --data d --fault omit-one
 login
 [ "$(C -b jar "$B/20036?wavefiles=$(enc "nope;$P1;$P2;$P3")" | tar -tf - | tr '\n' '|')" = "$P2|$P3|" ] ||
 	fail "omit-one"
+[ "$(C -b jar "$B/20036?wavefiles=$(enc "$P2;$P3")" | tar -tf - | tr '\n' '|')" = "$P2|$P3|" ] ||
+	fail "omit-one: a tar without the omitted file lost another one"
+[ "$(C -b jar "$B/20036?wavefiles=$(enc "$P3;$P1")" | tar -tf - | tr '\n' '|')" = "$P3|" ] ||
+	fail "omit-one: the omitted file was served"
 stop
 start --data d --fault evil-names
 login

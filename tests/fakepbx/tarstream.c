@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,8 +399,30 @@ static void tars_note_live(const struct store_paths *paths, const bool *exists)
 	free(served);
 }
 
+/* The file a fault picks ("the first file") is picked once: the first one of the first tar,
+ * then that same file in every tar that asks for it. A PBX that cannot read a file, or sends
+ * it bent, does so each time, not to whichever file a request names first: a tar without it
+ * is whole. */
+struct victim {
+	pthread_mutex_t lock;
+	char path[320];
+};
+static struct victim omitted = { PTHREAD_MUTEX_INITIALIZER, "" }; /* omit-one */
+static struct victim bent = { PTHREAD_MUTEX_INITIALIZER, "" };    /* the first-file faults */
+
+static bool tars_is_victim(struct victim *v, const char *path)
+{
+	bool is;
+	pthread_mutex_lock(&v->lock);
+	if (!v->path[0])
+		snprintf(v->path, sizeof v->path, "%s", path);
+	is = strcmp(v->path, path) == 0;
+	pthread_mutex_unlock(&v->lock);
+	return is;
+}
+
 /* The tar's entries: faults' extras, then the existing requested files
- * (exists[i] is cleared for one that omit-one leaves out). */
+ * (exists[i] is cleared for the one that omit-one leaves out). */
 static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struct http_req *r,
 		     const struct store_paths *paths, bool *exists)
 {
@@ -423,21 +446,23 @@ static int tars_plan(struct tars_stream *st, const struct fpx_config *cfg, struc
 			return -1;
 		e->blob = true;
 	}
-	bool first = true;
-	bool omit = false;
+	bool to_bend = true; /* the first-file faults' file not met yet */
+	int omit = -1; /* -1 not asked yet, then 0 or 1: whether omit-one acts on this tar */
 	for (size_t i = 0; i < paths->n; i++) {
 		if (!exists[i])
 			continue;
-		if (first && !omit && http_fault(r, FAULT_OMIT_ONE)) {
-			omit = true;
+		if (omit < 0)
+			omit = http_fault(r, FAULT_OMIT_ONE) != NULL;
+		if (omit && tars_is_victim(&omitted, paths->v[i])) {
+			omit = 0;
 			exists[i] = false; /* not served */
 			continue;
 		}
 		struct stat sb;
 		if (store_statat(st->dirfd, paths->v[i], st->any, &sb) < 0)
 			memset(&sb, 0, sizeof sb); /* vanished meanwhile: an empty entry */
-		if (first) {
-			first = false;
+		if (to_bend && tars_is_victim(&bent, paths->v[i])) {
+			to_bend = false;
 			if (tars_add_first(st, cfg, r, paths->v[i], &sb) < 0)
 				return -1;
 			continue;

@@ -13,10 +13,10 @@ fuzz_sources() {
 	recpath) echo "recpath" ;;
 	unpack) echo "unpack recpath log" ;;
 	wav) echo "wav" ;;
-	config) echo "config pbxtime" ;;
-	manifest) echo "manifest manifest_append jsonfield store hash log cdr cdrjoin pbxjson utf8 recname pbxtime grow" ;;
+	config) echo "config pbxtime clock" ;;
+	manifest) echo "manifest manifest_append jsonfield store hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow" ;;
 	answer) echo "answer" ;;
-	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime log grow" ;;
+	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime clock log grow" ;;
 	csv) echo "csv log" ;;
 	ami) echo "ami recname log" ;;
 	*) return 1 ;;

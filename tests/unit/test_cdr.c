@@ -251,19 +251,31 @@ static void refused_rows(void **state)
 		   "row 0: \"src\" is not valid UTF-8");
 	expect_bad("[{\"calldate\":\"2021-05-07 01:05:02\",\"UniqueID\":\"1\",\"src\":\"\xed\xa0\x80\"}]",
 		   "\"src\" is not valid UTF-8"); /* a surrogate */
-	expect_bad("[{\"calldate\":\"2021-05-07 01:05:02\",\"UniqueID\":\"1\",\"src\":\"a\\u0000b\"}]",
-		   "\"src\" does not fit");
+	/* A field that is only shown never costs the row (nor the answer): it is kept cut, and
+	 * the cut is said. A NUL would cut a C string silently: cut there, and said. */
+	assert_int_equal(parse("[{\"calldate\":\"2021-05-07 01:05:02\",\"UniqueID\":\"1\","
+			       "\"src\":\"a\\u0000b\"}]"), CDR_OK);
+	assert_string_equal(l.rows[l.count - 1].src, "a");
+	assert_true(l.rows[l.count - 1].cut != 0);
 	memset(name, 'x', 80);
 	name[80] = '\0';
 	snprintf(big, sizeof big, "[{\"calldate\":\"2021-05-07 01:05:02\",\"UniqueID\":\"1\","
 		 "\"dstchannel\":\"%s\"}]", name);
-	expect_bad(big, "row 0: \"dstchannel\" does not fit in 79 bytes");
+	assert_int_equal(parse(big), CDR_OK);
+	assert_int_equal(strlen(l.rows[l.count - 1].dstchannel), 79);
+	assert_true(l.rows[l.count - 1].cut != 0);
 	name[79] = '\0';
 	snprintf(big, sizeof big, "[{\"calldate\":\"2021-05-07 01:05:02\",\"UniqueID\":\"1\","
 		 "\"dstchannel\":\"%s\"}]", name);
 	assert_int_equal(parse(big), CDR_OK);
 	assert_int_equal(strlen(l.rows[l.count - 1].dstchannel), 79);
-	assert_int_equal(l.count, 3);
+	assert_int_equal(l.rows[l.count - 1].cut, 0);
+	/* What decides (the date, the id, the recording's name) is still refused whole. */
+	memset(name, '7', 80);
+	snprintf(big, sizeof big, "[{\"calldate\":\"2021-05-07 01:05:02\",\"UniqueID\":\"%s\"}]",
+		 name);
+	expect_bad(big, "\"UniqueID\" does not fit");
+	assert_int_equal(l.count, 5);
 }
 
 static void hostile_json(void **state)

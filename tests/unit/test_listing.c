@@ -300,18 +300,29 @@ static void too_long_fields(void **state)
 		 "{\"path\":\"20210329-001004\",\"trunk\":\"%s\"},"
 		 "{\"path\":\"20210329-001004\",\"calltype\":\"%s\"}]",
 		 REC_PATH_MAX - 1, path, REC_FIELD_MAX - 1, src, path, src, src, src, src);
+	/* A path too long is refused (the row is skipped, and counted); a shown field too long
+	 * is kept cut, and the cut said: the row stays. */
 	assert_int_equal(parse(buf), LISTING_OK);
-	assert_int_equal(l.n, 1);
-	assert_int_equal(l.skipped, 5);
+	assert_int_equal(l.n, 5);
+	assert_int_equal(l.skipped, 1);
 	assert_int_equal(strlen(l.rows[0].pbx_path), REC_PATH_MAX - 1);
 	assert_int_equal(strlen(l.rows[0].src), REC_FIELD_MAX - 1);
+	assert_int_equal(l.rows[0].cut, 0);
+	assert_int_equal(l.rows[1].cut, REC_CUT_SRC);
+	assert_int_equal(strlen(l.rows[1].src), REC_FIELD_MAX - 1);
+	assert_int_equal(l.rows[2].cut, REC_CUT_DST);
+	assert_int_equal(l.rows[3].cut, REC_CUT_TRUNK);
+	assert_int_equal(l.rows[4].cut, REC_CUT_CALLTYPE);
 
-	/* A NUL inside a value would cut it silently: the row is refused. */
+	/* A NUL inside a path would cut it silently: the row is refused; inside a shown field
+	 * the value is cut there, and said. */
 	assert_int_equal(parse("[{\"path\":\"a/20210329-001004\\u0000.wav\"},"
 			       "{\"path\":\"a/20210329-001004.wav\",\"src\":\"1\\u00002\"}]"),
 			 LISTING_OK);
-	assert_int_equal(l.n, 1);
-	assert_int_equal(l.skipped, 7);
+	assert_int_equal(l.n, 6);
+	assert_int_equal(l.skipped, 2);
+	assert_string_equal(l.rows[5].src, "1");
+	assert_int_equal(l.rows[5].cut, REC_CUT_SRC);
 }
 
 static void hostile_input(void **state)

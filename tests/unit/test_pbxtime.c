@@ -227,6 +227,27 @@ static void now_restores_tz(void **state)
 	free(saved);
 }
 
+/* The manifest's "archived_at" stamps read back (retention: how long ago a copy was made). */
+static void utc_stamps(void **state)
+{
+	char now[PBXTIME_UTC_LEN + 1];
+	int64_t t = 0, before = (int64_t)time(NULL);
+
+	(void)state;
+	assert_int_equal(pbxtime_utc_parse("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(pbxtime_utc_parse("2026-11-26T02:30:12Z", &t), 0);
+	assert_int_equal(t, 1795660212);
+	pbxtime_utc_stamp(now);
+	assert_int_equal(pbxtime_utc_parse(now, &t), 0);
+	assert_true(t >= before && t <= before + 2);
+	assert_int_equal(pbxtime_utc_parse("2026-11-26T02:30:12", &t), -1);
+	assert_int_equal(pbxtime_utc_parse("2026-11-26T02:30:12Z ", &t), -1);
+	assert_int_equal(pbxtime_utc_parse("2026-13-26T02:30:12Z", &t), -1);
+	assert_int_equal(pbxtime_utc_parse("2026-11-26 02:30:12Z", &t), -1);
+	assert_int_equal(pbxtime_utc_parse("", &t), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +262,7 @@ int main(void)
 		cmocka_unit_test(now_in_utc),
 		cmocka_unit_test(now_in_a_zone),
 		cmocka_unit_test(now_restores_tz),
+		cmocka_unit_test(utc_stamps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
