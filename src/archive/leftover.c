@@ -129,7 +129,8 @@ static long sweep_day(struct store *s, struct manifest *m, const char *day)
 		close(fd);
 		return c.oom ? -1 : 0;
 	}
-	qsort(c.files, c.n, sizeof *c.files, by_name);
+	if (c.n)
+		qsort(c.files, c.n, sizeof *c.files, by_name);
 	d = fdopendir(fd);
 	if (!d) {
 		free(c.files);
@@ -142,7 +143,7 @@ static long sweep_day(struct store *s, struct manifest *m, const char *day)
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		snprintf(file, sizeof file, "%s/%s", dir, de->d_name);
-		if (bsearch(&key, c.files, c.n, sizeof *c.files, by_name))
+		if (c.n && bsearch(&key, c.files, c.n, sizeof *c.files, by_name))
 			continue;
 		if (store_remove(s, dir, de->d_name, err, sizeof err) != 0) {
 			log_warn("%s", err);

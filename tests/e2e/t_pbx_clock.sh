@@ -10,7 +10,8 @@
 #  - zone: --zone-offset -8 h (the Date header right, local times 8 h behind: a zone left at
 #    its default).
 # A far-off clock is said once (a warning), and the newest row in the future too.
-# Then: a mistyped [pbx] timezone is a config error (exit 2) naming the key and the value.
+# Then: the host's clock stepped back a day loses nothing and moves no checkpoint back; a
+# mistyped [pbx] timezone is a config error (exit 2) naming the key and the value.
 source "$TOP/tests/e2e/lib.sh"
 
 calls_added() {
@@ -53,6 +54,32 @@ grep -q "the PBX's clock is 480 min behind ours" "$T/err" || fail "behind: the s
 clock_case ahead --clock-offset 28800
 grep -q "the PBX's clock is 480 min ahead of ours" "$T/err" || fail "ahead: the skew is not said"
 clock_case zone --zone-offset -28800
+
+# The clocks stepped back 3 days after a call (a bad NTP source for host and PBX alike; the test
+# build reads its clock from NEXO_TEST_CLOCK_FILE, fakepbx from --clock-file): the walk never
+# ends before the checkpoint + a day, so the call is listed all the same, and the checkpoint
+# does not move back.
+rm -rf "$ARCHIVE" "$PBXDIR" "$T/fakepbx.log"
+generate 1 3 --min-seconds 1 --max-seconds 2
+start_pbx
+write_conf
+nexo run
+expect_rc 0
+cp1=$(cat "$ARCHIVE/.state/checkpoint")
+kill -USR1 "$PBX_PID"
+wait_until 10 calls_added 1
+stop_pbx
+echo $(($(date +%s) - 3 * 86400)) >"$T/host-clock"
+start_pbx --clock-file "$T/host-clock"
+write_conf
+NEXO_TEST_CLOCK_FILE="$T/host-clock" "$NEXO_TEST" -c "$CONF" run >"$T/out" 2>"$T/err" ||
+	fail "stepped back: the run failed: $(cat "$T/err")"
+added=$(grep '^fakepbx: call added: ' "$T/fakepbx.log" | grep -oE '[^ ]+\.wav$')
+manifest_paths archived | grep -qxF "$added" || fail "stepped back: the new call was not archived"
+cp2=$(cat "$ARCHIVE/.state/checkpoint")
+[[ ! "$cp2" < "$cp1" ]] || fail "stepped back: the checkpoint moved back from $cp1 to $cp2"
+stop_pbx
+echo "case ok: host clock stepped back"
 
 # A zone the host does not know would silently mean UTC.
 start_pbx
