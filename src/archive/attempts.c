@@ -49,7 +49,7 @@ struct attempts *attempts_load(struct store *s)
 		return NULL;
 	}
 	dfd = store_open_dir(s, ".state", 1, err, sizeof err);
-	fd = dfd >= 0 ? openat(dfd, FILE_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	fd = dfd >= 0 ? store_open_regular(dfd, FILE_NAME) : -1;
 	if (dfd >= 0)
 		close(dfd);
 	if (fd >= 0) {

@@ -455,7 +455,7 @@ struct holds *holds_load(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	fd = openat(store_root_fd(s), HOLDS_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = store_open_regular(store_root_fd(s), HOLDS_FILE);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return h;

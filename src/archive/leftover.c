@@ -158,7 +158,8 @@ static long sweep_day(struct store *s, struct manifest *m, const char *day)
 	return removed;
 }
 
-long leftovers_sweep(struct store *s, struct manifest *m)
+long leftovers_sweep(struct store *s, struct manifest *m,
+		     void (*noted)(void *ctx, const char *day), void *ctx)
 {
 	char err[512], *buf, *line, *save = NULL;
 	long removed = 0;
@@ -170,7 +171,7 @@ long leftovers_sweep(struct store *s, struct manifest *m)
 		log_error("%s", err);
 		return -1;
 	}
-	fd = openat(dfd, NOTES, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = store_open_regular(dfd, NOTES);
 	close(dfd);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -195,6 +196,8 @@ long leftovers_sweep(struct store *s, struct manifest *m)
 			return -1;
 		}
 		removed += k;
+		if (noted)
+			noted(ctx, line);
 	}
 	free(buf);
 	return removed;

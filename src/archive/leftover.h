@@ -27,9 +27,11 @@ void leftovers_free(struct leftovers *lo); /* NULL is a no-op */
 int leftovers_note(struct leftovers *lo, const char *day);
 
 /* For the holder of the run lock, after the manifest's torn tails were cut: the days an
- * interrupted run noted lose the files no line of theirs names. Returns how many files were
- * removed, or -1 (printed). */
-long leftovers_sweep(struct store *s, struct manifest *m);
+ * interrupted run noted lose the files no line of theirs names, and `noted(ctx, day)` is
+ * called for each (NULL: not called) — lines it appended may never have been signed. Returns
+ * how many files were removed, or -1 (printed). */
+long leftovers_sweep(struct store *s, struct manifest *m,
+		     void (*noted)(void *ctx, const char *day), void *ctx);
 
 /* The run ends: when `clean` (every file it committed is recorded), its notes are removed;
  * else they stay for the next run's sweep. Returns 0, or -1 (printed). */

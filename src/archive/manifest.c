@@ -328,11 +328,12 @@ static int day_load(struct manifest *m, struct manifest_day *d)
 
 	snprintf(fname, sizeof fname, "%s.jsonl", d->name);
 	memcpy(d->last_hash, empty_hash, sizeof hash);
-	fd = openat(m->dirfd, fname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = store_open_regular(m->dirfd, fname);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			goto done;
-		day_error(d, "cannot read manifest/%s: %s", fname, strerror(errno));
+		day_error(d, "cannot read manifest/%s: %s", fname,
+			  errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	d->exists = 1;

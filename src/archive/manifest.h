@@ -73,6 +73,21 @@ void manifest_close(struct manifest *m); /* NULL is a no-op; pending lines are d
  * Returns the number of files cut, or -1 on an I/O error (printed). */
 int manifest_repair_tails(struct manifest *m);
 
+/* Counts day `day` as changed by this handle, so that the run signs it again (lines a
+ * crashed run appended after the day was last signed). Returns 0, or -1 when the day cannot
+ * be loaded. */
+int manifest_mark_changed(struct manifest *m, const char *day);
+
+/* `guard(ctx, day)` is asked once per day before this handle first appends to it; when it
+ * returns non-zero, every append to that day fails (-1) and the day is never written (the run
+ * uses it to keep a signed day's signature true: mansig_check_append). */
+void manifest_set_append_guard(struct manifest *m, int (*guard)(void *ctx, const char *day),
+			       void *ctx);
+
+/* Whether lines may be appended to `day` now (the guard asked, if not yet). Retention asks
+ * before it deletes: a deletion must be recordable. Returns 1 or 0. */
+int manifest_may_append(struct manifest *m, const char *day);
+
 /* Looks `pbx_path` up in day `day` ("YYYY-MM-DD"), loading that day's file on first use.
  * Returns 1 with *out pointing at its latest entry (valid until the next change to the day or
  * manifest_close), 0 when unknown, -1 when the day's file cannot be read or is corrupt

@@ -36,6 +36,21 @@ struct change {
 #define CHANGE_RELISTED (-4)    /* `entry`'s listing is now entry.listed_* */
 
 /* Serialises `o` (adding "prev"), queues it in d and the change in m. Takes `o`. */
+/* Whether the append guard lets `d` be appended to (asked once per day). */
+static int day_may_append(struct manifest *m, struct manifest_day *d)
+{
+	if (m->guard && !d->guarded)
+		d->guarded = m->guard(m->guard_ctx, d->name) == 0 ? 1 : -1;
+	return d->guarded >= 0;
+}
+
+int manifest_may_append(struct manifest *m, const char *day)
+{
+	struct manifest_day *d = manifest_get_day(m, day);
+
+	return d && day_may_append(m, d);
+}
+
 static int queue_line(struct manifest *m, struct manifest_day *d, json_object *o,
 		      const struct change *c)
 {
@@ -43,6 +58,10 @@ static int queue_line(struct manifest *m, struct manifest_day *d, json_object *o
 	size_t len;
 	int rc = -1;
 
+	if (!day_may_append(m, d)) {
+		json_object_put(o);
+		return -1; /* the guard said why */
+	}
 	json_object_object_add(o, "prev", json_object_new_string(d->pending_hash));
 	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -75,6 +94,24 @@ out:
 		log_error("out of memory queueing a manifest line");
 	json_object_put(o);
 	return rc;
+}
+
+int manifest_mark_changed(struct manifest *m, const char *day)
+{
+	struct manifest_day *d = manifest_get_day(m, day);
+
+	if (!d)
+		return -1;
+	if (d->exists)
+		d->changed = 1;
+	return 0;
+}
+
+void manifest_set_append_guard(struct manifest *m, int (*guard)(void *ctx, const char *day),
+			       void *ctx)
+{
+	m->guard = guard;
+	m->guard_ctx = ctx;
 }
 
 static void add_str(json_object *o, const char *key, const char *val)
@@ -352,7 +389,9 @@ static int commit_day(struct manifest *m, struct manifest_day *d, char *err, siz
 	int fd, created = !d->exists, injected;
 
 	snprintf(fname, sizeof fname, "%s.jsonl", d->name);
-	fd = openat(m->dirfd, fname, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/* O_NONBLOCK: a FIFO put at the name fails here instead of hanging the run. */
+	fd = openat(m->dirfd, fname,
+		    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
 	if (fd < 0)
 		goto fail;
 	if (created)
@@ -469,9 +508,12 @@ static int repair_day(void *ctx, const char *day)
 	int fd;
 
 	snprintf(fname, sizeof fname, "%s.jsonl", day);
-	fd = openat(c->m->dirfd, fname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	fd = store_open_regular(c->m->dirfd, fname);
+	if (fd < 0) {
+		if (errno == EINVAL)
+			(void)manifest_get_day(c->m, day); /* says it is not a regular file */
 		return 0;
+	}
 	if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
 		last = '\n';
 	close(fd);
@@ -480,7 +522,7 @@ static int repair_day(void *ctx, const char *day)
 	d = manifest_get_day(c->m, day); /* says "torn tail" */
 	if (!d || !d->torn)
 		return 0;
-	fd = openat(c->m->dirfd, fname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(c->m->dirfd, fname, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, d->good_len) != 0 || fsync(fd) != 0) {
 		log_error("cannot cut the torn tail of manifest/%s: %s", fname, strerror(errno));
 		c->failed = 1;

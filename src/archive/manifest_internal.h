@@ -23,6 +23,7 @@ struct manifest_day {
 	int torn;               /* the file has a torn tail beyond good_len */
 	int exists;
 	int changed;            /* appended to by this handle */
+	int guarded;            /* the append guard said: 0 not asked yet, 1 go on, -1 refused */
 	size_t lines;           /* whole lines in the file */
 	int broken;             /* unreadable or corrupt: said once, then refused quietly */
 	char error[256];        /* why it is broken */
@@ -41,6 +42,8 @@ struct manifest {
 	struct manifest_day *days;
 	struct change *changes;
 	size_t nchanges, capchanges;
+	int (*guard)(void *ctx, const char *day); /* manifest_set_append_guard() */
+	void *guard_ctx;
 };
 
 /* The events of enum manifest_mark's lines, by mark. */

@@ -35,7 +35,7 @@ static int sign_day(void *ctx, const char *day, size_t lines, const char *last_h
 	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
 	snprintf(tc, sizeof tc, "timestamp:%lld\tfile:%s\tlines:%zu\tlast:%s",
 		 (long long)clock_unix(), name, lines, last_hash);
-	fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = store_open_regular(c->dirfd, name);
 	if (fd < 0) {
 		log_error("cannot sign manifest/%s: %s", name, strerror(errno));
 		c->failed++;
@@ -81,11 +81,12 @@ int mansig_verify_day(struct store *s, const char *day, const struct minisign_pu
 	dirfd = store_open_dir(s, "manifest", 0, why, whylen);
 	if (dirfd < 0)
 		return -1;
-	sfd = openat(dirfd, sig_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	sfd = store_open_regular(dirfd, sig_name);
 	if (sfd < 0) {
 		int e = errno;
 		close(dirfd);
-		snprintf(why, whylen, "manifest/%s: %s", sig_name, strerror(e));
+		snprintf(why, whylen, "manifest/%s: %s", sig_name,
+			 e == EINVAL ? "not a regular file" : strerror(e));
 		return e == ENOENT ? 1 : -1;
 	}
 	/* One byte past the cap lets minisign_verify_fd name an oversized signature file. */
@@ -100,7 +101,7 @@ int mansig_verify_day(struct store *s, const char *day, const struct minisign_pu
 		n += r;
 	}
 	close(sfd);
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = store_open_regular(dirfd, name);
 	close(dirfd);
 	if (n < 0 || fd < 0) {
 		snprintf(why, whylen, "cannot read manifest/%s or its signature: %s", name,
@@ -110,6 +111,97 @@ int mansig_verify_day(struct store *s, const char *day, const struct minisign_pu
 		return -1;
 	}
 	rc = minisign_verify_fd(pk, fd, sig, (size_t)n, tc, tclen, why, whylen);
+	close(fd);
+	return rc == 0 ? 0 : rc == 1 ? 2 : -1;
+}
+
+/* The line count a signature's trusted comment names ("lines:N"), read before the signature
+ * is checked (the check then covers it); -1 when it names none (then the whole file). */
+static long signed_lines(const char *sig, size_t len)
+{
+	static const char key[] = "\tlines:";
+	char text[MINISIGN_SIG_TEXT_MAX + 1], *tc, *at, *end;
+	long n;
+
+	memcpy(text, sig, len < sizeof text - 1 ? len : sizeof text - 1);
+	text[len < sizeof text - 1 ? len : sizeof text - 1] = '\0';
+	tc = strstr(text, "\ntrusted comment: ");
+	at = tc ? strstr(tc, key) : NULL;
+	if (!at)
+		return -1;
+	n = strtol(at + sizeof key - 1, &end, 10);
+	return end != at + sizeof key - 1 && n >= 0 ? n : -1;
+}
+
+/* The byte offset just past line `lines` of `fd`; -1 when the file holds fewer lines. */
+static int64_t offset_after_lines(int fd, long lines)
+{
+	char buf[65536];
+	int64_t off = 0;
+	long seen = 0;
+	ssize_t n;
+
+	if (lines == 0)
+		return 0;
+	while ((n = pread(fd, buf, sizeof buf, (off_t)off)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == '\n' && ++seen == lines)
+				return off + i + 1;
+		off += n;
+	}
+	return -1;
+}
+
+int mansig_check_append(struct store *s, const char *day, const struct minisign_public *pk,
+			char *why, size_t whylen)
+{
+	enum { SIG_MAX = MINISIGN_SIG_TEXT_MAX + 1 };
+	char name[32], sig_name[48], sig[SIG_MAX], tc[MINISIGN_TRUSTED_MAX + 1];
+	int dirfd, fd, sfd, rc;
+	int64_t len = -1;
+	long lines;
+	ssize_t n = 0;
+
+	snprintf(name, sizeof name, "%s.jsonl", day);
+	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
+	dirfd = store_open_dir(s, "manifest", 0, why, whylen);
+	if (dirfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	sfd = store_open_regular(dirfd, sig_name);
+	if (sfd < 0) {
+		int e = errno;
+		close(dirfd);
+		snprintf(why, whylen, "manifest/%s: %s", sig_name,
+			 e == EINVAL ? "not a regular file" : strerror(e));
+		return e == ENOENT ? 0 : -1; /* never signed: nothing to keep true */
+	}
+	for (ssize_t r; (size_t)n < sizeof sig && (r = read(sfd, sig + n, sizeof sig - (size_t)n)) != 0;) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			n = -1;
+			break;
+		}
+		n += r;
+	}
+	close(sfd);
+	fd = store_open_regular(dirfd, name);
+	close(dirfd);
+	if (n < 0 || fd < 0) {
+		snprintf(why, whylen, "manifest/%s is signed, but it or its signature cannot be read",
+			 name);
+		if (fd >= 0)
+			close(fd);
+		return 2;
+	}
+	lines = signed_lines(sig, (size_t)n);
+	if (lines >= 0 && (len = offset_after_lines(fd, lines)) < 0) {
+		close(fd);
+		snprintf(why, whylen, "manifest/%s holds fewer lines than its signature covers (%ld)",
+			 name, lines);
+		return 2;
+	}
+	rc = minisign_verify_fd_prefix(pk, fd, len, sig, (size_t)n, tc, sizeof tc, why, whylen);
 	close(fd);
 	return rc == 0 ? 0 : rc == 1 ? 2 : -1;
 }

@@ -24,4 +24,13 @@ int mansig_sign_changed(struct store *s, struct manifest *m, const struct minisi
 int mansig_verify_day(struct store *s, const char *day, const struct minisign_public *pk,
 		      char *tc, size_t tclen, char *why, size_t whylen);
 
+/* Before a run appends to day `day`: its present signature, if it has one, must still verify
+ * over the lines it was made for (its trusted comment names how many; lines appended after
+ * them, as a crashed run leaves them, are the next signature's). A day whose signed part was
+ * changed, cut or swapped is not appended to and not signed again: that would bless the
+ * change. Returns 0 go on (also when unsigned), 2 refused (`why` says why), -1 when the
+ * files cannot be read (`why` set). */
+int mansig_check_append(struct store *s, const char *day, const struct minisign_public *pk,
+			char *why, size_t whylen);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -29,10 +30,19 @@ static int lock_once(struct store *s, const char *as, long *holder, char role[16
 		log_error("%s", err);
 		return -1;
 	}
-	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/* Owner only: whoever can open the lock file can hold its flock and block every run. */
+	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	close(dfd);
 	if (fd < 0) {
 		log_error("cannot open %s/.state/lock: %s", store_root_path(s), strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    ((st.st_mode & 0077) && fchmod(fd, 0600) != 0)) {
+		log_error("%s/.state/lock is not a regular file of ours (mode 0600)",
+			  store_root_path(s));
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -105,12 +115,13 @@ static int read_minute(struct store *s, const char *name, const char *what, pbx_
 		log_error("%s", err);
 		return -1;
 	}
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = store_open_regular(dfd, name);
 	close(dfd);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		log_error("cannot read %s/.state/%s: %s", store_root_path(s), name, strerror(errno));
+		log_error("cannot read %s/.state/%s: %s", store_root_path(s), name,
+			  errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	n = read(fd, buf, sizeof buf - 1);
@@ -176,7 +187,7 @@ void state_read_pbx(struct store *s, struct pbx_learned *out)
 
 	memset(out, 0, sizeof *out);
 	dfd = store_open_dir(s, ".state", 0, err, sizeof err);
-	fd = dfd >= 0 ? openat(dfd, "pbx", O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	fd = dfd >= 0 ? store_open_regular(dfd, "pbx") : -1;
 	if (dfd >= 0)
 		close(dfd);
 	if (fd < 0)

@@ -32,6 +32,12 @@ const char *store_root_path(const struct store *s);
  * missing folder without `create`: errno ENOENT). */
 int store_open_dir(struct store *s, const char *reldir, int create, char *err, size_t errlen);
 
+/* Opens `name` in folder `dirfd` for reading, as a regular file only: a symlink is not
+ * followed, and a FIFO or device (which could hang a run holding the lock) is refused without
+ * blocking. Returns the fd, or -1 with errno set (ENOENT when absent; EINVAL when not a
+ * regular file). */
+int store_open_regular(int dirfd, const char *name);
+
 /* A manifest `file` ("YYYY/MM/DD/name") split into its folder (into `dir`) and its name
  * (*name points into `file`); refuses what could leave the archive (absolute, "..", no
  * folder, no name). Returns 0 or -1. */

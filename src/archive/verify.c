@@ -609,7 +609,7 @@ unsigned long verify_sample_offset(struct store *s)
 
 	if (dfd < 0)
 		return 0;
-	fd = openat(dfd, SAMPLE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = store_open_regular(dfd, SAMPLE_FILE);
 	close(dfd);
 	if (fd < 0)
 		return 0;

@@ -543,6 +543,9 @@ static int finish(struct parse_ctx *c, const char *path, char *err, size_t errle
 	if (c->inline_secret && check_private(path, "the config file (it holds a password)", err,
 					      errlen) != 0)
 		return -1;
+	if (cfg->signing.secret_key_file &&
+	    check_private(cfg->signing.secret_key_file, "the signing secret key", err, errlen) != 0)
+		return -1;
 	if (c->password_file && load_password_file(c, err, errlen) != 0)
 		return -1;
 	if (c->ami_secret_file && load_ami_secret_file(c, err, errlen) != 0)

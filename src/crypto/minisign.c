@@ -259,7 +259,8 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 /* BLAKE2b-512 of everything in fd from offset 0. Returns 0, or -1 with `err` set. */
-static int prehash_fd(int fd, unsigned char out[PREHASH_LEN], char *err, size_t errlen)
+static int prehash_fd(int fd, int64_t limit, unsigned char out[PREHASH_LEN], char *err,
+		      size_t errlen)
 {
 	crypto_generichash_state st;
 	unsigned char *buf = malloc(CHUNK);
@@ -271,7 +272,9 @@ static int prehash_fd(int fd, unsigned char out[PREHASH_LEN], char *err, size_t 
 		return -1;
 	}
 	crypto_generichash_init(&st, NULL, 0, PREHASH_LEN);
-	while ((n = pread(fd, buf, CHUNK, off)) != 0) {
+	while ((limit < 0 || off < limit) &&
+	       (n = pread(fd, buf, limit < 0 || limit - off > CHUNK ? CHUNK : (size_t)(limit - off),
+			  off)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -282,6 +285,11 @@ static int prehash_fd(int fd, unsigned char out[PREHASH_LEN], char *err, size_t 
 		}
 		crypto_generichash_update(&st, buf, (size_t)n);
 		off += n;
+	}
+	if (limit >= 0 && off < limit) {
+		free(buf);
+		err_set(err, errlen, "the file is shorter than the part to verify");
+		return -1;
 	}
 	free(buf);
 	crypto_generichash_final(&st, out, PREHASH_LEN);
@@ -640,6 +648,17 @@ void minisign_public_free(struct minisign_public *pk)
 	free(pk);
 }
 
+struct minisign_public *minisign_secret_public(const struct minisign_secret *k)
+{
+	struct minisign_public *pk = malloc(sizeof *pk);
+
+	if (!pk)
+		return NULL;
+	memcpy(pk->keynum, k->keynum, KEYNUM_LEN);
+	crypto_sign_ed25519_sk_to_pk(pk->pk, k->sk);
+	return pk;
+}
+
 void minisign_public_keyid(const struct minisign_public *pk, char hex[MINISIGN_KEYID_HEX_LEN + 1])
 {
 	keyid_hex(pk->keynum, hex);
@@ -709,7 +728,7 @@ int minisign_sign_fd(const struct minisign_secret *k, int fd, const char *truste
 		       "control characters", MINISIGN_UNTRUSTED_MAX);
 		return -1;
 	}
-	if (prehash_fd(fd, hash, err, errlen) != 0)
+	if (prehash_fd(fd, -1, hash, err, errlen) != 0)
 		return -1;
 	memcpy(rec, "ED", 2);
 	memcpy(rec + SIG_KEYNUM, k->keynum, KEYNUM_LEN);
@@ -807,6 +826,14 @@ int minisign_verify_fd(const struct minisign_public *pk, int fd, const char *sig
 		       size_t sig_len, char *trusted_comment_out, size_t tc_len, char *err,
 		       size_t errlen)
 {
+	return minisign_verify_fd_prefix(pk, fd, -1, sig_text, sig_len, trusted_comment_out,
+					 tc_len, err, errlen);
+}
+
+int minisign_verify_fd_prefix(const struct minisign_public *pk, int fd, int64_t len,
+			      const char *sig_text, size_t sig_len, char *trusted_comment_out,
+			      size_t tc_len, char *err, size_t errlen)
+{
 	char sig_id[MINISIGN_KEYID_HEX_LEN + 1], pk_id[MINISIGN_KEYID_HEX_LEN + 1];
 	unsigned char hash[PREHASH_LEN], *msg, *signed_tc;
 	struct sigparts s;
@@ -832,7 +859,7 @@ int minisign_verify_fd(const struct minisign_public *pk, int fd, const char *sig
 		return 1;
 	}
 	if (s.rec[1] == 'D') {
-		if (prehash_fd(fd, hash, err, errlen) != 0)
+		if (prehash_fd(fd, len, hash, err, errlen) != 0)
 			return -1;
 		bad = crypto_sign_ed25519_verify_detached(s.rec + SIG_SIG, hash, PREHASH_LEN,
 							  pk->pk) != 0;
@@ -840,6 +867,13 @@ int minisign_verify_fd(const struct minisign_public *pk, int fd, const char *sig
 		msg = slurp_fd(fd, &msg_len, err, errlen);
 		if (!msg)
 			return -1;
+		if (len >= 0 && (uint64_t)len > msg_len) {
+			free(msg);
+			err_set(err, errlen, "the file is shorter than the part to verify");
+			return -1;
+		}
+		if (len >= 0)
+			msg_len = (size_t)len;
 		bad = crypto_sign_ed25519_verify_detached(s.rec + SIG_SIG, msg, msg_len,
 							  pk->pk) != 0;
 		free(msg);

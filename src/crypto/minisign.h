@@ -12,6 +12,7 @@
 #define NEXO_MINISIGN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define MINISIGN_KEYID_HEX_LEN 16    /* "748BABE31CF122E0", as minisign prints key ids */
 #define MINISIGN_PUBLIC_B64_LEN 56   /* the base64 line of a public key */
@@ -91,5 +92,15 @@ int minisign_sign_fd(const struct minisign_secret *k, int fd, const char *truste
 int minisign_verify_fd(const struct minisign_public *pk, int fd, const char *sig_text,
 		       size_t sig_len, char *trusted_comment_out, size_t tc_len, char *err,
 		       size_t errlen);
+
+/* The same for the first `len` bytes of `fd` only (len < 0: all of it): what a signature made
+ * before later appends covers. -1 also when the file is shorter than `len`. */
+int minisign_verify_fd_prefix(const struct minisign_public *pk, int fd, int64_t len,
+			      const char *sig_text, size_t sig_len, char *trusted_comment_out,
+			      size_t tc_len, char *err, size_t errlen);
+
+/* The public half of secret key `k` (for checking what it signed), for minisign_public_free;
+ * NULL when out of memory. */
+struct minisign_public *minisign_secret_public(const struct minisign_secret *k);
 
 #endif

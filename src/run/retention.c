@@ -345,6 +345,8 @@ static int judge_rows(struct run *r, struct listing *l, pbx_minute now, pbx_minu
 		}
 		if (e->pruned || e->invalid)
 			continue; /* no copy any more, or one never made deletable */
+		if (!manifest_may_append(r->man, c->where.day))
+			continue; /* its deletion could not be recorded (a day whose signature fails) */
 		if (r->cfg->cdr.join && e->cdr_missing && c->minute >= now - r->cfg->sync.lookback) {
 			/* No CDR names it yet: its call may still go on. A CDR comes at the hang-up. */
 			r->t.kept++;

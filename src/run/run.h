@@ -20,6 +20,7 @@ struct sealq;
 struct age_recipients;
 struct attempts;
 struct cdrsync;
+struct minisign_public;
 struct minisign_secret;
 struct lane_set;
 struct leftovers;
@@ -60,6 +61,7 @@ struct run {
 	struct cdrsync *cdr;         /* [cdr]: joins and the CDR archive */
 	struct age_recipients recipient_list; /* what `recipients` points at, when set */
 	struct minisign_secret *sign_key;     /* [signing], or NULL */
+	struct minisign_public *sign_pub;     /* its public half: the append guard's check */
 	size_t largest_answer;       /* window.c: the most rows one listing brought this run */
 	int end_reads_through;       /* window.c: an answer showed the PBX reads an end minute
 				      * through HH:MM:59 */

@@ -102,6 +102,35 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 	return 0;
 }
 
+/* The manifest's append guard: a signed day is appended to only while its signature holds. */
+static int signed_day_intact(void *ctx, const char *day)
+{
+	struct run *r = ctx;
+	char why[512];
+	int rc = mansig_check_append(r->store, day, r->sign_pub, why, sizeof why);
+
+	/* Noted like a day files are written into: should this run end before it signs, the
+	 * next one signs what it appended (resign_noted_day). */
+	if (rc == 0)
+		return r->leftovers ? leftovers_note(r->leftovers, day) : 0;
+	log_error("manifest day %s: %s; nothing is added to it or signed again until a person "
+		  "looks (docs/security.md, \"A day whose signature fails\")", day, why);
+	r->storage_error = 1;
+	return -1;
+}
+
+/* A day an interrupted run wrote to: what it appended after the day's signature is signed now,
+ * when the signed part still holds (else the guard refuses the day when it is next used, and
+ * verify names it). */
+static void resign_noted_day(void *ctx, const char *day)
+{
+	struct run *r = ctx;
+	char why[512];
+
+	if (r->sign_pub && mansig_check_append(r->store, day, r->sign_pub, why, sizeof why) == 0)
+		(void)manifest_mark_changed(r->man, day);
+}
+
 int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 {
 	unsigned temps;
@@ -118,12 +147,21 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 		log_error("%s", err);
 		return EXIT_STORAGE;
 	}
+	if (r->sign_key) {
+		if (!r->sign_pub)
+			r->sign_pub = minisign_secret_public(r->sign_key);
+		if (!r->sign_pub) {
+			log_error("out of memory");
+			return EXIT_STORAGE;
+		}
+		manifest_set_append_guard(r->man, signed_day_intact, r);
+	}
 	r->attempts = attempts_load(r->store);
 	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
 		return EXIT_STORAGE;
 	/* Files an interrupted run committed and never recorded (leftover.h). */
 	r->leftovers = leftovers_new(r->store);
-	if (!r->leftovers || (!r->dry_run && leftovers_sweep(r->store, r->man) < 0))
+	if (!r->leftovers || (!r->dry_run && leftovers_sweep(r->store, r->man, resign_noted_day, r) < 0))
 		return EXIT_STORAGE;
 	/* How earlier runs reached this PBX: tried first, re-learned when it stops working. */
 	state_read_pbx(r->store, &r->learned);
@@ -175,6 +213,7 @@ void run_teardown(struct run *r)
 	sha256_free(r->hash);
 	store_close(r->store);
 	minisign_secret_free(r->sign_key);
+	minisign_public_free(r->sign_pub);
 	age_recipients_free(&r->recipient_list);
 	memset(r, 0, sizeof *r);
 	r->lockfd = -1;
