@@ -216,7 +216,7 @@ def drawn_features(life):
         for e in night["events"]:
             out["event " + e[0]] = out.get("event " + e[0], 0) + 1
         for f in night["faults"]:
-            name = "fault " + f.split("=")[0].split(":")[0].split("@")[0]
+            name = "fault " + f
             out[name] = out.get(name, 0) + 1
         for key in ("outage", "midrun_kill"):
             if night[key]:

@@ -91,6 +91,18 @@ def shrink(seed, nights, build):
     return best
 
 
+def cover(upto, nights):
+    """A small set of seeds among 1..upto whose lives draw every trait value, fault, crash
+    label and event kind that any of them draws (greedy: the seed adding most, in turn)."""
+    drawn = {s: set(drawn_features(make_life(s, nights))) for s in range(1, upto + 1)}
+    left, chosen = set().union(*drawn.values()), []
+    while left:
+        best = max(drawn, key=lambda s: (len(drawn[s] & left), -s))
+        chosen.append(best)
+        left -= drawn[best]
+    return sorted(chosen)
+
+
 def parse_seeds(text):
     seeds = []
     for part in text.split(","):
@@ -129,7 +141,12 @@ def main():
     ap.add_argument("--shrink", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the life's directory")
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
+    ap.add_argument("--cover", type=int, metavar="N",
+                    help="print a seed set among 1..N that draws everything once")
     a = ap.parse_args()
+    if a.cover:
+        print(",".join(str(s) for s in cover(a.cover, a.nights)))
+        return 0
     off = [x for x in a.off.split(",") if x]
     if a.seed is not None and a.shrink:
         return 1 if shrink(a.seed, a.nights, a.build) else 0
