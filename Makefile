@@ -43,7 +43,7 @@ FAKEPBX_OBJ := $(patsubst tests/fakepbx/%.c,$(BUILD)/fakepbx-obj/%.o,$(FAKEPBX_S
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps check unit e2e demo bench fuzz fuzz-replay valgrind clean lint
+.PHONY: all deps check unit e2e demo bench fuzz fuzz-replay valgrind clean lint sim
 
 # The test build: the same program with failpoints compiled in (src/failpoint.h), for the
 # crash and fault tests. Never installed.
@@ -98,6 +98,14 @@ e2e: all $(UNIT_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/demo.sh
+
+# The simulator (tests/sim/README.md): lives 1..SEEDS of NIGHTS nights each, JOBS at once, a
+# summary table; exit 1 on any violation. Not part of `make check` (t_sim runs a fixed set).
+SEEDS ?= 20
+NIGHTS ?= 6
+JOBS ?= 2
+sim: all
+	@python3 tests/sim/sim.py --build $(BUILD) --seeds 1-$(SEEDS) --nights $(NIGHTS) --jobs $(JOBS)
 
 # Speed and memory, measured (not asserted): paired runs against `curl | bsdtar -x`; rewrites
 # the table in docs/performance.md. Not part of `make check`.
