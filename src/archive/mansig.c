@@ -152,8 +152,8 @@ static int64_t offset_after_lines(int fd, long lines)
 	return -1;
 }
 
-int mansig_check_append(struct store *s, const char *day, const struct minisign_public *pk,
-			char *why, size_t whylen)
+int mansig_check_append(struct store *s, const char *day, const struct minisign_public *const *pk,
+			size_t npk, char *why, size_t whylen)
 {
 	enum { SIG_MAX = MINISIGN_SIG_TEXT_MAX + 1 };
 	char name[32], sig_name[48], sig[SIG_MAX], tc[MINISIGN_TRUSTED_MAX + 1];
@@ -201,7 +201,19 @@ int mansig_check_append(struct store *s, const char *day, const struct minisign_
 			 name, lines);
 		return 2;
 	}
-	rc = minisign_verify_fd_prefix(pk, fd, len, sig, (size_t)n, tc, sizeof tc, why, whylen);
+	/* The key that made it decides; the others only say "not mine". */
+	rc = 1;
+	snprintf(why, whylen, "manifest/%s is signed by a key that is neither ours nor a "
+		 "previous_public_key_file", sig_name);
+	for (size_t i = 0; i < npk && rc == 1; i++) {
+		char whose[512] = "";
+		rc = minisign_verify_fd_prefix(pk[i], fd, len, sig, (size_t)n, tc, sizeof tc, whose,
+					       sizeof whose);
+		if (rc != 1 || !strstr(whose, "key id mismatch")) {
+			snprintf(why, whylen, "%s", whose);
+			break;
+		}
+	}
 	close(fd);
 	return rc == 0 ? 0 : rc == 1 ? 2 : -1;
 }

@@ -26,11 +26,12 @@ int mansig_verify_day(struct store *s, const char *day, const struct minisign_pu
 
 /* Before a run appends to day `day`: its present signature, if it has one, must still verify
  * over the lines it was made for (its trusted comment names how many; lines appended after
- * them, as a crashed run leaves them, are the next signature's). A day whose signed part was
- * changed, cut or swapped is not appended to and not signed again: that would bless the
- * change. Returns 0 go on (also when unsigned), 2 refused (`why` says why), -1 when the
- * files cannot be read (`why` set). */
-int mansig_check_append(struct store *s, const char *day, const struct minisign_public *pk,
-			char *why, size_t whylen);
+ * them, as a crashed run leaves them, are the next signature's), under one of the `n` keys of
+ * `pk` (the run's own, then keys rotated out). A day whose signed part was changed, cut or
+ * swapped, or signed by a key none of them is, is not appended to and not signed again: that
+ * would bless the change. Returns 0 go on (also when unsigned), 2 refused (`why` says why),
+ * -1 when the files cannot be read (`why` set). */
+int mansig_check_append(struct store *s, const char *day, const struct minisign_public *const *pk,
+			size_t n, char *why, size_t whylen);
 
 #endif

@@ -305,6 +305,12 @@ static int signing_key(struct parse_ctx *c, const char *k, const char *v)
 	} else if (!strcmp(k, "public_key_file")) {
 		if (set_path(c, &cfg->signing.public_key_file, v))
 			return bad(c, "signing", k, "must be a path");
+	} else if (!strcmp(k, "previous_public_key_file")) {
+		if (cfg->signing.nprevious == CONFIG_MAX_PREVIOUS_KEYS)
+			return bad(c, "signing", k, "is given more than 8 times");
+		if (set_path(c, &cfg->signing.previous_public_key_files[cfg->signing.nprevious], v))
+			return bad(c, "signing", k, "must be a path");
+		cfg->signing.nprevious++;
 	} else {
 		return -1;
 	}
@@ -664,6 +670,8 @@ void config_free(struct config *cfg)
 	free(cfg->encryption.recipients_file);
 	free(cfg->signing.secret_key_file);
 	free(cfg->signing.public_key_file);
+	for (int i = 0; i < cfg->signing.nprevious; i++)
+		free(cfg->signing.previous_public_key_files[i]);
 	free(cfg->ami.host);
 	free(cfg->ami.username);
 	if (cfg->ami.secret)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include "pbxtime.h"
 
+#define CONFIG_MAX_PREVIOUS_KEYS 8
+
 /* [retention] verify_pbx_copy (docs/reliability.md, the deletion protocol). */
 enum verify_pbx_copy {
 	VERIFY_AUTO,     /* downloaded again and compared unless its listed size vouches */
@@ -65,6 +67,10 @@ struct config {
 	struct {
 		char *secret_key_file;  /* minisign secret key: sign manifests after each run */
 		char *public_key_file;  /* for verify */
+		char *previous_public_key_files[CONFIG_MAX_PREVIOUS_KEYS]; /* keys rotated out: a
+					 * day they signed is checked with them before a run adds
+					 * to it and signs it with the new key (repeatable key) */
+		int nprevious;
 	} signing;
 	struct {
 		int join;               /* list 9006 with each window, join CDRs to recordings */

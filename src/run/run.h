@@ -61,7 +61,10 @@ struct run {
 	struct cdrsync *cdr;         /* [cdr]: joins and the CDR archive */
 	struct age_recipients recipient_list; /* what `recipients` points at, when set */
 	struct minisign_secret *sign_key;     /* [signing], or NULL */
-	struct minisign_public *sign_pub;     /* its public half: the append guard's check */
+	struct minisign_public *sign_pub[1 + CONFIG_MAX_PREVIOUS_KEYS]; /* its public half, then
+					 * [signing] previous_public_key_file: the append guard's
+					 * check */
+	size_t nsign_pub;
 	size_t largest_answer;       /* window.c: the most rows one listing brought this run */
 	int end_reads_through;       /* window.c: an answer showed the PBX reads an end minute
 				      * through HH:MM:59 */

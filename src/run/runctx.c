@@ -57,6 +57,31 @@ static int load_recipients(struct run *r)
 	return 0;
 }
 
+/* The keys a signed day may be checked with before it is added to: ours, then the keys
+ * rotated out ([signing] previous_public_key_file). Returns 0, or -1 (printed). */
+static int load_signing_checks(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char err[512];
+
+	r->sign_pub[r->nsign_pub] = minisign_secret_public(r->sign_key);
+	if (!r->sign_pub[r->nsign_pub]) {
+		log_error("out of memory");
+		return -1;
+	}
+	r->nsign_pub++;
+	for (int i = 0; i < cfg->signing.nprevious; i++) {
+		const char *path = cfg->signing.previous_public_key_files[i];
+		r->sign_pub[r->nsign_pub] = minisign_public_load(path, err, sizeof err);
+		if (!r->sign_pub[r->nsign_pub]) {
+			log_error("%s: [signing] previous_public_key_file: %s", cfg->path, err);
+			return -1;
+		}
+		r->nsign_pub++;
+	}
+	return 0;
+}
+
 int run_setup(struct run *r, const struct config *cfg, int dry_run)
 {
 	struct pbx_options po = { cfg->pbx.url, cfg->pbx.username, cfg->pbx.password_md5,
@@ -77,6 +102,8 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 		log_error("%s: [signing] secret_key_file: %s", cfg->path, err);
 		return EXIT_USAGE;
 	}
+	if (r->sign_key && load_signing_checks(r) != 0)
+		return EXIT_USAGE;
 	r->store = store_open(cfg->archive.dir, err, sizeof err);
 	if (!r->store) {
 		log_error("%s", err);
@@ -102,12 +129,19 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 	return 0;
 }
 
+/* mansig_check_append() with the run's keys. */
+static int day_signature_holds(struct run *r, const char *day, char *why, size_t whylen)
+{
+	return mansig_check_append(r->store, day, (const struct minisign_public *const *)r->sign_pub,
+				   r->nsign_pub, why, whylen);
+}
+
 /* The manifest's append guard: a signed day is appended to only while its signature holds. */
 static int signed_day_intact(void *ctx, const char *day)
 {
 	struct run *r = ctx;
 	char why[512];
-	int rc = mansig_check_append(r->store, day, r->sign_pub, why, sizeof why);
+	int rc = day_signature_holds(r, day, why, sizeof why);
 
 	/* Noted like a day files are written into: should this run end before it signs, the
 	 * next one signs what it appended (resign_noted_day). */
@@ -127,7 +161,7 @@ static void resign_noted_day(void *ctx, const char *day)
 	struct run *r = ctx;
 	char why[512];
 
-	if (r->sign_pub && mansig_check_append(r->store, day, r->sign_pub, why, sizeof why) == 0)
+	if (r->nsign_pub && day_signature_holds(r, day, why, sizeof why) == 0)
 		(void)manifest_mark_changed(r->man, day);
 }
 
@@ -147,15 +181,8 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 		log_error("%s", err);
 		return EXIT_STORAGE;
 	}
-	if (r->sign_key) {
-		if (!r->sign_pub)
-			r->sign_pub = minisign_secret_public(r->sign_key);
-		if (!r->sign_pub) {
-			log_error("out of memory");
-			return EXIT_STORAGE;
-		}
+	if (r->sign_key)
 		manifest_set_append_guard(r->man, signed_day_intact, r);
-	}
 	r->attempts = attempts_load(r->store);
 	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
 		return EXIT_STORAGE;
@@ -213,7 +240,8 @@ void run_teardown(struct run *r)
 	sha256_free(r->hash);
 	store_close(r->store);
 	minisign_secret_free(r->sign_key);
-	minisign_public_free(r->sign_pub);
+	for (size_t i = 0; i < r->nsign_pub; i++)
+		minisign_public_free(r->sign_pub[i]);
 	age_recipients_free(&r->recipient_list);
 	memset(r, 0, sizeof *r);
 	r->lockfd = -1;

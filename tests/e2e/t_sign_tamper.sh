@@ -7,7 +7,9 @@
 #    recorded), then a new recording of that day on the PBX: the run exits 6 (archive
 #    storage), names the day, adds no line to it, and verify keeps the finding;
 #  - crashed: lines a crashed run appended after the day was signed (killed before it signed)
-#    are not tampering: the next run exits 0, signs, verify has no finding.
+#    are not tampering: the next run exits 0, signs, verify has no finding;
+#  - rotated: a new signing key; a day the old key signed is added to only when the old public
+#    key is given ([signing] previous_public_key_file), then signed with the new one.
 source "$TOP/tests/e2e/lib.sh"
 
 command -v python3 >/dev/null || skip "python3 missing"
@@ -38,6 +40,24 @@ expect_rc 0
 nexo verify
 [ "$RC" -eq 0 ] || fail "crashed: the next run did not sign the day anew: $OUT $ERR"
 echo "case ok: crashed"
+
+# rotated: a new signing key. A day signed by the old one is checked with the old public key
+# ([signing] previous_public_key_file) before the run adds to it and signs it with the new
+# key; without that key the run cannot tell a rotation from a forged signature, and refuses.
+"$NEXO" keygen --sign -o "$T/new.key" >/dev/null
+add_recording $((when + 120)) >/dev/null
+write_conf '[signing]' "secret_key_file = $T/new.key" "public_key_file = $T/new.key.pub"
+nexo -o sync.lookback=3d run
+expect_rc 6
+grep -q "manifest day $dayname" "$T/err" || fail "rotated: the day is not named: $ERR"
+SIGNING=('[signing]' "secret_key_file = $T/new.key" "public_key_file = $T/new.key.pub"
+	"previous_public_key_file = $T/sign.key.pub")
+write_conf "${SIGNING[@]}"
+nexo -o sync.lookback=3d run
+expect_rc 0
+nexo verify
+[ "$RC" -eq 0 ] || fail "rotated: the day is not signed with the new key: $OUT $ERR"
+echo "case ok: rotated"
 
 # tampered: edit the first line's dst, recompute every "prev" after it.
 python3 - "$ARCHIVE/manifest/$day" <<'PY'

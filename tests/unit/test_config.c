@@ -611,6 +611,44 @@ static void password_file_rules(void **state)
 	config_free(&cfg);
 }
 
+/* [signing]: the secret key must be private like the password file; previous_public_key_file
+ * may be given up to 8 times (keys rotated out), each a path relative to the config. */
+static void signing_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	char text[4096], key[PATH_MAX + 16];
+	size_t at;
+
+	write_file(f->dir, "sign.key", "untrusted comment: x\nRWQ=\n", 0644);
+	write_conf(f,
+		   "[pbx]\nurl = http://pbx\nusername = u\npassword_md5 = " MD5_ADMIN "\n"
+		   "[archive]\ndir = /a\n[signing]\nsecret_key_file = sign.key\n",
+		   0600);
+	snprintf(key, sizeof key, "%s/sign.key", f->dir);
+	expect_error_naming(f, key, "chmod");
+	write_file(f->dir, "sign.key", "untrusted comment: x\nRWQ=\n", 0600);
+	load_ok(f, NULL, 0, &cfg);
+	assert_int_equal(cfg.signing.nprevious, 0);
+	config_free(&cfg);
+
+	at = (size_t)snprintf(text, sizeof text,
+			      "[pbx]\nurl = http://pbx\nusername = u\npassword_md5 = " MD5_ADMIN
+			      "\n[archive]\ndir = /a\n[signing]\n");
+	for (int i = 0; i < 8; i++)
+		at += (size_t)snprintf(text + at, sizeof text - at,
+				       "previous_public_key_file = old%d.pub\n", i);
+	write_conf(f, text, 0600);
+	load_ok(f, NULL, 0, &cfg);
+	assert_int_equal(cfg.signing.nprevious, 8);
+	snprintf(key, sizeof key, "%s/old7.pub", f->dir);
+	assert_string_equal(cfg.signing.previous_public_key_files[7], key);
+	config_free(&cfg);
+	snprintf(text + at, sizeof text - at, "previous_public_key_file = old8.pub\n");
+	write_conf(f, text, 0600);
+	expect_error_naming(f, "previous_public_key_file", "more than 8");
+}
+
 /* [cdr] and [ami]: defaults, values, the rules between keys, and the AMI secret kept like the
  * password (never from -o, its file private). */
 static void cdr_and_ami(void **state)
@@ -760,6 +798,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(password_md5_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(inline_password_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(password_file_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(signing_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(cdr_and_ami, setup, teardown),
 		cmocka_unit_test(md5_hex),
