@@ -360,38 +360,42 @@ static int judge_rows(struct run *r, struct listing *l, pbx_minute now, pbx_minu
 	return 0;
 }
 
-int retention_apply(struct run *r, pbx_minute now)
+/* The run's deletion budget ([retention] max_delete) and what was due, over all windows. */
+struct budget {
+	size_t left;       /* deletions still allowed this run */
+	size_t taken;      /* candidates taken (deleted, or would be in a dry run) */
+	size_t over;       /* due, but over the budget */
+};
+
+/* Retention over one window [a, b] (minutes, before the cutoff): list it, judge its rows,
+ * archive first what the PBX holds otherwise, then delete its candidates, oldest first, within
+ * the budget. Memory holds this window's rows only. *rows: how many the window listed.
+ * Returns 0, or -1 when retention must stop. */
+static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minute now,
+			    pbx_minute cutoff, struct budget *bud, size_t *rows)
 {
-	const struct config *cfg = r->cfg;
-	pbx_minute cutoff = now - cfg->retention.pbx_keep_days * 1440, first;
 	struct listing l;
 	struct candidate *cand = NULL;
 	struct recording **fetch = NULL;
-	size_t ncand = 0, nfetch = 0, done = 0;
-	char day[11], first_text[PBXTIME_MINUTE_LEN + 1];
+	size_t ncand = 0, nfetch = 0, done = 0, take;
 	int rc = 0;
 
-	if (manifest_first_day(r->man, day) != 1)
-		return 0;
-	snprintf(first_text, sizeof first_text, "%s 00:00", day);
-	if (pbxtime_parse(first_text, &first) != 0 || first > cutoff - 1)
-		return 0;
-	/* Everything still on the PBX from the archive's first day up to the cutoff. (A listing
-	 * left incomplete by a lying count only means fewer candidates: each is still read back
-	 * and its deletion confirmed by a complete re-list.) */
 	listing_init(&l);
-	if (window_list(r, first, cutoff - 1, &l) < 0) {
+	if (window_list(r, a, b, &l) < 0) {
 		listing_free(&l);
 		return -1;
 	}
-	cand = calloc(l.n ? l.n : 1, sizeof *cand);
-	fetch = calloc(l.n ? l.n : 1, sizeof *fetch);
-	if (!cand || !fetch) {
-		free(cand);
-		free(fetch);
+	*rows = l.n;
+	if (l.n == 0) {
 		listing_free(&l);
+		return 0;
+	}
+	cand = calloc(l.n, sizeof *cand);
+	fetch = calloc(l.n, sizeof *fetch);
+	if (!cand || !fetch) {
 		log_error("out of memory");
-		return -1;
+		rc = -1;
+		goto out;
 	}
 	if (judge_rows(r, &l, now, cutoff, cand, &ncand, fetch, &nfetch) != 0) {
 		r->archive_error = 1;
@@ -414,21 +418,14 @@ int retention_apply(struct run *r, pbx_minute now)
 	for (size_t i = 0; i < ncand; i++)
 		if (u == 0 || strcmp(cand[u - 1].rec->pbx_path, cand[i].rec->pbx_path) != 0)
 			cand[u++] = cand[i];
-	ncand = u;
-	if (ncand > (size_t)cfg->retention.max_delete) {
-		log_warn("%zu recordings are due for deletion from the PBX, more than [retention] "
-			 "max_delete = %ld; deleting the oldest %ld (a guard against a wrong clock or "
-			 "config)", ncand, cfg->retention.max_delete, cfg->retention.max_delete);
-		r->t.deferred = ncand - (size_t)cfg->retention.max_delete;
-		ncand = (size_t)cfg->retention.max_delete;
-	}
-	if (r->dry_run) {
-		printf("dry run: %zu recordings would be deleted from the PBX (each read back "
-		       "first)\n", ncand);
-		ncand = 0;
-	}
-	while (done < ncand && !r->fatal && !stop_requested()) {
-		size_t n = batch_len(r, candidate_path_at, cand, done, ncand);
+	take = u < bud->left ? u : bud->left;
+	bud->left -= take;
+	bud->taken += take;
+	bud->over += u - take;
+	if (r->dry_run)
+		take = 0;
+	while (done < take && !r->fatal && !stop_requested()) {
+		size_t n = batch_len(r, candidate_path_at, cand, done, take);
 		if (delete_batch(r, cand + done, n) != 0) {
 			rc = -1;
 			break;
@@ -439,5 +436,43 @@ out:
 	free(cand);
 	free(fetch);
 	listing_free(&l);
+	return rc;
+}
+
+int retention_apply(struct run *r, pbx_minute now)
+{
+	const struct config *cfg = r->cfg;
+	pbx_minute cutoff = now - cfg->retention.pbx_keep_days * 1440, first, a, b;
+	struct budget bud = { (size_t)cfg->retention.max_delete, 0, 0 };
+	struct window_walk w;
+	char day[11], first_text[PBXTIME_MINUTE_LEN + 1];
+	int rc = 0;
+
+	if (manifest_first_day(r->man, day) != 1)
+		return 0;
+	snprintf(first_text, sizeof first_text, "%s 00:00", day);
+	if (pbxtime_parse(first_text, &first) != 0 || first > cutoff - 1)
+		return 0;
+	/* Everything still on the PBX from the archive's first day up to the cutoff, window by
+	 * window, oldest first (a PBX that holds years costs a window's rows of memory, not all
+	 * of them; empty stretches widen the window). A listing left incomplete by a lying count
+	 * only means fewer candidates: each is still read back and its deletion confirmed by a
+	 * complete re-list. */
+	window_walk_start(&w, first, cutoff - 1, cfg->sync.window);
+	while (rc == 0 && !r->fatal && !stop_requested() && window_walk_next(&w, &a, &b)) {
+		size_t rows = 0;
+		rc = retention_window(r, a, b, now, cutoff, &bud, &rows);
+		window_walk_saw(&w, rows > 0);
+	}
+	if (bud.over) {
+		log_warn("%zu recordings are due for deletion from the PBX, more than [retention] "
+			 "max_delete = %ld; deleting the oldest %ld (a guard against a wrong clock or "
+			 "config)", bud.taken + bud.over, cfg->retention.max_delete,
+			 cfg->retention.max_delete);
+		r->t.deferred = bud.over;
+	}
+	if (r->dry_run)
+		printf("dry run: %zu recordings would be deleted from the PBX (each read back "
+		       "first)\n", bud.taken);
 	return rc;
 }
