@@ -242,3 +242,78 @@ int state_write_pbx(struct store *s, const struct pbx_learned *before,
 	}
 	return 0;
 }
+
+#define DELETING "deleting"
+#define DELETING_MAX (4u << 20)
+
+int state_write_deleting(struct store *s, const char *const *paths, size_t n)
+{
+	char err[512], *text;
+	size_t len = 0, at = 0;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(paths[i]) + 1;
+	text = malloc(len + 1);
+	if (!text) {
+		log_error("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(paths[i]);
+		memcpy(text + at, paths[i], k);
+		text[at + k] = '\n';
+		at += k + 1;
+	}
+	if (store_put(s, ".state", DELETING, text, at, err, sizeof err) != 0) {
+		log_error("cannot write .state/" DELETING ": %s", err);
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+int state_read_deleting(struct store *s, char **out)
+{
+	char err[512], *buf;
+	int dfd, fd;
+	ssize_t n;
+
+	*out = NULL;
+	dfd = store_open_dir(s, ".state", 1, err, sizeof err);
+	if (dfd < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	fd = store_open_regular(dfd, DELETING);
+	close(dfd);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("cannot read %s/.state/" DELETING ": %s", store_root_path(s),
+			  errno == EINVAL ? "not a regular file" : strerror(errno));
+		return -1;
+	}
+	buf = malloc(DELETING_MAX + 1);
+	n = buf ? read(fd, buf, DELETING_MAX) : -1;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		log_error("cannot read %s/.state/" DELETING, store_root_path(s));
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+int state_clear_deleting(struct store *s)
+{
+	char err[512];
+
+	if (store_remove(s, ".state", DELETING, err, sizeof err) != 0) {
+		log_error("cannot remove .state/" DELETING ": %s", err);
+		return -1;
+	}
+	return 0;
+}

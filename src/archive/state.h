@@ -5,6 +5,7 @@
 #ifndef NEXO_STATE_H
 #define NEXO_STATE_H
 
+#include <stddef.h>
 #include "base/pbxtime.h"
 
 struct store;
@@ -32,6 +33,15 @@ int state_write_checkpoint(struct store *s, pbx_minute value);
  * returns as the checkpoint's. */
 int state_read_reconciled(struct store *s, pbx_minute *out);
 int state_write_reconciled(struct store *s, pbx_minute value);
+
+/* .state/deleting: the PBX paths of a delete in flight (one a line), written before a 20054 is
+ * sent and removed once its outcome is in the manifest. A crash in between leaves it: the
+ * next run re-lists those paths and records the deletions that happened (else the manifest
+ * would go on saying the PBX holds them). Write/clear return 0, or -1 (printed). Read returns
+ * the text (malloc'd, NUL-terminated) in *out, NULL when there is none; -1 on error. */
+int state_write_deleting(struct store *s, const char *const *paths, size_t n);
+int state_read_deleting(struct store *s, char **out);
+int state_clear_deleting(struct store *s);
 
 /* Reads .state/pbx (what earlier runs learned of the PBX: style and key spellings) into `out`;
  * absent or unreadable (a warning) leaves `out` empty: it is learned again. */

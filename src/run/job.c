@@ -247,6 +247,9 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	end = (now > pbx_now ? now : pbx_now) + 1440;
 	if (cp >= 0 && end < cp + 1440)
 		end = cp + 1440;
+	/* A delete an interrupted run sent is settled before the manifest is relied on. */
+	if (retention_confirm_inflight(&r) != 0)
+		r.archive_error = 1;
 	if (opt->backfill || opt->reconcile) {
 		start = opt->from;
 		end = opt->to >= 0 ? opt->to : end;

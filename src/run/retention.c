@@ -30,6 +30,7 @@
 #include "archive/attempts.h"
 #include "archive/manifest.h"
 #include "archive/recpath.h"
+#include "archive/state.h"
 #include "archive/store.h"
 #include "base/clock.h"
 #include "base/exitcode.h"
@@ -259,6 +260,13 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 		free(paths);
 		return 0;
 	}
+	/* What is about to be deleted is noted first: should the run end before the outcome is
+	 * in the manifest, the next run confirms it (retention_confirm_inflight). */
+	if (!r->dry_run && state_write_deleting(r->store, paths, k) != 0) {
+		free(paths);
+		r->storage_error = 1;
+		return -1;
+	}
 	switch (delete_and_relist(r, c, n, paths, k, lo, hi, &after, &none_claimed)) {
 	case -1:
 		free(paths);
@@ -306,7 +314,77 @@ static int delete_batch(struct run *r, struct candidate *c, size_t n)
 		r->storage_error = 1;
 		return -1;
 	}
+	if (state_clear_deleting(r->store) != 0)
+		r->storage_error = 1;
 	return 0;
+}
+
+/* One path of an interrupted delete: recorded as deleted when the manifest still says the PBX
+ * holds its archived version and a re-list of its minute no longer shows it. Returns 1 when
+ * a line was added, 0 when none was due, -1 when it cannot be told now. */
+static int confirm_one(struct run *r, const char *path)
+{
+	const struct manifest_entry *e;
+	struct recpath where;
+	struct listing l;
+	pbx_minute m;
+	char err[256];
+	int found, gone;
+
+	if (recpath_parse(path, &where, err, sizeof err) != 0)
+		return 0;
+	found = manifest_lookup(r->man, where.day, path, &e);
+	if (found < 0)
+		return -1;
+	if (!found || e->pbx_deleted || e->unavailable || !e->file[0] ||
+	    pbxtime_parse(e->calldate, &m) != 0)
+		return 0;
+	struct manifest_entry copy = *e;
+	listing_init(&l);
+	if (window_list(r, m, m, &l) != 0) {
+		listing_free(&l);
+		return -1;
+	}
+	gone = !still_listed(&l, path);
+	listing_free(&l);
+	if (!gone)
+		return 0;
+	return manifest_add_mark(r->man, where.day, &copy, MANIFEST_PBX_DELETED, NULL) == 0 ? 1
+											     : -1;
+}
+
+int retention_confirm_inflight(struct run *r)
+{
+	char *text = NULL, *line, *save = NULL, err[512], esc[512];
+	long added = 0;
+	int rc = 0;
+
+	if (r->dry_run || state_read_deleting(r->store, &text) != 0)
+		return r->dry_run ? 0 : -1;
+	if (!text)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line && rc == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		int k = confirm_one(r, line);
+		if (k < 0)
+			rc = -1;
+		else if (k > 0) {
+			added++;
+			log_info("%s: deleted from the PBX by an interrupted run; recorded now",
+				 log_escape(line, esc, sizeof esc));
+		}
+	}
+	free(text);
+	if (rc == 0 && added && manifest_commit(r->man, err, sizeof err) != 0) {
+		log_error("%s", err);
+		r->storage_error = 1;
+		return -1;
+	}
+	if (rc == 0 && state_clear_deleting(r->store) != 0) {
+		r->storage_error = 1;
+		return -1;
+	}
+	return rc;
 }
 
 /* Sorts the listing's rows due for deletion into candidates (cand) and those the archive does

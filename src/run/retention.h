@@ -11,4 +11,9 @@ struct run;
  * confirmed by a re-list. Returns 0, or -1 when it stopped early (printed). */
 int retention_apply(struct run *r, pbx_minute now);
 
+/* A delete an interrupted run sent (.state/deleting) is settled: each of its recordings that a
+ * re-list no longer shows gets its "pbx_deleted" line. Returns 0, or -1 (printed: the note
+ * stays for the next run). */
+int retention_confirm_inflight(struct run *r);
+
 #endif
