@@ -163,7 +163,7 @@ long leftovers_sweep(struct store *s, struct manifest *m,
 {
 	char err[512], *buf, *line, *save = NULL;
 	long removed = 0;
-	int dfd, fd;
+	int dfd;
 	ssize_t n;
 
 	dfd = store_open_dir(s, ".state", 1, err, sizeof err);
@@ -171,16 +171,16 @@ long leftovers_sweep(struct store *s, struct manifest *m,
 		log_error("%s", err);
 		return -1;
 	}
-	fd = store_open_regular(dfd, NOTES);
-	close(dfd);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
 	buf = malloc(MAX_NOTES_BYTES + 1);
-	n = buf ? read(fd, buf, MAX_NOTES_BYTES) : -1;
-	close(fd);
+	n = buf ? store_read_regular(dfd, NOTES, buf, MAX_NOTES_BYTES) : -1;
+	close(dfd);
 	if (n < 0) {
+		int e = buf ? errno : ENOMEM;
 		free(buf);
-		log_error("cannot read %s/.state/" NOTES, store_root_path(s));
+		if (e == ENOENT)
+			return 0;
+		log_error("cannot read %s/.state/" NOTES ": %s", store_root_path(s),
+			  store_open_error(e));
 		return -1;
 	}
 	buf[n] = '\0';

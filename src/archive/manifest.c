@@ -333,7 +333,7 @@ static int day_load(struct manifest *m, struct manifest_day *d)
 		if (errno == ENOENT)
 			goto done;
 		day_error(d, "cannot read manifest/%s: %s", fname,
-			  errno == EINVAL ? "not a regular file" : strerror(errno));
+			  store_open_error(errno));
 		return -1;
 	}
 	d->exists = 1;

@@ -73,7 +73,7 @@ int mansig_verify_day(struct store *s, const char *day, const struct minisign_pu
 {
 	enum { SIG_MAX = MINISIGN_SIG_TEXT_MAX + 1 };
 	char name[32], sig_name[48], sig[SIG_MAX];
-	int dirfd, fd, sfd, rc;
+	int dirfd, fd, rc;
 	ssize_t n;
 
 	snprintf(name, sizeof name, "%s.jsonl", day);
@@ -81,29 +81,17 @@ int mansig_verify_day(struct store *s, const char *day, const struct minisign_pu
 	dirfd = store_open_dir(s, "manifest", 0, why, whylen);
 	if (dirfd < 0)
 		return -1;
-	sfd = store_open_regular(dirfd, sig_name);
-	if (sfd < 0) {
+	/* One byte past the cap lets minisign_verify_fd name an oversized signature file. */
+	n = store_read_regular(dirfd, sig_name, sig, sizeof sig);
+	if (n < 0) {
 		int e = errno;
 		close(dirfd);
-		snprintf(why, whylen, "manifest/%s: %s", sig_name,
-			 e == EINVAL ? "not a regular file" : strerror(e));
+		snprintf(why, whylen, "manifest/%s: %s", sig_name, store_open_error(e));
 		return e == ENOENT ? 1 : -1;
 	}
-	/* One byte past the cap lets minisign_verify_fd name an oversized signature file. */
-	n = 0;
-	for (ssize_t r; (size_t)n < sizeof sig && (r = read(sfd, sig + n, sizeof sig - (size_t)n)) != 0;) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -1;
-			break;
-		}
-		n += r;
-	}
-	close(sfd);
 	fd = store_open_regular(dirfd, name);
 	close(dirfd);
-	if (n < 0 || fd < 0) {
+	if (fd < 0) {
 		snprintf(why, whylen, "cannot read manifest/%s or its signature: %s", name,
 			 strerror(errno));
 		if (fd >= 0)
@@ -157,7 +145,7 @@ int mansig_check_append(struct store *s, const char *day, const struct minisign_
 {
 	enum { SIG_MAX = MINISIGN_SIG_TEXT_MAX + 1 };
 	char name[32], sig_name[48], sig[SIG_MAX], tc[MINISIGN_TRUSTED_MAX + 1];
-	int dirfd, fd, sfd, rc;
+	int dirfd, fd, rc;
 	int64_t len = -1;
 	long lines;
 	ssize_t n = 0;
@@ -167,27 +155,16 @@ int mansig_check_append(struct store *s, const char *day, const struct minisign_
 	dirfd = store_open_dir(s, "manifest", 0, why, whylen);
 	if (dirfd < 0)
 		return errno == ENOENT ? 0 : -1;
-	sfd = store_open_regular(dirfd, sig_name);
-	if (sfd < 0) {
+	n = store_read_regular(dirfd, sig_name, sig, sizeof sig);
+	if (n < 0) {
 		int e = errno;
 		close(dirfd);
-		snprintf(why, whylen, "manifest/%s: %s", sig_name,
-			 e == EINVAL ? "not a regular file" : strerror(e));
+		snprintf(why, whylen, "manifest/%s: %s", sig_name, store_open_error(e));
 		return e == ENOENT ? 0 : -1; /* never signed: nothing to keep true */
 	}
-	for (ssize_t r; (size_t)n < sizeof sig && (r = read(sfd, sig + n, sizeof sig - (size_t)n)) != 0;) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			n = -1;
-			break;
-		}
-		n += r;
-	}
-	close(sfd);
 	fd = store_open_regular(dirfd, name);
 	close(dirfd);
-	if (n < 0 || fd < 0) {
+	if (fd < 0) {
 		snprintf(why, whylen, "manifest/%s is signed, but it or its signature cannot be read",
 			 name);
 		if (fd >= 0)

@@ -102,34 +102,38 @@ int state_lock_wait(struct store *s, const char *role, int wait_s, long *holder)
 	}
 }
 
-/* Reads .state/NAME, one "YYYY-MM-DD HH:MM" line. Returns 1 with *out set, 0 absent, -1 when
- * unreadable or malformed (printed with `what`). */
-static int read_minute(struct store *s, const char *name, const char *what, pbx_minute *out)
+/* Reads at most `cap` bytes of .state/NAME into `buf`, their count into *n. Returns 1, 0 when
+ * the file is absent, -1 when it cannot be read (printed). */
+static int read_state(struct store *s, const char *name, void *buf, size_t cap, ssize_t *n)
 {
-	char err[512], buf[64];
-	int dfd, fd;
-	ssize_t n;
+	char err[512];
+	int dfd = store_open_dir(s, ".state", 1, err, sizeof err);
 
-	dfd = store_open_dir(s, ".state", 1, err, sizeof err);
 	if (dfd < 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	fd = store_open_regular(dfd, name);
+	*n = store_read_regular(dfd, name, buf, cap);
 	close(dfd);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		log_error("cannot read %s/.state/%s: %s", store_root_path(s), name,
-			  errno == EINVAL ? "not a regular file" : strerror(errno));
-		return -1;
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0) {
-		log_error("cannot read %s/.state/%s: %s", store_root_path(s), name, strerror(errno));
-		return -1;
-	}
+	if (*n >= 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	log_error("cannot read %s/.state/%s: %s", store_root_path(s), name,
+		  store_open_error(errno));
+	return -1;
+}
+
+/* Reads .state/NAME, one "YYYY-MM-DD HH:MM" line. Returns 1 with *out set, 0 absent, -1 when
+ * unreadable or malformed (printed with `what`). */
+static int read_minute(struct store *s, const char *name, const char *what, pbx_minute *out)
+{
+	char buf[64];
+	ssize_t n;
+	int rc = read_state(s, name, buf, sizeof buf - 1, &n);
+
+	if (rc <= 0)
+		return rc;
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (pbxtime_parse(buf, out) != 0) {
@@ -275,32 +279,18 @@ int state_write_deleting(struct store *s, const char *const *paths, size_t n)
 
 int state_read_deleting(struct store *s, char **out)
 {
-	char err[512], *buf;
-	int dfd, fd;
+	char *buf = malloc(DELETING_MAX + 1);
 	ssize_t n;
 
 	*out = NULL;
-	dfd = store_open_dir(s, ".state", 1, err, sizeof err);
-	if (dfd < 0) {
-		log_error("%s", err);
+	if (!buf) {
+		log_error("out of memory");
 		return -1;
 	}
-	fd = store_open_regular(dfd, DELETING);
-	close(dfd);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		log_error("cannot read %s/.state/" DELETING ": %s", store_root_path(s),
-			  errno == EINVAL ? "not a regular file" : strerror(errno));
-		return -1;
-	}
-	buf = malloc(DELETING_MAX + 1);
-	n = buf ? read(fd, buf, DELETING_MAX) : -1;
-	close(fd);
-	if (n < 0) {
+	int rc = read_state(s, DELETING, buf, DELETING_MAX, &n);
+	if (rc <= 0) {
 		free(buf);
-		log_error("cannot read %s/.state/" DELETING, store_root_path(s));
-		return -1;
+		return rc; /* 0: none */
 	}
 	buf[n] = '\0';
 	*out = buf;

@@ -550,3 +550,29 @@ int store_open_regular(int dirfd, const char *name)
 	}
 	return fd;
 }
+
+ssize_t store_read_regular(int dirfd, const char *name, void *buf, size_t cap)
+{
+	int fd = store_open_regular(dirfd, name), e;
+	size_t got = 0;
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	while (got < cap && (n = read(fd, (char *)buf + got, cap - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return n < 0 ? -1 : (ssize_t)got;
+}
+
+const char *store_open_error(int e)
+{
+	return e == EINVAL ? "not a regular file" : strerror(e);
+}

@@ -9,6 +9,7 @@
 #define NEXO_STORE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 struct store;
@@ -37,6 +38,14 @@ int store_open_dir(struct store *s, const char *reldir, int create, char *err, s
  * blocking. Returns the fd, or -1 with errno set (ENOENT when absent; EINVAL when not a
  * regular file). */
 int store_open_regular(int dirfd, const char *name);
+
+/* Reads at most `cap` bytes of `name` (opened as store_open_regular() does) into `buf`.
+ * Returns how many, or -1 with errno set (ENOENT when absent). */
+ssize_t store_read_regular(int dirfd, const char *name, void *buf, size_t cap);
+
+/* What an open or read of store_open_regular()/store_read_regular() failing with errno `e`
+ * means, for a message ("not a regular file" for EINVAL). */
+const char *store_open_error(int e);
 
 /* A manifest `file` ("YYYY/MM/DD/name") split into its folder (into `dir`) and its name
  * (*name points into `file`); refuses what could leave the archive (absolute, "..", no
