@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hold.h"
+#include "head.h"
 #include "manifest.h"
 #include "mansig.h"
 #include "recpath.h"
@@ -80,6 +81,7 @@ struct prune_ctx {
 	const char *day;
 	char reason[64];
 	int queued;
+	struct head head;
 };
 
 static int prune_entry(void *ctx, const struct manifest_entry *e)
@@ -121,14 +123,21 @@ static int prune_entry(void *ctx, const struct manifest_entry *e)
 	return 0;
 }
 
-/* Whether `day` may be changed and re-signed: not when its signature (if it has one) fails
- * to verify. Returns 0 fine, -1 refused (printed). */
-static int signature_allows(struct store *s, const char *day, const struct minisign_secret *key,
-			    const struct minisign_public *pk)
+/* Whether `day` may be changed and re-signed: not when it is no longer what head `hd` says,
+ * nor when its signature (if it has one) fails to verify. Returns 0 fine, -1 refused
+ * (printed). */
+static int signature_allows(struct store *s, const struct head *hd, const char *day,
+			    const struct minisign_secret *key, const struct minisign_public *pk)
 {
+	const struct head_day *d = head_find(hd, day);
 	char why[512];
 	int rc;
 
+	if (d && (rc = head_check_day(s, d, why, sizeof why)) != 0) {
+		log_error("manifest/%s.jsonl: %s; leaving the day alone (nexo-archive verify says "
+			  "more)", day, why);
+		return -1;
+	}
 	if (!key || !pk)
 		return 0;
 	rc = mansig_verify_day(s, day, pk, NULL, 0, why, sizeof why);
@@ -140,13 +149,28 @@ static int signature_allows(struct store *s, const char *day, const struct minis
 	return -1;
 }
 
+/* The newest head, checked with `pk`, into `h`. Returns 0, or -1 (printed: nothing may be
+ * changed while the head cannot be trusted). */
+static int load_head(struct store *s, const struct minisign_public *pk, struct head *h)
+{
+	const struct minisign_public *keys[1] = { pk };
+	char why[512];
+	int rc = head_load(s, keys, pk ? 1 : 0, 1, h, why, sizeof why);
+
+	if (rc == 0 || rc == 1)
+		return 0;
+	log_error("%s; changing nothing until a person looks (docs/security.md, \"A head that "
+		  "fails\")", why);
+	return -1;
+}
+
 /* Prunes one day with its own manifest handle. */
 static void prune_day(struct prune_ctx *c, const char *day)
 {
 	char err[512];
 	int rc;
 
-	if (signature_allows(c->s, day, c->o->key, c->o->pk) != 0) {
+	if (signature_allows(c->s, &c->head, day, c->o->key, c->o->pk) != 0) {
 		c->rep->bad_days++;
 		return;
 	}
@@ -170,6 +194,8 @@ static void prune_day(struct prune_ctx *c, const char *day)
 	} else if (c->queued && c->o->key && mansig_sign_changed(c->s, c->m, c->o->key) != 0) {
 		c->rep->storage_error = 1;
 	}
+	if (c->queued && head_note_changed(&c->head, c->m) != 0)
+		c->rep->storage_error = 1;
 	manifest_close(c->m);
 	c->m = NULL;
 }
@@ -235,14 +261,18 @@ int prune_archive(struct store *s, const struct holds *h, const struct prune_opt
 	c.o = o;
 	c.rep = rep;
 	snprintf(c.reason, sizeof c.reason, "archive_keep_days = %ld", o->keep_days);
-	if (list_days(s, rep->cutoff, &days) != 0) {
+	if (load_head(s, o->pk, &c.head) != 0 || list_days(s, rep->cutoff, &days) != 0) {
 		free(days.v);
+		head_release(&c.head);
 		rep->storage_error = 1;
 		return -1;
 	}
 	for (size_t i = 0; i < days.n && !rep->storage_error; i++)
 		prune_day(&c, days.v[i]);
 	free(days.v);
+	if (!o->dry_run && head_write(s, &c.head, o->key) != 0)
+		rep->storage_error = 1;
+	head_release(&c.head);
 	if (rep->storage_error)
 		return -1;
 	return rep->bad_days ? 1 : 0;
@@ -336,7 +366,7 @@ static int locate(struct store *s, struct forget_ctx *f, char day[11])
 }
 
 /* prune_forget() of one version. */
-static int forget_one(struct store *s, const struct holds *h, const char *path,
+static int forget_one(struct store *s, struct head *hd, const struct holds *h, const char *path,
 		      const char *reason, const struct minisign_secret *key,
 		      const struct minisign_public *pk, struct forget_info *out)
 {
@@ -368,7 +398,7 @@ static int forget_one(struct store *s, const struct holds *h, const char *path,
 		snprintf(out->hold_reason, sizeof out->hold_reason, "%s", hold->reason);
 		return FORGET_HELD;
 	}
-	if (signature_allows(s, out->day, key, pk) != 0)
+	if (signature_allows(s, hd, out->day, key, pk) != 0)
 		return FORGET_ERROR;
 	rc = remove_file(s, e, &size);
 	if (rc < 0)
@@ -388,6 +418,8 @@ static int forget_one(struct store *s, const struct holds *h, const char *path,
 	} else if (key && mansig_sign_changed(s, m, key) != 0) {
 		rc = FORGET_ERROR;
 	}
+	if (head_note_changed(hd, m) != 0)
+		rc = FORGET_ERROR;
 	manifest_close(m);
 	return rc;
 }
@@ -396,17 +428,25 @@ int prune_forget(struct store *s, const struct holds *h, const char *path, const
 		 const struct minisign_secret *key, const struct minisign_public *pk,
 		 struct forget_info *out)
 {
-	int rc = forget_one(s, h, path, reason, key, pk, out);
+	struct head hd;
+	int rc;
 
+	memset(out, 0, sizeof *out);
+	if (load_head(s, pk, &hd) != 0)
+		return FORGET_ERROR;
+	rc = forget_one(s, &hd, h, path, reason, key, pk, out);
 	/* A PBX path archived in several versions: every one of them. */
 	while (rc == FORGET_DONE) {
 		struct forget_info more;
-		int next = forget_one(s, h, path, reason, key, pk, &more);
+		int next = forget_one(s, &hd, h, path, reason, key, pk, &more);
 
 		if (next == FORGET_ALREADY || next == FORGET_UNKNOWN)
 			break;
 		*out = more;
 		rc = next;
 	}
+	if (hd.dirty && head_write(s, &hd, key) != 0)
+		rc = FORGET_ERROR;
+	head_release(&hd);
 	return rc;
 }

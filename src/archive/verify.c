@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "head.h"
 #include "manifest.h"
 #include "mansig.h"
 #include "store.h"
@@ -20,12 +21,13 @@
 #include "base/pbxtime.h"
 #include "crypto/age.h"
 #include "crypto/hash.h"
+#include "crypto/minisign.h"
 
 #define READ_BUF (256u << 10)
 #define SAMPLE_FILE "verify-sample"
 
 /* A sorted list of day names ("YYYY-MM-DD") with what exists for each. */
-enum { HAS_MANIFEST = 1, HAS_SIGNATURE = 2, HAS_FOLDER = 4 };
+enum { HAS_MANIFEST = 1, HAS_SIGNATURE = 2, HAS_FOLDER = 4, HAS_HEAD = 8 };
 struct day_item {
 	char day[11];
 	int has;
@@ -51,6 +53,7 @@ struct vctx {
 	int dirfd;
 	int dir_missing;
 	struct wav_check wav;        /* deep: the plaintext's WAV check */
+	struct head head;            /* the newest head (seq 0: none usable) */
 	int oom;
 };
 
@@ -462,10 +465,29 @@ static void check_folder(struct vctx *c, const char *day)
 	closedir(d);
 }
 
+/* The value of `key` ("lines:", "last:") in a trusted comment, into `out`. 0 or -1. */
+static int tc_field(const char *tc, const char *key, char *out, size_t outlen)
+{
+	const char *at = strstr(tc, key);
+	size_t n;
+
+	if (!at)
+		return -1;
+	at += strlen(key);
+	n = strcspn(at, "\t");
+	if (n == 0 || n >= outlen)
+		return -1;
+	memcpy(out, at, n);
+	out[n] = '\0';
+	return 0;
+}
+
 static void check_signature(struct vctx *c, const char *day)
 {
-	char why[512], path[64];
-	int rc = mansig_verify_day(c->s, day, c->o->pk, NULL, 0, why, sizeof why);
+	char why[512], path[64], tc[MINISIGN_TRUSTED_MAX + 1], lines_tc[24], last_tc[80];
+	char last[SHA256_HEX_LEN + 1], count[24];
+	unsigned long lines;
+	int rc = mansig_verify_day(c->s, day, c->o->pk, tc, sizeof tc, why, sizeof why);
 
 	snprintf(path, sizeof path, "manifest/%s.jsonl.minisig", day);
 	if (rc == 1)
@@ -474,6 +496,39 @@ static void check_signature(struct vctx *c, const char *day)
 		finding(c, path, "does not verify: %s", why);
 	else if (rc < 0)
 		finding(c, path, "cannot be checked: %s", why);
+	if (rc != 0)
+		return;
+	/* What the signer says it signed must be what is there (an auditor reads the comment). */
+	if (tc_field(tc, "\tlines:", lines_tc, sizeof lines_tc) != 0 ||
+	    tc_field(tc, "\tlast:", last_tc, sizeof last_tc) != 0) {
+		finding(c, path, "its trusted comment names no line count and last line");
+		return;
+	}
+	if (head_day_tip(c->s, day, &lines, last, why, sizeof why) < 0) {
+		finding(c, path, "cannot be compared with its day: %s", why);
+		return;
+	}
+	snprintf(count, sizeof count, "%lu", lines);
+	if (strcmp(count, lines_tc) != 0 || strcmp(last, last_tc) != 0)
+		finding(c, path, "its trusted comment says %s lines ending in %.16s..., the day "
+			"holds %s ending in %.16s...", lines_tc, last_tc, count, last);
+}
+
+/* The day against the newest head: a day the head lists may grow, never shrink or change. */
+static void check_head_day(struct vctx *c, const char *day)
+{
+	const struct head_day *hd = head_find(&c->head, day);
+	char why[512], path[64];
+	int rc;
+
+	if (!hd)
+		return;
+	snprintf(path, sizeof path, "manifest/%s.jsonl", day);
+	rc = head_check_day(c->s, hd, why, sizeof why);
+	if (rc == 2)
+		finding(c, path, "%s (head %llu)", why, c->head.seq);
+	else if (rc < 0)
+		finding(c, path, "cannot be checked against the head: %s", why);
 }
 
 /* A sealed CDR archive day: both files there, with the hashes its "cdr_archived" line names. */
@@ -511,7 +566,7 @@ static void check_day(struct vctx *c, const struct day_item *it)
 	c->nfiles = 0;
 	snprintf(path, sizeof path, "manifest/%s.jsonl", it->day);
 	if (!(it->has & HAS_MANIFEST)) {
-		if (it->has & HAS_SIGNATURE)
+		if ((it->has & HAS_SIGNATURE) && !(it->has & HAS_HEAD))
 			finding(c, path, "missing, but its signature is there (deleted?)");
 	} else if (!(m = manifest_open(c->s, err, sizeof err))) {
 		finding(c, path, "cannot be read: %s", err);
@@ -528,10 +583,96 @@ static void check_day(struct vctx *c, const struct day_item *it)
 		check_cdr_files(c, m, it->day);
 	if ((it->has & HAS_MANIFEST) && c->o->pk)
 		check_signature(c, it->day);
+	if (it->has & HAS_HEAD)
+		check_head_day(c, it->day);
 	/* A day whose manifest cannot be used names no file: one finding says it all. */
 	if (usable && (it->has & HAS_FOLDER))
 		check_folder(c, it->day);
 	manifest_close(m);
+}
+
+/* ---- the head across days ---- */
+
+/* The auditor's witness (a copy of the newest head a clean verify saw, kept off the archive):
+ * the head here may have grown since, never gone back or forked. */
+static void check_witness(struct vctx *c)
+{
+	struct head w;
+	char err[512], why[512], *buf = NULL, hex[SHA256_HEX_LEN + 1];
+	unsigned char dg[SHA256_LEN];
+	const char *wp = c->o->witness;
+	size_t len = 0;
+	int rc = head_read_file(wp, &buf, &len, err, sizeof err);
+
+	if (rc == 1)
+		return; /* a first verify: nothing witnessed yet */
+	if (rc != 0 || head_parse(buf, len, &w, err, sizeof err) != 0) {
+		finding(c, wp, "the witness cannot be used: %s", err);
+		free(buf);
+		return;
+	}
+	sha256_start(c->hash);
+	sha256_update(c->hash, buf, len);
+	sha256_finish(c->hash, dg);
+	sha256_to_hex(dg, hex);
+	free(buf);
+	if (c->head.seq == 0) {
+		finding(c, "manifest/heads", "the witness saw head %llu; there is none here now",
+			w.seq);
+	} else if (w.seq > c->head.seq) {
+		finding(c, "manifest/heads", "rolled back: the witness saw head %llu, the newest here "
+			"is %llu", w.seq, c->head.seq);
+	} else if (w.seq == c->head.seq && strcmp(hex, c->head.sha256) != 0) {
+		finding(c, "manifest/heads", "head %llu is not the one the witness saw (replaced)",
+			w.seq);
+	} else if (w.seq < c->head.seq) {
+		for (size_t i = 0; i < w.n; i++) {
+			const struct head_day *now = head_find(&c->head, w.days[i].day);
+			char path[64];
+
+			if (!in_range(c->o, w.days[i].day))
+				continue;
+			snprintf(path, sizeof path, "manifest/%s.jsonl", w.days[i].day);
+			if (!now || now->lines < w.days[i].lines)
+				finding(c, path, "the witness saw %lu lines in head %llu; head %llu %s",
+					w.days[i].lines, w.seq, c->head.seq,
+					now ? "says fewer" : "does not list the day");
+			else if (head_check_day(c->s, &w.days[i], why, sizeof why) != 0)
+				finding(c, path, "%s (as the witness saw it in head %llu)", why, w.seq);
+		}
+	}
+	head_release(&w);
+}
+
+/* Loads the newest head, checks it and its history, and adds its days to `d`. */
+static void check_heads(struct vctx *c, struct days *d)
+{
+	const struct minisign_public *pk[1] = { c->o->pk };
+	char why[512];
+	int rc = head_load(c->s, pk, c->o->pk ? 1 : 0, 0, &c->head, why, sizeof why);
+
+	if (rc == 1) {
+		if (d->n)
+			finding(c, "manifest/heads", "no head: days can be removed or rolled back "
+				"unseen (the next run writes one)");
+	} else if (rc != 0) {
+		finding(c, "manifest/heads", "%s", why);
+	} else {
+		c->rep->head_seq = c->head.seq;
+		if (c->o->pk && !c->head.is_signed)
+			finding(c, "manifest/heads", "the newest head is not signed");
+		rc = head_check_history(c->s, &c->head, why, sizeof why);
+		if (rc == 1)
+			finding(c, "manifest/heads/history.jsonl", "missing");
+		else if (rc != 0)
+			finding(c, "manifest/heads/history.jsonl", "%s", why);
+		for (size_t i = 0; i < c->head.n; i++)
+			if (in_range(c->o, c->head.days[i].day) &&
+			    days_add(d, c->head.days[i].day, HAS_HEAD) != 0)
+				c->oom = 1;
+	}
+	if (c->o->witness)
+		check_witness(c);
 }
 
 int verify_archive(struct store *s, const struct verify_options *o, verify_finding_fn fn,
@@ -569,6 +710,7 @@ int verify_archive(struct store *s, const struct verify_options *o, verify_findi
 	list_signatures(&c, &d);
 	if (list_folders(&c, &d) != 0)
 		goto out;
+	check_heads(&c, &d);
 	if (c.oom) {
 		log_error("out of memory listing days");
 		goto out;
@@ -581,8 +723,13 @@ int verify_archive(struct store *s, const struct verify_options *o, verify_findi
 			goto out;
 		}
 	}
+	/* A clean audit moves the witness on to the head it saw. */
+	if (o->witness && !rep->findings && c.head.seq &&
+	    head_save_copy(&c.head, o->witness, err, sizeof err) != 0)
+		log_error("cannot update the witness: %s", err);
 	rc = 0;
 out:
+	head_release(&c.head);
 	manifest_close(m);
 	if (c.dirfd >= 0)
 		close(c.dirfd);

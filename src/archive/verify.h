@@ -3,7 +3,10 @@
  *
  * For every day in a range (days with a manifest file, a signature or a date folder): the day's
  * manifest loads (line syntax and hash chain, checked by manifest.c); its minisign signature
- * checks with the public key, when one is given; every archived entry that was not pruned or
+ * checks with the public key, when one is given, and its trusted comment names the day's line
+ * count and last line; the newest head (head.h) is signed (with a key), its history chains to
+ * it, and every day it lists still holds the line it names (with a witness: the head is the
+ * witnessed one or newer, and the days the witness saw are intact); every archived entry that was not pruned or
  * forgotten has its file, a regular file of the recorded size whose SHA-256 is the recorded one
  * (`stored_sha256` when the line has one, else `sha256`); pruned and forgotten entries' files
  * are gone; every entry of the date folder YYYY/MM/DD is a regular file some entry of that
@@ -13,7 +16,8 @@
  * order) is hashed when (i + offset) % every == 0; existence, sizes, chains and signatures are
  * always checked in full.
  *
- * Only reads: takes no lock, writes nothing but the sample offset (verify_sample_advance).
+ * Only reads: takes no lock, writes nothing but the sample offset (verify_sample_advance) and,
+ * after an audit without findings, the witness file.
  * Every problem is a "finding" handed to the caller's callback with the path it concerns,
  * relative to the archive root, and a reason; nothing here prints findings. Note that a run
  * in flight may have stored a file it has not yet recorded: such a file shows as a finding
@@ -35,6 +39,8 @@ struct verify_options {
 	const struct minisign_public *pk;     /* NULL: signatures are not checked */
 	unsigned long sample_every;           /* 0 or 1: hash every file */
 	unsigned long sample_offset;
+	const char *witness;                  /* a file outside the archive holding the head the
+					       * last clean verify saw; NULL: none */
 };
 
 struct verify_report {
@@ -44,6 +50,7 @@ struct verify_report {
 	unsigned long findings;
 	unsigned long not_decrypted; /* deep, no identity: .age files only hashed */
 	int signatures_checked;      /* a public key was given */
+	unsigned long long head_seq; /* the newest head's number; 0 none */
 };
 
 /* Receives one finding: `path` relative to the archive root ("2021/05/07/x.wav",

@@ -20,7 +20,8 @@
 
 static const char verify_usage[] =
 	"usage: nexo-archive verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--deep]\n"
-	"                           [-i IDENTITY]... [--json] [--sample PERCENT]\n";
+	"                           [-i IDENTITY]... [--json] [--sample PERCENT]\n"
+	"                           [--witness FILE]\n";
 
 struct verify_out {
 	int json;
@@ -54,6 +55,7 @@ static void print_verify_json(const struct verify_report *rep, json_object *find
 	json_object_object_add(o, "findings", json_object_get(findings));
 	json_object_object_add(o, "signatures_checked",
 			       json_object_new_boolean(rep->signatures_checked));
+	json_object_object_add(o, "head", json_object_new_int64((int64_t)rep->head_seq));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -79,6 +81,7 @@ int cmd_verify(const struct config *cfg, int argc, char **argv)
 		{ "identity", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sample", required_argument, NULL, 's' },
+		{ "witness", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,6 +127,9 @@ int cmd_verify(const struct config *cfg, int argc, char **argv)
 					  optarg);
 				goto out;
 			}
+			break;
+		case 'w':
+			o.witness = optarg;
 			break;
 		case 'h':
 			fputs(verify_usage, stdout);

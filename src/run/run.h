@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include "archive/head.h"
 #include "base/config.h"
 #include "crypto/age.h"
 #include "pbx/listing.h"
@@ -65,6 +66,8 @@ struct run {
 					 * [signing] previous_public_key_file: the append guard's
 					 * check */
 	size_t nsign_pub;
+	struct head head;            /* the newest head while locked (head.h); seq 0: none */
+	int head_refused;            /* it could not be trusted: no new head this run */
 	size_t largest_answer;       /* window.c: the most rows one listing brought this run */
 	int end_reads_through;       /* window.c: an answer showed the PBX reads an end minute
 				      * through HH:MM:59 */

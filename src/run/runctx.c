@@ -13,6 +13,7 @@
 #include "lanes.h"
 #include "run.h"
 #include "archive/attempts.h"
+#include "archive/head.h"
 #include "archive/leftover.h"
 #include "archive/manifest.h"
 #include "archive/mansig.h"
@@ -136,13 +137,17 @@ static int day_signature_holds(struct run *r, const char *day, char *why, size_t
 				   r->nsign_pub, why, whylen);
 }
 
-/* The manifest's append guard: a signed day is appended to only while its signature holds. */
-static int signed_day_intact(void *ctx, const char *day)
+/* The manifest's append guard: a day is appended to only while it is what the newest head
+ * says (not cut, rolled back or rewritten) and its signature, if it has one, holds. */
+static int day_intact(void *ctx, const char *day)
 {
 	struct run *r = ctx;
+	const struct head_day *hd = head_find(&r->head, day);
 	char why[512];
-	int rc = day_signature_holds(r, day, why, sizeof why);
+	int rc = hd ? head_check_day(r->store, hd, why, sizeof why) : 0;
 
+	if (rc == 0 && r->nsign_pub)
+		rc = day_signature_holds(r, day, why, sizeof why);
 	/* Noted like a day files are written into: should this run end before it signs, the
 	 * next one signs what it appended (resign_noted_day). */
 	if (rc == 0)
@@ -151,6 +156,27 @@ static int signed_day_intact(void *ctx, const char *day)
 		  "looks (docs/security.md, \"A day whose signature fails\")", day, why);
 	r->storage_error = 1;
 	return -1;
+}
+
+/* The newest head (head.h), checked with the run's keys. One that cannot be trusted is
+ * reported and not built on: the run archives, but writes no head and exits 6. */
+static int load_head(struct run *r)
+{
+	char why[512];
+	int rc = head_load(r->store, (const struct minisign_public *const *)r->sign_pub,
+			   r->nsign_pub, 1, &r->head, why, sizeof why);
+
+	if (rc == 0 || rc == 1)
+		return 0;
+	if (rc < 0) {
+		log_error("%s", why);
+		return -1;
+	}
+	log_error("%s; no new head is written until a person looks (docs/security.md, \"A head "
+		  "that fails\")", why);
+	r->head_refused = 1;
+	r->storage_error = 1;
+	return 0;
 }
 
 /* A day an interrupted run wrote to: what it appended after the day's signature is signed now,
@@ -181,8 +207,9 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 		log_error("%s", err);
 		return EXIT_STORAGE;
 	}
-	if (r->sign_key)
-		manifest_set_append_guard(r->man, signed_day_intact, r);
+	if (load_head(r) != 0)
+		return EXIT_STORAGE;
+	manifest_set_append_guard(r->man, day_intact, r);
 	r->attempts = attempts_load(r->store);
 	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
 		return EXIT_STORAGE;
@@ -204,6 +231,13 @@ int run_unlock(struct run *r)
 	 * disk, and an unsigned day would be a finding for verify. */
 	if (r->man && r->sign_key && mansig_sign_changed(r->store, r->man, r->sign_key) != 0)
 		rc = -1;
+	/* Then the head over every day, the ones just signed included. */
+	if (r->man && !r->dry_run && !r->head_refused &&
+	    (head_note_changed(&r->head, r->man) != 0 ||
+	     head_write(r->store, &r->head, r->sign_key) != 0))
+		rc = -1;
+	head_release(&r->head);
+	r->head_refused = 0;
 	if (r->attempts && !r->dry_run && attempts_save(r->attempts, r->store) != 0)
 		rc = -1;
 	if (r->lockfd >= 0 && !r->dry_run) {

@@ -5,7 +5,7 @@
 # Expected: on the intact archive the commands print a verified signature per day and no
 # complaint; after one byte of an archived file changes, step 3 names it; after a manifest line
 # is edited, step 1 and step 2 complain; an extra file in the date tree is listed by step 4;
-# step 5's two hashes agree.
+# step 6's two hashes agree; a day removed whole is named by step 5 (the head).
 source "$TOP/tests/e2e/lib.sh"
 for tool in minisign jq age sha256sum python3; do
 	command -v "$tool" >/dev/null || skip "$tool missing"
@@ -39,13 +39,14 @@ audit() {
 
 audit
 days=$(ls "$ARCHIVE"/manifest/*.jsonl | wc -l)
-[ "$(grep -c 'Signature and comment signature verified' "$T/audit.out")" -eq "$days" ] ||
-	fail "not every day's signature verified"
+# Every day, and the newest head (step 5).
+[ "$(grep -c 'Signature and comment signature verified' "$T/audit.out")" -eq $((days + 1)) ] ||
+	fail "not every day's signature (and the head's) verified"
 if grep -vE '^(Signature and comment signature verified|Trusted comment: |[0-9a-f]{64}( +-)?$)' "$T/audit.out" | grep -q .; then
 	fail "the intact archive drew complaints"
 fi
-[ "$(grep -cE '^[0-9a-f]{64}( +-)?$' "$T/audit.out")" -eq 2 ] || fail "step 5 did not print two hashes"
-[ "$(grep -oE '^[0-9a-f]{64}' "$T/audit.out" | sort -u | wc -l)" -eq 1 ] || fail "step 5's hashes differ"
+[ "$(grep -cE '^[0-9a-f]{64}( +-)?$' "$T/audit.out")" -eq 2 ] || fail "step 6 did not print two hashes"
+[ "$(grep -oE '^[0-9a-f]{64}' "$T/audit.out" | sort -u | wc -l)" -eq 1 ] || fail "step 6's hashes differ"
 
 # A changed byte in an archived file: step 3 names the file.
 victim=$(cd "$ARCHIVE" && find . -name '*.wav.age' | sort | tail -n 1 | cut -c3-)
@@ -68,4 +69,11 @@ sed -i '1s/"src":"/"src":"0/' "$day"
 audit
 grep -q "BAD SIGNATURE: manifest/$(basename "$day")" "$T/audit.out" || fail "step 1 missed the edit"
 grep -q "chain broken at line 2" "$T/audit.out" || fail "step 2 missed the edit"
+
+# A whole day removed with its signature: step 5 names it from the head.
+gone=$(ls "$ARCHIVE"/manifest/*.jsonl | tail -n 1)
+rm "$gone" "$gone.minisig"
+audit
+grep -q "DAY MISSING, CUT OR ROLLED BACK: $(basename "$gone" .jsonl)" "$T/audit.out" ||
+	fail "step 5 missed the removed day"
 echo "ok"

@@ -2,7 +2,7 @@
 # each harness links, and an incremental compile of them into a build folder. Sourced.
 
 # shellcheck disable=SC2034
-FUZZ_ALL="listing recpath unpack wav config manifest answer cdr csv ami"
+FUZZ_ALL="listing recpath unpack wav config manifest answer cdr csv ami head"
 FUZZ_TARGETS=${FUZZ_TARGETS:-$FUZZ_ALL} # a subset from the environment, if given
 PKGS="libcurl libarchive json-c libsodium inih libcrypto"
 
@@ -19,6 +19,7 @@ fuzz_sources() {
 	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime clock log grow" ;;
 	csv) echo "csv log" ;;
 	ami) echo "ami recname log" ;;
+	head) echo "head headlog manifest manifest_append jsonfield store hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow minisign" ;;
 	*) return 1 ;;
 	esac
 }
@@ -35,6 +36,7 @@ fuzz_max_len() {
 	answer) echo 256 ;;
 	cdr) echo 16384 ;;
 	csv) echo 8192 ;;
+	head) echo 8192 ;;
 	ami) echo 16384 ;; # the 64 KiB-message seed is only replayed: 72 KiB inputs run at 300/s
 	esac
 }

@@ -1,0 +1,756 @@
+/* head.c — the head across manifest days: its format, reading the newest one, checking a day
+ * against it, and writing the next (signature first, then the head, then its history line). */
+#include "head.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "headlog.h"
+#include "manifest.h"
+#include "store.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/pbxtime.h"
+#include "crypto/minisign.h"
+
+#define HEADS_DIR "manifest/heads"
+#define SEQ_DIGITS 12
+
+static int is_hex64(const char *s)
+{
+	if (strlen(s) != SHA256_HEX_LEN)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* "YYYY-MM-DD" of the calendar (not 2021-02-30). */
+static int is_day(const char *s)
+{
+	char buf[32];
+	pbx_minute m;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	snprintf(buf, sizeof buf, "%s 00:00", s);
+	return pbxtime_parse(buf, &m) == 0;
+}
+
+void head_release(struct head *h)
+{
+	free(h->days);
+	memset(h, 0, sizeof *h);
+}
+
+static int cmp_day(const void *a, const void *b)
+{
+	return strcmp(((const struct head_day *)a)->day, ((const struct head_day *)b)->day);
+}
+
+const struct head_day *head_find(const struct head *h, const char *day)
+{
+	struct head_day key;
+
+	if (!h->n || strlen(day) >= sizeof key.day)
+		return NULL;
+	memcpy(key.day, day, strlen(day) + 1);
+	return bsearch(&key, h->days, h->n, sizeof *h->days, cmp_day);
+}
+
+/* ---- the format ---- */
+
+static int only_space(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\n' && p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+static int member(json_object *o, const char *key, json_type t, json_object **v)
+{
+	return json_object_object_get_ex(o, key, v) && json_object_is_type(*v, t);
+}
+
+static int parse_day(json_object *o, struct head_day *d, char *err, size_t errlen)
+{
+	json_object *v;
+	int64_t lines;
+
+	if (!json_object_is_type(o, json_type_object) || !member(o, "day", json_type_string, &v) ||
+	    !is_day(json_object_get_string(v))) {
+		snprintf(err, errlen, "a day entry without a calendar \"day\"");
+		return -1;
+	}
+	memcpy(d->day, json_object_get_string(v), 11);
+	if (!member(o, "lines", json_type_int, &v) || (lines = json_object_get_int64(v)) < 1 ||
+	    lines > 1000000000) {
+		snprintf(err, errlen, "day %s: \"lines\" is not a count from 1", d->day);
+		return -1;
+	}
+	d->lines = (unsigned long)lines;
+	if (!member(o, "last", json_type_string, &v) || !is_hex64(json_object_get_string(v))) {
+		snprintf(err, errlen, "day %s: \"last\" is not a SHA-256 in hex", d->day);
+		return -1;
+	}
+	memcpy(d->last, json_object_get_string(v), SHA256_HEX_LEN + 1);
+	return 0;
+}
+
+int head_parse(const char *buf, size_t len, struct head *h, char *err, size_t errlen)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = NULL, *v, *days;
+	int64_t seq;
+	size_t n;
+	int rc = -1;
+
+	memset(h, 0, sizeof *h);
+	if (!tok || len > HEAD_FILE_MAX) {
+		snprintf(err, errlen, tok ? "larger than %u bytes" : "out of memory", HEAD_FILE_MAX);
+		goto out;
+	}
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	if (!o || !only_space(buf + json_tokener_get_parse_end(tok),
+			      len - json_tokener_get_parse_end(tok))) {
+		snprintf(err, errlen, "not one JSON object");
+		goto out;
+	}
+	if (!json_object_is_type(o, json_type_object) || !member(o, "format", json_type_string, &v) ||
+	    strcmp(json_object_get_string(v), HEAD_FORMAT) != 0) {
+		snprintf(err, errlen, "not a head (\"format\" is not \"%s\")", HEAD_FORMAT);
+		goto out;
+	}
+	if (!member(o, "seq", json_type_int, &v) || (seq = json_object_get_int64(v)) < 1) {
+		snprintf(err, errlen, "\"seq\" is not a number from 1");
+		goto out;
+	}
+	h->seq = (unsigned long long)seq;
+	if (!member(o, "time", json_type_string, &v) ||
+	    strlen(json_object_get_string(v)) >= sizeof h->time ||
+	    strspn(json_object_get_string(v), "0123456789-:TZ.+") != strlen(json_object_get_string(v))) {
+		snprintf(err, errlen, "\"time\" is not a time (ISO 8601)");
+		goto out;
+	}
+	snprintf(h->time, sizeof h->time, "%s", json_object_get_string(v));
+	if (!json_object_object_get_ex(o, "prev", &v) ||
+	    (v && !(json_object_is_type(v, json_type_string) &&
+		    is_hex64(json_object_get_string(v))))) {
+		snprintf(err, errlen, "\"prev\" is neither null nor a SHA-256 in hex");
+		goto out;
+	}
+	if (v)
+		memcpy(h->prev, json_object_get_string(v), SHA256_HEX_LEN + 1);
+	if (!member(o, "days", json_type_array, &days)) {
+		snprintf(err, errlen, "\"days\" is not a list");
+		goto out;
+	}
+	n = json_object_array_length(days);
+	h->days = n ? calloc(n, sizeof *h->days) : NULL;
+	if (n && !h->days) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	h->cap = n;
+	for (size_t i = 0; i < n; i++) {
+		if (parse_day(json_object_array_get_idx(days, i), &h->days[i], err, errlen) != 0)
+			goto out;
+		if (i && strcmp(h->days[i - 1].day, h->days[i].day) >= 0) {
+			snprintf(err, errlen, "day %s is out of order or repeated", h->days[i].day);
+			goto out;
+		}
+		h->n++;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		head_release(h);
+	json_object_put(o);
+	if (tok)
+		json_tokener_free(tok);
+	return rc;
+}
+
+/* One day per line, so that `diff` and `grep` read it. */
+char *head_format(const struct head *h, size_t *len)
+{
+	size_t cap = 256 + h->n * 128, used;
+	char *buf = malloc(cap);
+	int k;
+
+	if (!buf)
+		return NULL;
+	k = snprintf(buf, cap, "{\"format\":\"%s\",\"seq\":%llu,\"time\":\"%s\",\"prev\":%s%s%s,"
+		     "\"days\":[", HEAD_FORMAT, h->seq, h->time, h->prev[0] ? "\"" : "",
+		     h->prev[0] ? h->prev : "null", h->prev[0] ? "\"" : "");
+	used = (size_t)k;
+	for (size_t i = 0; i < h->n; i++) {
+		k = snprintf(buf + used, cap - used, "%s\n{\"day\":\"%s\",\"lines\":%lu,\"last\":\"%s\"}",
+			     i ? "," : "", h->days[i].day, h->days[i].lines, h->days[i].last);
+		used += (size_t)k;
+	}
+	k = snprintf(buf + used, cap - used, "\n]}\n");
+	*len = used + (size_t)k;
+	return buf;
+}
+
+/* ---- a day against the head ---- */
+
+/* One pass over manifest/DAY.jsonl: its line count, the hash of line `want` (0: none) and of
+ * its last line. Returns 0, 1 missing, -1 unreadable (why set). */
+static int scan_day(struct store *s, const char *day, unsigned long want, unsigned long *lines,
+		    char want_hash[SHA256_HEX_LEN + 1], char last_hash[SHA256_HEX_LEN + 1],
+		    char *why, size_t whylen)
+{
+	char name[32], buf[65536], err[256];
+	struct sha256 *cur = sha256_new();
+	unsigned char d[SHA256_LEN];
+	unsigned long n = 0;
+	int dirfd, fd, rc = -1;
+	ssize_t r;
+
+	*lines = 0;
+	want_hash[0] = last_hash[0] = '\0';
+	snprintf(name, sizeof name, "%s.jsonl", day);
+	if (!cur) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	dirfd = store_open_dir(s, "manifest", 0, err, sizeof err);
+	if (dirfd < 0) {
+		rc = errno == ENOENT ? 1 : -1;
+		snprintf(why, whylen, "manifest/: %s", err);
+		goto out;
+	}
+	fd = store_open_regular(dirfd, name);
+	close(dirfd);
+	if (fd < 0) {
+		rc = errno == ENOENT ? 1 : -1;
+		snprintf(why, whylen, "manifest/%s: %s", name, store_open_error(errno));
+		goto out;
+	}
+	sha256_start(cur);
+	while ((r = read(fd, buf, sizeof buf)) > 0) {
+		size_t from = 0;
+		for (size_t i = 0; i < (size_t)r; i++) {
+			if (buf[i] != '\n')
+				continue;
+			sha256_update(cur, buf + from, i - from);
+			sha256_finish(cur, d);
+			sha256_to_hex(d, last_hash);
+			if (++n == want)
+				memcpy(want_hash, last_hash, SHA256_HEX_LEN + 1);
+			sha256_start(cur);
+			from = i + 1;
+		}
+		sha256_update(cur, buf + from, (size_t)r - from);
+	}
+	if (r < 0)
+		snprintf(why, whylen, "cannot read manifest/%s: %s", name, strerror(errno));
+	else
+		rc = n ? 0 : 1;
+	/* A torn tail (no newline) is no line: the next run cuts it. */
+	*lines = n;
+	close(fd);
+out:
+	sha256_free(cur);
+	return rc;
+}
+
+int head_day_tip(struct store *s, const char *day, unsigned long *lines,
+		 char last[SHA256_HEX_LEN + 1], char *why, size_t whylen)
+{
+	char unused[SHA256_HEX_LEN + 1];
+
+	return scan_day(s, day, 0, lines, unused, last, why, whylen);
+}
+
+int head_check_day(struct store *s, const struct head_day *d, char *why, size_t whylen)
+{
+	char at[SHA256_HEX_LEN + 1], last[SHA256_HEX_LEN + 1];
+	unsigned long lines;
+	int rc = scan_day(s, d->day, d->lines, &lines, at, last, why, whylen);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		snprintf(why, whylen, "missing, but the head lists it with %lu lines", d->lines);
+		return 2;
+	}
+	if (lines < d->lines) {
+		snprintf(why, whylen, "holds %lu lines, the head says %lu (cut, or rolled back)",
+			 lines, d->lines);
+		return 2;
+	}
+	if (strcmp(at, d->last) != 0) {
+		snprintf(why, whylen, "line %lu is not the one the head names (rewritten, or rolled "
+			 "back)", d->lines);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- changes ---- */
+
+int head_note_day(struct head *h, const char *day, unsigned long lines, const char *last)
+{
+	struct head_day *d = (struct head_day *)head_find(h, day);
+	size_t at;
+
+	if (!is_day(day) || !is_hex64(last) || lines == 0)
+		return 0; /* not a day file's tip: nothing a head could name */
+	if (!d) {
+		if (h->n == h->cap) {
+			size_t cap = h->cap ? h->cap * 2 : 64;
+			struct head_day *p = realloc(h->days, cap * sizeof *p);
+			if (!p) {
+				log_error("out of memory noting manifest day %s in the head", day);
+				return -1;
+			}
+			h->days = p;
+			h->cap = cap;
+		}
+		for (at = h->n; at > 0 && strcmp(h->days[at - 1].day, day) > 0; at--)
+			;
+		memmove(&h->days[at + 1], &h->days[at], (h->n - at) * sizeof *h->days);
+		h->n++;
+		d = &h->days[at];
+		memcpy(d->day, day, 11);
+	} else if (d->lines == lines && strcmp(d->last, last) == 0) {
+		return 0;
+	}
+	d->lines = lines;
+	memcpy(d->last, last, SHA256_HEX_LEN + 1);
+	h->dirty = 1;
+	return 0;
+}
+
+static int note_changed(void *ctx, const char *day, size_t lines, const char *last_hash)
+{
+	return head_note_day(ctx, day, (unsigned long)lines, last_hash);
+}
+
+int head_note_changed(struct head *h, struct manifest *m)
+{
+	return manifest_each_changed(m, note_changed, h) != 0 ? -1 : 0;
+}
+
+/* Days with a manifest file that the head does not list: the first head of an archive, or a
+ * day a crashed run began. They enter at their state on disk. */
+static int adopt_untracked(struct store *s, struct head *h)
+{
+	char err[256], why[512], last[SHA256_HEX_LEN + 1];
+	int fd = store_open_dir(s, "manifest", 0, err, sizeof err);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* no manifest yet: no days */
+	}
+	while ((e = readdir(d)) != NULL && rc == 0) {
+		char day[11];
+		unsigned long lines;
+
+		if (!manifest_is_day_file(e->d_name))
+			continue;
+		memcpy(day, e->d_name, 10);
+		day[10] = '\0';
+		if (head_find(h, day))
+			continue;
+		switch (head_day_tip(s, day, &lines, last, why, sizeof why)) {
+		case 0:
+			rc = head_note_day(h, day, lines, last);
+			break;
+		case 1:
+			break; /* empty: nothing to vouch for */
+		default:
+			log_error("%s", why);
+			rc = -1;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* ---- files ---- */
+
+static void seq_name(unsigned long long seq, const char *suffix, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%0*llu.json%s", SEQ_DIGITS, seq, suffix);
+}
+
+/* SEQ of "SEQ.json" (`sig`: "SEQ.json.minisig"); 0 when `name` is neither. */
+static unsigned long long name_seq(const char *name, int sig)
+{
+	const char *suffix = sig ? ".json.minisig" : ".json";
+	unsigned long long v = 0;
+
+	if (strlen(name) != SEQ_DIGITS + strlen(suffix) || strcmp(name + SEQ_DIGITS, suffix) != 0)
+		return 0;
+	for (int i = 0; i < SEQ_DIGITS; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(name[i] - '0');
+	}
+	return v;
+}
+
+/* The highest SEQ of a head file, and whether any signature exists. -1 when the folder
+ * cannot be read, 0 when it is missing (both set to 0). */
+static int newest_seq(struct store *s, unsigned long long *seq, int *any_sig, char *why,
+		      size_t whylen)
+{
+	int fd = store_open_dir(s, HEADS_DIR, 0, why, whylen);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	*seq = 0;
+	*any_sig = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return fd < 0 && errno == ENOENT ? 0 : -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		unsigned long long v = name_seq(e->d_name, 0);
+		if (v > *seq)
+			*seq = v;
+		if (name_seq(e->d_name, 1))
+			*any_sig = 1;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Reads head `seq` (and checks its signature under one of `pk`). 0, 2 untrusted, -1. */
+static int read_head(struct store *s, unsigned long long seq, const struct minisign_public *const *pk,
+		     size_t npk, int unsigned_ok, struct head *h, char *why, size_t whylen)
+{
+	enum { SIG_MAX = MINISIGN_SIG_TEXT_MAX + 1 };
+	char name[40], sig_name[48], sig[SIG_MAX], err[512] = "", *buf = NULL;
+	unsigned char d[SHA256_LEN];
+	struct sha256 *hash = NULL;
+	struct stat st;
+	ssize_t slen, got;
+	int dirfd, fd = -1, rc = -1;
+
+	seq_name(seq, "", name, sizeof name);
+	seq_name(seq, ".minisig", sig_name, sizeof sig_name);
+	dirfd = store_open_dir(s, HEADS_DIR, 0, why, whylen);
+	if (dirfd < 0)
+		return -1;
+	fd = store_open_regular(dirfd, name);
+	slen = store_read_regular(dirfd, sig_name, sig, sizeof sig);
+	if (slen < 0 && errno != ENOENT) {
+		snprintf(why, whylen, "manifest/heads/%s: %s", sig_name, store_open_error(errno));
+		goto out;
+	}
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(why, whylen, "manifest/heads/%s: %s", name, store_open_error(errno));
+		goto out;
+	}
+	if (st.st_size > HEAD_FILE_MAX || !(buf = malloc((size_t)st.st_size + 1)) ||
+	    !(hash = sha256_new())) {
+		snprintf(why, whylen, "manifest/heads/%s: %s", name,
+			 st.st_size > HEAD_FILE_MAX ? "too large for a head" : "out of memory");
+		rc = st.st_size > HEAD_FILE_MAX ? 2 : -1;
+		goto out;
+	}
+	got = pread(fd, buf, (size_t)st.st_size, 0);
+	if (got != st.st_size) {
+		snprintf(why, whylen, "cannot read manifest/heads/%s: %s", name,
+			 got < 0 ? strerror(errno) : "short read");
+		goto out;
+	}
+	rc = 2;
+	if (slen < 0) {
+		if (npk && !unsigned_ok) {
+			snprintf(why, whylen, "manifest/heads/%s has no signature", name);
+			goto out;
+		}
+	} else if (npk) {
+		int v = 1;
+		for (size_t i = 0; i < npk && v == 1; i++) {
+			v = minisign_verify_fd(pk[i], fd, sig, (size_t)slen, NULL, 0, err, sizeof err);
+			if (v == 1 && !strstr(err, "key id mismatch"))
+				break;
+		}
+		if (v != 0) {
+			snprintf(why, whylen, "manifest/heads/%s: its signature does not verify (%s)",
+				 name, err);
+			goto out;
+		}
+	}
+	if (head_parse(buf, (size_t)st.st_size, h, err, sizeof err) != 0) {
+		snprintf(why, whylen, "manifest/heads/%s: %s", name, err);
+		goto out;
+	}
+	if (h->seq != seq) {
+		snprintf(why, whylen, "manifest/heads/%s says it is head %llu", name, h->seq);
+		head_release(h);
+		goto out;
+	}
+	h->is_signed = slen >= 0 && npk;
+	sha256_start(hash);
+	sha256_update(hash, buf, (size_t)st.st_size);
+	sha256_finish(hash, d);
+	sha256_to_hex(d, h->sha256);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+	sha256_free(hash);
+	free(buf);
+	return rc;
+}
+
+int head_load(struct store *s, const struct minisign_public *const *pk, size_t npk,
+	      int unsigned_ok, struct head *h, char *why, size_t whylen)
+{
+	struct headlog_line tip;
+	unsigned long long seq;
+	int any_sig, rc, trc;
+
+	memset(h, 0, sizeof *h);
+	why[0] = '\0';
+	if (newest_seq(s, &seq, &any_sig, why, whylen) != 0)
+		return -1;
+	trc = headlog_tip(s, &tip, why, whylen);
+	if (trc < 0)
+		return -1;
+	if (seq == 0) {
+		if (trc == 0) {
+			snprintf(why, whylen, "the head history names head %llu, but manifest/heads/ "
+				 "holds no head (removed?)", tip.seq);
+			return 2;
+		}
+		return 1;
+	}
+	/* Signatures once made are not given up: an unsigned head among signed ones is not ours. */
+	rc = read_head(s, seq, pk, npk, unsigned_ok && !any_sig, h, why, whylen);
+	if (rc != 0)
+		return rc;
+	if (trc == 0 && (tip.seq > h->seq || (tip.seq == h->seq && strcmp(tip.sha256, h->sha256)))) {
+		snprintf(why, whylen, tip.seq > h->seq ?
+			 "the head history names head %llu, newer than the newest head file %llu "
+			 "(heads removed: a rollback?)" :
+			 "head %llu is not the one the head history recorded (replaced?)",
+			 tip.seq, h->seq);
+		head_release(h);
+		return 2;
+	}
+	return 0;
+}
+
+static void as_line(const struct head *h, struct headlog_line *l)
+{
+	l->seq = h->seq;
+	memcpy(l->sha256, h->sha256, sizeof l->sha256);
+	snprintf(l->time, sizeof l->time, "%s", h->time);
+	l->days = h->n;
+	l->is_signed = h->is_signed;
+}
+
+int head_check_history(struct store *s, const struct head *h, char *why, size_t whylen)
+{
+	struct headlog_line l;
+
+	as_line(h, &l);
+	return headlog_check(s, &l, why, whylen);
+}
+
+/* The signature of `buf`, made through a memory file (minisign signs an fd). */
+static int sign_buf(const struct minisign_secret *k, const char *buf, size_t len, const char *tc,
+		    char **sig, size_t *siglen, char *err, size_t errlen)
+{
+	int fd = memfd_create("nexo-head", MFD_CLOEXEC), rc;
+
+	if (fd < 0 || store_write_fd(fd, buf, len) != 0) {
+		snprintf(err, errlen, "memory file: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rc = minisign_sign_fd(k, fd, tc, NULL, sig, siglen, err, errlen);
+	close(fd);
+	return rc;
+}
+
+/* Removes heads (and signatures) older than `keep_from`. Failures only cost disk space. */
+static void remove_old(struct store *s, unsigned long long keep_from)
+{
+	char err[256];
+	int fd = store_open_dir(s, HEADS_DIR, 0, err, sizeof err);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	int removed = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		unsigned long long v = name_seq(e->d_name, 0);
+		if (!v)
+			v = name_seq(e->d_name, 1);
+		if (v && v < keep_from && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			removed = 1;
+	}
+	if (removed)
+		(void)fsync(dirfd(d));
+	closedir(d);
+}
+
+int head_write(struct store *s, struct head *h, const struct minisign_secret *k)
+{
+	char name[40], sig_name[48], tc[256], err[512];
+	char prev_sha[SHA256_HEX_LEN + 1], *buf, *sig = NULL;
+	unsigned char d[SHA256_LEN];
+	struct sha256 *hash;
+	size_t len, siglen = 0;
+	struct tm tm;
+	time_t now = (time_t)clock_unix();
+	struct headlog_line l;
+	int rc = -1;
+
+	as_line(h, &l);
+	if (h->seq && headlog_catch_up(s, &l) != 0)
+		return -1;
+	if (adopt_untracked(s, h) != 0)
+		return -1;
+	if (h->seq && !h->dirty && (h->is_signed || !k))
+		return 0;
+	memcpy(prev_sha, h->sha256, sizeof prev_sha);
+	h->seq++;
+	memcpy(h->prev, prev_sha, sizeof h->prev);
+	gmtime_r(&now, &tm);
+	strftime(h->time, sizeof h->time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	buf = head_format(h, &len);
+	hash = sha256_new();
+	if (!buf || !hash) {
+		log_error("out of memory writing head %llu", h->seq);
+		goto out;
+	}
+	sha256_start(hash);
+	sha256_update(hash, buf, len);
+	sha256_finish(hash, d);
+	sha256_to_hex(d, h->sha256);
+	seq_name(h->seq, "", name, sizeof name);
+	seq_name(h->seq, ".minisig", sig_name, sizeof sig_name);
+	snprintf(tc, sizeof tc, "timestamp:%lld\tfile:heads/%s\tseq:%llu\tdays:%zu",
+		 (long long)now, name, h->seq, h->n);
+	/* The signature first: a head file without one was never written by a signing run. */
+	if (k && (sign_buf(k, buf, len, tc, &sig, &siglen, err, sizeof err) != 0 ||
+		  store_put(s, HEADS_DIR, sig_name, sig, siglen, err, sizeof err) != 0)) {
+		log_error("cannot sign head %llu: %s", h->seq, err);
+		goto out;
+	}
+	if (store_put(s, HEADS_DIR, name, buf, len, err, sizeof err) != 0) {
+		log_error("cannot write manifest/heads/%s: %s", name, err);
+		goto out;
+	}
+	h->is_signed = k != NULL;
+	h->dirty = 0;
+	as_line(h, &l);
+	if (headlog_append(s, &l) != 0)
+		goto out; /* the next head_write catches the history up */
+	remove_old(s, h->seq - 1);
+	rc = 0;
+out:
+	if (rc != 0 && h->dirty) {
+		h->seq--; /* not written: the next attempt reuses the number */
+		memcpy(h->sha256, prev_sha, sizeof prev_sha);
+	}
+	sha256_free(hash);
+	free(sig);
+	free(buf);
+	return rc;
+}
+
+int head_read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	ssize_t got;
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > HEAD_FILE_MAX) {
+		snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) :
+			 st.st_size > HEAD_FILE_MAX ? "too large for a head" : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*buf = malloc((size_t)st.st_size + 1);
+	got = *buf ? pread(fd, *buf, (size_t)st.st_size, 0) : -1;
+	close(fd);
+	if (got != st.st_size) {
+		snprintf(err, errlen, "cannot read %s", path);
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	*len = (size_t)got;
+	return 0;
+}
+
+int head_save_copy(const struct head *h, const char *path, char *err, size_t errlen)
+{
+	char tmp[4200], dir[4096];
+	size_t len;
+	char *buf = head_format(h, &len), *slash;
+	int fd = -1, dfd, rc = -1;
+
+	if (!buf || strlen(path) >= sizeof dir) {
+		snprintf(err, errlen, buf ? "path too long" : "out of memory");
+		goto out;
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+	memcpy(dir, path, strlen(path) + 1);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		memcpy(dir, ".", 2);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || store_write_fd(fd, buf, len) != 0 || fsync(fd) != 0 ||
+	    rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
