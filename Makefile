@@ -17,7 +17,7 @@ endif
 
 CC ?= cc
 PKGS = libcurl libarchive json-c libsodium inih libcrypto
-FAKEPBX_PKGS = libmicrohttpd libcrypto json-c
+FAKEPBX_PKGS = libmicrohttpd libcrypto json-c zlib
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wvla

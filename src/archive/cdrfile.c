@@ -47,7 +47,7 @@ int cdrfile_read(struct store *s, const char *name, struct cdrfile_buf *out)
 	out->len = 0;
 	if (dfd < 0)
 		return errno == ENOENT ? 0 : (log_error("%s", err), -1);
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno == ENOENT ? 0 : -1;
 		if (rc < 0)

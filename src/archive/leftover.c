@@ -64,7 +64,9 @@ int leftovers_note(struct leftovers *lo, const char *day)
 		log_error("%s", err);
 		return -1;
 	}
-	fd = openat(dfd, NOTES, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/* O_NONBLOCK: a FIFO at the name fails (ENXIO) instead of hanging the run. */
+	fd = openat(dfd, NOTES, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		    0640);
 	snprintf(line, sizeof line, "%.10s\n", day);
 	if (fd < 0 || store_write_fd(fd, line, 11) != 0 || fsync(fd) != 0 ||
 	    (lo->n == 0 && fsync(dfd) != 0)) {

@@ -61,8 +61,9 @@ static int feed_sniff(struct feed *f)
 	return 0;
 }
 
-/* Whether the stream starts with `magic` (SNIFF_LEN bytes), across head and first. */
-static int feed_starts_with(const struct feed *f, const char *magic)
+/* Whether the stream starts with the `len` bytes of `magic` (len <= SNIFF_LEN), across head
+ * and first. */
+static int feed_starts_with(const struct feed *f, const char *magic, size_t len)
 {
 	unsigned char b[SNIFF_LEN];
 	size_t n = f->head_len;
@@ -75,7 +76,7 @@ static int feed_starts_with(const struct feed *f, const char *magic)
 		memcpy(b + n, f->first, more);
 		n = SNIFF_LEN;
 	}
-	return n == SNIFF_LEN && memcmp(b, magic, SNIFF_LEN) == 0;
+	return n == SNIFF_LEN && memcmp(b, magic, len) == 0;
 }
 
 /* The next piece: the sniffed bytes first, then the stream. */
@@ -177,6 +178,17 @@ static void refuse(const struct unpack_sink *sink, void *ctx, const char *name, 
 		sink->refused(ctx, name, why);
 }
 
+/* Reads what is left of the stream and drops it (a bare WAV the sink left). */
+static int drain_quietly(struct feed *f)
+{
+	const void *buf;
+	ssize_t n;
+
+	while ((n = feed_next(f, &buf)) > 0)
+		;
+	return UNPACK_OK;
+}
+
 /* A one-file request answered with the bare WAV. */
 static int unpack_bare(struct feed *f, const struct unpack_sink *sink, void *ctx, size_t n,
 		       char *err, size_t errlen)
@@ -189,8 +201,14 @@ static int unpack_bare(struct feed *f, const struct unpack_sink *sink, void *ctx
 		snprintf(err, errlen, "the PBX answered a bare WAV to a request for %zu files", n);
 		return UNPACK_BROKEN;
 	}
-	if (sink->begin(ctx, 0, -1) != 0)
+	switch (sink->begin(ctx, 0, -1)) {
+	case 0:
+		break;
+	case 1:
+		return drain_quietly(f);
+	default:
 		return UNPACK_ABORTED;
+	}
 	while ((got = feed_next(f, &buf)) > 0) {
 		total += (uint64_t)got;
 		if (total > MAX_ENTRY_BYTES) {
@@ -274,7 +292,7 @@ static int drain(struct feed *f, char *err, size_t errlen)
 	return UNPACK_OK;
 }
 
-static int unpack_tar(struct feed *f, const char *const *requested, size_t n,
+static int unpack_tar(struct feed *f, const char *const *requested, size_t n, unsigned flags,
 		      const struct unpack_sink *sink, void *ctx, char *err, size_t errlen)
 {
 	struct archive *a = archive_read_new();
@@ -291,7 +309,8 @@ static int unpack_tar(struct feed *f, const char *const *requested, size_t n,
 	}
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_none(a);
-	archive_read_support_filter_gzip(a);
+	if (flags & UNPACK_GZIP)
+		archive_read_support_filter_gzip(a);
 	if (archive_read_open(a, f, NULL, feed_read, NULL) != ARCHIVE_OK) {
 		snprintf(err, errlen, "not a tar archive: %s",
 			 archive_error_string(a) ? archive_error_string(a) : "unknown format");
@@ -339,9 +358,14 @@ static int unpack_tar(struct feed *f, const char *const *requested, size_t n,
 			refuse(sink, ctx, name, "larger than the 8 GiB cap on one recording");
 			continue;
 		}
-		if (sink->begin(ctx, (size_t)idx, size) != 0) {
-			rc = UNPACK_ABORTED;
+		switch (sink->begin(ctx, (size_t)idx, size)) {
+		case 0:
 			break;
+		case 1:
+			continue; /* left by the sink: libarchive skips its data */
+		default:
+			rc = UNPACK_ABORTED;
+			goto out;
 		}
 		rc = copy_entry(a, sink, ctx, name, (size_t)idx, size, &complete, err, errlen);
 		if (rc != 0)
@@ -354,7 +378,8 @@ out:
 }
 
 int unpack_stream(unpack_read_fn read, void *read_ctx, const char *const *requested, size_t n,
-		  const struct unpack_sink *sink, void *sink_ctx, char *err, size_t errlen)
+		  unsigned flags, const struct unpack_sink *sink, void *sink_ctx, char *err,
+		  size_t errlen)
 {
 	struct feed f;
 
@@ -367,7 +392,12 @@ int unpack_stream(unpack_read_fn read, void *read_ctx, const char *const *reques
 	}
 	if (f.head_len == 0 && !f.first)
 		return UNPACK_OK; /* an empty answer: none of the files */
-	if (feed_starts_with(&f, "RIFF"))
+	if (feed_starts_with(&f, "RIFF", 4))
 		return unpack_bare(&f, sink, sink_ctx, n, err, errlen);
-	return unpack_tar(&f, requested, n, sink, sink_ctx, err, errlen);
+	if (!(flags & UNPACK_GZIP) && feed_starts_with(&f, "\x1f\x8b", 2)) {
+		snprintf(err, errlen, "the answer is gzip-compressed without saying so "
+			 "(Content-Encoding): refused, as it could inflate to any size");
+		return UNPACK_BROKEN;
+	}
+	return unpack_tar(&f, requested, n, flags, sink, sink_ctx, err, errlen);
 }

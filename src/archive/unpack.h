@@ -19,7 +19,8 @@ typedef ssize_t (*unpack_read_fn)(void *ctx, const void **buf);
 
 struct unpack_sink {
 	/* Entry for requested path number `idx` starts; `size` is the size the tar header states
-	 * (-1 for a bare WAV of unknown length). Return 0 to take it, -1 to abort the stream. */
+	 * (-1 for a bare WAV of unknown length). Return 0 to take it, 1 to leave it (it is
+	 * skipped, without `end`; the sink says why), -1 to abort the stream. */
 	int (*begin)(void *ctx, size_t idx, int64_t size);
 	/* Bytes of the current entry. Return 0, or -1 to abort the stream (storage error). */
 	int (*data)(void *ctx, size_t idx, const void *buf, size_t len);
@@ -39,10 +40,18 @@ enum unpack_result {
 	UNPACK_ABORTED = -2,    /* a sink callback returned -1 */
 };
 
+/* unpack_stream's flags. */
+enum {
+	UNPACK_GZIP = 1, /* the answer declares gzip: a gzip'd tar is inflated. Without it only a
+			  * plain tar is read (a compressed body is refused), so that an answer
+			  * cannot inflate to more than it said it would be */
+};
+
 /* Reads the whole stream. `requested` are the n PBX paths asked for; their order gives idx.
  * Returns an enum unpack_result; `err` is set for UNPACK_BROKEN. */
 int unpack_stream(unpack_read_fn read, void *read_ctx, const char *const *requested, size_t n,
-		  const struct unpack_sink *sink, void *sink_ctx, char *err, size_t errlen);
+		  unsigned flags, const struct unpack_sink *sink, void *sink_ctx, char *err,
+		  size_t errlen);
 
 /* Which requested path an entry name stands for: its index, or -1 with `why` set when the name
  * is refused (absolute, "..", no match, ambiguous). Exposed for tests and fuzzing. */

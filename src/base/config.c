@@ -2,7 +2,9 @@
  * FILE:LINE (or the -o override) and the key. Nothing here touches the network. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct parse_ctx {
 	struct config *cfg;
@@ -85,6 +88,57 @@ static int parse_bool(const char *v, int *out)
 		*out = 0;
 	else
 		return -1;
+	return 0;
+}
+
+/* fopen(path, "r") for a regular file only, without blocking on a FIFO at the path (which
+ * would hang a run at start). NULL with errno set (EINVAL: not a regular file). */
+static FILE *open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* "2147483648", "2048M", "2G" (K, M, G, T: powers of 1024) within [lo, hi]. 0 or -1. */
+static int parse_bytes(const char *v, unsigned long long lo, unsigned long long hi,
+		       unsigned long long *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *u;
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return -1;
+	if (*end && (u = strchr(units, toupper((unsigned char)*end))) != NULL && !end[1]) {
+		for (const char *p = units; p <= u; p++) {
+			if (n > hi / 1024)
+				return -1;
+			n *= 1024;
+		}
+	} else if (*end) {
+		return -1;
+	}
+	if (n < lo || n > hi)
+		return -1;
+	*out = n;
 	return 0;
 }
 
@@ -231,6 +285,9 @@ static int sync_key(struct parse_ctx *c, const char *k, const char *v)
 		if (parse_long(v, 1, 1000, &n))
 			return bad(c, "sync", k, "must be a number between 1 and 1000");
 		cfg->sync.invalid_retries = (int)n;
+	} else if (!strcmp(k, "max_recording_bytes")) {
+		if (parse_bytes(v, 1u << 20, 1ull << 40, &cfg->sync.max_recording_bytes))
+			return bad(c, "sync", k, "must be a size between 1M and 1T, such as 2G");
 	} else if (!strcmp(k, "batch_url_bytes")) {
 		if (parse_long(v, 256, 1L << 20, &n))
 			return bad(c, "sync", k, "must be a number of bytes between 256 and 1048576");
@@ -436,6 +493,7 @@ static void set_defaults(struct config *cfg)
 	cfg->sync.batch_files = 50;
 	cfg->sync.batch_url_bytes = 4000;
 	cfg->sync.invalid_retries = 3;
+	cfg->sync.max_recording_bytes = 2ull << 30;
 	cfg->sync.parallel = 1;
 	cfg->sync.reconcile_days = 7;
 	cfg->pbx.max_clock_skew = 10 * 60;
@@ -481,8 +539,9 @@ static char *read_secret_line(const char *path, const char *what, char *err, siz
 	}
 	if (check_private(path, what, err, errlen) != 0)
 		goto fail;
-	if (!(f = fopen(path, "re"))) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!(f = open_regular(path))) {
+		snprintf(err, errlen, "%s: %s", path,
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto fail;
 	}
 	if (!fgets(buf, 1024, f))
@@ -607,9 +666,10 @@ int config_load(const char *path, char *const *overrides, size_t n, struct confi
 	if (slash == path)
 		snprintf(dir, sizeof dir, "/");
 	c.base_dir = dir;
-	f = fopen(path, "re");
+	f = open_regular(path);
 	if (!f) {
-		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot read config %s: %s", path,
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto fail;
 	}
 	c.file = f;

@@ -50,6 +50,8 @@ struct config {
 					* archived as it is (flagged) or recorded unavailable */
 		int parallel;          /* batch downloads at once (backfills of big PBXs) */
 		long reconcile_days;   /* a run lists the whole history every N days; 0 = never */
+		unsigned long long max_recording_bytes; /* one recording's cap when its listing
+					* states no size (default 2 GiB) */
 	} sync;
 	struct {
 		int delete_from_pbx;

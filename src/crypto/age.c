@@ -173,7 +173,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 	struct stat st;
 	char *buf = NULL;
 	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0) {
 		err_set(err, errlen, "%s: %s", path, strerror(errno));
@@ -181,6 +181,10 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 	}
 	if (fstat(fd, &st) != 0) {
 		err_set(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > AGE_KEY_FILE_MAX) {

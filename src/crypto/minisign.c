@@ -211,7 +211,7 @@ static ssize_t read_small(const char *path, const char *what, unsigned char *buf
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO: no hang */
 	if (fd < 0) {
 		err_set(err, errlen, "cannot open %s %s: %s", what, path, strerror(errno));
 		return -1;

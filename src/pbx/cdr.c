@@ -69,8 +69,11 @@ void cdr_list_free(struct cdr_list *l)
 
 int cdr_list_push(struct cdr_list *l, const struct cdr *c)
 {
-	struct cdr *rows = grow_for_one(l->rows, &l->cap, l->count, sizeof *rows);
+	struct cdr *rows;
 
+	if (l->count >= CDR_MAX_ROWS)
+		return -2;
+	rows = grow_for_one(l->rows, &l->cap, l->count, sizeof *rows);
 	if (!rows)
 		return -1;
 	l->rows = rows;
@@ -223,7 +226,13 @@ static int add_row(struct cdr_list *out, struct json_object *row, const char *ke
 		err_set(err, errlen, "row %s: %s", label, why);
 		return -1;
 	}
-	if (cdr_list_push(out, &c) != 0) {
+	switch (cdr_list_push(out, &c)) {
+	case 0:
+		break;
+	case -2:
+		err_set(err, errlen, "more than %d CDR rows", CDR_MAX_ROWS);
+		return -1;
+	default:
 		err_set(err, errlen, "out of memory for the CDR rows");
 		return -1;
 	}
@@ -420,8 +429,10 @@ int cdr_parse(const char *json, size_t len, struct cdr_list *out, char *err, siz
 		rc = read_object(top, out, &total, err, errlen);
 	json_object_put(top);
 	if (rc != CDR_OK) {
-		out->count = start; /* an answer counts whole or not at all */
-		return rc;
+		/* An answer counts whole or not at all; one that filled the list was too many. */
+		int full = out->count >= CDR_MAX_ROWS;
+		out->count = start;
+		return full ? CDR_TOO_MANY : rc;
 	}
 	out->totalcount = total;
 	return CDR_OK;

@@ -53,6 +53,10 @@ struct cdr {
 					  * was longer than it fits and is kept cut */
 };
 
+/* Rows one CDR list holds at most: a row is ~1.6 KB, so 10,000 are ~16 MB (a run's memory
+ * stays bounded whatever a PBX answers); a window with more is asked for in parts. */
+#define CDR_MAX_ROWS 10000
+
 struct cdr_list {
 	struct cdr *rows;
 	size_t count;
@@ -65,6 +69,7 @@ enum cdr_result {
 	CDR_ERROR_OBJECT = 1, /* an object with no rows and no json_obj_filter: the PBX said
 			       * "no" (typically a dead session) rather than "nothing" */
 	CDR_BAD = -1,         /* not JSON, JSON of no shape we can read, or a row refused */
+	CDR_TOO_MANY = 2,     /* the rows would pass CDR_MAX_ROWS (none were added) */
 };
 
 enum cdr_join_how { CDR_JOIN_NONE = 0, CDR_JOIN_NAME, CDR_JOIN_TIME };
@@ -73,7 +78,7 @@ void cdr_list_init(struct cdr_list *l);
 void cdr_list_free(struct cdr_list *l); /* and re-init; a no-op on an init'ed list */
 
 /* Adds one row (used by the parser and by tests). Returns 0, or -1 when out of memory. */
-int cdr_list_push(struct cdr_list *l, const struct cdr *c);
+int cdr_list_push(struct cdr_list *l, const struct cdr *c); /* -2: CDR_MAX_ROWS reached */
 
 /* Parses `len` bytes of a 9006 answer and appends its rows to `out` (windows can be gathered
  * into one list); an answer counts whole or not at all. out->totalcount takes this answer's

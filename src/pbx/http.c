@@ -126,11 +126,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 	if (strncmp(line, "HTTP/", 5) == 0) {
 		/* A new response (e.g. after 100 Continue): forget the previous one's headers. */
 		t->a->content_type[0] = '\0';
+		t->a->content_encoding[0] = '\0';
 		t->a->retry_after = -1;
 		t->a->date = -1;
 	} else if (strncasecmp(line, "Content-Type:", 13) == 0) {
 		const char *v = line + 13 + strspn(line + 13, " \t");
 		snprintf(t->a->content_type, sizeof t->a->content_type, "%s", v);
+	} else if (strncasecmp(line, "Content-Encoding:", 17) == 0) {
+		const char *v = line + 17 + strspn(line + 17, " \t");
+		snprintf(t->a->content_encoding, sizeof t->a->content_encoding, "%s", v);
 	} else if (strncasecmp(line, "Date:", 5) == 0) {
 		time_t when = curl_getdate(line + 5 + strspn(line + 5, " \t"), NULL);
 		t->a->date = when > 0 ? (long long)when : -1;
@@ -246,6 +250,7 @@ static int outcome(struct http *h, struct transfer *t, CURLcode rc, struct http_
 	if (t->too_big) {
 		snprintf(a->error, sizeof a->error, "the answer is larger than the %zu-byte cap",
 			 t->cap);
+		a->body_capped = 1;
 		return HTTP_TOO_BIG;
 	}
 	if (t->bad_headers) {

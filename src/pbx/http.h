@@ -37,9 +37,11 @@ struct http_answer {
 	char *body;            /* NUL-terminated; NULL when empty */
 	size_t len;
 	char content_type[96];
+	char content_encoding[32]; /* as sent ("gzip"); "" when absent */
 	long retry_after;      /* seconds, -1 when absent */
 	long long date;        /* the Date header as Unix time, -1 when absent or unreadable */
 	int refused;           /* connection refused: transient */
+	int body_capped;       /* HTTP_TOO_BIG because of the body (not the headers) */
 	char error[256];       /* libcurl's message for a non-DONE outcome */
 };
 

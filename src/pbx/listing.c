@@ -58,8 +58,11 @@ void listing_free(struct listing *l)
 
 int listing_push(struct listing *l, const struct recording *r)
 {
-	struct recording *rows = grow_for_one(l->rows, &l->cap, l->n, sizeof *rows);
+	struct recording *rows;
 
+	if (l->n >= LISTING_MAX_ROWS)
+		return -2;
+	rows = grow_for_one(l->rows, &l->cap, l->n, sizeof *rows);
 	if (!rows)
 		return -1;
 	l->rows = rows;
@@ -249,6 +252,7 @@ struct parser {
 	struct skips chosen_sk;
 	char chosen_key[64];
 	size_t ignored;    /* later arrays of recordings and numbered rows left aside */
+	int too_many;      /* the rows passed LISTING_MAX_ROWS */
 };
 
 static void note_skip(struct skips *sk, const char *key, size_t index,
@@ -290,7 +294,14 @@ static int add_row(struct parser *p, struct source *s, const char *key, size_t i
 		note_skip(&s->sk, key, index, f, why);
 		return 0;
 	}
-	if (listing_push(p->out, &r) != 0) {
+	switch (listing_push(p->out, &r)) {
+	case 0:
+		break;
+	case -2:
+		p->too_many = 1;
+		err_set(p->err, p->errlen, "more than %d rows", LISTING_MAX_ROWS);
+		return -1;
+	default:
 		err_set(p->err, p->errlen, "out of memory for the listing's rows");
 		return -1;
 	}
@@ -623,7 +634,7 @@ int listing_parse(const char *buf, size_t len, struct listing *out, char *err, s
 		result = judge_object(&p, &sk);
 	if (result != LISTING_OK) {
 		out->n = p.numbered.start; /* an answer counts whole or not at all */
-		return result;
+		return p.too_many ? LISTING_TOO_MANY : result;
 	}
 	if (sk.count > 0)
 		log_warn("listing: skipped %zu of %zu rows; first: %s", sk.count,

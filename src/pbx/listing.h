@@ -13,6 +13,11 @@
 #include <stddef.h>
 #include "recording.h"
 
+/* Rows one listing holds at most (gathered over the answers of a split window too): a row
+ * costs ~620 bytes, so 40,000 rows are ~25 MB, which keeps a run's peak near 50 MiB whatever a
+ * PBX answers. A window with more is asked for in narrower parts (window.h). */
+#define LISTING_MAX_ROWS 40000
+
 struct listing {
 	struct recording *rows;
 	size_t n;
@@ -26,6 +31,7 @@ enum listing_result {
 	LISTING_ERROR_OBJECT = 1, /* an object with no rows and no json_obj_filter: the PBX said
 				   * "no" (typically a dead session) rather than "nothing" */
 	LISTING_BAD = -1,          /* not JSON, or JSON of no shape we can read */
+	LISTING_TOO_MANY = 2,      /* the rows would pass LISTING_MAX_ROWS (none were added) */
 };
 
 void listing_init(struct listing *l);
@@ -39,7 +45,8 @@ void listing_free(struct listing *l);   /* and re-init; listing_free of an init'
  * ("YYYYMMDD-HHMMSS-...") when absent; other fields default to "" / -1. */
 int listing_parse(const char *buf, size_t len, struct listing *out, char *err, size_t errlen);
 
-/* Adds one row (used by the parser and by tests). Returns 0, or -1 when out of memory. */
+/* Adds one row (used by the parser and by tests). Returns 0, -1 when out of memory, -2 when
+ * the listing holds LISTING_MAX_ROWS already. */
 int listing_push(struct listing *l, const struct recording *r);
 
 #endif

@@ -15,9 +15,14 @@
 #include "base/clock.h"
 #include "base/log.h"
 
-#define LIST_CAP (256u << 20)  /* a 20053 answer larger than this is refused */
-#define CDR_CAP (64u << 20)    /* a 9006 or 9005 answer larger than this is refused (json-c
-				* holds a parsed 9006 answer at ~9x its size) */
+/* A 20053 answer larger than this is not read on: the window is asked for in parts
+ * (PBX_TOO_LARGE). 8 MiB is ~30,000 real rows; with LISTING_MAX_ROWS it bounds a run's memory. */
+#define LIST_CAP (8u << 20)
+/* json-c holds a parsed 9006 answer at ~9x its size: 2 MiB (some 8,000 calls) keeps that
+ * near 20 MB; a larger one is asked for in parts (PBX_TOO_LARGE). A 9005 CSV export (a day's,
+ * for the CDR archive) is held twice while it is checked: 12 MiB is some 40,000 calls. */
+#define CDR_QUERY_CAP (2u << 20)
+#define CDR_EXPORT_CAP (12u << 20)
 #define SMALL_CAP (64u << 10)  /* login, delete, and error bodies */
 #define VALUE_CHARS "-_.~/():*!'"
 
@@ -61,6 +66,7 @@ int pbx_clock_skew(const struct pbx *p, long *seconds)
 
 struct pbx_stream {
 	struct http_stream *hs;
+	int compressed; /* the answer declares gzip (Content-Encoding or Content-Type) */
 };
 
 struct sbuf {
@@ -222,6 +228,10 @@ static int call(struct pbx *p, const char *cgi, const char *params, int style, s
 		if (out == HTTP_UNREACHABLE) {
 			log_error("cannot reach the PBX at %s: %s", p->o.url, a->error);
 			rc = PBX_UNREACHABLE;
+		} else if (out == HTTP_TOO_BIG && a->body_capped &&
+			   (!strcmp(cgi, "20053") || !strcmp(cgi, "9006"))) {
+			log_debug("PBX %s: %s", cgi, a->error);
+			rc = PBX_TOO_LARGE;
 		} else if (out != HTTP_DONE) {
 			log_error("PBX request %s failed: %s", cgi, a->error);
 		} else if (kind == ANSWER_TOO_LONG) {
@@ -273,6 +283,10 @@ static int list_once(struct pbx *p, int style, const char *start, const char *en
 	switch (listing_parse(a.body ? a.body : "", a.len, out, err, sizeof err)) {
 	case LISTING_OK:
 		break;
+	case LISTING_TOO_MANY:
+		log_debug("listing %s to %s: %s", start, end, err);
+		rc = PBX_TOO_LARGE;
+		break;
 	case LISTING_ERROR_OBJECT:
 		out->n = before;
 		log_debug("listing answered an error object: %s", err);
@@ -315,7 +329,7 @@ static int login_as(struct pbx *p, int style)
 	listing_free(&probe);
 	/* Data we cannot read is still data: the session works; the run's own listings will
 	 * say what is wrong with them. */
-	return rc == UNREADABLE ? PBX_OK : rc;
+	return rc == UNREADABLE || rc == PBX_TOO_LARGE ? PBX_OK : rc;
 }
 
 int pbx_login(struct pbx *p)
@@ -484,6 +498,8 @@ static int download_once(struct pbx *p, const char *url, size_t n, struct pbx_st
 			return PBX_FAILED;
 		}
 		(*out)->hs = hs;
+		(*out)->compressed = strcasestr(a.content_encoding, "gzip") != NULL ||
+				     strcasestr(a.content_type, "gzip") != NULL;
 		return PBX_OK;
 	}
 }
@@ -515,6 +531,11 @@ int pbx_download_open(struct pbx *p, const char *const *paths, size_t n, struct 
 	}
 	free(url.p);
 	return rc;
+}
+
+int pbx_stream_compressed(const struct pbx_stream *s)
+{
+	return s->compressed;
 }
 
 ssize_t pbx_stream_read(void *stream, const void **buf)
@@ -722,14 +743,15 @@ static int cdr_once(struct pbx *p, enum pbx_cdr_cgi cgi, const char *params,
 
 	if (cgi == PBX_CDR_DELETE)
 		p->o.retries = 0; /* a delete is never repeated blindly: the caller re-lists */
-	rc = call(p, number[cgi], params, style, cgi == PBX_CDR_DELETE ? SMALL_CAP : CDR_CAP, &a);
+	rc = call(p, number[cgi], params, style, cgi == PBX_CDR_DELETE ? SMALL_CAP :
+		  cgi == PBX_CDR_QUERY ? CDR_QUERY_CAP : CDR_EXPORT_CAP, &a);
 	p->o.retries = saved;
 	if (rc != PBX_OK)
 		return rc;
 	if (take)
 		taken = take(ctx, a.body ? a.body : "", a.len);
 	http_answer_free(&a);
-	return taken == 1 ? SESSION : taken < 0 ? PBX_FAILED : PBX_OK;
+	return taken == 1 ? SESSION : taken == 2 ? PBX_TOO_LARGE : taken < 0 ? PBX_FAILED : PBX_OK;
 }
 
 int pbx_cdr(struct pbx *p, enum pbx_cdr_cgi cgi, const char *start, const char *end,

@@ -38,6 +38,8 @@ enum pbx_result {
 	PBX_UNREACHABLE = -2,    /* could not connect / resolve / TLS handshake (message printed) */
 	PBX_REFUSED = -3,        /* login refused, or the session died again right after login */
 	PBX_URL_TOO_LONG = -4,   /* 414: split the batch and ask again */
+	PBX_TOO_LARGE = -5,      /* a listing larger than a run holds (bytes or rows, with the
+				  * rows already in `out`): ask for a narrower window */
 };
 
 /* Returns a handle (no traffic yet), or NULL with `err` set. */
@@ -49,7 +51,8 @@ void pbx_free(struct pbx *p);
 int pbx_login(struct pbx *p);
 
 /* Lists recordings whose call start lies in [start, end] ("YYYY-MM-DD HH:MM", inclusive),
- * appending the rows to `out` and setting out->totalcount. Returns a pbx_result. */
+ * appending the rows to `out` and setting out->totalcount. Returns a pbx_result; on
+ * PBX_TOO_LARGE nothing was appended (nothing printed). */
 int pbx_list(struct pbx *p, const char *start, const char *end, struct listing *out);
 
 /* Bytes of the 20036 URL for these paths (for batching against [sync] batch_url_bytes). */
@@ -63,6 +66,10 @@ int pbx_download_open(struct pbx *p, const char *const *paths, size_t n, struct 
 /* The next piece of the body: >0 length with *buf set (valid until the next call), 0 at its
  * clean end, -1 on a transfer error (message printed). Shaped as an unpack_read_fn. */
 ssize_t pbx_stream_read(void *stream, const void **buf);
+
+/* Whether the answer declares itself gzip-compressed (Content-Encoding, or a gzip
+ * Content-Type): only then may the body be inflated (unpack.h, UNPACK_GZIP). Returns 1 or 0. */
+int pbx_stream_compressed(const struct pbx_stream *s);
 
 /* Ends the transfer and frees the stream. Returns 0 when the whole body arrived, -1 otherwise. */
 int pbx_stream_close(struct pbx_stream *s);
@@ -119,11 +126,13 @@ enum pbx_cdr_cgi {
 };
 
 /* Judges and keeps an answer's body: 0 taken, 1 the body says the session is dead (an error
- * object: log in again and ask once more), -1 unreadable (message printed). */
+ * object: log in again and ask once more), 2 more rows than a run holds (nothing kept), -1
+ * unreadable (message printed). */
 typedef int (*pbx_cdr_take_fn)(void *ctx, const char *body, size_t len);
 
 /* Sends one CDR request (re-logging in once when the session died) and hands the 2xx body to
- * `take` (NULL: ignored). Returns a pbx_result; PBX_FAILED when `take` said -1. */
+ * `take` (NULL: ignored). Returns a pbx_result; PBX_FAILED when `take` said -1; PBX_TOO_LARGE
+ * when a 9006 answer passed its size cap or `take` said 2 (ask for a narrower span). */
 int pbx_cdr(struct pbx *p, enum pbx_cdr_cgi cgi, const char *start, const char *end,
 	    pbx_cdr_take_fn take, void *ctx);
 

@@ -106,6 +106,9 @@ static int take_rows(void *ctx, const char *body, size_t len)
 	case CDR_ERROR_OBJECT:
 		log_debug("9006 answered an error object: %s", err);
 		return 1;
+	case CDR_TOO_MANY:
+		log_debug("9006 for %s: %s", t->what, err);
+		return 2;
 	default:
 		log_error("cannot read the PBX's CDRs (%s): %s", t->what, err);
 		return -1;
@@ -126,7 +129,8 @@ static int query(struct run *r, const char *a, const char *b, struct cdr_list *o
 /* 9006 for [start, end] appended to `out`, split in halves wherever the PBX sent fewer rows
  * than its totalcount — or sent no count (or a count of what it sent) and as many rows as its
  * largest answer yet, which may be a cap (window.h) — or failed over more than a month
- * (perhaps an answer over our cap: a first run's window reaches back years). Sets *cut when a
+ * (perhaps an answer over our cap: a first run's window reaches back years), or answered more
+ * than a run holds at once (PBX_TOO_LARGE). Sets *cut when a
  * one-minute answer still fell short of its count. Returns a pbx_result. */
 static int query_split(struct run *r, pbx_minute start, pbx_minute end, struct cdr_list *out,
 		       int *cut)
@@ -155,7 +159,11 @@ static int query_split(struct run *r, pbx_minute start, pbx_minute end, struct c
 		if (!short_of_count && (!may_be_capped || start >= end))
 			return PBX_OK;
 	}
-	if (rc != PBX_OK && (rc != PBX_FAILED || end - start < 31 * 1440))
+	if (rc == PBX_TOO_LARGE && (start >= end || out->count >= CDR_MAX_ROWS / 2)) {
+		log_warn("the PBX's CDRs for %s are more than a run holds at once", what);
+		return PBX_FAILED;
+	}
+	if (rc != PBX_OK && rc != PBX_TOO_LARGE && (rc != PBX_FAILED || end - start < 31 * 1440))
 		return rc;
 	if (start >= end) {
 		*cut = 1;
@@ -665,7 +673,7 @@ static int load_days(struct run *r, struct cdrsync *c)
 	char err[256], day[11];
 	int dfd = store_open_dir(r->store, ".state", 0, err, sizeof err), fd;
 
-	fd = dfd >= 0 ? openat(dfd, DAYS_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	fd = dfd >= 0 ? store_open_regular(dfd, DAYS_FILE) : -1;
 	if (dfd >= 0)
 		close(dfd);
 	if (fd >= 0) {

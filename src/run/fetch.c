@@ -35,7 +35,20 @@ enum slot_state {
 	SLOT_CONFLICT,  /* two entries of its name */
 	SLOT_GIVEN_UP,  /* missing too many runs in a row: recorded unavailable */
 	SLOT_SAME,      /* fetched again for a changed listing: the bytes are those archived */
+	SLOT_OVERSIZED, /* larger than its listing allows (entry_limit): left, not stored */
 };
+
+/* What the main side learns of an entry while the worker may still hold its slot: applied to
+ * the slot once the worker is done with the batch. */
+enum { MARK_CONFLICT = 1, MARK_OVERSIZED = 2 };
+
+/* Growth a recording may show between its listing and its download (a call still recorded):
+ * 16 MiB is over 8 minutes of 16 kHz audio. */
+#define GROWTH_SLACK (16ull << 20)
+/* The most bytes per second a PBX recording holds (48 kHz 16-bit stereo), and the growth
+ * allowed past a listed duration: a bound where the listing states no size. */
+#define MAX_BYTES_PER_SECOND 192000ull
+#define DURATION_SLACK_S 600ull
 
 /* How a batch may still be tried when its download breaks: once more as it is, then in two
  * halves, then not again this run. */
@@ -59,8 +72,11 @@ struct batch {
 	int writing;                /* an entry is open in the sealer (worker side) */
 	size_t received;            /* sealed (worker side; read after sealq_drain) */
 	size_t arrived;             /* entries the answer brought, good or not (main side) */
-	unsigned char *conflict;    /* per entry: a second copy arrived (main side) */
+	unsigned char *mark;        /* per entry: MARK_* (main side) */
 	struct sha256 *wire;        /* hashes the entry in progress (main side) */
+	uint64_t entry_bytes;       /* of the entry in progress (main side) */
+	uint64_t entry_limit;       /* ... and what it may hold */
+	int entry_left;             /* ... it passed that: dropped, its end already queued */
 };
 
 static void storage_failure(struct batch *b, const char *why)
@@ -188,7 +204,7 @@ static void sink_conflict(void *ctx, size_t idx)
 
 	log_warn("%s: the answer holds two entries of this name; keeping neither",
 		 log_escape(b->paths[idx], esc, sizeof esc));
-	b->conflict[idx] = 1; /* applied once the worker is done with the batch */
+	b->mark[idx] |= MARK_CONFLICT; /* applied once the worker is done with the batch */
 }
 
 /* The sealing, run by the sealq worker in the order the entries arrive. */
@@ -198,12 +214,68 @@ static const struct unpack_sink seal_work = {
 
 /* What unpack calls on the main thread: hash the audio as it arrives (the bytes are in cache
  * now, and this thread has time while the worker encrypts and writes), hand it to the worker. */
+/* The most bytes recording `rec` may arrive as: its listed size and some growth; else its
+ * listed duration at the richest WAV a PBX makes, and some growth; never more than [sync]
+ * max_recording_bytes. What a hostile answer could otherwise make the archive keep (a gzip'd
+ * entry inflating to any size, a tar header of any size). */
+static uint64_t entry_limit(const struct run *r, const struct recording *rec)
+{
+	uint64_t cap = r->cfg->sync.max_recording_bytes, lim = cap;
+
+	if (rec->size >= 0)
+		lim = (uint64_t)rec->size + GROWTH_SLACK;
+	else if (rec->duration >= 0)
+		lim = ((uint64_t)rec->duration + DURATION_SLACK_S) * MAX_BYTES_PER_SECOND;
+	return lim < cap ? lim : cap;
+}
+
+static void left_oversized(struct batch *b, size_t idx, const char *how)
+{
+	const struct recording *rec = b->recs[idx];
+	char esc[512];
+
+	b->mark[idx] |= MARK_OVERSIZED;
+	log_warn("%s: %s, more than its listing allows (%llu bytes: listed %lld bytes, %ld s); "
+		 "not stored, asked for again next run", log_escape(b->paths[idx], esc, sizeof esc),
+		 how, (unsigned long long)b->entry_limit, rec->size, rec->duration);
+}
+
+/* Room on the archive's file system for an entry that says it holds `size` bytes. */
+static int room_for(struct batch *b, size_t idx, int64_t size)
+{
+	const uint64_t margin = 1u << 20; /* its folder, its manifest line */
+	struct statvfs fs;
+	char esc[512];
+
+	if (size <= 0 || fstatvfs(store_root_fd(b->r->store), &fs) != 0 ||
+	    (uint64_t)fs.f_bavail * fs.f_frsize >= (uint64_t)size + margin)
+		return 1;
+	log_error("not enough free space in %s for %s: its tar entry holds %lld bytes, %llu MB "
+		  "are free", store_root_path(b->r->store),
+		  log_escape(b->paths[idx], esc, sizeof esc), (long long)size,
+		  (unsigned long long)(((uint64_t)fs.f_bavail * fs.f_frsize) >> 20));
+	b->r->storage_error = 1;
+	b->r->fatal = EXIT_STORAGE;
+	return 0;
+}
+
 static int queue_begin(void *ctx, size_t idx, int64_t size)
 {
 	struct batch *b = ctx;
 
-	sha256_start(b->wire);
 	b->arrived++;
+	b->entry_bytes = 0;
+	b->entry_left = 0;
+	b->entry_limit = entry_limit(b->r, b->recs[idx]);
+	if (size >= 0 && (uint64_t)size > b->entry_limit) {
+		char how[64];
+		snprintf(how, sizeof how, "its tar entry holds %lld bytes", (long long)size);
+		left_oversized(b, idx, how);
+		return 1;
+	}
+	if (!room_for(b, idx, size))
+		return -1;
+	sha256_start(b->wire);
 	return sealq_begin(b->r->sealq, idx, size);
 }
 
@@ -211,6 +283,15 @@ static int queue_data(void *ctx, size_t idx, const void *buf, size_t len)
 {
 	struct batch *b = ctx;
 
+	if (b->entry_left)
+		return 0;
+	b->entry_bytes += len;
+	if (b->entry_bytes > b->entry_limit) {
+		/* No stated size (a bare WAV): cut where it passes the bound. */
+		b->entry_left = 1;
+		left_oversized(b, idx, "it arrives with more bytes");
+		return sealq_end(b->r->sealq, idx, 0);
+	}
 	sha256_update(b->wire, buf, len);
 	return sealq_data(b->r->sealq, idx, buf, len);
 }
@@ -219,6 +300,8 @@ static int queue_end(void *ctx, size_t idx, int complete)
 {
 	struct batch *b = ctx;
 
+	if (b->entry_left)
+		return 0;
 	if (complete)
 		sha256_finish(b->wire, b->slots[idx].wire);
 	return sealq_end(b->r->sealq, idx, complete);
@@ -346,6 +429,9 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 			not_landed++;
 		} else if (st == SLOT_GIVEN_UP) {
 			r->t.unavailable++;
+		} else if (st == SLOT_OVERSIZED) {
+			r->t.oversized++;
+			not_landed++;
 		} else if ((st == SLOT_WAITING && cut) || st == SLOT_BROKEN) {
 			if (rest) {
 				rest[(*nrest)++] = b->recs[i];
@@ -474,11 +560,11 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	b.wire = r->hash;
 	b.paths = calloc(n, sizeof *b.paths);
 	b.slots = calloc(n, sizeof *b.slots);
-	b.conflict = calloc(n, 1);
-	if (!b.paths || !b.slots || !b.conflict) {
+	b.mark = calloc(n, 1);
+	if (!b.paths || !b.slots || !b.mark) {
 		free(b.paths);
 		free(b.slots);
-		free(b.conflict);
+		free(b.mark);
 		log_error("out of memory");
 		r->fatal = EXIT_STORAGE;
 		return -1;
@@ -494,7 +580,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		log_info("the PBX refused a %zu-file request as too long; splitting it", n);
 		free(b.paths);
 		free(b.slots);
-		free(b.conflict);
+		free(b.mark);
 		a = fetch_batch(r, recs, half, try, may_switch_key);
 		if (a < 0)
 			return -1;
@@ -513,11 +599,12 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		r->t.failed += n;
 		free(b.paths);
 		free(b.slots);
-		free(b.conflict);
+		free(b.mark);
 		return r->fatal ? -1 : (long)n;
 	}
 	sealq_start(r->sealq, &seal_work, &b);
-	ur = unpack_stream(pbx_stream_read, st, b.paths, n, &sink, &b, err, sizeof err);
+	ur = unpack_stream(pbx_stream_read, st, b.paths, n,
+			   pbx_stream_compressed(st) ? UNPACK_GZIP : 0, &sink, &b, err, sizeof err);
 	/* The worker is idle from here on. When it failed (storage, a stop signal), it skipped
 	 * the rest of the batch: what it skipped arrived, it is not "missing". */
 	int worker_failed = sealq_drain(r->sealq) != 0;
@@ -526,8 +613,10 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		b.writing = 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (b.conflict[i])
+		if (b.mark[i] & MARK_CONFLICT)
 			b.slots[i].state = SLOT_CONFLICT;
+		else if (b.mark[i] & MARK_OVERSIZED)
+			b.slots[i].state = SLOT_OVERSIZED;
 	closed = pbx_stream_close(st);
 	if (ur == UNPACK_BROKEN) {
 		log_warn("download of %zu recordings: %s", n, err);
@@ -545,7 +634,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	    pbx_download_key_switch(r->pbx)) {
 		free(b.paths);
 		free(b.slots);
-		free(b.conflict);
+		free(b.mark);
 		rc = fetch_batch(r, recs, n, try, 0);
 		pbx_download_key_revert(r->pbx);
 		return rc;
@@ -556,7 +645,7 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	rc = settle(&b, cut, rest, &nrest);
 	free(b.paths);
 	free(b.slots);
-	free(b.conflict);
+	free(b.mark);
 	if (rc < 0 || r->storage_error) {
 		free(rest);
 		r->fatal = EXIT_STORAGE;
@@ -683,8 +772,9 @@ static int compare_round(struct run *r, struct recording *const *recs, const cha
 		if (pr == PBX_OK) {
 			c.want = want + start;
 			c.same = same + start;
-			if (unpack_stream(pbx_stream_read, st, paths + start, len, &compare_sink, &c,
-					  err, sizeof err) == UNPACK_BROKEN)
+			if (unpack_stream(pbx_stream_read, st, paths + start, len,
+					  pbx_stream_compressed(st) ? UNPACK_GZIP : 0, &compare_sink,
+					  &c, err, sizeof err) == UNPACK_BROKEN)
 				log_warn("comparing %zu recordings with their archived copies: %s", len,
 					 err);
 			pbx_stream_close(st);

@@ -69,6 +69,9 @@ static void summary(const struct run *r, double seconds, int dry_run)
 	if (t->capped_minutes)
 		printf("%lu minutes could not be listed whole: the PBX caps its answers below the "
 		       "calls that started in them (see errors)\n", t->capped_minutes);
+	if (t->oversized)
+		printf("%lu recordings arrived larger than their listing allows and were not stored "
+		       "(see warnings; asked for again next run)\n", t->oversized);
 	if (t->cdr_witnessed)
 		printf("%lu recordings named by the CDR were missing from the PBX's listing (fetched "
 		       "by name; see warnings)\n", t->cdr_witnessed);
@@ -94,7 +97,7 @@ static int exit_code(const struct run *r)
 	if (r->storage_error)
 		return EXIT_STORAGE;
 	if (r->archive_error || t->missing || t->failed || t->blocked || t->unconfirmed ||
-	    t->capped_minutes ||
+	    t->capped_minutes || t->oversized ||
 	    t->skipped_names || t->deferred || t->skew_blocked || t->invalid ||
 	    t->unavailable || (r->cfg->cdr.archive && (t->cdr_errors || t->cdr_stuck)))
 		return EXIT_PARTIAL;
@@ -143,6 +146,10 @@ static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute old
 
 		if (rc < 0 || stop_requested())
 			break;
+		if (rc == 2 && window_walk_narrow(&w, a))
+			continue;
+		if (rc == 2)
+			rc = 0; /* one minute more than a run holds: reported, left behind */
 		if (rc == 0)
 			all_landed = 0;
 		if (all_landed)

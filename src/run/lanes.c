@@ -131,6 +131,7 @@ static void add_tally(struct tally *to, const struct tally *t)
 	to->unavailable += t->unavailable;
 	to->short_audio += t->short_audio;
 	to->growing += t->growing;
+	to->oversized += t->oversized;
 	to->already += t->already; /* fetched again, the same bytes */
 	to->cdr_missing += t->cdr_missing;
 	to->bytes += t->bytes;

@@ -69,8 +69,13 @@ long reconcile(struct run *r, pbx_minute from, pbx_minute to)
 			skipped++; /* counted whole: nothing to list */
 			continue;
 		}
-		if (sync_window(r, a, b) < 0)
+		switch (sync_window(r, a, b)) {
+		case -1:
 			return -1;
+		case 2:
+			(void)window_walk_narrow(&w, a); /* a minute too large was reported */
+			break;
+		}
 	}
 	log_debug("reconcile: %ld months matched the manifest by their count", skipped);
 	return (long)(r->t.archived + r->t.missing + r->t.failed + r->t.growing - before);

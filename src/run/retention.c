@@ -448,7 +448,8 @@ struct budget {
 /* Retention over one window [a, b] (minutes, before the cutoff): list it, judge its rows,
  * archive first what the PBX holds otherwise, then delete its candidates, oldest first, within
  * the budget. Memory holds this window's rows only. *rows: how many the window listed.
- * Returns 0, or -1 when retention must stop. */
+ * Returns 0, 2 when the window holds more rows than one listing may (nothing done), or -1
+ * when retention must stop. */
 static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minute now,
 			    pbx_minute cutoff, struct budget *bud, size_t *rows)
 {
@@ -459,9 +460,13 @@ static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minut
 	int rc = 0;
 
 	listing_init(&l);
-	if (window_list(r, a, b, &l) < 0) {
+	switch (window_list(r, a, b, &l)) {
+	case -1:
 		listing_free(&l);
 		return -1;
+	case 2:
+		listing_free(&l);
+		return 2; /* too many rows at once: the walk narrows */
 	}
 	*rows = l.n;
 	if (l.n == 0) {
@@ -540,6 +545,11 @@ int retention_apply(struct run *r, pbx_minute now)
 	while (rc == 0 && !r->fatal && !stop_requested() && window_walk_next(&w, &a, &b)) {
 		size_t rows = 0;
 		rc = retention_window(r, a, b, now, cutoff, &bud, &rows);
+		if (rc == 2) {
+			rc = 0;
+			(void)window_walk_narrow(&w, a); /* a minute too large was reported */
+			continue;
+		}
 		window_walk_saw(&w, rows > 0);
 	}
 	if (bud.over) {

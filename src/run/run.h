@@ -30,6 +30,8 @@ struct tally {
 	unsigned long listed, archived, already, missing, failed, refused, deleted;
 	unsigned long unconfirmed, blocked, skipped_names;
 	unsigned long capped_minutes; /* minutes the PBX would not list whole (window.c) */
+	unsigned long oversized;     /* recordings that arrived larger than their listing allows
+				      * (fetch.c): not stored */
 	unsigned long deferred;  /* due for deletion but over [retention] max_delete */
 	int skew_blocked;        /* deletions skipped: the PBX clock is too far off */
 	unsigned long invalid;   /* archived as they were, flagged, after invalid_retries runs */
@@ -71,6 +73,8 @@ struct run {
 	size_t largest_answer;       /* window.c: the most rows one listing brought this run */
 	int end_reads_through;       /* window.c: an answer showed the PBX reads an end minute
 				      * through HH:MM:59 */
+	int oversized_minutes;       /* window.c: single minutes that answered more than a run
+				      * holds */
 	int counts_beyond_rows;      /* window.c: an answer counted more rows than it sent: this
 				      * PBX's totalcount is a true count */
 	pbx_minute newest_seen;      /* sync.c: the latest call start the PBX listed; -1 none */

@@ -86,6 +86,9 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 	case 1:
 		complete = 0; /* some rows could not be listed: archive the others */
 		break;
+	case 2:
+		listing_free(&l);
+		return 2; /* too many rows at once: the walk narrows */
 	default:
 		listing_free(&l);
 		return r->fatal ? -1 : 0;

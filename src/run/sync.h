@@ -9,8 +9,9 @@
 struct run;
 
 /* Lists and archives the window [start, end] (minutes, inclusive). Returns 1 when everything
- * listed landed, 0 when something is left for a later run, -1 when the run must stop
- * (r->fatal). */
+ * listed landed, 0 when something is left for a later run, 2 when the window holds more rows
+ * than one listing may (nothing done: ask for a narrower one, window_walk_narrow), -1 when the
+ * run must stop (r->fatal). */
 int sync_window(struct run *r, pbx_minute start, pbx_minute end);
 
 #endif

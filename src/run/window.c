@@ -23,7 +23,8 @@ int window_holds(pbx_minute start, pbx_minute end, const char *calldate)
 }
 
 /* One 20053 request for [from, to] (request bounds), appended to `out`. Returns the rows it
- * brought, those refused by the parser included (the PBX counts them too), or -1 (printed;
+ * brought, those refused by the parser included (the PBX counts them too), -2 when the answer
+ * was larger than a listing may hold (nothing appended, nothing printed), or -1 (printed;
  * r->fatal set when the run must end). */
 static long ask(struct run *r, pbx_minute from, pbx_minute to, struct listing *out)
 {
@@ -34,6 +35,8 @@ static long ask(struct run *r, pbx_minute from, pbx_minute to, struct listing *o
 	pbxtime_format(from, a);
 	pbxtime_format(to, b);
 	rc = pbx_list(r->pbx, a, b, out);
+	if (rc == PBX_TOO_LARGE)
+		return -2; /* the caller narrows */
 	if (rc != PBX_OK) {
 		if (rc == PBX_REFUSED)
 			r->fatal = EXIT_LOGIN;
@@ -128,15 +131,66 @@ static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
 	return 1;
 }
 
+/* [start, end] asked for as two halves, appended to `out` (which held `before` rows). */
+static int halves(struct run *r, pbx_minute start, pbx_minute end, struct listing *out,
+		  size_t before)
+{
+	pbx_minute mid = start + (end - start) / 2;
+	int first = window_list(r, start, mid, out), second;
+
+	if (first < 0 || first == 2) {
+		out->n = before;
+		return first;
+	}
+	second = window_list(r, mid + 1, end, out);
+	if (second < 0 || second == 2) {
+		out->n = before;
+		return second;
+	}
+	return first | second;
+}
+
+/* An answer for [start, end] too large to hold. Halves fit where the answer alone was too
+ * large; a listing already half full (a window of many calls) is the walk's to narrow (2); a
+ * single minute is reported and left (1), like a capped one, and a PBX that does that again
+ * and again ends the listing (-1): each such answer cost a full cap of traffic. */
+static int too_large(struct run *r, pbx_minute start, pbx_minute end, struct listing *out,
+		     size_t before)
+{
+	char when[PBXTIME_MINUTE_LEN + 1];
+
+	out->n = before;
+	if (out->n >= LISTING_MAX_ROWS / 2)
+		return 2;
+	if (start < end) {
+		log_debug("a listing too large to hold; asking in two halves");
+		return halves(r, start, end, out, before);
+	}
+	pbxtime_format(start, when);
+	log_error("the PBX lists more for the minute %s than a run holds (over %d rows, or an "
+		  "answer over its size cap): that minute is not archived", when, LISTING_MAX_ROWS);
+	r->t.capped_minutes++;
+	if (++r->oversized_minutes >= WINDOW_OVERSIZED_MAX) {
+		log_error("the PBX answered more than a run holds for %d single minutes: listing "
+			  "stops for this run (is it the PBX?)", WINDOW_OVERSIZED_MAX);
+		r->archive_error = 1;
+		r->fatal = EXIT_PARTIAL;
+		return -1;
+	}
+	return 1;
+}
+
 int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing *out)
 {
 	const size_t before = out->n, skipped = out->skipped;
-	pbx_minute from, to, mid;
+	pbx_minute from, to;
 	long n;
-	int why, first, second;
+	int why;
 
 	window_request(start, end, &from, &to);
 	n = ask(r, from, to, out);
+	if (n == -2)
+		return too_large(r, start, end, out, before);
 	if (n < 0)
 		return -1;
 	why = cut_short(r, n, out->totalcount);
@@ -155,12 +209,7 @@ int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing 
 	out->skipped = skipped;
 	log_debug("a listing of %ld rows%s; asking in two halves", n,
 		  why == 1 ? ", fewer than counted" : " may be capped");
-	mid = start + (end - start) / 2;
-	first = window_list(r, start, mid, out);
-	if (first < 0)
-		return -1;
-	second = window_list(r, mid + 1, end, out);
-	return second < 0 ? -1 : first | second;
+	return halves(r, start, end, out, before);
 }
 
 int window_count(struct run *r, pbx_minute start, pbx_minute end, long long *count,
@@ -173,6 +222,12 @@ int window_count(struct run *r, pbx_minute start, pbx_minute end, long long *cou
 	listing_init(&l);
 	window_request(start, end, &from, &to);
 	n = ask(r, from, to, &l);
+	if (n == -2) {
+		*count = -1;
+		*rows = LISTING_MAX_ROWS;
+		listing_free(&l);
+		return 0;
+	}
 	*count = l.totalcount;
 	keep_window(&l, 0, start, end);
 	*rows = (long)l.n;
@@ -196,6 +251,16 @@ int window_walk_next(struct window_walk *w, pbx_minute *a, pbx_minute *b)
 	*a = w->next;
 	*b = w->span > w->end - w->next ? w->end : w->next + w->span - 1;
 	w->next = *b + 1;
+	return 1;
+}
+
+int window_walk_narrow(struct window_walk *w, pbx_minute a)
+{
+	if (w->next - a <= 1)
+		return 0;
+	w->span = (w->next - a) / 2 > 0 ? (w->next - a) / 2 : 1;
+	w->window = w->span < w->window ? w->span : w->window;
+	w->next = a;
 	return 1;
 }
 

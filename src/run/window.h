@@ -36,6 +36,10 @@ struct listing;
  * capped from this many rows on, when it is the largest of the run: no PBX caps below. */
 #define WINDOW_CAP_MIN_ROWS 5
 
+/* Single minutes a run lets answer more than it holds (each reported) before it stops
+ * listing: every such answer is a full cap of traffic. */
+#define WINDOW_OVERSIZED_MAX 3
+
 /* The minute bounds to ask the PBX for to see every call of [start, end] under each reading. */
 void window_request(pbx_minute start, pbx_minute end, pbx_minute *from, pbx_minute *to);
 
@@ -45,13 +49,17 @@ int window_holds(pbx_minute start, pbx_minute end, const char *calldate);
 
 /* Lists [start, end] into `out` (appended; only rows of the window). Returns 0 when every row
  * was seen; 1 when a minute's answer stayed capped (the rows that came are in `out`, but the
- * listing is incomplete: no deletion may be decided from it); -1 on failure (printed;
- * r->archive_error set, r->fatal set when the run must end). */
+ * listing is incomplete: no deletion may be decided from it; also when a single minute answered
+ * more than a run holds); 2 when the window holds more rows than one listing may
+ * (LISTING_MAX_ROWS): nothing of it is in `out`, ask for a narrower window
+ * (window_walk_narrow); -1 on failure (printed; r->archive_error set, r->fatal set when the
+ * run must end). */
 int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing *out);
 
 /* One padded request for [start, end], not split, for its count: *count the PBX's totalcount
- * (-1 when it sends none), *rows the rows of the window it sent. Returns 0, or -1 on failure
- * (printed; r->fatal set when the run must end). */
+ * (-1 when it sends none), *rows the rows of the window it sent (LISTING_MAX_ROWS when the
+ * answer was too large to hold, count then -1). Returns 0, or -1 on failure (printed;
+ * r->fatal set when the run must end). */
 int window_count(struct run *r, pbx_minute start, pbx_minute end, long long *count,
 		 long *rows);
 
@@ -72,5 +80,10 @@ int window_walk_next(struct window_walk *w, pbx_minute *a, pbx_minute *b);
 /* What the window just given held: none doubles the next span (unbounded: a year of nothing
  * costs a dozen listings); some snaps it back to `window`. */
 void window_walk_saw(struct window_walk *w, int had_recordings);
+
+/* The window [a, ...] just given held too many rows (window_list returned 2): the walk goes
+ * back to `a` with half the span, and stays that narrow. Returns 1, or 0 when the span is one
+ * minute already (then the walk goes on after it; the minute stays unlisted). */
+int window_walk_narrow(struct window_walk *w, pbx_minute a);
 
 #endif

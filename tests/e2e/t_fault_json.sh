@@ -30,8 +30,9 @@ case_bad_listing() {
 # clean end), the login's proof listing first. Expected: "JSON ends early".
 # json-truncated=300@20053: only answers longer than 300 bytes are cut, so the login's empty
 # proof listing passes and the real window's listing is cut. Expected: "JSON ends early".
-# json-huge=300: 300 MiB of spaces inside the listing, over the 256 MiB cap. Expected: the cap
-# is named. (One case: 300 MiB travel over loopback.)
+# json-huge=300: 300 MiB of spaces inside every listing, over the 8 MiB cap. Expected: the
+# window is asked for in halves down to single minutes; three minutes over the cap end the
+# listing, the cap is named, exit 1. (Each answer stops at the cap: some 100 MiB travel.)
 # json-deep=100000: 100000 '[' around the listing. Expected: "too deep".
 # json-wrong-types: calldate an object, duration an array, path a number, totalcount an object.
 # Expected: the malformed field or type is named.

@@ -31,6 +31,7 @@ enum fault_id {
 	FAULT_HTML_200,       /* 200 + HTML login page instead */
 	FAULT_JSON_TRUNCATED, /* [=BYTES]: JSON answer cut short, clean end */
 	FAULT_JSON_HUGE,      /* =MB: MB MiB of whitespace inside the listing */
+	FAULT_JSON_TINY_ROWS, /* =MB: MB MiB of rows holding only a path, before the real rows */
 	FAULT_JSON_DEEP,      /* =N: listing wrapped in N nested arrays */
 	FAULT_JSON_WRONG_TYPES, /* row fields and totalcount of the wrong JSON type */
 	FAULT_TOTALCOUNT_LIE, /* =DELTA: totalcount off by DELTA */
@@ -44,6 +45,8 @@ enum fault_id {
 	FAULT_TAR_DEVICE,     /* the first file as a character device entry */
 	FAULT_WAV_LYING_HEADER, /* the first file's RIFF/data sizes claim more */
 	FAULT_WAV_ZERO_HEADER,  /* the first file's RIFF/data sizes say 0 */
+	FAULT_TAR_OVERSIZE,   /* =MB: the first file's entry MB MiB longer (zeros after it) */
+	FAULT_TAR_GZIP,       /* the tar gzip-compressed; =1: and said so (Content-Encoding) */
 	FAULT_RESET_MID_BODY, /* TCP reset halfway through a tar */
 	FAULT_STALL,          /* =S: first piece, then S seconds of silence */
 	FAULT_DRIP,           /* =BPS: the body at BPS bytes per second */

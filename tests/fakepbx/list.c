@@ -34,7 +34,8 @@ struct list_query {
 };
 
 enum list_phase {
-	LIST_DEEP_OPEN, LIST_HEAD, LIST_PAD, LIST_ROWS, LIST_TAIL, LIST_DEEP_CLOSE, LIST_DONE
+	LIST_DEEP_OPEN, LIST_HEAD, LIST_PAD, LIST_TINY, LIST_ROWS, LIST_TAIL, LIST_DEEP_CLOSE,
+	LIST_DONE
 };
 
 struct list_stream {
@@ -51,6 +52,8 @@ struct list_stream {
 	size_t long_fields;    /* --long-fields */
 	/* faults */
 	uint64_t pad_left;     /* json-huge: spaces still to send */
+	uint64_t tiny_left;    /* json-tiny-rows: bytes of tiny rows still to send */
+	uint64_t tiny_n;       /* ... rows sent so far */
 	uint64_t deep_left;    /* json-deep: brackets still to send (open, then close) */
 	uint64_t deep;
 	bool wrong_types;      /* json-wrong-types */
@@ -136,7 +139,7 @@ static void list_emit_party(struct list_stream *st, const char *v)
 static void list_emit_row(struct list_stream *st, const struct store_rec *rec, size_t i)
 {
 	struct sbuf *sb = &st->piece;
-	if (i > 0)
+	if (i > 0 || st->tiny_n)
 		sbuf_adds(sb, ",\n");
 	if (st->style == FPX_LIST_NUMBERED)
 		sbuf_addf(sb, "\"%zu\":", i);
@@ -205,6 +208,34 @@ static void list_emit_run(struct list_stream *st, char c, uint64_t *n)
 	*n -= k;
 }
 
+/* json-tiny-rows: rows of a path alone (the call's date and time in its name, in the asked
+ * window's first minute), as many as fit the bytes asked: what costs a client most per byte. */
+static void list_emit_tiny(struct list_stream *st)
+{
+	struct sbuf *sb = &st->piece;
+	char day[9], hm[5];
+
+	memcpy(day, st->start, 4);
+	memcpy(day + 4, st->start + 5, 2);
+	memcpy(day + 6, st->start + 8, 2);
+	day[8] = '\0';
+	memcpy(hm, st->start + 11, 2);
+	memcpy(hm + 2, st->start + 14, 2);
+	hm[4] = '\0';
+	while (st->tiny_left && sb->len < LIST_PIECE) {
+		size_t before = sb->len;
+		if (st->tiny_n)
+			sbuf_adds(sb, ",\n");
+		if (st->style == FPX_LIST_NUMBERED)
+			sbuf_addf(sb, "\"t%llu\":", (unsigned long long)st->tiny_n);
+		sbuf_addf(sb, "{\"path\":\"%s/%s-%s00-t%llu.wav\"}", day, day, hm,
+			  (unsigned long long)st->tiny_n);
+		st->tiny_n++;
+		st->tiny_left = st->tiny_left > sb->len - before ? st->tiny_left - (sb->len - before)
+								 : 0;
+	}
+}
+
 /* Produce the next piece of JSON into st->piece; false when done. */
 static bool list_refill(struct list_stream *st)
 {
@@ -220,6 +251,11 @@ static bool list_refill(struct list_stream *st)
 	case LIST_PAD:
 		list_emit_run(st, ' ', &st->pad_left);
 		if (st->pad_left == 0)
+			st->phase = st->tiny_left ? LIST_TINY : LIST_ROWS;
+		return true;
+	case LIST_TINY:
+		list_emit_tiny(st);
+		if (st->tiny_left == 0)
 			st->phase = LIST_ROWS;
 		return true;
 	case LIST_DEEP_CLOSE:
@@ -232,7 +268,7 @@ static bool list_refill(struct list_stream *st)
 			      : st->style == FPX_LIST_KEYED  ? "{\"recordings\":[\n"
 			      : st->style == FPX_LIST_BARE   ? "[\n"
 							     : "{\n");
-		st->phase = st->pad_left ? LIST_PAD : LIST_ROWS;
+		st->phase = st->pad_left ? LIST_PAD : st->tiny_left ? LIST_TINY : LIST_ROWS;
 		return true;
 	case LIST_ROWS:
 		while (st->next < st->rows.n && sb->len < LIST_PIECE) {
@@ -247,7 +283,7 @@ static bool list_refill(struct list_stream *st)
 			sbuf_adds(sb, "\n]\n");
 		} else {
 			if (st->style == FPX_LIST_NUMBERED)
-				sbuf_adds(sb, st->rows.n ? ",\n" : "");
+				sbuf_adds(sb, st->rows.n || st->tiny_n ? ",\n" : "");
 			else
 				sbuf_adds(sb, "\n],\n");
 			list_emit_filter(st);
@@ -404,6 +440,8 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	const struct fault_inst *fi;
 	if ((fi = http_fault(r, FAULT_JSON_HUGE)))
 		st->pad_left = (uint64_t)fi->value << 20;
+	if ((fi = http_fault(r, FAULT_JSON_TINY_ROWS)))
+		st->tiny_left = (uint64_t)fi->value << 20;
 	if ((fi = http_fault(r, FAULT_JSON_DEEP)))
 		st->deep = st->deep_left = (uint64_t)fi->value;
 	else

@@ -383,7 +383,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		oracle(r);
 
 	memset(err, 0, sizeof err);
-	rc = unpack_stream(read_piece, r, requested, r->n, &sink, r, err, sizeof err);
+	rc = unpack_stream(read_piece, r, requested, r->n, UNPACK_GZIP, &sink, r, err, sizeof err);
 	FUZZ_CHECK(rc == UNPACK_OK || rc == UNPACK_BROKEN || rc == UNPACK_ABORTED, "result %d", rc);
 	FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL, "err not NUL-terminated");
 	if (rc == UNPACK_BROKEN)

@@ -230,7 +230,7 @@ static int run_fail(const void *buf, size_t len, size_t chunk, size_t fail_at,
 	r.scratch = malloc(r.chunk);
 	assert_non_null(r.scratch);
 	err[0] = '\0';
-	rc = unpack_stream(rd, &r, req, n, &recording_sink, s, err, errlen);
+	rc = unpack_stream(rd, &r, req, n, UNPACK_GZIP, &recording_sink, s, err, errlen);
 	free(r.scratch);
 	if (rc != UNPACK_ABORTED)
 		assert_int_equal(s->open, -1); /* every begun entry was ended */
