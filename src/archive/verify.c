@@ -723,8 +723,8 @@ int verify_archive(struct store *s, const struct verify_options *o, verify_findi
 			goto out;
 		}
 	}
-	/* A clean audit moves the witness on to the head it saw. */
-	if (o->witness && !rep->findings && c.head.seq &&
+	/* A clean audit of every day moves the witness on to the head it saw. */
+	if (o->witness && !rep->findings && c.head.seq && !o->from && !o->to &&
 	    head_save_copy(&c.head, o->witness, err, sizeof err) != 0)
 		log_error("cannot update the witness: %s", err);
 	rc = 0;
