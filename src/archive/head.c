@@ -16,6 +16,7 @@
 
 #include "headlog.h"
 #include "manifest.h"
+#include "mansig.h"
 #include "store.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -526,7 +527,8 @@ int head_load(struct store *s, const struct minisign_public *const *pk, size_t n
 	      int unsigned_ok, struct head *h, char *why, size_t whylen)
 {
 	struct headlog_line tip;
-	unsigned long long seq;
+	unsigned long long seq, named;
+	char day[11];
 	int any_sig, rc, trc;
 
 	memset(h, 0, sizeof *h);
@@ -542,9 +544,18 @@ int head_load(struct store *s, const struct minisign_public *const *pk, size_t n
 				 "holds no head (removed?)", tip.seq);
 			return 2;
 		}
+		/* Days signed since heads began name the head they were signed under. */
+		if ((named = mansig_newest_head_named(s, day)) > 0) {
+			snprintf(why, whylen, "there is no head, but the signature of manifest/%s.jsonl "
+				 "names head %llu (heads removed?)", day, named);
+			return 2;
+		}
 		return 1;
 	}
-	/* Signatures once made are not given up: an unsigned head among signed ones is not ours. */
+	/* Signatures once made are not given up: an unsigned head among signed ones, or where
+	 * day signatures name heads, is not ours. */
+	if (unsigned_ok && npk && !any_sig && (named = mansig_newest_head_named(s, day)) > 0)
+		unsigned_ok = 0;
 	rc = read_head(s, seq, pk, npk, unsigned_ok && !any_sig, h, why, whylen);
 	if (rc != 0)
 		return rc;
@@ -567,6 +578,18 @@ static void as_line(const struct head *h, struct headlog_line *l)
 	snprintf(l->time, sizeof l->time, "%s", h->time);
 	l->days = h->n;
 	l->is_signed = h->is_signed;
+}
+
+int head_check_named(struct store *s, const struct head *h, char *why, size_t whylen)
+{
+	char day[11];
+	unsigned long long named = mansig_newest_head_named(s, day);
+
+	if (named <= h->seq)
+		return 0;
+	snprintf(why, whylen, "the signature of manifest/%s.jsonl names head %llu, newer than the "
+		 "newest head %llu (heads removed or rolled back)", day, named, h->seq);
+	return 2;
 }
 
 int head_check_history(struct store *s, const struct head *h, char *why, size_t whylen)
@@ -630,7 +653,7 @@ int head_write(struct store *s, struct head *h, const struct minisign_secret *k)
 	struct tm tm;
 	time_t now = (time_t)clock_unix();
 	struct headlog_line l;
-	int rc = -1;
+	int rc = -1, written = 0;
 
 	as_line(h, &l);
 	if (h->seq && headlog_catch_up(s, &l) != 0)
@@ -639,6 +662,10 @@ int head_write(struct store *s, struct head *h, const struct minisign_secret *k)
 		return -1;
 	if (h->seq && !h->dirty && (h->is_signed || !k))
 		return 0;
+	if (!h->seq && h->n)
+		log_warn("the archive had no head: head 1 takes its %zu days as they are on disk (the "
+			 "first run of a version with heads; were heads removed, a witness shows it)",
+			 h->n);
 	memcpy(prev_sha, h->sha256, sizeof prev_sha);
 	h->seq++;
 	memcpy(h->prev, prev_sha, sizeof h->prev);
@@ -668,6 +695,7 @@ int head_write(struct store *s, struct head *h, const struct minisign_secret *k)
 		log_error("cannot write manifest/heads/%s: %s", name, err);
 		goto out;
 	}
+	written = 1;
 	h->is_signed = k != NULL;
 	h->dirty = 0;
 	as_line(h, &l);
@@ -676,9 +704,10 @@ int head_write(struct store *s, struct head *h, const struct minisign_secret *k)
 	remove_old(s, h->seq - 1);
 	rc = 0;
 out:
-	if (rc != 0 && h->dirty) {
+	if (!written) {
 		h->seq--; /* not written: the next attempt reuses the number */
 		memcpy(h->sha256, prev_sha, sizeof prev_sha);
+		h->dirty = 1;
 	}
 	sha256_free(hash);
 	free(sig);

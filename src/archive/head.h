@@ -66,9 +66,10 @@ const struct head_day *head_find(const struct head *h, const char *day);
 /* Loads the newest head of the archive into `h`. With `npk` > 0 keys its signature must
  * verify under one of them; an unsigned head is accepted only when `npk` is 0 (or, with
  * `unsigned_ok`, always: a run that signs now may follow runs that did not). Returns 0
- * loaded, 1 there is none (h zeroed; `why` says whether files exist), 2 the newest head is
- * not to be trusted (`why`: unsigned, bad signature, unparsable, or older than the history
- * says: a rollback), -1 it cannot be read (`why` set). */
+ * loaded, 1 there is none (h zeroed), 2 the newest head is not to be trusted (`why`: unsigned
+ * among signed heads or where day signatures name heads, a bad signature, unparsable, older
+ * than the history says: a rollback; or there is none while the history or a day signature
+ * names one: heads removed), -1 it cannot be read (`why` set). */
 int head_load(struct store *s, const struct minisign_public *const *pk, size_t npk,
 	      int unsigned_ok, struct head *h, char *why, size_t whylen);
 
@@ -106,6 +107,10 @@ int head_read_file(const char *path, char **buf, size_t *len, char *err, size_t 
 /* Writes `h` as its head file to `path` outside the archive, atomically (temp beside it,
  * fsync, rename, folder fsync). Returns 0, or -1 with `err` set. */
 int head_save_copy(const struct head *h, const char *path, char *err, size_t errlen);
+
+/* Whether any day signature names a head newer than `h` (mansig_newest_head_named): heads
+ * removed or rolled back. Reads every day's signature: for verify. Returns 0, or 2 (`why`). */
+int head_check_named(struct store *s, const struct head *h, char *why, size_t whylen);
 
 /* Checks manifest/heads/history.jsonl against head `h` (headlog_check). Returns 0 fine, 1 no
  * history, 2 broken (`why`), -1 unreadable (`why`). */

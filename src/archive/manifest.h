@@ -149,6 +149,18 @@ int manifest_add_relisted(struct manifest *m, const char *day, const struct mani
  * set (the queued lines are dropped; what reached the disk is cut at the next load). */
 int manifest_commit(struct manifest *m, char *err, size_t errlen);
 
+/* `hook(ctx, m)` is called after every manifest_commit() that succeeded (the run signs the
+ * days it just appended to there: a crash then leaves at most one commit's lines unsigned). */
+void manifest_set_commit_hook(struct manifest *m, void (*hook)(void *ctx, struct manifest *m),
+			      void *ctx);
+
+/* Calls `fn` as manifest_each_changed() does, for the days appended to (or marked changed)
+ * since `fn` last returned 0 for them; a day whose `fn` fails (nonzero) is shown again next
+ * time. Returns how many days `fn` failed on. */
+int manifest_each_unsigned(struct manifest *m,
+			   int (*fn)(void *ctx, const char *day, size_t lines, const char *last_hash),
+			   void *ctx);
+
 /* Calls `fn` for every day whose file this handle appended to, with the file's line count and
  * the hash of its last line (what a signature's trusted comment names). Returns 0 or the first
  * nonzero `fn` result. */

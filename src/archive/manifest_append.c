@@ -103,8 +103,15 @@ int manifest_mark_changed(struct manifest *m, const char *day)
 	if (!d)
 		return -1;
 	if (d->exists)
-		d->changed = 1;
+		d->changed = d->unsigned_lines = 1;
 	return 0;
+}
+
+void manifest_set_commit_hook(struct manifest *m, void (*hook)(void *ctx, struct manifest *m),
+			      void *ctx)
+{
+	m->committed = hook;
+	m->committed_ctx = ctx;
 }
 
 void manifest_set_append_guard(struct manifest *m, int (*guard)(void *ctx, const char *day),
@@ -424,7 +431,7 @@ static int commit_day(struct manifest *m, struct manifest_day *d, char *err, siz
 		FAILPOINT_DIR_SYNCED(m->dirfd);
 	d->exists = 1;
 	d->torn = 0;
-	d->changed = 1;
+	d->changed = d->unsigned_lines = 1;
 	d->good_len += (off_t)d->pending_len;
 	d->lines += d->pending_lines;
 	d->pending_len = 0;
@@ -475,7 +482,26 @@ int manifest_commit(struct manifest *m, char *err, size_t errlen)
 		}
 	}
 	m->nchanges = 0;
+	if (m->committed)
+		m->committed(m->committed_ctx, m);
 	return 0;
+}
+
+int manifest_each_unsigned(struct manifest *m,
+			   int (*fn)(void *ctx, const char *day, size_t lines, const char *last_hash),
+			   void *ctx)
+{
+	int kept = 0;
+
+	for (struct manifest_day *d = m->days; d; d = d->next) {
+		if (!d->unsigned_lines || d->broken)
+			continue;
+		if (fn(ctx, d->name, d->lines, d->last_hash) == 0)
+			d->unsigned_lines = 0;
+		else
+			kept++;
+	}
+	return kept;
 }
 
 int manifest_each_changed(struct manifest *m,

@@ -23,6 +23,7 @@ struct manifest_day {
 	int torn;               /* the file has a torn tail beyond good_len */
 	int exists;
 	int changed;            /* appended to by this handle */
+	int unsigned_lines;     /* appended to since manifest_each_unsigned() last saw it */
 	int guarded;            /* the append guard said: 0 not asked yet, 1 go on, -1 refused */
 	size_t lines;           /* whole lines in the file */
 	int broken;             /* unreadable or corrupt: said once, then refused quietly */
@@ -44,6 +45,8 @@ struct manifest {
 	size_t nchanges, capchanges;
 	int (*guard)(void *ctx, const char *day); /* manifest_set_append_guard() */
 	void *guard_ctx;
+	void (*committed)(void *ctx, struct manifest *m); /* manifest_set_commit_hook() */
+	void *committed_ctx;
 };
 
 /* The events of enum manifest_mark's lines, by mark. */

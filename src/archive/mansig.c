@@ -1,6 +1,7 @@
 /* mansig.c — signing and checking manifest day files with minisign keys. */
 #include "mansig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,17 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
+#include "jsonfield.h"
 #include "manifest.h"
 #include "store.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "crypto/hash.h"
 #include "crypto/minisign.h"
 
 struct sign_ctx {
 	struct store *store;
 	const struct minisign_secret *key;
+	unsigned long long head;
 	int dirfd;
-	int failed;
 };
 
 static int sign_day(void *ctx, const char *day, size_t lines, const char *last_hash)
@@ -29,43 +34,44 @@ static int sign_day(void *ctx, const char *day, size_t lines, const char *last_h
 	char name[32], sig_name[48], tc[256], err[512];
 	char *sig = NULL;
 	size_t len = 0;
-	int fd;
+	int fd, rc = 0;
 
 	snprintf(name, sizeof name, "%s.jsonl", day);
 	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
-	snprintf(tc, sizeof tc, "timestamp:%lld\tfile:%s\tlines:%zu\tlast:%s",
-		 (long long)clock_unix(), name, lines, last_hash);
+	snprintf(tc, sizeof tc, "timestamp:%lld\tfile:%s\tlines:%zu\tlast:%s\thead:%llu",
+		 (long long)clock_unix(), name, lines, last_hash, c->head);
 	fd = store_open_regular(c->dirfd, name);
 	if (fd < 0) {
 		log_error("cannot sign manifest/%s: %s", name, strerror(errno));
-		c->failed++;
-		return 0;
+		return 1;
 	}
 	if (minisign_sign_fd(c->key, fd, tc, NULL, &sig, &len, err, sizeof err) != 0) {
 		log_error("cannot sign manifest/%s: %s", name, err);
-		c->failed++;
+		rc = 1;
 	} else if (store_put(c->store, "manifest", sig_name, sig, len, err, sizeof err) != 0) {
 		log_error("cannot write manifest/%s: %s", sig_name, err);
-		c->failed++;
+		rc = 1;
 	}
 	close(fd);
 	free(sig);
-	return 0;
+	return rc;
 }
 
-int mansig_sign_changed(struct store *s, struct manifest *m, const struct minisign_secret *k)
+int mansig_sign_changed(struct store *s, struct manifest *m, const struct minisign_secret *k,
+			unsigned long long head)
 {
-	struct sign_ctx c = { s, k, -1, 0 };
+	struct sign_ctx c = { s, k, head, -1 };
 	char err[512];
+	int failed;
 
 	c.dirfd = store_open_dir(s, "manifest", 1, err, sizeof err);
 	if (c.dirfd < 0) {
 		log_error("%s", err);
 		return 1;
 	}
-	manifest_each_changed(m, sign_day, &c);
+	failed = manifest_each_unsigned(m, sign_day, &c);
 	close(c.dirfd);
-	return c.failed;
+	return failed;
 }
 
 int mansig_verify_day(struct store *s, const char *day, const struct minisign_public *pk,
@@ -140,8 +146,98 @@ static int64_t offset_after_lines(int fd, long lines)
 	return -1;
 }
 
+/* One line after a day's signed part: only an "archived" line whose file is there, of its
+ * size and hash, is what a run stopped between a commit and its signature leaves and what a
+ * later run may sign: a fact the file itself proves. Any other line (a "forgotten", "pruned",
+ * "unavailable" or "pbx_deleted" mark) could hide a recording, and nothing but the key vouches
+ * for it. Returns 0, or 2 with `why` set. */
+static int tail_line_ok(struct store *s, struct sha256 *h, const char *line, size_t len,
+			long at, const char *name, char *why, size_t whylen)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = tok ? json_tokener_parse_ex(tok, line, (int)len) : NULL, *v;
+	const char *event, *file, *want;
+	char dir[64], hex[SHA256_HEX_LEN + 1], err[256];
+	const char *base;
+	uint64_t size = 0;
+	int64_t listed;
+	int dfd, rc = 2;
+
+	event = jsonfield_str(o, "event");
+	file = jsonfield_str(o, "file");
+	want = jsonfield_str(o, "stored_sha256") ? jsonfield_str(o, "stored_sha256")
+						  : jsonfield_str(o, "sha256");
+	listed = o && json_object_object_get_ex(o, "size", &v) ? json_object_get_int64(v) : -1;
+	if (!event || strcmp(event, "archived") != 0) {
+		snprintf(why, whylen, "manifest/%s line %ld, after the signed lines, is a \"%s\" line: "
+			 "only the key vouches for such a line", name, at, event ? event : "?");
+	} else if (!file || !want || store_split_file(file, dir, sizeof dir, &base) != 0 ||
+		   (dfd = store_open_dir(s, dir, 0, err, sizeof err)) < 0) {
+		snprintf(why, whylen, "manifest/%s line %ld, after the signed lines, names no file of "
+			 "the archive", name, at);
+	} else {
+		int hrc = sha256_file_at(h, dfd, base, hex, &size);
+		close(dfd);
+		if (hrc != 0 || strcmp(hex, want) != 0 || (int64_t)size != listed)
+			snprintf(why, whylen, "manifest/%s line %ld, after the signed lines, names a file "
+				 "that is missing or not what it says", name, at);
+		else
+			rc = 0;
+	}
+	json_object_put(o);
+	if (tok)
+		json_tokener_free(tok);
+	return rc;
+}
+
+/* The lines of `fd` after byte `from` (line numbers from `first`), each tail_line_ok(). */
+static int tail_ok(struct store *s, int fd, int64_t from, long first, const char *name,
+		   char *why, size_t whylen)
+{
+	enum { LINE_MAX_BYTES = 65536 };
+	struct sha256 *h = sha256_new();
+	char *line = malloc(LINE_MAX_BYTES + 1), buf[8192];
+	size_t used = 0;
+	long at = first;
+	ssize_t n;
+	int rc = 0;
+
+	if (!h || !line) {
+		snprintf(why, whylen, "out of memory");
+		rc = -1;
+	}
+	while (rc == 0 && (n = pread(fd, buf, sizeof buf, (off_t)from)) > 0) {
+		for (ssize_t i = 0; i < n && rc == 0; i++) {
+			if (buf[i] != '\n') {
+				if (used < LINE_MAX_BYTES)
+					line[used] = buf[i];
+				used++;
+				continue;
+			}
+			rc = used > LINE_MAX_BYTES ? 2 : tail_line_ok(s, h, line, used, ++at, name,
+									   why, whylen);
+			if (used > LINE_MAX_BYTES)
+				snprintf(why, whylen, "manifest/%s: a line after the signed ones is too "
+					 "long", name);
+			used = 0;
+		}
+		from += n;
+	}
+	sha256_free(h);
+	free(line);
+	return rc;
+}
+
+/* The newest head a signature's trusted comment names ("head:K"); 0 when it names none. */
+static unsigned long long tc_head(const char *tc)
+{
+	const char *at = strstr(tc, "\thead:");
+
+	return at ? strtoull(at + 6, NULL, 10) : 0;
+}
+
 int mansig_check_append(struct store *s, const char *day, const struct minisign_public *const *pk,
-			size_t npk, char *why, size_t whylen)
+			size_t npk, int head, unsigned long long head_seq, char *why, size_t whylen)
 {
 	enum { SIG_MAX = MINISIGN_SIG_TEXT_MAX + 1 };
 	char name[32], sig_name[48], sig[SIG_MAX], tc[MINISIGN_TRUSTED_MAX + 1];
@@ -191,6 +287,53 @@ int mansig_check_append(struct store *s, const char *day, const struct minisign_
 			break;
 		}
 	}
+	if (rc == 0 && head && tc_head(tc) > head_seq) {
+		snprintf(why, whylen, "its signature names head %llu, newer than the newest head %llu "
+			 "(heads removed or rolled back)", tc_head(tc), head_seq);
+		rc = 1;
+	}
+	/* Lines after the signed part: a run stopped before it signed, or an insider. */
+	if (rc == 0 && len >= 0)
+		rc = tail_ok(s, fd, len, lines, name, why, whylen) == 0 ? 0 : 1;
 	close(fd);
 	return rc == 0 ? 0 : rc == 1 ? 2 : -1;
+}
+
+unsigned long long mansig_newest_head_named(struct store *s, char day[11])
+{
+	enum { SIG_MAX = MINISIGN_SIG_TEXT_MAX + 1 };
+	char err[256], sig[SIG_MAX];
+	int fd = store_open_dir(s, "manifest", 0, err, sizeof err), dfd;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	unsigned long long best = 0;
+	struct dirent *e;
+
+	day[0] = '\0';
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	dfd = dirfd(d);
+	while ((e = readdir(d)) != NULL) {
+		ssize_t n;
+		const char *tc;
+		unsigned long long k;
+
+		if (strlen(e->d_name) != 24 || strcmp(e->d_name + 10, ".jsonl.minisig") != 0)
+			continue;
+		n = store_read_regular(dfd, e->d_name, sig, sizeof sig - 1);
+		if (n <= 0)
+			continue;
+		sig[n] = '\0';
+		tc = strstr(sig, "\ntrusted comment: ");
+		k = tc ? tc_head(tc) : 0;
+		if (k > best) {
+			best = k;
+			memcpy(day, e->d_name, 10);
+			day[10] = '\0';
+		}
+	}
+	closedir(d);
+	return best;
 }

@@ -149,14 +149,18 @@ static int signature_allows(struct store *s, const struct head *hd, const char *
 	return -1;
 }
 
-/* The newest head, checked with `pk`, into `h`. Returns 0, or -1 (printed: nothing may be
- * changed while the head cannot be trusted). */
-static int load_head(struct store *s, const struct minisign_public *pk, struct head *h)
+/* The newest head, checked with `pk`, into `h` (the first one written now when there is none
+ * and `key` may change the archive). Returns 0, or -1 (printed: nothing may be changed while
+ * the head cannot be trusted). */
+static int load_head(struct store *s, const struct minisign_public *pk,
+		     const struct minisign_secret *key, int dry_run, struct head *h)
 {
 	const struct minisign_public *keys[1] = { pk };
 	char why[512];
 	int rc = head_load(s, keys, pk ? 1 : 0, 1, h, why, sizeof why);
 
+	if (rc == 1 && !dry_run)
+		return head_write(s, h, key);
 	if (rc == 0 || rc == 1)
 		return 0;
 	log_error("%s; changing nothing until a person looks (docs/security.md, \"A head that "
@@ -191,7 +195,7 @@ static void prune_day(struct prune_ctx *c, const char *day)
 	if (c->queued && manifest_commit(c->m, err, sizeof err) != 0) {
 		log_error("%s (the removed files are recorded by the next prune)", err);
 		c->rep->storage_error = 1;
-	} else if (c->queued && c->o->key && mansig_sign_changed(c->s, c->m, c->o->key) != 0) {
+	} else if (c->queued && c->o->key && mansig_sign_changed(c->s, c->m, c->o->key, c->head.seq) != 0) {
 		c->rep->storage_error = 1;
 	}
 	if (c->queued && head_note_changed(&c->head, c->m) != 0)
@@ -261,7 +265,8 @@ int prune_archive(struct store *s, const struct holds *h, const struct prune_opt
 	c.o = o;
 	c.rep = rep;
 	snprintf(c.reason, sizeof c.reason, "archive_keep_days = %ld", o->keep_days);
-	if (load_head(s, o->pk, &c.head) != 0 || list_days(s, rep->cutoff, &days) != 0) {
+	if (load_head(s, o->pk, o->key, o->dry_run, &c.head) != 0 ||
+	    list_days(s, rep->cutoff, &days) != 0) {
 		free(days.v);
 		head_release(&c.head);
 		rep->storage_error = 1;
@@ -415,7 +420,7 @@ static int forget_one(struct store *s, struct head *hd, const struct holds *h, c
 	} else if (manifest_commit(m, err, sizeof err) != 0) {
 		log_error("%s (the file is gone; run forget again to record it)", err);
 		rc = FORGET_ERROR;
-	} else if (key && mansig_sign_changed(s, m, key) != 0) {
+	} else if (key && mansig_sign_changed(s, m, key, hd->seq) != 0) {
 		rc = FORGET_ERROR;
 	}
 	if (head_note_changed(hd, m) != 0)
@@ -432,7 +437,7 @@ int prune_forget(struct store *s, const struct holds *h, const char *path, const
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (load_head(s, pk, &hd) != 0)
+	if (load_head(s, pk, key, 0, &hd) != 0)
 		return FORGET_ERROR;
 	rc = forget_one(s, &hd, h, path, reason, key, pk, out);
 	/* A PBX path archived in several versions: every one of them. */

@@ -666,6 +666,8 @@ static void check_heads(struct vctx *c, struct days *d)
 			finding(c, "manifest/heads/history.jsonl", "missing");
 		else if (rc != 0)
 			finding(c, "manifest/heads/history.jsonl", "%s", why);
+		if (head_check_named(c->s, &c->head, why, sizeof why) != 0)
+			finding(c, "manifest/heads", "%s", why);
 		for (size_t i = 0; i < c->head.n; i++)
 			if (in_range(c->o, c->head.days[i].day) &&
 			    days_add(d, c->head.days[i].day, HAS_HEAD) != 0)

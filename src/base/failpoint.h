@@ -10,7 +10,8 @@
  *                              would: appends not yet fsynced (half kept: a torn tail),
  *                              renames and new files whose folder was not yet fsynced
  * Labels name the step about to happen: "store.write", "store.fsync", "store.rename",
- * "store.dirfsync", "manifest.append", "manifest.fsync", "checkpoint.write",
+ * "store.dirfsync", "manifest.append", "manifest.fsync", "manifest.sign" (a run's signing of
+ * the days a commit appended to), "checkpoint.write",
  * "retention.delete", "retention.relist", "retention.record", "readback.check" (an encrypted
  * file's read-back; the store.* points of an encrypted file's commit run on the read-back
  * thread). */

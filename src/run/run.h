@@ -73,8 +73,8 @@ struct run {
 	size_t largest_answer;       /* window.c: the most rows one listing brought this run */
 	int end_reads_through;       /* window.c: an answer showed the PBX reads an end minute
 				      * through HH:MM:59 */
-	int oversized_minutes;       /* window.c: single minutes that answered more than a run
-				      * holds */
+	int unlistable_minutes;      /* window.c: single minutes not listed whole (capped, or
+				      * more than a run holds) */
 	int counts_beyond_rows;      /* window.c: an answer counted more rows than it sent: this
 				      * PBX's totalcount is a true count */
 	pbx_minute newest_seen;      /* sync.c: the latest call start the PBX listed; -1 none */

@@ -22,6 +22,7 @@
 #include "archive/state.h"
 #include "archive/store.h"
 #include "base/exitcode.h"
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "crypto/age.h"
 #include "crypto/hash.h"
@@ -134,7 +135,7 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 static int day_signature_holds(struct run *r, const char *day, char *why, size_t whylen)
 {
 	return mansig_check_append(r->store, day, (const struct minisign_public *const *)r->sign_pub,
-				   r->nsign_pub, why, whylen);
+				   r->nsign_pub, !r->head_refused, r->head.seq, why, whylen);
 }
 
 /* The manifest's append guard: a day is appended to only while it is what the newest head
@@ -143,8 +144,17 @@ static int day_intact(void *ctx, const char *day)
 {
 	struct run *r = ctx;
 	const struct head_day *hd = head_find(&r->head, day);
-	char why[512];
+	char why[512], last[SHA256_HEX_LEN + 1];
+	unsigned long lines;
 	int rc = hd ? head_check_day(r->store, hd, why, sizeof why) : 0;
+
+	/* Without a head to hold them to, days already written are not added to: one of them
+	 * may be what the head would have shown rolled back. New days are. */
+	if (rc == 0 && r->head_refused && head_day_tip(r->store, day, &lines, last, why,
+						       sizeof why) == 0) {
+		snprintf(why, sizeof why, "the newest head cannot be trusted (see above)");
+		rc = 2;
+	}
 
 	if (rc == 0 && r->nsign_pub)
 		rc = day_signature_holds(r, day, why, sizeof why);
@@ -158,6 +168,18 @@ static int day_intact(void *ctx, const char *day)
 	return -1;
 }
 
+/* After each commit, the days it appended to are signed at once: a run stopped later leaves
+ * at most one commit's lines unsigned (which the next run signs only when they prove
+ * themselves: mansig_check_append). */
+static void sign_after_commit(void *ctx, struct manifest *m)
+{
+	struct run *r = ctx;
+
+	(void)FAILPOINT("manifest.sign");
+	if (mansig_sign_changed(r->store, m, r->sign_key, r->head.seq) != 0)
+		r->storage_error = 1;
+}
+
 /* The newest head (head.h), checked with the run's keys. One that cannot be trusted is
  * reported and not built on: the run archives, but writes no head and exits 6. */
 static int load_head(struct run *r)
@@ -166,6 +188,10 @@ static int load_head(struct run *r)
 	int rc = head_load(r->store, (const struct minisign_public *const *)r->sign_pub,
 			   r->nsign_pub, 1, &r->head, why, sizeof why);
 
+	/* The first head is written before anything is appended, so that every day signed from
+	 * now on names a head (mansig.h): removing the heads then shows. */
+	if (rc == 1 && !r->dry_run)
+		return head_write(r->store, &r->head, r->sign_key) == 0 ? 0 : -1;
 	if (rc == 0 || rc == 1)
 		return 0;
 	if (rc < 0) {
@@ -180,15 +206,21 @@ static int load_head(struct run *r)
 }
 
 /* A day an interrupted run wrote to: what it appended after the day's signature is signed now,
- * when the signed part still holds (else the guard refuses the day when it is next used, and
- * verify names it). */
+ * when the signed part still holds and the lines after it prove themselves
+ * (mansig_check_append); else the day is reported, refused from now on, and verify names it. */
 static void resign_noted_day(void *ctx, const char *day)
 {
 	struct run *r = ctx;
 	char why[512];
+	int rc = r->nsign_pub ? day_signature_holds(r, day, why, sizeof why) : 0;
 
-	if (r->nsign_pub && day_signature_holds(r, day, why, sizeof why) == 0)
+	if (rc == 0) {
 		(void)manifest_mark_changed(r->man, day);
+	} else if (rc == 2) {
+		log_error("manifest day %s: %s; not signed, nothing is added to it until a person "
+			  "looks (docs/security.md, \"A day whose signature fails\")", day, why);
+		r->storage_error = 1;
+	}
 }
 
 int run_lock(struct run *r, const char *role, int wait_s, long *holder)
@@ -210,6 +242,8 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 	if (load_head(r) != 0)
 		return EXIT_STORAGE;
 	manifest_set_append_guard(r->man, day_intact, r);
+	if (r->sign_key)
+		manifest_set_commit_hook(r->man, sign_after_commit, r);
 	r->attempts = attempts_load(r->store);
 	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
 		return EXIT_STORAGE;
@@ -229,7 +263,8 @@ int run_unlock(struct run *r)
 
 	/* Whatever was appended is signed, even after errors: a signature covers what is on
 	 * disk, and an unsigned day would be a finding for verify. */
-	if (r->man && r->sign_key && mansig_sign_changed(r->store, r->man, r->sign_key) != 0)
+	if (r->man && r->sign_key &&
+	    mansig_sign_changed(r->store, r->man, r->sign_key, r->head.seq) != 0)
 		rc = -1;
 	/* Then the head over every day, the ones just signed included. */
 	if (r->man && !r->dry_run && !r->head_refused &&

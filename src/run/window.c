@@ -80,6 +80,24 @@ static int cut_short(const struct run *r, long n, long long count)
 	return 0;
 }
 
+/* Counts a minute the PBX would not list whole (capped, or more than a run holds). No PBX
+ * has that many calls in one minute: a few such minutes mean a PBX that lies (a count, a
+ * flood), and every further one costs a full answer or more; so after WINDOW_UNLISTABLE_MAX
+ * a run's listing stops (not a watch's). Returns 1 (go on, the minute reported), or -1 (stop:
+ * r->fatal). */
+static int unlistable_minute(struct run *r)
+{
+	r->t.capped_minutes++;
+	/* A watch lists only the last minutes, batch after batch, for days: it goes on. */
+	if (r->watching || ++r->unlistable_minutes < WINDOW_UNLISTABLE_MAX)
+		return 1;
+	log_error("the PBX would not list %d single minutes whole: listing stops for this run "
+		  "(is it the PBX? see docs/pbx-api.md, \"Caps\")", WINDOW_UNLISTABLE_MAX);
+	r->archive_error = 1;
+	r->fatal = EXIT_PARTIAL;
+	return -1;
+}
+
 /* A minute whose padded answer (`padded_rows` rows, already in `out`) was (`why` 1) or may
  * have been (2) capped, asked for again without the padding, which sees less of the
  * neighbouring minutes: [m, m+1] holds all of minute m under every reading of the end bound;
@@ -97,6 +115,11 @@ static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
 		long n = ask(r, m, m + narrow, out);
 		int whole;
 
+		if (n == -2) { /* more than a listing holds: as good as capped */
+			out->n = mark;
+			out->skipped = skipped;
+			continue;
+		}
 		if (n < 0)
 			return -1;
 		/* A count decides once this PBX was seen counting more than it sent (a count that
@@ -122,29 +145,30 @@ static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
 		out->skipped = skipped;
 	}
 	pbxtime_format(m, when);
-	r->t.capped_minutes++;
 	log_error("the PBX caps its answer for the minute %s (%ld rows%s): more calls started in "
 		  "that minute than it sends at once, and not every recording of it can be listed; "
 		  "the window stays open, nothing is deleted from it",
 		  when, padded_rows, out->totalcount >= 0 ? ", fewer than it counts" : ", no count");
 	keep_window(out, padded_at, m, m);
-	return 1;
+	return unlistable_minute(r);
 }
 
 /* [start, end] asked for as two halves, appended to `out` (which held `before` rows). */
 static int halves(struct run *r, pbx_minute start, pbx_minute end, struct listing *out,
-		  size_t before)
+		  size_t before, size_t skipped)
 {
 	pbx_minute mid = start + (end - start) / 2;
 	int first = window_list(r, start, mid, out), second;
 
 	if (first < 0 || first == 2) {
 		out->n = before;
+		out->skipped = skipped;
 		return first;
 	}
 	second = window_list(r, mid + 1, end, out);
 	if (second < 0 || second == 2) {
 		out->n = before;
+		out->skipped = skipped;
 		return second;
 	}
 	return first | second;
@@ -152,32 +176,24 @@ static int halves(struct run *r, pbx_minute start, pbx_minute end, struct listin
 
 /* An answer for [start, end] too large to hold. Halves fit where the answer alone was too
  * large; a listing already half full (a window of many calls) is the walk's to narrow (2); a
- * single minute is reported and left (1), like a capped one, and a PBX that does that again
- * and again ends the listing (-1): each such answer cost a full cap of traffic. */
+ * single minute is reported and left (1), like a capped one (unlistable_minute). */
 static int too_large(struct run *r, pbx_minute start, pbx_minute end, struct listing *out,
-		     size_t before)
+		     size_t before, size_t skipped)
 {
 	char when[PBXTIME_MINUTE_LEN + 1];
 
 	out->n = before;
+	out->skipped = skipped;
 	if (out->n >= LISTING_MAX_ROWS / 2)
 		return 2;
 	if (start < end) {
 		log_debug("a listing too large to hold; asking in two halves");
-		return halves(r, start, end, out, before);
+		return halves(r, start, end, out, before, skipped);
 	}
 	pbxtime_format(start, when);
 	log_error("the PBX lists more for the minute %s than a run holds (over %d rows, or an "
 		  "answer over its size cap): that minute is not archived", when, LISTING_MAX_ROWS);
-	r->t.capped_minutes++;
-	if (++r->oversized_minutes >= WINDOW_OVERSIZED_MAX) {
-		log_error("the PBX answered more than a run holds for %d single minutes: listing "
-			  "stops for this run (is it the PBX?)", WINDOW_OVERSIZED_MAX);
-		r->archive_error = 1;
-		r->fatal = EXIT_PARTIAL;
-		return -1;
-	}
-	return 1;
+	return unlistable_minute(r);
 }
 
 int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing *out)
@@ -190,7 +206,7 @@ int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing 
 	window_request(start, end, &from, &to);
 	n = ask(r, from, to, out);
 	if (n == -2)
-		return too_large(r, start, end, out, before);
+		return too_large(r, start, end, out, before, skipped);
 	if (n < 0)
 		return -1;
 	why = cut_short(r, n, out->totalcount);
@@ -209,7 +225,7 @@ int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing 
 	out->skipped = skipped;
 	log_debug("a listing of %ld rows%s; asking in two halves", n,
 		  why == 1 ? ", fewer than counted" : " may be capped");
-	return halves(r, start, end, out, before);
+	return halves(r, start, end, out, before, skipped);
 }
 
 int window_count(struct run *r, pbx_minute start, pbx_minute end, long long *count,

@@ -36,9 +36,9 @@ struct listing;
  * capped from this many rows on, when it is the largest of the run: no PBX caps below. */
 #define WINDOW_CAP_MIN_ROWS 5
 
-/* Single minutes a run lets answer more than it holds (each reported) before it stops
- * listing: every such answer is a full cap of traffic. */
-#define WINDOW_OVERSIZED_MAX 3
+/* Single minutes a run lets stay unlisted (capped, or more than it holds; each reported)
+ * before it stops listing: no PBX has that many calls in a minute, and each costs requests. */
+#define WINDOW_UNLISTABLE_MAX 3
 
 /* The minute bounds to ask the PBX for to see every call of [start, end] under each reading. */
 void window_request(pbx_minute start, pbx_minute end, pbx_minute *from, pbx_minute *to);

@@ -13,6 +13,16 @@
 #  - unsigned: the newest head's signature removed: verify flags it, a run refuses it;
 #  - comment: a day signed (with the key) under a trusted comment that names another line
 #    count: verify compares the comment with the day.
+# Found by an attacking review (each exploited the first version):
+#  - tail_forged: a "forgotten" line appended after a day's signed lines (chain kept), the
+#    recording's file removed, the day noted in .state/writing as a crashed run leaves it: the
+#    run does not sign it (exit 6), verify keeps the finding;
+#  - heads_removed: a whole day and manifest/heads/ removed: the day signatures name a head, so
+#    the run refuses to start heads anew (exit 6) and verify says heads were removed;
+#  - unsigned_forged: a day removed, the newest head rewritten without it, the history fixed,
+#    every head signature removed: refused by the run (exit 6), flagged by verify;
+#  - refused_rolled_back: a day rolled back to its old signed state and the newest head's
+#    signature removed: the run refuses the head and adds to no day already written.
 source "$TOP/tests/e2e/lib.sh"
 
 command -v python3 >/dev/null || skip "python3 missing"
@@ -149,4 +159,102 @@ if command -v minisign >/dev/null; then
 	grep -q "its trusted comment says 1 lines" <<<"$OUT" || fail "comment: $OUT"
 	echo "case ok: comment"
 fi
+
+# fresh_signed: a new archive of 3 days x 2 from the same PBX, signed, with its heads.
+fresh_signed() {
+	rm -rf "$ARCHIVE"
+	mkdir -p "$ARCHIVE"
+	nexo -o sync.lookback=5d run
+	expect_rc 0
+	day=$(ls "$ARCHIVE/manifest" | grep -m1 '\.jsonl$')
+	dayname=${day%.jsonl}
+}
+
+fresh_signed
+f="$ARCHIVE/manifest/$day"
+victim=$(python3 - "$f" <<'PY'
+import hashlib, json, sys
+p = sys.argv[1]
+lines = open(p, "rb").read().split(b"\n")[:-1]
+e = [json.loads(l) for l in lines if json.loads(l).get("event") == "archived"][0]
+o = {"event": "forgotten", "pbx_path": e["pbx_path"], "file": e["file"], "sha256": e["sha256"],
+     "reason": "request 4711", "prev": hashlib.sha256(lines[-1]).hexdigest()}
+open(p, "ab").write(json.dumps(o, separators=(",", ":")).encode() + b"\n")
+print(e["file"])
+PY
+)
+rm -f "$ARCHIVE/$victim"
+echo "$dayname" >>"$ARCHIVE/.state/writing"
+nexo -o sync.lookback=5d run
+expect_rc 6
+grep -q "after the signed lines, is a \"forgotten\" line" "$T/err" || fail "tail_forged: $ERR"
+nexo verify
+[ "$RC" -ne 0 ] || fail "tail_forged: verify passed"
+echo "case ok: tail_forged"
+
+fresh_signed
+d=$dayname
+rm -rf "$ARCHIVE/manifest/$day" "$ARCHIVE/manifest/$day.minisig" \
+	"$ARCHIVE/${d:0:4}/${d:5:2}/${d:8:2}" "$heads"
+nexo verify
+[ "$RC" -ne 0 ] || fail "heads_removed: verify passed"
+nexo -o sync.lookback=5d run
+expect_rc 6
+grep -q "heads removed" "$T/err" || fail "heads_removed: the run did not say so: $ERR"
+[ ! -d "$heads" ] || [ -z "$(ls "$heads")" ] || fail "heads_removed: a new head was written"
+echo "case ok: heads_removed"
+
+fresh_signed
+add_recording "$(date -d "$dayname 23:58:30" +%s)" >/dev/null
+nexo -o sync.lookback=5d run
+expect_rc 0
+day2=$(ls "$ARCHIVE/manifest" | grep '\.jsonl$' | sed -n 2p)
+d2=${day2%.jsonl}
+rm -rf "$ARCHIVE/manifest/$day2" "$ARCHIVE/manifest/$day2.minisig" \
+	"$ARCHIVE/${d2:0:4}/${d2:5:2}/${d2:8:2}"
+h=$(newest_head)
+rm -f "$heads"/*.minisig
+python3 - "$h" "$d2" "$heads/history.jsonl" <<'PY'
+import hashlib, json, sys
+h, d, hist = sys.argv[1:]
+j = json.load(open(h))
+j["days"] = [x for x in j["days"] if x["day"] != d]
+body = '{"format":"%s","seq":%d,"time":"%s","prev":%s,"days":[' % (
+    j["format"], j["seq"], j["time"], json.dumps(j["prev"])) + ",".join(
+    "\n" + json.dumps(x, separators=(",", ":")) for x in j["days"]) + "\n]}\n"
+open(h, "w").write(body)
+lines = open(hist).read().splitlines()
+l = json.loads(lines[-1])
+l["sha256"] = hashlib.sha256(body.encode()).hexdigest()
+l["days"] = len(j["days"])
+lines[-1] = json.dumps(l, separators=(",", ":"))
+open(hist, "w").write("\n".join(lines) + "\n")
+PY
+nexo verify
+[ "$RC" -ne 0 ] || fail "unsigned_forged: verify passed"
+nexo -o sync.lookback=5d run
+expect_rc 6
+nexo verify
+[ "$RC" -ne 0 ] || fail "unsigned_forged: verify passed after a run"
+echo "case ok: unsigned_forged"
+
+fresh_signed
+cp "$ARCHIVE/manifest/$day" "$T/old.jsonl"
+cp "$ARCHIVE/manifest/$day.minisig" "$T/old.minisig"
+add_recording "$(date -d "$dayname 23:59:10" +%s)" >/dev/null
+nexo -o sync.lookback=5d run
+expect_rc 0
+newfile=$(tail -n 1 "$ARCHIVE/manifest/$day" | python3 -c 'import json,sys; print(json.load(sys.stdin)["file"])')
+cp "$T/old.jsonl" "$ARCHIVE/manifest/$day"
+cp "$T/old.minisig" "$ARCHIVE/manifest/$day.minisig"
+rm -f "$ARCHIVE/$newfile"
+h=$(newest_head)
+rm -f "$h.minisig"
+before=$(wc -l <"$ARCHIVE/manifest/$day")
+add_recording "$(date -d "$dayname 23:59:40" +%s)" >/dev/null
+nexo -o sync.lookback=5d run
+expect_rc 6
+[ "$(wc -l <"$ARCHIVE/manifest/$day")" -eq "$before" ] ||
+	fail "refused_rolled_back: a line was added to the rolled-back day"
+echo "case ok: refused_rolled_back"
 echo "ok"

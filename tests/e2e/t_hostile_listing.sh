@@ -8,7 +8,10 @@
 #  - rows_once: 4 MiB (under the byte cap, ~90,000 rows: over the 40,000-row cap) the same
 #    way: the row cap splits the window: exit 0;
 #  - flood_always: every listing a 255 MiB flood: after three single minutes over the cap the
-#    run stops listing, names the cap, deletes nothing: exit 1.
+#    run stops listing, names the cap, deletes nothing: exit 1;
+#  - lying_count: 1 MiB of tiny rows in every listing and a totalcount a million too high
+#    (found by review: the padded answer plus the narrowed minute passed the row cap and the
+#    run archived nothing and exited 0 in silence): the minutes are reported, exit 1.
 # Each run's peak RSS (GNU time's %M) stays under 64 MiB (not measured under ASan, whose shadow
 # memory is not the program's).
 source "$TOP/tests/e2e/lib.sh"
@@ -36,9 +39,8 @@ rss_run() {
 }
 
 flood_case() {
-	local spec=$1
 	fault_fresh 1 4 --min-seconds 1 --max-seconds 2
-	fault_serve --fault "$spec"
+	fault_serve --fault "$@"
 }
 
 flood_case json-tiny-rows=255:2
@@ -61,4 +63,11 @@ grep -q "size cap" "$T/err" || fail "flood_always: the cap is not named: $ERR"
 grep -q "listing stops for this run" "$T/err" || fail "flood_always: the run did not stop: $ERR"
 expect_no_deletion
 echo "case ok: flood_always ($RSS_KIB KiB)"
+
+FAULT_CONF=()
+flood_case json-tiny-rows=1 --fault totalcount-lie=1000000
+rss_run run
+[ "$RC" -ne 0 ] || fail "lying_count: exit 0 with nothing archived"
+grep -q "the minute" "$T/err" || fail "lying_count: no minute reported: $ERR"
+echo "case ok: lying_count ($RSS_KIB KiB)"
 echo "ok"

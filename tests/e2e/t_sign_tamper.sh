@@ -6,8 +6,10 @@
 #  - tampered: the edited day with retention due (nothing deleted: no deletion could be
 #    recorded), then a new recording of that day on the PBX: the run exits 6 (archive
 #    storage), names the day, adds no line to it, and verify keeps the finding;
-#  - crashed: lines a crashed run appended after the day was signed (killed before it signed)
-#    are not tampering: the next run exits 0, signs, verify has no finding;
+#  - crashed: a run signs each day right after each commit; killed between a commit and its
+#    signature, it leaves an "archived" line after the signed part whose file is there with
+#    its hash: not tampering, the next run exits 0, signs, verify has no finding. (An unsigned
+#    line of another kind, or one whose file is not there, is refused: t_head.)
 #  - rotated: a new signing key; a day the old key signed is added to only when the old public
 #    key is given ([signing] previous_public_key_file), then signed with the new one.
 source "$TOP/tests/e2e/lib.sh"
@@ -29,7 +31,7 @@ when=$(date -d "$dayname 23:30:30" +%s)
 # crashed: a new call of that day, the run killed after its manifest line, before signing.
 add_recording "$when" >/dev/null
 set +e
-NEXO_CRASH_AT=checkpoint.write:1 "$NEXO_TEST" -q -c "$CONF" -o sync.lookback=3d run >/dev/null 2>&1
+NEXO_CRASH_AT=manifest.sign:1 "$NEXO_TEST" -q -c "$CONF" -o sync.lookback=3d run >/dev/null 2>&1
 set -e
 lines=$(wc -l <"$ARCHIVE/manifest/$day")
 [ "$lines" -eq 4 ] || fail "crashed: expected the 4th line appended, found $lines"

@@ -19,7 +19,7 @@ fuzz_sources() {
 	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime clock log grow" ;;
 	csv) echo "csv log" ;;
 	ami) echo "ami recname log" ;;
-	head) echo "head headlog manifest manifest_append jsonfield store hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow minisign" ;;
+	head) echo "head headlog mansig manifest manifest_append jsonfield store hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow minisign" ;;
 	*) return 1 ;;
 	esac
 }

@@ -530,7 +530,7 @@ static void signed_days(void **state)
 		archive_one(f, m, "2024-02-28", i, "506", "203", wav, len);
 	}
 	assert_int_equal(manifest_commit(m, err, sizeof err), 0);
-	assert_int_equal(mansig_sign_changed(f->s, m, key), 0);
+	assert_int_equal(mansig_sign_changed(f->s, m, key, 0), 0);
 	assert_int_equal(write_head(f, m, key), 0);
 	manifest_close(m);
 	memset(&o, 0, sizeof o);
