@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "units.h"
+
 struct parse_ctx {
 	struct config *cfg;
 	const char *base_dir;   /* relative paths are taken from here ("" = cwd) */
@@ -185,6 +187,10 @@ static int pbx_key(struct parse_ctx *c, const char *k, const char *v)
 		if (pbxtime_parse_span(v, &m) != 0)
 			return bad(c, "pbx", k, "must be a span such as 10m or 1h");
 		cfg->pbx.max_clock_skew = (long)m * 60;
+	} else if (!strcmp(k, "max_rate")) {
+		if (units_parse_rate(v, &cfg->pbx.max_rate))
+			return bad(c, "pbx", k, "must be bytes per second such as 800K or 4M (K, M, G "
+						"are 1024, 1024^2, 1024^3; at least 16K), or 0 for no cap");
 	} else if (!strcmp(k, "timezone")) {
 		if (!*v || strstr(v, "..") || v[0] == '/')
 			return bad(c, "pbx", k, "must be a zone name such as Europe/Berlin");
@@ -231,6 +237,10 @@ static int sync_key(struct parse_ctx *c, const char *k, const char *v)
 		if (parse_long(v, 1, 1000, &n))
 			return bad(c, "sync", k, "must be a number between 1 and 1000");
 		cfg->sync.invalid_retries = (int)n;
+	} else if (!strcmp(k, "max_duration")) {
+		if (units_parse_duration(v, &cfg->sync.max_duration))
+			return bad(c, "sync", k, "must be a duration such as 45m, 2h or 1h30m (up to "
+						 "366d), or 0 for no budget");
 	} else if (!strcmp(k, "batch_url_bytes")) {
 		if (parse_long(v, 256, 1L << 20, &n))
 			return bad(c, "sync", k, "must be a number of bytes between 256 and 1048576");
