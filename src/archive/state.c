@@ -183,6 +183,64 @@ int state_write_reconciled(struct store *s, pbx_minute value)
 	return write_minute(s, "reconciled", value);
 }
 
+#define BACKFILL "backfill"
+
+int state_read_backfill(struct store *s, pbx_minute *from, pbx_minute *to, pbx_minute *resume)
+{
+	char err[512], buf[128], a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1];
+	char c[PBXTIME_MINUTE_LEN + 1];
+	int dfd, fd;
+	ssize_t n;
+
+	dfd = store_open_dir(s, ".state", 0, err, sizeof err);
+	fd = dfd >= 0 ? store_open_regular(dfd, BACKFILL) : -1;
+	if (dfd >= 0)
+		close(dfd);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "from YYYY-MM-DD HH:MM\nto ...\nresume ...\n" */
+	if (n <= 0 ||
+	    sscanf(buf, "from %16[0-9: -]\nto %16[0-9: -]\nresume %16[0-9: -]\n", a, b, c) != 3 ||
+	    pbxtime_parse(a, from) != 0 || pbxtime_parse(b, to) != 0 ||
+	    pbxtime_parse(c, resume) != 0) {
+		log_warn("%s/.state/" BACKFILL " is not what a backfill writes; ignored (a backfill "
+			 "lists its whole span)", store_root_path(s));
+		return 0;
+	}
+	return 1;
+}
+
+int state_write_backfill(struct store *s, pbx_minute from, pbx_minute to, pbx_minute resume)
+{
+	char err[512], text[128], a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1];
+	char c[PBXTIME_MINUTE_LEN + 1];
+	int n;
+
+	pbxtime_format(from, a);
+	pbxtime_format(to, b);
+	pbxtime_format(resume, c);
+	n = snprintf(text, sizeof text, "from %s\nto %s\nresume %s\n", a, b, c);
+	if (store_put(s, ".state", BACKFILL, text, (size_t)n, err, sizeof err) != 0) {
+		log_error("cannot write .state/" BACKFILL ": %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int state_clear_backfill(struct store *s)
+{
+	char err[512];
+
+	if (store_remove(s, ".state", BACKFILL, err, sizeof err) != 0) {
+		log_error("cannot remove .state/" BACKFILL ": %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 void state_read_pbx(struct store *s, struct pbx_learned *out)
 {
 	char err[512], buf[256], *line, *save = NULL;

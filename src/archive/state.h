@@ -34,6 +34,16 @@ int state_write_checkpoint(struct store *s, pbx_minute value);
 int state_read_reconciled(struct store *s, pbx_minute *out);
 int state_write_reconciled(struct store *s, pbx_minute value);
 
+/* .state/backfill: where a backfill that did not finish stopped: its span [from, to] and the
+ * first minute from which not everything it listed landed (windows before it all did). The
+ * same backfill again resumes there instead of listing the span from its start; a finished
+ * backfill clears it. Only a shortcut: read returns 1 with the three set, 0 when there is
+ * none or it does not parse (a warning: the backfill then lists its whole span), -1 never.
+ * Write and clear return 0, or -1 (printed). */
+int state_read_backfill(struct store *s, pbx_minute *from, pbx_minute *to, pbx_minute *resume);
+int state_write_backfill(struct store *s, pbx_minute from, pbx_minute to, pbx_minute resume);
+int state_clear_backfill(struct store *s);
+
 /* .state/deleting: the PBX paths of a delete in flight (one a line), written before a 20054 is
  * sent and removed once its outcome is in the manifest. A crash in between leaves it: the
  * next run re-lists those paths and records the deletions that happened (else the manifest

@@ -2,7 +2,6 @@
  * FILE:LINE (or the -o override) and the key. Nothing here touches the network. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -14,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "units.h"
 
 struct parse_ctx {
 	struct config *cfg;
@@ -110,36 +111,6 @@ static FILE *open_regular(const char *path)
 	if (!f)
 		close(fd);
 	return f;
-}
-
-/* "2147483648", "2048M", "2G" (K, M, G, T: powers of 1024) within [lo, hi]. 0 or -1. */
-static int parse_bytes(const char *v, unsigned long long lo, unsigned long long hi,
-		       unsigned long long *out)
-{
-	static const char units[] = "KMGT";
-	unsigned long long n;
-	const char *u;
-	char *end;
-
-	if (!isdigit((unsigned char)v[0]))
-		return -1;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno)
-		return -1;
-	if (*end && (u = strchr(units, toupper((unsigned char)*end))) != NULL && !end[1]) {
-		for (const char *p = units; p <= u; p++) {
-			if (n > hi / 1024)
-				return -1;
-			n *= 1024;
-		}
-	} else if (*end) {
-		return -1;
-	}
-	if (n < lo || n > hi)
-		return -1;
-	*out = n;
-	return 0;
 }
 
 static int parse_long(const char *v, long lo, long hi, long *out)
@@ -239,6 +210,10 @@ static int pbx_key(struct parse_ctx *c, const char *k, const char *v)
 		if (pbxtime_parse_span(v, &m) != 0)
 			return bad(c, "pbx", k, "must be a span such as 10m or 1h");
 		cfg->pbx.max_clock_skew = (long)m * 60;
+	} else if (!strcmp(k, "max_rate")) {
+		if (units_parse_rate(v, &cfg->pbx.max_rate))
+			return bad(c, "pbx", k, "must be bytes per second such as 800K or 4M (K, M, G "
+						"are 1024, 1024^2, 1024^3; at least 16K), or 0 for no cap");
 	} else if (!strcmp(k, "timezone")) {
 		if (!*v || strstr(v, "..") || v[0] == '/')
 			return bad(c, "pbx", k, "must be a zone name such as Europe/Berlin");
@@ -286,8 +261,14 @@ static int sync_key(struct parse_ctx *c, const char *k, const char *v)
 			return bad(c, "sync", k, "must be a number between 1 and 1000");
 		cfg->sync.invalid_retries = (int)n;
 	} else if (!strcmp(k, "max_recording_bytes")) {
-		if (parse_bytes(v, 1u << 20, 1ull << 40, &cfg->sync.max_recording_bytes))
-			return bad(c, "sync", k, "must be a size between 1M and 1T, such as 2G");
+		int64_t bytes;
+		if (units_parse_rate(v, &bytes) || bytes < (1 << 20))
+			return bad(c, "sync", k, "must be a size of at least 1M, such as 2G");
+		cfg->sync.max_recording_bytes = (unsigned long long)bytes;
+	} else if (!strcmp(k, "max_duration")) {
+		if (units_parse_duration(v, &cfg->sync.max_duration))
+			return bad(c, "sync", k, "must be a duration such as 45m, 2h or 1h30m (up to "
+						 "366d), or 0 for no budget");
 	} else if (!strcmp(k, "batch_url_bytes")) {
 		if (parse_long(v, 256, 1L << 20, &n))
 			return bad(c, "sync", k, "must be a number of bytes between 256 and 1048576");

@@ -9,6 +9,7 @@
 #define NEXO_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "pbxtime.h"
 
 #define CONFIG_MAX_PREVIOUS_KEYS 8
@@ -36,6 +37,8 @@ struct config {
 		char *pinned_pubkey;   /* "sha256//base64..." (libcurl's form), or NULL */
 		int require_https;
 		long max_clock_skew;   /* seconds the PBX's Date may be off before deletes stop */
+		int64_t max_rate;      /* bytes per second over all 20036 downloads at once
+					* (units.h); 0 = no cap */
 	} pbx;
 	struct {
 		char *dir;
@@ -52,6 +55,8 @@ struct config {
 		long reconcile_days;   /* a run lists the whole history every N days; 0 = never */
 		unsigned long long max_recording_bytes; /* one recording's cap when its listing
 					* states no size (default 2 GiB) */
+		int64_t max_duration;  /* seconds a run, backfill or reconcile may take before it
+					* stops at a file boundary (stop.h); 0 = no budget */
 	} sync;
 	struct {
 		int delete_from_pbx;

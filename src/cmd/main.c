@@ -13,6 +13,7 @@
 #include "base/config.h"
 #include "base/exitcode.h"
 #include "base/log.h"
+#include "base/units.h"
 #include "run/job.h"
 #include "run/watch.h"
 
@@ -23,13 +24,22 @@ static const char usage[] =
 	"usage: nexo-archive [-c FILE] [-o SECTION.KEY=VALUE]... [-v|-q] [--dry-run] COMMAND\n"
 	"\n"
 	"commands:\n"
-	"  run                       the nightly job: archive what is new since the checkpoint,\n"
+	"  run [LIMITS]              the nightly job: archive what is new since the checkpoint,\n"
 	"                            then (if [retention] delete_from_pbx) free the PBX\n"
-	"  backfill --from T --to T  the same pipeline over one window (\"YYYY-MM-DD HH:MM\");\n"
-	"                            the checkpoint is untouched and nothing is deleted\n"
-	"  reconcile [--from T] [--to T]\n"
+	"  backfill --from T --to T [LIMITS]\n"
+	"                            the same pipeline over one window (\"YYYY-MM-DD HH:MM\");\n"
+	"                            the checkpoint is untouched and nothing is deleted; the same\n"
+	"                            backfill again resumes where one that stopped short stopped\n"
+	"  reconcile [--from T] [--to T] [LIMITS]\n"
 	"                            list the PBX's whole history (or a span), month by month,\n"
 	"                            and archive what the manifest lacks; deletes nothing\n"
+	"    LIMITS: --max-rate RATE       cap downloads at RATE bytes/s, all lanes together\n"
+	"                                  (500K, 4M; 0: none; overrides [pbx] max_rate)\n"
+	"            --max-duration D      stop after D (90s, 45m, 2h, 1h30m; 0: none;\n"
+	"                                  overrides [sync] max_duration)\n"
+	"            --stop-at HH:MM       stop when the host's clock next shows HH:MM\n"
+	"            at the limit the run finishes the file it is writing, records what landed,\n"
+	"            deletes nothing and exits 1; the next run picks up there\n"
 	"  keygen [-o FILE]          make an age identity for [encryption]; prints the recipient\n"
 	"  keygen --sign [-o FILE]   make a minisign key pair (FILE, FILE.pub) for [signing]\n"
 	"  decrypt -i IDENTITY FILE.age... [-o DIR | -o -]\n"
@@ -74,26 +84,65 @@ static int parse_when(const char *text, int last, pbx_minute *out)
 	return pbxtime_parse(text, out);
 }
 
-/* backfill --from T --to T (both needed), reconcile [--from T] [--to T] (the whole history up
- * to the PBX's now when left out). */
-static int parse_span(const char *command, int argc, char **argv, struct job_options *opt)
+/* The limits of one run (--max-rate, --max-duration), for the config once it is loaded;
+ * -1 where not given. */
+struct limits {
+	int64_t max_rate, max_duration;
+};
+
+/* --max-rate, --max-duration, --stop-at. Returns 0, or -1 (printed). */
+static int parse_limit(const char *command, int c, const char *arg, struct job_options *opt,
+		       struct limits *lim)
+{
+	if (c == 'r' && units_parse_rate(arg, &lim->max_rate) == 0)
+		return 0;
+	if (c == 'd' && units_parse_duration(arg, &lim->max_duration) == 0)
+		return 0;
+	if (c == 's' && units_parse_clock(arg, &opt->stop_at) == 0)
+		return 0;
+	log_error(c == 'r'   ? "%s --max-rate '%s': expected bytes per second such as 800K or 4M "
+			       "(K, M, G are 1024, 1024^2, 1024^3; at least 16K), or 0 for no cap"
+		  : c == 'd' ? "%s --max-duration '%s': expected a duration such as 90s, 45m, 2h or "
+			       "1h30m (up to 366d), or 0 for no budget"
+			     : "%s --stop-at '%s': expected a time of day HH:MM (the host's clock)",
+		  command, arg);
+	return -1;
+}
+
+/* run [LIMITS], backfill --from T --to T [LIMITS] (both needed), reconcile [--from T]
+ * [--to T] [LIMITS] (the whole history up to the PBX's now when left out). */
+static int parse_job(const char *command, int argc, char **argv, struct job_options *opt,
+		     struct limits *lim)
 {
 	static const struct option longopts[] = {
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
+		{ "max-rate", required_argument, NULL, 'r' },
+		{ "max-duration", required_argument, NULL, 'd' },
+		{ "stop-at", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int backfill = strcmp(command, "backfill") == 0, have_from = 0, have_to = 0, c;
+	int backfill = strcmp(command, "backfill") == 0, run = strcmp(command, "run") == 0;
+	int have_from = 0, have_to = 0, bad = 0, c;
 
 	opt->from = 0;
 	opt->to = -1;
+	opt->stop_at = -1;
+	lim->max_rate = lim->max_duration = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		const char *what = c == 'f' ? "--from" : "--to";
 		pbx_minute *slot = c == 'f' ? &opt->from : &opt->to;
 
-		if (c != 'f' && c != 't')
-			return -1;
+		if (c == 'r' || c == 'd' || c == 's') {
+			if (parse_limit(command, c, optarg, opt, lim) != 0)
+				return -1;
+			continue;
+		}
+		if ((c != 'f' && c != 't') || run) {
+			bad = 1; /* said below */
+			break;
+		}
 		if (parse_when(optarg, c == 't', slot) != 0) {
 			log_error("%s %s '%s': expected \"YYYY-MM-DD HH:MM\" or \"YYYY-MM-DD\"",
 				  command, what, optarg);
@@ -101,16 +150,20 @@ static int parse_span(const char *command, int argc, char **argv, struct job_opt
 		}
 		*(c == 'f' ? &have_from : &have_to) = 1;
 	}
-	if (optind != argc || (backfill && (!have_from || !have_to))) {
-		log_error(backfill ? "backfill needs --from and --to, and nothing else"
-				   : "reconcile takes --from and --to, both optional, and nothing else");
+	if (bad || optind != argc || (backfill && (!have_from || !have_to))) {
+		log_error(run ? "run takes --max-rate, --max-duration and --stop-at, and nothing else"
+			  : backfill ? "backfill needs --from and --to (and takes the limits), and "
+				       "nothing else"
+				     : "reconcile takes --from and --to, both optional (and the "
+				       "limits), and nothing else");
 		return -1;
 	}
 	if (have_to && opt->from > opt->to) {
 		log_error("%s: --from is after --to", command);
 		return -1;
 	}
-	*(backfill ? &opt->backfill : &opt->reconcile) = 1;
+	if (!run)
+		*(backfill ? &opt->backfill : &opt->reconcile) = 1;
 	return 0;
 }
 
@@ -128,6 +181,7 @@ int main(int argc, char **argv)
 	char *overrides[MAX_OVERRIDES];
 	size_t noverrides = 0;
 	struct job_options opt;
+	struct limits lim = { -1, -1 };
 	struct config cfg;
 	char err[1024];
 	int c, rc;
@@ -203,11 +257,12 @@ int main(int argc, char **argv)
 			log_error("--dry-run applies to run, backfill, reconcile and prune, not to %s", command);
 			return EXIT_USAGE;
 		}
-	} else if (strcmp(command, "backfill") == 0 || strcmp(command, "reconcile") == 0) {
-		if (parse_span(command, argc - optind, argv + optind, &opt) != 0)
+	} else if (strcmp(command, "backfill") == 0 || strcmp(command, "reconcile") == 0 ||
+		   strcmp(command, "run") == 0) {
+		if (parse_job(command, argc - optind, argv + optind, &opt, &lim) != 0)
 			return EXIT_USAGE;
-	} else if (strcmp(command, "run") != 0 || optind + 1 != argc) {
-		log_error("unknown command or extra arguments: '%s' (try --help)", command);
+	} else {
+		log_error("unknown command: '%s' (try --help)", command);
 		return EXIT_USAGE;
 	}
 	if (config_load(config_path, overrides, noverrides, &cfg, err, sizeof err) != 0) {
@@ -231,6 +286,11 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return rc;
 	}
+	/* The limits given for this run win over the config's. */
+	if (lim.max_rate >= 0)
+		cfg.pbx.max_rate = lim.max_rate;
+	if (lim.max_duration >= 0)
+		cfg.sync.max_duration = lim.max_duration;
 	rc = job_run(&cfg, &opt);
 	config_free(&cfg);
 	return rc;

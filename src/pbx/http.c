@@ -23,6 +23,7 @@
 struct http {
 	CURL *easy;
 	long timeout;      /* seconds without a byte before a transfer is given up */
+	int64_t max_rate;  /* bytes per second for streams; 0: no cap */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -43,6 +44,9 @@ struct transfer {
 	unsigned char *buf;
 	size_t len, bufcap;
 	int paused;
+	int64_t max_rate;          /* the cap this transfer runs under; 0: none */
+	uint64_t received;         /* body bytes taken so far ... */
+	struct timespec started;   /* ... since */
 };
 
 struct http_stream {
@@ -165,6 +169,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 		}
 		memcpy(t->buf + t->len, data, len);
 		t->len += len;
+		t->received += len;
 		return len;
 	}
 	if (t->a->len + len > t->cap) {
@@ -232,6 +237,10 @@ static void prepare(struct http *h, struct transfer *t, struct http_answer *a, c
 	curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, t);
 	t->timeout = h->timeout;
 	clock_gettime(CLOCK_MONOTONIC, &t->last_move);
+	t->started = t->last_move;
+	/* Only downloads are capped: listings and deletes are small, and a login must not wait. */
+	t->max_rate = t->streaming ? h->max_rate : 0;
+	curl_easy_setopt(h->easy, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)t->max_rate);
 	curl_easy_setopt(h->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h->easy, CURLOPT_XFERINFODATA, t);
 	curl_easy_setopt(h->easy, CURLOPT_NOPROGRESS, 0L);
@@ -306,8 +315,16 @@ int http_request(struct http *h, const char *url, const char *post, size_t body_
 	return outcome(h, &t, rc, a);
 }
 
+/* Whether the rate cap is what holds the transfer back: more has arrived than the cap allows
+ * by now, so libcurl waits before it reads on. */
+static int held_by_cap(const struct transfer *t)
+{
+	return t->max_rate > 0 && (double)t->received / (double)t->max_rate > since(&t->started);
+}
+
 /* Drives the transfer until the buffer holds at least `want` bytes or it ended. Silence counts
- * only while we wait here: time the consumer spends on the bytes it has is not the PBX's. */
+ * only while we wait here: time the consumer spends on the bytes it has is not the PBX's, and
+ * neither is a wait the rate cap imposes. */
 static void pump(struct http_stream *s, size_t want)
 {
 	struct timespec waiting;
@@ -315,7 +332,7 @@ static void pump(struct http_stream *s, size_t want)
 
 	clock_gettime(CLOCK_MONOTONIC, &waiting);
 	while (!s->done && s->t.len < want) {
-		if (s->t.len != seen) {
+		if (s->t.len != seen || held_by_cap(&s->t)) {
 			seen = s->t.len;
 			clock_gettime(CLOCK_MONOTONIC, &waiting);
 		} else if (since(&waiting) >= (double)s->h->timeout) {
@@ -415,6 +432,11 @@ int http_stream_close(struct http_stream *s)
 	free(s->t.buf);
 	free(s);
 	return ok ? 0 : -1;
+}
+
+void http_set_max_rate(struct http *h, int64_t bytes_per_second)
+{
+	h->max_rate = bytes_per_second > 0 ? bytes_per_second : 0;
 }
 
 void http_backoff(int attempt, long retry_after)

@@ -10,6 +10,7 @@
 #define NEXO_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct http;
@@ -68,6 +69,12 @@ size_t http_stream_peek(struct http_stream *s, const unsigned char **buf);
 ssize_t http_stream_read(struct http_stream *s, const void **buf);
 /* Ends it. Returns 0 when the whole body was read and the transfer ended cleanly, else -1. */
 int http_stream_close(struct http_stream *s);
+
+/* Caps the receive rate of this handle's streamed bodies (the downloads) from the next
+ * http_stream_open() on, in bytes per second (libcurl's CURLOPT_MAX_RECV_SPEED_LARGE); 0
+ * lifts it. Buffered requests (listings, deletes, logins) are never capped. While the cap
+ * holds a transfer back, the wait is not counted as the PBX's silence against `timeout`. */
+void http_set_max_rate(struct http *h, int64_t bytes_per_second);
 
 /* Sleeps before attempt number `attempt` (1 = first retry): full jitter over a doubling,
  * capped interval (base 1 s, cap 60 s; NEXO_RETRY_BASE_MS shortens it for tests), or

@@ -538,6 +538,11 @@ int pbx_stream_compressed(const struct pbx_stream *s)
 	return s->compressed;
 }
 
+void pbx_set_max_rate(struct pbx *p, int64_t bytes_per_second)
+{
+	http_set_max_rate(p->http, bytes_per_second);
+}
+
 ssize_t pbx_stream_read(void *stream, const void **buf)
 {
 	return http_stream_read(((struct pbx_stream *)stream)->hs, buf);

@@ -14,6 +14,7 @@
 #define NEXO_PBX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "listing.h"
 
@@ -45,6 +46,10 @@ enum pbx_result {
 /* Returns a handle (no traffic yet), or NULL with `err` set. */
 struct pbx *pbx_new(const struct pbx_options *opt, char *err, size_t errlen);
 void pbx_free(struct pbx *p);
+
+/* Caps this session's downloads (20036, streamed) at `bytes_per_second` from the next one on;
+ * 0 lifts the cap. Listings, deletes and logins are never capped. */
+void pbx_set_max_rate(struct pbx *p, int64_t bytes_per_second);
 
 /* Logs in and proves it with one cheap authenticated listing. Returns PBX_OK, PBX_REFUSED,
  * PBX_UNREACHABLE or PBX_FAILED. */

@@ -35,4 +35,15 @@ struct recording {
 
 struct cdr;
 
+/* Bytes a recording is expected to take: the size the listing states, else its listed
+ * duration at 8 kHz 16-bit mono (the PBX's usual format; a listed duration includes ringing,
+ * so this errs high), else `unknown`. For budgets and estimates, never for checks. */
+static inline unsigned long long recording_expected_bytes(const struct recording *rec,
+							  unsigned long long unknown)
+{
+	return rec->size >= 0 ? (unsigned long long)rec->size
+	       : rec->duration >= 0 ? (unsigned long long)rec->duration * 16000 + 44
+				    : unknown;
+}
+
 #endif

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 
 #include "batch.h"
+#include "progress.h"
 #include "run.h"
 #include "archive/attempts.h"
 #include "archive/manifest.h"
@@ -108,9 +109,10 @@ static int sink_data(void *ctx, size_t idx, const void *buf, size_t len)
 	struct slot *s = &b->slots[idx];
 	char why[512];
 
-	if (stop_requested() ||
+	/* A signal abandons the file; a time budget lets it finish (queue_begin stops after). */
+	if (stop_abandon_file() ||
 	    sealer_write(b->r->sealer, buf, len, why, sizeof why) != SEAL_OK) {
-		if (!stop_requested())
+		if (!stop_abandon_file())
 			storage_failure(b, why);
 		sealer_abandon(b->r->sealer);
 		b->writing = 0;
@@ -263,6 +265,10 @@ static int queue_begin(void *ctx, size_t idx, int64_t size)
 {
 	struct batch *b = ctx;
 
+	/* A stop ends the transfer here, between files: the one before is whole, and what
+	 * follows is left for the next run (never half a file). */
+	if (stop_requested())
+		return -1;
 	b->arrived++;
 	b->entry_bytes = 0;
 	b->entry_left = 0;
@@ -437,9 +443,15 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 				rest[(*nrest)++] = b->recs[i];
 				continue;
 			}
+			not_landed++;
+			if (st == SLOT_WAITING && stop_requested()) {
+				/* Never reached: the stop ended the transfer first. */
+				r->t.left++;
+				r->t.left_bytes += recording_expected_bytes(b->recs[i], 0);
+				continue;
+			}
 			r->t.failed++;
 			not_reached++;
-			not_landed++;
 		} else if (st == SLOT_WAITING) {
 			r->t.missing++;
 			not_landed++;
@@ -454,8 +466,7 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 		log_warn("%lu recordings of this batch were not brought by the download; they "
 			 "will be fetched again", not_reached);
 	if (!r->shared) /* lanes each count their own: the summary adds them up */
-		log_progress("archived %lu of %lu recordings, %.1f MB", r->t.archived,
-			     r->planned_total, (double)r->t.bytes / 1e6);
+		progress_show(r);
 	return not_landed;
 }
 
@@ -497,9 +508,7 @@ static int preflight(struct run *r, struct recording *const *recs, size_t n)
 	struct statvfs fs;
 
 	for (size_t i = 0; i < n; i++)
-		need += recs[i]->size >= 0 ? (uint64_t)recs[i]->size
-		      : recs[i]->duration >= 0 ? (uint64_t)recs[i]->duration * 16000 + 4096
-					       : 1u << 20;
+		need += recording_expected_bytes(recs[i], 1u << 20) + (recs[i]->size < 0 ? 4096 : 0);
 	if (fstatvfs(store_root_fd(r->store), &fs) != 0)
 		return 0; /* cannot tell; the writes themselves will say */
 	if ((uint64_t)fs.f_bavail * fs.f_frsize >= need)
@@ -513,6 +522,17 @@ static int preflight(struct run *r, struct recording *const *recs, size_t n)
 
 static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, enum try try,
 			int may_switch_key);
+
+/* Recordings a stop keeps from being asked for: left for the next run, not failed. Returns
+ * `n` (none landed). */
+static long leave_for_next_run(struct run *r, struct recording *const *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		r->t.left++;
+		r->t.left_bytes += recording_expected_bytes(recs[i], 0);
+	}
+	return (long)n;
+}
 
 /* What a broken download did not bring: once more, then in halves, then left for later. */
 static long fetch_again(struct run *r, struct recording **rest, size_t n, enum try try)
@@ -547,6 +567,8 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 	long rc;
 	int pr, ur, closed, cut;
 
+	if (stop_requested())
+		return leave_for_next_run(r, recs, n);
 	if (preflight(r, recs, n) != 0) {
 		r->storage_error = 1;
 		r->archive_error = 1;
@@ -673,7 +695,9 @@ long fetch_recordings(struct run *r, struct recording *const *recs, size_t n)
 {
 	long not_landed = 0;
 
-	for (size_t start = 0; start < n && !stop_requested();) {
+	for (size_t start = 0; start < n;) {
+		if (stop_requested())
+			return not_landed + leave_for_next_run(r, recs + start, n - start);
 		size_t len = batch_len(r, rec_path_at, recs, start, n);
 		long rc = fetch_batch(r, recs + start, len, TRY_FIRST, 1);
 		if (rc < 0)
@@ -698,6 +722,9 @@ static int cmp_begin(void *ctx, size_t idx, int64_t size)
 
 	(void)idx;
 	(void)size;
+	/* As for a fetch: a stop ends the comparison between files; the rest prove nothing. */
+	if (stop_requested())
+		return -1;
 	sha256_start(c->h);
 	return 0;
 }

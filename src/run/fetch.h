@@ -11,8 +11,9 @@ struct recording;
 
 /* Downloads and archives `n` recordings (none already in the manifest), in batches cut by
  * batch.h. Tallies into r->t. Returns the number of recordings that did not land (missing,
- * failed), or -1 when the run must stop (r->fatal set). Stops early, between batches, when a
- * stop was asked for (stop.h). */
+ * failed, left), or -1 when the run must stop (r->fatal set). When a stop is asked for
+ * (stop.h) it ends a download between two files (a signal: inside one, abandoning it) and
+ * asks for nothing more; what it did not reach is tallied as left (r->t.left), not failed. */
 long fetch_recordings(struct run *r, struct recording *const *recs, size_t n);
 
 /* One batch of fetch_recordings(): one 20036 request (split, retried as needed). Returns the

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cdrsync.h"
+#include "progress.h"
 #include "retention.h"
 #include "run.h"
 #include "runctx.h"
@@ -16,8 +17,10 @@
 #include "sync.h"
 #include "window.h"
 #include "archive/state.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/stop.h"
+#include "base/units.h"
 #include "pbx/pbx.h"
 
 #define LOCK_WAIT_FOR_WATCH 1800 /* seconds: a watch holds the lock only for a batch (a
@@ -85,6 +88,11 @@ static void summary(const struct run *r, double seconds, int dry_run)
 	if (t->cdr_stuck)
 		printf("%lu days of the CDR archive stay open: the PBX's answers were not whole "
 		       "(see warnings)\n", t->cdr_stuck);
+	if (t->left)
+		printf("%lu recordings (%llu bytes) were not fetched: the run was stopped before "
+		       "them; the next run fetches them\n", t->left,
+		       (unsigned long long)t->left_bytes);
+	progress_report(r);
 	fflush(stdout);
 }
 
@@ -98,7 +106,7 @@ static int exit_code(const struct run *r)
 		return EXIT_STORAGE;
 	if (r->archive_error || t->missing || t->failed || t->blocked || t->unconfirmed ||
 	    t->capped_minutes || t->oversized ||
-	    t->skipped_names || t->deferred || t->skew_blocked || t->invalid ||
+	    t->skipped_names || t->deferred || t->skew_blocked || t->invalid || t->left ||
 	    t->unavailable || (r->cfg->cdr.archive && (t->cdr_errors || t->cdr_stuck)))
 		return EXIT_PARTIAL;
 	return EXIT_OK;
@@ -130,20 +138,27 @@ static int may_delete_now(struct run *r)
  * checkpoint passes only windows whose recordings all landed, and never the newest call the
  * PBX has shown: the PBX's clock or zone may be off from ours, and the next run must list
  * from where the PBX's own times are. It is written when it passes recordings and once at the
- * end, not after every empty window (each write is two fsyncs), and never moves back. */
-static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute old_checkpoint,
-		 int move_checkpoint)
+ * end, not after every empty window (each write is two fsyncs), and never moves back.
+ * Returns the first minute from which not everything listed landed: `start` when the first
+ * window did not, end + 1 when all did (a backfill resumes there). */
+static pbx_minute walk(struct run *r, pbx_minute start, pbx_minute end,
+		       pbx_minute old_checkpoint, int move_checkpoint)
 {
 	struct window_walk w;
 	pbx_minute a, b, landed = -1, written = old_checkpoint;
 	int all_landed = 1;
 
 	move_checkpoint = move_checkpoint && !r->dry_run;
+	r->span.from = r->span.reached = start;
+	r->span.to = end;
 	window_walk_start(&w, start, end, r->cfg->sync.window);
 	while (!r->fatal && !stop_requested() && window_walk_next(&w, &a, &b)) {
 		unsigned long listed = r->t.listed;
 		int rc = sync_window(r, a, b);
 
+		r->span.reached = b + 1;
+		/* A stop inside the window left some of it unfetched (tallied as left): the
+		 * window does not count as landed. */
 		if (rc < 0 || stop_requested())
 			break;
 		if (rc == 2 && window_walk_narrow(&w, a))
@@ -159,7 +174,7 @@ static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute old
 		if (move_checkpoint && r->t.listed != listed && cp > written) {
 			if (state_write_checkpoint(r->store, cp) != 0) {
 				r->storage_error = 1;
-				return;
+				return landed < 0 ? start : landed;
 			}
 			written = cp;
 		}
@@ -167,6 +182,57 @@ static void walk(struct run *r, pbx_minute start, pbx_minute end, pbx_minute old
 	pbx_minute cp = landed < r->newest_seen + 1 ? landed : r->newest_seen + 1;
 	if (move_checkpoint && cp > written && state_write_checkpoint(r->store, cp) != 0)
 		r->storage_error = 1;
+	return landed < 0 ? start : landed;
+}
+
+/* The same backfill as one that stopped short: where it stopped (.state/backfill), else
+ * `from`. */
+static pbx_minute backfill_resume(struct run *r, pbx_minute from, pbx_minute to)
+{
+	pbx_minute f, t, at;
+	char a[PBXTIME_MINUTE_LEN + 1], b[PBXTIME_MINUTE_LEN + 1], c[PBXTIME_MINUTE_LEN + 1];
+
+	if (state_read_backfill(r->store, &f, &t, &at) != 1 || f != from || t != to ||
+	    at <= from || at > to)
+		return from;
+	pbxtime_format(from, a);
+	pbxtime_format(to, b);
+	pbxtime_format(at, c);
+	log_info("resuming the backfill of %s .. %s at %s, where the last one stopped short "
+		 "(.state/backfill; remove it to list the whole span again)", a, b, c);
+	return at;
+}
+
+/* After a backfill's walk from `walked_from`: the resume point noted while the span is not
+ * done, cleared once it is. A failure to write it only costs the next one a longer listing. */
+static void backfill_note(struct run *r, pbx_minute from, pbx_minute to, pbx_minute walked_from,
+			  pbx_minute landed)
+{
+	if (r->dry_run)
+		return;
+	if (landed > to)
+		(void)state_clear_backfill(r->store);
+	else if (landed > walked_from)
+		(void)state_write_backfill(r->store, from, to, landed);
+}
+
+/* The time budget: [sync] max_duration (or --max-duration) and --stop-at, whichever ends
+ * first, counted from now (the run's start: a wait for the lock is part of it). */
+static void start_budget(const struct config *cfg, const struct job_options *opt)
+{
+	int64_t secs = cfg->sync.max_duration;
+	char d[32];
+
+	if (opt->stop_at >= 0) {
+		int64_t until = units_until_clock(clock_unix(), opt->stop_at);
+		if (secs <= 0 || until < secs)
+			secs = until;
+	}
+	if (secs <= 0)
+		return;
+	stop_set_budget(secs);
+	units_format_duration(secs, d, sizeof d);
+	log_info("time budget: %s; then the run finishes the file it is writing and stops", d);
 }
 
 /* Every [sync] reconcile_days days, the history before the walk's start: what appeared
@@ -228,6 +294,7 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	stop_catch_signals();
 	rc = run_setup(&r, cfg, opt->dry_run);
 	if (rc == 0) {
+		start_budget(cfg, opt);
 		rc = run_lock(&r, "run", LOCK_WAIT_FOR_WATCH, &holder);
 		if (rc == EXIT_LOCKED)
 			log_error("another nexo-archive run (pid %ld) is working on %s; exiting",
@@ -284,18 +351,24 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		if (found >= 0 && opt->from <= 0 && opt->to < 0 && !r.fatal && !stop_requested() &&
 		    !r.dry_run && state_write_reconciled(r.store, now) != 0)
 			r.storage_error = 1;
+	} else if (opt->backfill) {
+		pbx_minute from = backfill_resume(&r, start, end);
+		r.span.estimate = 1;
+		backfill_note(&r, start, end, from, walk(&r, from, end, cp, 0));
 	} else {
-		walk(&r, start, end, cp, !opt->backfill);
-		if (!opt->backfill)
-			reconcile_if_due(&r, now, start);
+		walk(&r, start, end, cp, 1);
+		reconcile_if_due(&r, now, start);
 	}
 	if (r.newest_seen > now + 10)
 		log_warn("the PBX's newest recording starts %lld min after now in [pbx] timezone: "
 			 "is the PBX's clock or zone (or ours) set right?",
 			 (long long)(r.newest_seen - now));
 	if (stop_requested()) {
-		log_warn("stopped by signal %d; what landed is recorded, nothing is deleted this run",
-			 stop_signal());
+		if (stop_reason() == STOP_BUDGET)
+			progress_budget_stop(&r);
+		else
+			log_warn("stopped by signal %d; what landed is recorded, nothing is deleted "
+				 "this run", stop_signal());
 		r.archive_error = 1;
 	} else if (!r.fatal) {
 		int deleting = !opt->backfill && !opt->reconcile &&
@@ -305,8 +378,12 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		if (may_delete && cfg->retention.delete_from_pbx)
 			retention_apply(&r, now);
 		if (stop_requested()) {
-			log_warn("stopped by signal %d during the deletions; what was deleted is "
-				 "recorded", stop_signal());
+			if (stop_reason() == STOP_BUDGET)
+				log_warn("stopped at its time budget during the deletions; what was "
+					 "deleted is recorded, the rest waits for the next run");
+			else
+				log_warn("stopped by signal %d during the deletions; what was deleted "
+					 "is recorded", stop_signal());
 			r.archive_error = 1;
 		}
 	}

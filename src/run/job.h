@@ -12,9 +12,12 @@ struct job_options {
 	int backfill;            /* one span, checkpoint untouched, nothing deleted */
 	int reconcile;           /* the same, month by month against the manifest (reconcile.h) */
 	pbx_minute from, to;     /* their span (reconcile: to < 0 is the PBX's now + 1 day) */
+	int stop_at;             /* --stop-at: minute of the host's day to stop at; -1 none */
 };
 
-/* Runs the job. Prints the summary line on stdout. Returns an enum exit_code. */
+/* Runs the job. Its time budget is [sync] max_duration (set from --max-duration too) and
+ * opt->stop_at, whichever ends first; at the budget it stops as stop.h says. Prints the
+ * summary line on stdout. Returns an enum exit_code. */
 int job_run(const struct config *cfg, const struct job_options *opt);
 
 #endif

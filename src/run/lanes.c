@@ -103,10 +103,14 @@ static void *lane_main(void *arg)
 	for (;;) {
 		size_t i;
 
+		/* A batch is taken only while no stop was asked for: those not taken are left for
+		 * the next run by lanes_fetch(), not lost from the tallies. */
 		pthread_mutex_lock(&all->lock);
-		i = all->stop ? all->n : all->next++;
+		i = all->stop || stop_requested() ? all->n : all->next;
+		if (i < all->n)
+			all->next++;
 		pthread_mutex_unlock(&all->lock);
-		if (i >= all->n || stop_requested())
+		if (i >= all->n)
 			break;
 		long rc = fetch_one_batch(&l->run, all->recs + all->span[i][0], all->span[i][1]);
 		if (rc < 0) {
@@ -134,6 +138,8 @@ static void add_tally(struct tally *to, const struct tally *t)
 	to->oversized += t->oversized;
 	to->already += t->already; /* fetched again, the same bytes */
 	to->cdr_missing += t->cdr_missing;
+	to->left += t->left;
+	to->left_bytes += t->left_bytes;
 	to->bytes += t->bytes;
 }
 
@@ -185,7 +191,7 @@ long lanes_fetch(struct run *r, struct recording *const *recs, size_t n)
 	struct batches all = { .recs = recs };
 	struct lane_set *ls;
 	long not_landed = 0;
-	int stop = 0;
+	int stop = 0, active = 0;
 
 	if (r->cfg->sync.parallel < 2 || n <= (size_t)r->cfg->sync.batch_files)
 		return fetch_recordings(r, recs, n);
@@ -207,7 +213,12 @@ long lanes_fetch(struct run *r, struct recording *const *recs, size_t n)
 		start += len;
 	}
 	pthread_mutex_init(&all.lock, NULL);
-	log_debug("%zu batches over %d download lanes", all.n, ls->ready);
+	for (int i = 0; i < ls->n && (size_t)i < all.n; i++)
+		active += ls->lane[i].ready;
+	log_debug("%zu batches over %d download lanes", all.n, active);
+	if (active > 0 && r->cfg->pbx.max_rate > 0)
+		log_debug("each lane downloads at up to %lld bytes/s ([pbx] max_rate / %d)",
+			  (long long)(r->cfg->pbx.max_rate / active), active);
 	for (int i = 0; i < ls->n; i++) {
 		struct lane *l = &ls->lane[i];
 		struct run *lr = &l->run;
@@ -224,6 +235,9 @@ long lanes_fetch(struct run *r, struct recording *const *recs, size_t n)
 		lr->archive_error = lr->storage_error = lr->fatal = 0;
 		l->not_landed = 0;
 		l->all = &all;
+		/* [pbx] max_rate is for all downloads at once: each lane that runs gets its share
+		 * (the run's own session, which never downloads beside them, keeps the whole). */
+		pbx_set_max_rate(lr->pbx, r->cfg->pbx.max_rate / active);
 		if (pthread_create(&l->thread, NULL, lane_main, l) == 0)
 			l->started = 1;
 	}
@@ -243,8 +257,9 @@ long lanes_fetch(struct run *r, struct recording *const *recs, size_t n)
 	}
 	stop = all.stop;
 	pthread_mutex_destroy(&all.lock);
-	/* No lane could start (no session, no thread): the run's own session does it all. */
-	if (!stop && all.next < all.n && !stop_requested() && !r->fatal) {
+	/* No lane could start (no session, no thread): the run's own session does it all. After
+	 * a stop, this tallies the batches no lane took as left. */
+	if (!stop && all.next < all.n && !r->fatal) {
 		size_t start = all.span[all.next][0];
 		long rc = fetch_recordings(r, recs + start, n - start);
 		if (rc < 0)

@@ -58,10 +58,13 @@ long reconcile(struct run *r, pbx_minute from, pbx_minute to)
 	long long count;
 	long rows, skipped = 0;
 
+	r->span.from = r->span.reached = from;
+	r->span.to = to;
 	window_walk_start(&w, from, to, MONTH);
 	while (!r->fatal && !stop_requested() && window_walk_next(&w, &a, &b)) {
 		if (window_count(r, a, b, &count, &rows) != 0)
 			return -1;
+		r->span.reached = b + 1;
 		window_walk_saw(&w, rows > 0 || count > 0);
 		if (count == 0 || (count < 0 && rows == 0))
 			continue;

@@ -165,6 +165,13 @@ static int compare_batch(struct run *r, struct candidate *c, size_t n)
 	for (size_t i = 0, j = 0; rc == 0 && i < n; i++) {
 		if (!c[i].rec || !c[i].compare)
 			continue;
+		/* Not compared because the run stops (stop.h): not deleted, and not "kept" for
+		 * a reason of its own either. */
+		if (same[j] < 0 && stop_requested()) {
+			c[i].rec = NULL;
+			j++;
+			continue;
+		}
 		if (same[j] == 0) {
 			log_warn("%s: the PBX's copy is not the archived one (another recording, or it "
 				 "grew); archiving it again, as version %u, before it may be deleted",

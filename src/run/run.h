@@ -47,7 +47,18 @@ struct tally {
 	unsigned long cdr_sealed;  /* days whose CDR archive was sealed */
 	unsigned long cdr_deleted; /* CDRs deleted from the PBX */
 	unsigned long cdr_stuck;   /* days whose CDR archive could not be refreshed whole */
+	unsigned long left;        /* planned, not fetched: a stop came first (stop.h) */
+	uint64_t left_bytes;       /* their expected bytes (recording_expected_bytes) */
 	uint64_t bytes;
+};
+
+/* The span a run walks, for the report: how far it got, what it saw there. */
+struct span {
+	pbx_minute from, to;       /* the span asked for; to < from: none (watch) */
+	pbx_minute reached;        /* the first minute not listed yet */
+	pbx_minute oldest_seen;    /* sync.c: the earliest call start listed; -1 none */
+	uint64_t planned_bytes;    /* sync.c: expected bytes of what the windows planned */
+	int estimate;              /* a backfill: its rest is worth an estimate (progress.h) */
 };
 
 struct run {
@@ -82,6 +93,8 @@ struct run {
 	struct pbx_learned learned;  /* .state/pbx as run_lock() read it */
 	struct tally t;
 	unsigned long planned_total; /* for the progress line */
+	struct span span;            /* job.c, reconcile.c, sync.c: the walk's progress */
+	double started;              /* CLOCK_MONOTONIC seconds at the start, for rates */
 	int archive_error;  /* storage, transport or session trouble: no deletion this run */
 	int storage_error;  /* the archive could not be written: exit code says so */
 	int fatal;          /* an exit code that ends the run now (login refused, ...), or 0 */

@@ -11,6 +11,7 @@
 #include "cdrsync.h"
 #include "fetch.h"
 #include "lanes.h"
+#include "progress.h"
 #include "run.h"
 #include "archive/attempts.h"
 #include "archive/head.h"
@@ -96,6 +97,9 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 	r->dry_run = dry_run;
 	r->lockfd = -1;
 	r->newest_seen = -1;
+	r->span.to = -1; /* no span until a walk sets one */
+	r->span.oldest_seen = -1;
+	r->started = progress_now();
 	/* Keys first: a bad one is a config error, found before any work. */
 	if (load_recipients(r) != 0)
 		return EXIT_USAGE;
@@ -128,6 +132,7 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 		log_error("%s", err);
 		return EXIT_STORAGE;
 	}
+	pbx_set_max_rate(r->pbx, cfg->pbx.max_rate);
 	return 0;
 }
 

@@ -120,8 +120,12 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		if (i > 0 && strcmp(rec->pbx_path, plan[i - 1]->pbx_path) == 0)
 			continue; /* listed twice */
 		r->t.listed++;
-		if (pbxtime_parse(rec->calldate, &started) == 0 && started > r->newest_seen)
-			r->newest_seen = started;
+		if (pbxtime_parse(rec->calldate, &started) == 0) {
+			if (started > r->newest_seen)
+				r->newest_seen = started;
+			if (r->span.oldest_seen < 0 || started < r->span.oldest_seen)
+				r->span.oldest_seen = started;
+		}
 		if (recpath_parse(rec->pbx_path, &where, err, sizeof err) != 0) {
 			r->t.skipped_names++;
 			log_warn("skipping a listed recording with an unusable path '%s': %s",
@@ -191,6 +195,8 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		}
 	}
 	r->planned_total += nplan;
+	for (size_t i = 0; i < nplan; i++)
+		r->span.planned_bytes += recording_expected_bytes(plan[i], 0);
 	if (r->dry_run) {
 		for (size_t i = 0; i < nplan; i++)
 			log_info("would download %s", log_escape(plan[i]->pbx_path, esc, sizeof esc));

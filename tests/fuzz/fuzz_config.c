@@ -21,6 +21,7 @@
 
 #include "fuzz_common.h"
 #include "base/config.h"
+#include "base/units.h"
 
 #define MAX_OVERRIDES 4
 
@@ -122,6 +123,11 @@ static void check_loaded(const struct config *c)
 	FUZZ_CHECK(!c->pbx.require_https || !strncmp(u, "https://", 8),
 		   "require_https with url \"%s\"", u);
 	FUZZ_CHECK(c->pbx.max_clock_skew >= 0, "max_clock_skew %ld", c->pbx.max_clock_skew);
+	FUZZ_CHECK(c->pbx.max_rate == 0 ||
+			   (c->pbx.max_rate >= UNITS_RATE_MIN && c->pbx.max_rate <= UNITS_RATE_MAX),
+		   "max_rate %lld", (long long)c->pbx.max_rate);
+	FUZZ_CHECK(c->sync.max_duration >= 0 && c->sync.max_duration <= 366LL * 86400,
+		   "max_duration %lld", (long long)c->sync.max_duration);
 	FUZZ_CHECK(c->archive.dir && c->archive.dir[0], "archive.dir");
 	FUZZ_CHECK(c->sync.since == -1 || c->sync.since >= 0, "since %lld",
 		   (long long)c->sync.since);

@@ -433,6 +433,7 @@ timezone = Europe/Berlin
 pinned_pubkey = sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=
 require_https = on
 max_clock_skew = 1h
+max_rate = 1.5M
 
 [archive]
 dir = /srv/nexo-archive
@@ -444,6 +445,7 @@ window = 1
 batch_files = 10000
 batch_url_bytes = 256
 invalid_retries = 1000
+max_duration = 7h30m
 
 [retention]
 delete_from_pbx = true

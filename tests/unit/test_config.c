@@ -185,6 +185,7 @@ static void full_file(void **state)
 		   "connect_timeout = 5\n"
 		   "retries = 7\n"
 		   "timezone = Europe/Berlin\n"
+		   "max_rate = 1.5M\n"
 		   "\n"
 		   "[archive]\n"
 		   "dir = store/calls\n"
@@ -195,6 +196,7 @@ static void full_file(void **state)
 		   "window = 1d\n"
 		   "batch_files = 20\n"
 		   "batch_url_bytes = 2048\n"
+		   "max_duration = 1h30m\n"
 		   "\n"
 		   "[retention]\n"
 		   "delete_from_pbx = true\n"
@@ -215,6 +217,7 @@ static void full_file(void **state)
 	assert_int_equal(cfg.pbx.connect_timeout, 5);
 	assert_int_equal(cfg.pbx.retries, 7);
 	assert_string_equal(cfg.pbx.timezone, "Europe/Berlin");
+	assert_int_equal(cfg.pbx.max_rate, 3 * 512 * 1024);
 	snprintf(want, sizeof want, "%s/store/calls", f->dir);
 	assert_string_equal(cfg.archive.dir, want);
 	assert_int_equal(pbxtime_parse("2021-03-28 00:00", &since), 0);
@@ -224,6 +227,7 @@ static void full_file(void **state)
 	assert_int_equal(cfg.sync.window, 1440);
 	assert_int_equal(cfg.sync.batch_files, 20);
 	assert_int_equal(cfg.sync.batch_url_bytes, 2048);
+	assert_int_equal(cfg.sync.max_duration, 5400);
 	assert_int_equal(cfg.retention.delete_from_pbx, 1);
 	assert_int_equal(cfg.retention.pbx_keep_days, 90);
 	assert_int_equal(cfg.retention.max_delete, 100);
@@ -253,6 +257,8 @@ static void defaults(void **state)
 	assert_int_equal(cfg.sync.window, 1440);
 	assert_int_equal(cfg.sync.batch_files, 50);
 	assert_int_equal(cfg.sync.batch_url_bytes, 4000);
+	assert_int_equal(cfg.pbx.max_rate, 0);      /* no cap */
+	assert_int_equal(cfg.sync.max_duration, 0); /* no budget */
 	assert_int_equal(cfg.retention.pbx_keep_days, 30);
 	assert_int_equal(cfg.retention.max_delete, 5000);
 	assert_int_equal(cfg.retention.delete_from_pbx, 0);
@@ -399,6 +405,13 @@ static void bad_values(void **state)
 		{ "[pbx]\ntimezone = ../../etc/passwd", "timezone" },
 		{ "[pbx]\ntimezone = /etc/localtime", "timezone" },
 		{ "[archive]\ndir =", "dir" },
+		{ "[pbx]\nmax_rate = fast", "max_rate" },
+		{ "[pbx]\nmax_rate = 2MB", "max_rate" },
+		{ "[pbx]\nmax_rate = 1K", "max_rate" },
+		{ "[pbx]\nmax_rate = -4M", "max_rate" },
+		{ "[sync]\nmax_duration = 90", "max_duration" },
+		{ "[sync]\nmax_duration = 30m1h", "max_duration" },
+		{ "[sync]\nmax_duration = 400d", "max_duration" },
 	};
 	struct fixture *f = *state;
 	char text[1024];
