@@ -50,6 +50,8 @@ struct config {
 					* archived as it is (flagged) or recorded unavailable */
 		int parallel;          /* batch downloads at once (backfills of big PBXs) */
 		long reconcile_days;   /* a run lists the whole history every N days; 0 = never */
+		int partial_alarm;     /* this many partial runs in a row exit EXIT_PARTIAL_ALARM;
+					* 0 = never */
 	} sync;
 	struct {
 		int delete_from_pbx;

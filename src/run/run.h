@@ -45,6 +45,10 @@ struct tally {
 	unsigned long cdr_deleted; /* CDRs deleted from the PBX */
 	unsigned long cdr_stuck;   /* days whose CDR archive could not be refreshed whole */
 	uint64_t bytes;
+	/* A dry run's plan: recordings it would fetch, their bytes by the listing's sizes (those
+	 * listed without one are counted apart), and deletions it would make. */
+	unsigned long would_fetch, would_unsized, would_delete;
+	uint64_t would_bytes;
 };
 
 struct run {
