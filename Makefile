@@ -33,7 +33,7 @@ FAKEPBX_PKGS = libmicrohttpd libcrypto json-c
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wvla
-CFLAGS_ALL = -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(SANFLAGS) $(CFLAGS) \
+CFLAGS_ALL = -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE $(SANFLAGS) $(CPPFLAGS) $(CFLAGS) \
 	-DNEXO_VERSION='"$(VERSION)"' -DNEXO_DEFAULT_CONFIG='"$(SYSCONFDIR)/nexo-archive/nexo-archive.conf"'
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
@@ -56,7 +56,7 @@ FAKEPBX_OBJ := $(patsubst tests/fakepbx/%.c,$(BUILD)/fakepbx-obj/%.o,$(FAKEPBX_S
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps deps-dev check check-deb unit e2e demo bench fuzz fuzz-replay valgrind clean \
+.PHONY: all deps deps-dev check unit e2e demo bench fuzz fuzz-replay valgrind clean \
 	lint sim install uninstall deb man-lint
 
 # The test build: the same program with failpoints compiled in (src/failpoint.h), for the
@@ -198,19 +198,17 @@ man-lint:
 	mandoc -Tlint -W warning $(MANPAGES)
 
 # The Debian package, built from a copy of the tree (dpkg-buildpackage writes beside its source
-# folder, and debian/rules cleans its own build): build/deb/nexo-archive_VERSION_amd64.deb,
-# then lintian (errors fail). check-deb also checks its contents (tests/deb/check.sh).
-DEB_SRC = build/deb/nexo-archive-$(VERSION)
+# folder, and debian/rules cleans its own build): DEBDIR/nexo-archive_VERSION_amd64.deb, then
+# lintian (an error fails). make check builds it again and checks it (tests/e2e/t_deb.sh).
+DEBDIR ?= build/deb
+DEB_SRC = $(DEBDIR)/nexo-archive-$(VERSION)
 deb:
-	@rm -rf build/deb && mkdir -p $(DEB_SRC)
+	@rm -rf $(DEBDIR) && mkdir -p $(DEB_SRC)
 	@{ git ls-files --cached --others --exclude-standard 2>/dev/null || find . -path ./build -prune \
 	  -o -path ./.git -prune -o -type f -print; } | grep -v '^build/' | \
 	  while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
-	lintian --fail-on error build/deb/nexo-archive_$(VERSION)_amd64.changes
-
-check-deb: deps-dev deb
-	@bash tests/deb/check.sh build/deb/nexo-archive_$(VERSION)_amd64.deb
+	lintian --fail-on error $(DEBDIR)/nexo-archive_$(VERSION)_amd64.changes
 
 clean:
 	rm -rf build
