@@ -84,10 +84,14 @@ static void summary(const struct run *r, double seconds, int dry_run)
 		printf("%lu days of the CDR archive stay open: the PBX's answers were not whole "
 		       "(see warnings)\n", t->cdr_stuck);
 	if (dry_run) {
-		printf("dry run: would fetch %lu recordings, %llu bytes by the listing's sizes",
-		       t->would_fetch, (unsigned long long)t->would_bytes);
-		if (t->would_unsized)
-			printf(" (%lu of them listed without a size)", t->would_unsized);
+		if (t->would_fetch && t->would_unsized == t->would_fetch)
+			printf("dry run: would fetch %lu recordings, bytes unknown (the PBX's listing "
+			       "states no sizes)", t->would_fetch);
+		else
+			printf("dry run: would fetch %lu recordings, %llu bytes by the listing's sizes",
+			       t->would_fetch, (unsigned long long)t->would_bytes);
+		if (t->would_unsized && t->would_unsized < t->would_fetch)
+			printf(" (and %lu listed without a size)", t->would_unsized);
 		printf("; would delete %lu from the PBX (each read back first)\n", t->would_delete);
 	}
 	fflush(stdout);
