@@ -41,6 +41,8 @@ run() {
 	set -e
 	echo "   (exit code $rc)"
 }
+run init   # a run never creates its archive: a folder init did not make is refused
+run --dry-run run
 run run
 echo
 echo "== the archive ($demo/archive)"

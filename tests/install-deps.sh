@@ -1,12 +1,27 @@
 #!/bin/sh
-# Installs the Debian 12 packages that the build, the tests and the demo need, when missing.
-# Works as root; uses sudo otherwise. Called by `make deps` (and so by `make check`/`make demo`).
+# Installs the Debian 12 packages a set needs, when missing. Works as root; uses sudo otherwise.
+#   sh tests/install-deps.sh         build and run the program, and `make demo` (make deps)
+#   sh tests/install-deps.sh dev     that, and what the tests, fuzzing, benchmarks and the
+#                                    package need (make deps-dev, used by make check and bench)
 set -eu
 
+# To build and run: the compiler, the libraries, and what `make demo` runs (the fake PBX is
+# built with libmicrohttpd; the demo shows the archive with jq, age and minisign).
 PACKAGES="gcc make pkg-config libc6-dev tzdata
 libcurl4-openssl-dev libarchive-dev libjson-c-dev libsodium-dev libinih-dev libssl-dev
-libmicrohttpd-dev libcmocka-dev zlib1g-dev
-curl openssl sox libarchive-tools time python3 jq age minisign hyperfine valgrind clang llvm libclang-rt-14-dev"
+libmicrohttpd-dev jq age minisign"
+# Only for tests, fuzzing, benchmarks and the .deb: never put on a box that only runs it.
+DEV_PACKAGES="libcmocka-dev zlib1g-dev openssl sox libarchive-tools time python3 hyperfine valgrind
+clang llvm libclang-rt-14-dev mandoc systemd dpkg-dev debhelper fakeroot lintian"
+
+case "${1:-}" in
+"") ;;
+dev) PACKAGES="$PACKAGES $DEV_PACKAGES" ;;
+*)
+	echo "usage: install-deps.sh [dev]" >&2
+	exit 2
+	;;
+esac
 
 missing=""
 for p in $PACKAGES; do

@@ -50,8 +50,10 @@ struct manifest *manifest_open(struct store *s, char *err, size_t errlen)
 	}
 	m->store = s;
 	m->dirfd = store_open_dir(s, "manifest", 1, err, errlen);
+	/* A reader of an archive without a manifest yet (a dry run's first): no days. */
+	int none = m->dirfd < 0 && errno == ENOENT && store_readonly(s);
 	m->hash = sha256_new();
-	if (m->dirfd < 0 || !m->hash) {
+	if ((m->dirfd < 0 && !none) || !m->hash) {
 		if (m->dirfd >= 0)
 			close(m->dirfd);
 		sha256_free(m->hash);
@@ -87,7 +89,8 @@ void manifest_close(struct manifest *m)
 	manifest_drop_days(m);
 	free(m->changes);
 	sha256_free(m->hash);
-	close(m->dirfd);
+	if (m->dirfd >= 0)
+		close(m->dirfd);
 	free(m);
 }
 
@@ -328,9 +331,9 @@ static int day_load(struct manifest *m, struct manifest_day *d)
 
 	snprintf(fname, sizeof fname, "%s.jsonl", d->name);
 	memcpy(d->last_hash, empty_hash, sizeof hash);
-	fd = store_open_regular(m->dirfd, fname);
+	fd = m->dirfd >= 0 ? store_open_regular(m->dirfd, fname) : -1;
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT || m->dirfd < 0)
 			goto done;
 		day_error(d, "cannot read manifest/%s: %s", fname,
 			  store_open_error(errno));
@@ -479,10 +482,14 @@ int manifest_is_day_file(const char *n)
  * first nonzero `fn` result, or -1 when the folder cannot be listed (printed). */
 static int list_days(struct manifest *m, int (*fn)(void *ctx, const char *name), void *ctx)
 {
-	int fd = dup(m->dirfd), rc = 0;
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	int fd, rc = 0;
+	DIR *dir;
 	struct dirent *e;
 
+	if (m->dirfd < 0)
+		return 0; /* no manifest folder yet (a reader's: manifest_open) */
+	fd = dup(m->dirfd);
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
 		if (fd >= 0)
 			close(fd);

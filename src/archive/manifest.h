@@ -63,7 +63,8 @@ struct manifest_file {
 	int short_audio;             /* much shorter than the listed duration */
 };
 
-/* Opens ARCHIVE/manifest/ (creating it). Returns a handle or NULL with `err` set. */
+/* Opens ARCHIVE/manifest/ (creating it; a STORE_READ store without one reads no days). Returns a
+ * handle or NULL with `err` set. */
 struct manifest *manifest_open(struct store *s, char *err, size_t errlen);
 void manifest_close(struct manifest *m); /* NULL is a no-op; pending lines are dropped */
 

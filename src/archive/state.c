@@ -107,9 +107,11 @@ int state_lock_wait(struct store *s, const char *role, int wait_s, long *holder)
 static int read_state(struct store *s, const char *name, void *buf, size_t cap, ssize_t *n)
 {
 	char err[512];
-	int dfd = store_open_dir(s, ".state", 1, err, sizeof err);
+	int dfd = store_open_dir(s, ".state", 0, err, sizeof err);
 
 	if (dfd < 0) {
+		if (errno == ENOENT)
+			return 0; /* a new archive (or a dry run's, which creates nothing) */
 		log_error("%s", err);
 		return -1;
 	}
@@ -300,6 +302,52 @@ int state_write_pbx(struct store *s, const struct pbx_learned *before,
 		     merged.delete_key[0] ? merged.delete_key : "-");
 	if (store_put(s, ".state", "pbx", text, (size_t)n, err, sizeof err) != 0) {
 		log_error("cannot save what was learned of the PBX: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+#define PARTIALS "partials"
+
+int state_read_partials(struct store *s, long *out)
+{
+	char err[512], buf[32], *end;
+	int dfd, fd;
+	ssize_t n;
+
+	*out = 0;
+	dfd = store_open_dir(s, ".state", 0, err, sizeof err);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : (log_error("%s", err), -1);
+	fd = store_open_regular(dfd, PARTIALS);
+	close(dfd);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n >= 0) {
+		buf[n] = '\0';
+		*out = strtol(buf, &end, 10);
+	}
+	if (n < 0 || end == buf || *out < 0 || (*end && *end != '\n')) {
+		log_error("%s/.state/" PARTIALS " does not hold a count; fix or remove it",
+			  store_root_path(s));
+		return -1;
+	}
+	return 0;
+}
+
+int state_write_partials(struct store *s, long n)
+{
+	char err[512], text[32];
+	long now;
+	int len = snprintf(text, sizeof text, "%ld\n", n);
+
+	if (n == 0 && state_read_partials(s, &now) == 0 && now == 0)
+		return 0;
+	if (store_put(s, ".state", PARTIALS, text, (size_t)len, err, sizeof err) != 0) {
+		log_error("cannot write .state/" PARTIALS ": %s", err);
 		return -1;
 	}
 	return 0;

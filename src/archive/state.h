@@ -44,6 +44,12 @@ int state_read_backfill(struct store *s, pbx_minute *from, pbx_minute *to, pbx_m
 int state_write_backfill(struct store *s, pbx_minute from, pbx_minute to, pbx_minute resume);
 int state_clear_backfill(struct store *s);
 
+/* .state/partials: how many nightly runs in a row ended partial ([sync] partial_alarm). Read
+ * returns 0 with *out set (0 when absent), -1 when unreadable or malformed (printed). Write
+ * replaces it atomically (a 0 over an absent file writes nothing); returns 0, or -1 (printed). */
+int state_read_partials(struct store *s, long *out);
+int state_write_partials(struct store *s, long n);
+
 /* .state/deleting: the PBX paths of a delete in flight (one a line), written before a 20054 is
  * sent and removed once its outcome is in the manifest. A crash in between leaves it: the
  * next run re-lists those paths and records the deletions that happened (else the manifest

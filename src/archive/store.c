@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "marker.h"
 #include "base/failpoint.h"
 
 #define TMP_DIR ".state/tmp"
@@ -24,6 +26,7 @@ struct store {
 	unsigned seq;
 	unsigned lane;             /* names this handle's temps apart from other lanes' */
 	unsigned char *spare_buf;  /* a write buffer kept for the next file */
+	int readonly;              /* STORE_READ: nothing is created, written or removed */
 	/* The folder of the last file begun, kept open: a batch writes mostly into one day. */
 	char cached_rel[64];
 	int cached_fd;
@@ -46,30 +49,6 @@ static void close_quietly(int fd)
 {
 	if (fd >= 0)
 		close(fd);
-}
-
-/* mkdir -p for the root path the operator gave (it may sit behind symlinks they chose). */
-static int make_root(const char *root)
-{
-	char buf[4096];
-	size_t len = strlen(root);
-
-	if (len == 0 || len >= sizeof buf) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, root, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
 }
 
 unsigned store_clean_temps(struct store *s)
@@ -100,9 +79,31 @@ static int plain_name(const char *name)
 	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
-struct store *store_open(const char *root, char *err, size_t errlen)
+/* A writer running as root into an archive someone else owns would leave root's files, which
+ * that user's later runs could not replace: refused, naming the owner. */
+static int owner_ok(const struct store *s, const struct stat *st, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || st->st_uid == 0)
+		return 1;
+	pw = getpwuid(st->st_uid);
+	if (pw)
+		snprintf(err, errlen, "archive folder %s belongs to %s; as root, this would leave "
+			 "files %s cannot change: run it as that user (runuser -u %s -- nexo-archive "
+			 "...) or through its systemd unit", s->root, pw->pw_name, pw->pw_name,
+			 pw->pw_name);
+	else
+		snprintf(err, errlen, "archive folder %s belongs to uid %lu; as root, this would "
+			 "leave files that user cannot change: run it as that user", s->root,
+			 (unsigned long)st->st_uid);
+	return 0;
+}
+
+struct store *store_open(const char *root, enum store_mode mode, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof *s);
+	struct stat st;
 
 	if (!s || !(s->root = strdup(root))) {
 		free(s);
@@ -110,19 +111,33 @@ struct store *store_open(const char *root, char *err, size_t errlen)
 		return NULL;
 	}
 	s->tmpfd = s->cached_fd = -1;
-	if (make_root(root) != 0 ||
-	    (s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "archive folder %s: %s", root, strerror(errno));
-		s->rootfd = -1;
+	s->readonly = mode == STORE_READ;
+	/* Never created here: a missing root is an unmounted disk or a typo, not a new archive. */
+	s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd < 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen, "archive folder %s does not exist (is its disk mounted?); "
+				 "nothing is created: make it with 'nexo-archive init'", root);
+		else
+			snprintf(err, errlen, "archive folder %s: %s", root, strerror(errno));
 		store_close(s);
 		return NULL;
 	}
-	s->tmpfd = store_open_dir(s, TMP_DIR, 1, err, errlen);
-	if (s->tmpfd < 0) {
+	if (marker_check(s->rootfd, root, err, errlen) != 0 || fstat(s->rootfd, &st) != 0 ||
+	    (!s->readonly && !owner_ok(s, &st, err, errlen))) {
+		store_close(s);
+		return NULL;
+	}
+	if (!s->readonly && (s->tmpfd = store_open_dir(s, TMP_DIR, 1, err, errlen)) < 0) {
 		store_close(s);
 		return NULL;
 	}
 	return s;
+}
+
+int store_readonly(const struct store *s)
+{
+	return s->readonly;
 }
 
 void store_close(struct store *s)
@@ -171,7 +186,7 @@ int store_open_dir(struct store *s, const char *reldir, int create, char *err, s
 		memcpy(part, p, n);
 		part[n] = '\0';
 		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && errno == ENOENT && create) {
+		if (next < 0 && errno == ENOENT && create && !s->readonly) {
 			if (mkdirat(fd, part, 0750) != 0 && errno != EEXIST) {
 				int e = errno;
 				snprintf(err, errlen, "cannot create %s/%s (in %s): %s", s->root, reldir,
@@ -234,8 +249,14 @@ static int folder_fd(struct store *s, const char *reldir, char *err, size_t errl
 struct store_file *store_begin(struct store *s, const char *reldir, const char *name,
 			       char *err, size_t errlen)
 {
-	struct store_file *f = calloc(1, sizeof *f);
+	struct store_file *f;
 
+	if (s->readonly) {
+		snprintf(err, errlen, "%s/%s: the archive is open read-only", reldir, name);
+		errno = EROFS;
+		return NULL;
+	}
+	f = calloc(1, sizeof *f);
 	if (!f || strlen(name) >= sizeof f->name || !plain_name(name)) {
 		free(f);
 		snprintf(err, errlen, "'%s': not a plain file name, too long, or out of memory",
@@ -518,8 +539,9 @@ int store_remove(struct store *s, const char *reldir, const char *name, char *er
 {
 	int fd, rc = 0;
 
-	if (!plain_name(name)) {
-		snprintf(err, errlen, "'%s': not a plain file name", name);
+	if (!plain_name(name) || s->readonly) {
+		snprintf(err, errlen, "'%s': %s", name,
+			 s->readonly ? "the archive is open read-only" : "not a plain file name");
 		return -1;
 	}
 	fd = folder_fd(s, reldir, err, errlen);

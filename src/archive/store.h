@@ -15,9 +15,21 @@
 struct store;
 struct store_file;
 
-/* Opens (creating if missing, mode 0750) the archive root and its .state/ and .state/tmp/.
- * Returns the store, or NULL with `err` set. */
-struct store *store_open(const char *root, char *err, size_t errlen);
+enum store_mode {
+	STORE_WRITE, /* a writer: .state/ and .state/tmp/ are made when missing */
+	STORE_READ,  /* a reader (verify, find, a dry run): nothing is created, written or removed:
+		      * store_open_dir() creates no folder, store_begin()/store_put()/store_remove()
+		      * fail */
+};
+
+/* Opens the archive root, which must exist and carry the marker `nexo-archive init` writes
+ * (marker.h): a missing or unmarked folder is refused, never created. A writer running as root
+ * into an archive another user owns is refused too (its files would be root's). Returns the
+ * store, or NULL with `err` set. */
+struct store *store_open(const char *root, enum store_mode mode, char *err, size_t errlen);
+
+/* Whether it was opened STORE_READ. */
+int store_readonly(const struct store *s);
 
 /* Removes the temp files a crashed run left in .state/tmp/. Only for the holder of the run
  * lock: another run's temps are its files in flight. Returns how many were removed. */
@@ -28,8 +40,8 @@ int store_root_fd(const struct store *s);
 const char *store_root_path(const struct store *s);
 
 /* Opens folder `reldir` ("2021/05/07", "manifest", ".state"), each component relative to the
- * previous one without following symlinks; with `create`, missing components are made (0750)
- * and their parents fsynced. Returns an fd the caller closes, or -1 with `err` set (for a
+ * previous one without following symlinks; with `create` (ignored by a STORE_READ store),
+ * missing components are made (0750) and their parents fsynced. Returns an fd the caller closes, or -1 with `err` set (for a
  * missing folder without `create`: errno ENOENT). */
 int store_open_dir(struct store *s, const char *reldir, int create, char *err, size_t errlen);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -252,6 +253,10 @@ static int sync_key(struct parse_ctx *c, const char *k, const char *v)
 	} else if (!strcmp(k, "reconcile_days")) {
 		if (parse_long(v, 0, 3650, &cfg->sync.reconcile_days))
 			return bad(c, "sync", k, "must be a number of days between 0 (never) and 3650");
+	} else if (!strcmp(k, "partial_alarm")) {
+		if (parse_long(v, 0, 1000, &n))
+			return bad(c, "sync", k, "must be a number of runs between 0 (never) and 1000");
+		cfg->sync.partial_alarm = (int)n;
 	} else if (!strcmp(k, "parallel")) {
 		if (parse_long(v, 1, 8, &n))
 			return bad(c, "sync", k, "must be a number between 1 and 8");
@@ -477,6 +482,7 @@ static void set_defaults(struct config *cfg)
 	cfg->sync.max_recording_bytes = 2ull << 30;
 	cfg->sync.parallel = 1;
 	cfg->sync.reconcile_days = 7;
+	cfg->sync.partial_alarm = 3;
 	cfg->pbx.max_clock_skew = 10 * 60;
 	cfg->retention.pbx_keep_days = 30;
 	cfg->retention.max_delete = 5000;
@@ -488,7 +494,25 @@ static void set_defaults(struct config *cfg)
 	cfg->ami.coalesce_ms = 1000;
 }
 
-/* Others may not read a file that holds the PBX password (ssh refuses keys the same way). */
+/* Whether this process is in group `gid` (its own group or a supplementary one). */
+static int in_group(gid_t gid)
+{
+	gid_t groups[256];
+	int n;
+
+	if (gid == getegid())
+		return 1;
+	n = getgroups(sizeof groups / sizeof *groups, groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/* Others may not read a file that holds the PBX password (ssh refuses keys the same way). Its
+ * group may, when that is our group: the packaged layout is 0640 root:nexo-archive, read by the
+ * service running as nexo-archive. Root (who reads it anyway, and cannot know which group is
+ * the service's) accepts a group too; the service's own run still checks it. */
 static int check_private(const char *path, const char *what, char *err, size_t errlen)
 {
 	struct stat st;
@@ -500,6 +524,20 @@ static int check_private(const char *path, const char *what, char *err, size_t e
 	if (st.st_mode & 0007) {
 		snprintf(err, errlen, "%s: %s is accessible by others (mode %03o); run "
 			 "'chmod o-rwx %s'", path, what, (unsigned)(st.st_mode & 0777), path);
+		return -1;
+	}
+	if ((st.st_mode & 0070) && geteuid() != 0 && !in_group(st.st_gid)) {
+		struct group *gr = getgrgid(st.st_gid);
+		char gname[64];
+
+		if (gr)
+			snprintf(gname, sizeof gname, "%s", gr->gr_name);
+		else
+			snprintf(gname, sizeof gname, "%lu", (unsigned long)st.st_gid);
+		snprintf(err, errlen, "%s: %s is accessible by group %s (mode %03o), which this "
+			 "process is not in; make it the service's group ('chgrp nexo-archive %s') "
+			 "or run 'chmod g-rwx %s'", path, what, gname, (unsigned)(st.st_mode & 0777),
+			 path, path);
 		return -1;
 	}
 	return 0;

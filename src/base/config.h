@@ -57,6 +57,8 @@ struct config {
 					* states no size (default 2 GiB) */
 		int64_t max_duration;  /* seconds a run, backfill or reconcile may take before it
 					* stops at a file boundary (stop.h); 0 = no budget */
+		int partial_alarm;     /* this many partial runs in a row exit EXIT_PARTIAL_ALARM;
+					* 0 = never */
 	} sync;
 	struct {
 		int delete_from_pbx;

@@ -11,6 +11,8 @@ enum exit_code {
 	EXIT_UNREACHABLE = 4, /* PBX unreachable (connect, DNS, TLS) */
 	EXIT_LOGIN = 5,       /* PBX refused the login */
 	EXIT_STORAGE = 6,     /* the archive cannot be written or read (disk, manifest, state) */
+	EXIT_PARTIAL_ALARM = 7, /* partial, and so were the runs before it: [sync] partial_alarm
+			       * runs in a row (a unit that accepts 1 fails on this) */
 };
 
 #endif

@@ -46,18 +46,13 @@ int cmd_valid_day(const char *s)
 struct store *cmd_open_archive(const struct config *cfg)
 {
 	struct store *s;
-	struct stat st;
 	char err[512];
 
 	if (!cfg->archive.dir) {
 		log_error("%s: [archive] dir is not set", cfg->path ? cfg->path : "config");
 		return NULL;
 	}
-	if (stat(cfg->archive.dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		log_error("no archive at %s", cfg->archive.dir);
-		return NULL;
-	}
-	s = store_open(cfg->archive.dir, err, sizeof err);
+	s = store_open(cfg->archive.dir, STORE_WRITE, err, sizeof err);
 	if (!s)
 		log_error("%s", err);
 	return s;

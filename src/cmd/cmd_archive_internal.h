@@ -21,8 +21,10 @@ int cmd_usage_error(const char *usage);
 /* Whether `s` is a day "YYYY-MM-DD" (a real date). Returns 1 or 0. */
 int cmd_valid_day(const char *s);
 
-/* Opens the archive, which must exist already: these commands never create one. Returns the
- * store (the caller closes it), or NULL (printed: dir not set, no archive, store error). */
+/* Opens the archive for writing (they all write: holds, prunes, verify's sample), which must
+ * exist and be marked already: these commands never create one. Returns the store (the caller
+ * closes it), or NULL (printed: dir not set, missing or unmarked, owned by another user while
+ * we are root, store error). */
 struct store *cmd_open_archive(const struct config *cfg);
 
 /* Takes the run lock on `s`; `what` ends the message when another process holds it ("... holds

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd_archive_internal.h"
+#include "help.h"
 #include "archive/jsonfield.h"
 #include "archive/manifest.h"
 #include "base/config.h"
@@ -30,21 +31,6 @@
 static const char find_usage[] =
 	"usage: nexo-archive find [--from DAY] [--to DAY] [--src N] [--dst N] [--number N]\n"
 	"                         [--disposition D] [--uniqueid ID] [--calltype T] [--json]\n";
-static const char find_help[] =
-	"Lists archived recordings (pruned and forgotten ones too) that match every filter.\n"
-	"  --from/--to DAY   call days YYYY-MM-DD, inclusive; only those manifests are read\n"
-	"  --src N, --dst N  the caller / the called number, the recording's or its CDR's\n"
-	"  --number N        either side. N matches a number equal to it or to the part before\n"
-	"                    or inside its parentheses (202 matches \"820(202)\"); a trailing *\n"
-	"                    makes it a prefix (\"+4930*\")\n"
-	"  --disposition D   the CDR's, any case (\"no answer\"); no CDR never matches\n"
-	"  --uniqueid ID     the CDR's, exactly\n"
-	"  --calltype T      any case, spaces ignored (\"Call Back\"); \"Interval\" = Internal\n"
-	"  --json            JSON Lines, one object per recording, and no count line\n"
-	"Columns: calldate, src → dst, calltype, disposition, billsec, uniqueid (\"-\": no CDR),\n"
-	"file under the archive folder or (pruned)/(forgotten); then \"N recordings\".\n"
-	"Exit: 0 ran (also with no match), 2 usage error, 6 the archive cannot be read.\n";
-
 enum { F_SRC, F_DST, F_NUMBER, F_DISPOSITION, F_UNIQUEID, F_CALLTYPE, F_FROM, F_TO, F_N };
 
 struct filters {
@@ -413,7 +399,7 @@ static int parse_args(int argc, char **argv, struct filters *f)
 	cmd_restart_getopt();
 	while ((c = getopt_long(argc, argv, "h", longopts, &i)) != -1) {
 		if (c == 'h') {
-			printf("%s%s", find_usage, find_help);
+			help_command("find", stdout); /* main answers --help first; kept for -h */
 			return 1;
 		}
 		if (c == 'j') {

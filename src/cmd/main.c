@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "cmd_age.h"
+#include "cmd_init.h"
 #include "cmd_archive.h"
 #include "cmd_sign.h"
 #include "find.h"
+#include "help.h"
 #include "base/config.h"
 #include "base/exitcode.h"
 #include "base/log.h"
@@ -17,60 +19,7 @@
 #include "run/job.h"
 #include "run/watch.h"
 
-#define DEFAULT_CONFIG "/etc/nexo-archive.conf"
 #define MAX_OVERRIDES 32
-
-static const char usage[] =
-	"usage: nexo-archive [-c FILE] [-o SECTION.KEY=VALUE]... [-v|-q] [--dry-run] COMMAND\n"
-	"\n"
-	"commands:\n"
-	"  run [LIMITS]              the nightly job: archive what is new since the checkpoint,\n"
-	"                            then (if [retention] delete_from_pbx) free the PBX\n"
-	"  backfill --from T --to T [LIMITS]\n"
-	"                            the same pipeline over one window (\"YYYY-MM-DD HH:MM\");\n"
-	"                            the checkpoint is untouched and nothing is deleted; the same\n"
-	"                            backfill again resumes where one that stopped short stopped\n"
-	"  reconcile [--from T] [--to T] [LIMITS]\n"
-	"                            list the PBX's whole history (or a span), month by month,\n"
-	"                            and archive what the manifest lacks; deletes nothing\n"
-	"    LIMITS: --max-rate RATE       cap downloads at RATE bytes/s, all lanes together\n"
-	"                                  (500K, 4M; 0: none; overrides [pbx] max_rate)\n"
-	"            --max-duration D      stop after D (90s, 45m, 2h, 1h30m; 0: none;\n"
-	"                                  overrides [sync] max_duration)\n"
-	"            --stop-at HH:MM       stop when the host's clock next shows HH:MM\n"
-	"            at the limit the run finishes the file it is writing, records what landed,\n"
-	"            deletes nothing and exits 1; the next run picks up there\n"
-	"  keygen [-o FILE]          make an age identity for [encryption]; prints the recipient\n"
-	"  keygen --sign [-o FILE]   make a minisign key pair (FILE, FILE.pub) for [signing]\n"
-	"  decrypt -i IDENTITY FILE.age... [-o DIR | -o -]\n"
-	"                            decrypt archived recordings (also files made by age -r)\n"
-	"  verify [--from DAY] [--to DAY] [--deep -i IDENTITY] [--json] [--sample PERCENT]\n"
-	"         [--witness FILE]   check manifests, signatures, the head across days and every\n"
-	"                            archived file (FILE: the head last seen, kept off the host)\n"
-	"  prune [--dry-run]         remove recordings older than [retention] archive_keep_days,\n"
-	"                            except those under a legal hold\n"
-	"  hold add (--number EXT | --from DAY --to DAY | --path GLOB) --reason TEXT\n"
-	"  hold remove ID | hold list [--json]\n"
-	"                            legal holds: held recordings are never pruned or forgotten\n"
-	"  forget PATH --reason TEXT erase one recording from the archive (leaves a tombstone)\n"
-	"  find [--from DAY] [--to DAY] [--src N] [--dst N] [--number N] [--disposition D]\n"
-	"       [--uniqueid ID] [--calltype T] [--json]\n"
-	"                            search the manifests for recordings by call data; prints\n"
-	"                            call data and archive path (find --help: matching rules)\n"
-	"  watch                     archive each recording seconds after its call ends, as the\n"
-	"                            PBX's AMI announces it ([ami]); never deletes\n"
-	"\n"
-	"options:\n"
-	"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
-	"  -o SECTION.KEY=VAL  override one config key (not passwords)\n"
-	"  -n, --dry-run       list and plan; download and delete nothing\n"
-	"  -v, --verbose       debug messages (never passwords or cookies)\n"
-	"  -q, --quiet         warnings and errors only\n"
-	"\n"
-	"exit codes:\n"
-	"  0 success   1 partial (something left for the next run)   2 usage or config error\n"
-	"  3 another run holds the lock   4 PBX unreachable   5 PBX refused the login\n"
-	"  6 archive storage error\n";
 
 /* "YYYY-MM-DD HH:MM", or a bare day: its first minute (`last`: its last one). */
 static int parse_when(const char *text, int last, pbx_minute *out)
@@ -175,9 +124,10 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = DEFAULT_CONFIG, *command;
+	const char *config_path = NEXO_DEFAULT_CONFIG, *command;
 	char *overrides[MAX_OVERRIDES];
 	size_t noverrides = 0;
 	struct job_options opt;
@@ -212,18 +162,39 @@ int main(int argc, char **argv)
 			log_set_level(LOG_WARN);
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			help_overview(stdout);
+			return EXIT_OK;
+		case 'V':
+			help_version(stdout);
 			return EXIT_OK;
 		default:
-			fputs(usage, stderr);
+			help_overview(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		fputs(usage, stderr);
+		help_overview(stderr);
 		return EXIT_USAGE;
 	}
 	command = argv[optind];
+	/* Help never needs a config: `help [COMMAND]`, `COMMAND --help`, `COMMAND -h`. */
+	if (strcmp(command, "help") == 0) {
+		if (optind + 1 >= argc) {
+			help_overview(stdout);
+			return EXIT_OK;
+		}
+		const char *what = argv[optind + 1];
+		if (help_asked(2, argv + optind))
+			what = "help";
+		if (optind + 2 == argc && help_command(what, stdout) == 0)
+			return EXIT_OK;
+		log_error("help: no such command '%s' (nexo-archive help lists them)", argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	if (help_is_command(command) && help_asked(argc - optind, argv + optind)) {
+		help_command(command, stdout);
+		return EXIT_OK;
+	}
 	if (sodium_init() < 0) {
 		log_error("libsodium cannot start");
 		return EXIT_USAGE;
@@ -257,6 +228,11 @@ int main(int argc, char **argv)
 			log_error("--dry-run applies to run, backfill, reconcile and prune, not to %s", command);
 			return EXIT_USAGE;
 		}
+	} else if (strcmp(command, "init") == 0) {
+		if (opt.dry_run) {
+			log_error("--dry-run does not apply to init");
+			return EXIT_USAGE;
+		}
 	} else if (strcmp(command, "backfill") == 0 || strcmp(command, "reconcile") == 0 ||
 		   strcmp(command, "run") == 0) {
 		if (parse_job(command, argc - optind, argv + optind, &opt, &lim) != 0)
@@ -268,6 +244,11 @@ int main(int argc, char **argv)
 	if (config_load(config_path, overrides, noverrides, &cfg, err, sizeof err) != 0) {
 		log_error("%s", err);
 		return EXIT_USAGE;
+	}
+	if (strcmp(command, "init") == 0) {
+		rc = cmd_init(&cfg, argc - optind, argv + optind);
+		config_free(&cfg);
+		return rc;
 	}
 	if (archive_cmd) {
 		/* `nexo-archive --dry-run prune` must not prune: pass it on. */

@@ -34,7 +34,8 @@ static void summary(const struct run *r, double seconds, int dry_run)
 	printf("%slisted %lu, archived %lu, already had %lu, missing %lu, failed %lu, deleted %lu, "
 	       "bytes %llu, seconds %.1f\n",
 	       dry_run ? "dry run: " : "", t->listed, dry_run ? 0 : t->archived, t->already,
-	       t->missing, t->failed, t->deleted, (unsigned long long)t->bytes, seconds);
+	       t->missing, t->failed, t->deleted,
+	       (unsigned long long)(dry_run ? t->would_bytes : t->bytes), seconds);
 	if (t->refused)
 		printf("refused %lu unexpected tar entries (see warnings)\n", t->refused);
 	if (t->skipped_names)
@@ -93,6 +94,17 @@ static void summary(const struct run *r, double seconds, int dry_run)
 		       "them; the next run fetches them\n", t->left,
 		       (unsigned long long)t->left_bytes);
 	progress_report(r);
+	if (dry_run) {
+		if (t->would_fetch && t->would_unsized == t->would_fetch)
+			printf("dry run: would fetch %lu recordings, bytes unknown (the PBX's listing "
+			       "states no sizes)", t->would_fetch);
+		else
+			printf("dry run: would fetch %lu recordings, %llu bytes by the listing's sizes",
+			       t->would_fetch, (unsigned long long)t->would_bytes);
+		if (t->would_unsized && t->would_unsized < t->would_fetch)
+			printf(" (and %lu listed without a size)", t->would_unsized);
+		printf("; would delete %lu from the PBX (each read back first)\n", t->would_delete);
+	}
 	fflush(stdout);
 }
 
@@ -281,6 +293,26 @@ static pbx_minute pbx_clock_now(struct run *r, pbx_minute host_now)
 	return host_now + skew / 60;
 }
 
+/* A partial run (exit 1) is normal for a night, but not forever: the nightly runs count how
+ * many in a row ended so (.state/partials, under the lock), a clean run sets it back to 0, and
+ * other exits leave it. Returns the count after this run (0 unless it is partial). */
+static long count_partials(struct run *r)
+{
+	int rc = exit_code(r);
+	long n = 0;
+
+	if (rc != EXIT_OK && rc != EXIT_PARTIAL)
+		return 0;
+	if (rc == EXIT_PARTIAL && state_read_partials(r->store, &n) != 0) {
+		r->storage_error = 1;
+		return 0;
+	}
+	n = rc == EXIT_PARTIAL ? n + 1 : 0;
+	if (state_write_partials(r->store, n) != 0)
+		r->storage_error = 1;
+	return n;
+}
+
 int job_run(const struct config *cfg, const struct job_options *opt)
 {
 	struct run r;
@@ -387,11 +419,19 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 			r.archive_error = 1;
 		}
 	}
+	int nightly = !opt->backfill && !opt->reconcile && !opt->dry_run;
+	long partials = nightly ? count_partials(&r) : 0;
 	run_unlock(&r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	summary(&r, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		opt->dry_run);
 	rc = exit_code(&r);
+	if (rc == EXIT_PARTIAL && cfg->sync.partial_alarm > 0 && partials >= cfg->sync.partial_alarm) {
+		log_error("%ld partial runs in a row ([sync] partial_alarm = %d): what keeps them "
+			  "partial does not clear by itself; see the warnings above (exit %d)",
+			  partials, cfg->sync.partial_alarm, EXIT_PARTIAL_ALARM);
+		rc = EXIT_PARTIAL_ALARM;
+	}
 out:
 	run_teardown(&r);
 	return rc;

@@ -65,7 +65,7 @@ static int lane_open(struct lane *l, struct run *r, unsigned id, pthread_mutex_t
 	lr->sealer = NULL;
 	lr->sealq = NULL;
 	lr->hash = sha256_new();
-	lr->store = store_open(cfg->archive.dir, err, sizeof err);
+	lr->store = store_open(cfg->archive.dir, STORE_WRITE, err, sizeof err);
 	if (lr->store) {
 		store_set_lane(lr->store, id);
 		lr->sealer = sealer_new(lr->store, r->recipients, err, sizeof err);

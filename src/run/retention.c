@@ -567,7 +567,6 @@ int retention_apply(struct run *r, pbx_minute now)
 		r->t.deferred = bud.over;
 	}
 	if (r->dry_run)
-		printf("dry run: %zu recordings would be deleted from the PBX (each read back "
-		       "first)\n", bud.taken);
+		r->t.would_delete = bud.taken;
 	return rc;
 }

@@ -50,6 +50,10 @@ struct tally {
 	unsigned long left;        /* planned, not fetched: a stop came first (stop.h) */
 	uint64_t left_bytes;       /* their expected bytes (recording_expected_bytes) */
 	uint64_t bytes;
+	/* A dry run's plan: recordings it would fetch, their bytes by the listing's sizes (those
+	 * listed without one are counted apart), and deletions it would make. */
+	unsigned long would_fetch, would_unsized, would_delete;
+	uint64_t would_bytes;
 };
 
 /* The span a run walks, for the report: how far it got, what it saw there. */

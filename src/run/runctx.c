@@ -110,7 +110,7 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 	}
 	if (r->sign_key && load_signing_checks(r) != 0)
 		return EXIT_USAGE;
-	r->store = store_open(cfg->archive.dir, err, sizeof err);
+	r->store = store_open(cfg->archive.dir, dry_run ? STORE_READ : STORE_WRITE, err, sizeof err);
 	if (!r->store) {
 		log_error("%s", err);
 		return EXIT_STORAGE;
@@ -166,7 +166,7 @@ static int day_intact(void *ctx, const char *day)
 	/* Noted like a day files are written into: should this run end before it signs, the
 	 * next one signs what it appended (resign_noted_day). */
 	if (rc == 0)
-		return r->leftovers ? leftovers_note(r->leftovers, day) : 0;
+		return r->leftovers && !r->dry_run ? leftovers_note(r->leftovers, day) : 0;
 	log_error("manifest day %s: %s; nothing is added to it or signed again until a person "
 		  "looks (docs/security.md, \"A day whose signature fails\")", day, why);
 	r->storage_error = 1;
@@ -233,12 +233,16 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 	unsigned temps;
 	char err[512];
 
-	r->lockfd = state_lock_wait(r->store, role, wait_s, holder);
-	if (r->lockfd < 0)
-		return r->lockfd == -2 ? EXIT_LOCKED : EXIT_STORAGE;
-	temps = store_clean_temps(r->store);
-	if (temps)
-		log_info("removed %u temp files left by an interrupted run", temps);
+	/* A dry run changes nothing, so it takes no lock: it may run beside a real run (and reads
+	 * what that run has committed so far). */
+	if (!r->dry_run) {
+		r->lockfd = state_lock_wait(r->store, role, wait_s, holder);
+		if (r->lockfd < 0)
+			return r->lockfd == -2 ? EXIT_LOCKED : EXIT_STORAGE;
+		temps = store_clean_temps(r->store);
+		if (temps)
+			log_info("removed %u temp files left by an interrupted run", temps);
+	}
 	r->man = manifest_open(r->store, err, sizeof err);
 	if (!r->man) {
 		log_error("%s", err);
@@ -268,7 +272,7 @@ int run_unlock(struct run *r)
 
 	/* Whatever was appended is signed, even after errors: a signature covers what is on
 	 * disk, and an unsigned day would be a finding for verify. */
-	if (r->man && r->sign_key &&
+	if (r->man && r->sign_key && !r->dry_run &&
 	    mansig_sign_changed(r->store, r->man, r->sign_key, r->head.seq) != 0)
 		rc = -1;
 	/* Then the head over every day, the ones just signed included. */

@@ -13,7 +13,8 @@ struct config;
 int run_setup(struct run *r, const struct config *cfg, int dry_run);
 
 /* Takes the archive lock as `role` (waiting up to `wait_s` s for a `watch` holder), removes
- * temps a crash left, opens the manifest (cutting torn tails) and the attempt counts. Returns
+ * temps a crash left, opens the manifest (cutting torn tails) and the attempt counts. A dry
+ * run takes no lock and only opens what is there to read. Returns
  * 0, EXIT_LOCKED (holder's pid in *holder) or EXIT_STORAGE (printed). */
 int run_lock(struct run *r, const char *role, int wait_s, long *holder);
 

@@ -198,8 +198,14 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 	for (size_t i = 0; i < nplan; i++)
 		r->span.planned_bytes += recording_expected_bytes(plan[i], 0);
 	if (r->dry_run) {
-		for (size_t i = 0; i < nplan; i++)
+		for (size_t i = 0; i < nplan; i++) {
 			log_info("would download %s", log_escape(plan[i]->pbx_path, esc, sizeof esc));
+			if (plan[i]->size >= 0)
+				r->t.would_bytes += (uint64_t)plan[i]->size;
+			else
+				r->t.would_unsized++;
+		}
+		r->t.would_fetch += nplan;
 	} else if (nplan) {
 		long left = plan_fetch(r, plan, nplan);
 		if (left < 0) {

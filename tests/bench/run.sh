@@ -229,9 +229,11 @@ expect_client() {
 		die "$VARIANT archived '$(summary_field archived)', expected $1: $(cat "$W/last.out")"
 }
 
+# fresh_out: an empty $W/out, made an archive (`init`: a run refuses any other folder; the
+# marker is one small file, which the floor variants ignore).
 fresh_out() {
 	rm -rf "$W/out"
-	mkdir -p "$W/out"
+	"$NEXO" -q -c "$W/r1.conf" init >/dev/null
 	sync -f "$W"
 }
 
@@ -521,12 +523,13 @@ NIGHT_URL=$URL
 write_conf "$W/night-1d.conf" "$NIGHT_URL" "$W/night-1d" 'lookback = 2d'
 write_conf "$W/night-2y.conf" "$NIGHT_URL" "$W/night-2y" 'lookback = 2d'
 # The 1-day archive is made by the client itself (its manifest is then the real thing) ...
+"$NEXO" -q -c "$W/night-1d.conf" init >/dev/null
 VARIANT="night setup"
 measure setup 0 night-setup "$NEXO" -q -c "$W/night-1d.conf" backfill \
 	--from "$YESTERDAY 00:00" --to "$YESTERDAY 23:59"
 expect_client "$NIGHT_PER_DAY"
 # ... and the 2-year one is the synthesized history plus that same day's manifest.
-mkdir -p "$W/night-2y"
+"$NEXO" -q -c "$W/night-2y.conf" init >/dev/null
 cp -al "$HIST/manifest" "$W/night-2y/manifest"
 cp "$W/night-1d/manifest/$YESTERDAY.jsonl" "$W/night-2y/manifest/"
 meta night_days "$((HIST_DAYS + 1))"

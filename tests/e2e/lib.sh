@@ -64,8 +64,17 @@ stop_pbx() {
 	fi
 }
 
-# write_conf [extra config lines...]: a config for $PBX_URL and $ARCHIVE; extra lines are
-# appended verbatim (later sections may repeat a section header).
+# init_archive: `nexo-archive init` of $ARCHIVE with $CONF, unless it is an archive already
+# (every other command refuses a folder without the marker init writes). A config that does
+# not load (t_config_errors) leaves the folder as it is: the command under test says why.
+init_archive() {
+	[ -e "$ARCHIVE/.nexo-archive" ] || [ ! -e "$CONF" ] ||
+		"$NEXO" -c "$CONF" init >/dev/null 2>>"$T/init.err" || true
+}
+
+# write_conf [extra config lines...]: a config for $PBX_URL and $ARCHIVE, and the archive
+# made (init_archive); extra lines are appended verbatim (later sections may repeat a section
+# header).
 write_conf() {
 	umask 077
 	printf 'admin\n' >"$T/password"
@@ -76,6 +85,7 @@ write_conf() {
 		for line in "$@"; do printf '%s\n' "$line"; done
 	} >"$CONF"
 	umask 022
+	init_archive
 }
 
 # nexo ARGS...: runs the client with $CONF; sets RC, OUT (stdout) and ERR (stderr); never fails.
@@ -423,6 +433,7 @@ fault_fresh() {
 	rm -rf "$PBXDIR" "$ARCHIVE" "$T/deleted.log" "$T/requests.log" "$T/originals"
 	generate "$@"
 	remember_originals
+	init_archive
 }
 
 # fault_serve [FAKEPBX-ARGS...]: (re)starts fakepbx with these arguments and a fresh request
@@ -536,6 +547,7 @@ fresh_pbx() {
 	rm -rf "$PBXDIR" "$ARCHIVE" "$T/deleted.log"
 	generate "$1" "$2" --min-seconds 1 --max-seconds 3 --seed "$3"
 	remember_originals
+	init_archive
 }
 
 # retention_on [CONF-LINES...]: the config of the crash and storage-fault tests: several batches

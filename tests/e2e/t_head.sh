@@ -88,7 +88,7 @@ echo "case ok: deleted"
 
 # head rolled back: a fresh archive, the heads folder put back whole to an earlier state.
 rm -rf "$ARCHIVE" "$W"
-mkdir -p "$ARCHIVE"
+init_archive
 nexo -o sync.lookback=5d run
 expect_rc 0
 nexo verify --witness "$W"
@@ -114,7 +114,7 @@ echo "case ok: head rolled back"
 
 # the newest head file removed alone: the history names a newer one.
 rm -rf "$ARCHIVE" "$W"
-mkdir -p "$ARCHIVE"
+init_archive
 nexo -o sync.lookback=5d run
 expect_rc 0
 add_recording "$(date -d "${day3%.jsonl} 23:55:30" +%s)" >/dev/null
@@ -131,7 +131,7 @@ echo "case ok: newest removed"
 
 # unsigned: the newest head's signature removed.
 rm -rf "$ARCHIVE"
-mkdir -p "$ARCHIVE"
+init_archive
 nexo -o sync.lookback=5d run
 expect_rc 0
 add_recording "$(date -d "${day3%.jsonl} 23:56:30" +%s)" >/dev/null
@@ -163,7 +163,7 @@ fi
 # fresh_signed: a new archive of 3 days x 2 from the same PBX, signed, with its heads.
 fresh_signed() {
 	rm -rf "$ARCHIVE"
-	mkdir -p "$ARCHIVE"
+	init_archive
 	nexo -o sync.lookback=5d run
 	expect_rc 0
 	day=$(ls "$ARCHIVE/manifest" | grep -m1 '\.jsonl$')

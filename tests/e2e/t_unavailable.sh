@@ -6,7 +6,8 @@
 # Expected: run 1: exit 1, missing 1, no deletions (a missing recording is a per-recording
 # problem: the other three are deleted). Run 2: the same recording missing again -> recorded
 # unavailable (an "unavailable" manifest line), exit 1. Run 3: it is not requested any more
-# (no 20036 request at all), reported as unavailable while it is listed, and still on the PBX.
+# (no 20036 request at all), reported as unavailable while it is listed, and still on the PBX;
+# it is the third partial run in a row, so it exits 7 ([sync] partial_alarm, default 3).
 source "$TOP/tests/e2e/lib.sh"
 
 generate 1 4 --min-seconds 1 --max-seconds 2
@@ -28,7 +29,8 @@ grep -q "\"event\":\"unavailable\",\"pbx_path\":\"$missing\"" "$ARCHIVE"/manifes
 
 before=$(grep -c 'GET 20036' "$T/fakepbx.log" || true)
 nexo -o sync.lookback=3d run   # the checkpoint moved past it: look back far enough to list it
-expect_rc 1
+expect_rc 7
+grep -q "3 partial runs in a row" "$T/err" || fail "the partial alarm is not explained: $ERR"
 grep -q "1 listed recordings are unavailable" "$T/out" || fail "unavailable not reported"
 [ "$(grep -c 'GET 20036' "$T/fakepbx.log" || true)" = "$before" ] || fail "it was requested again"
 [ -f "$PBXDIR/$missing" ] || fail "the unavailable recording was deleted from the PBX"

@@ -97,6 +97,7 @@ struct fpx_config {
 	enum fpx_login_style login_style;
 	enum fpx_nosess no_session;
 	bool int_values;          /* duration as number, totalcount as string */
+	bool list_sizes;          /* rows carry their file's true "size" (the guide's have none) */
 	bool bare_single;         /* one-file download answers the bare WAV */
 	bool totalcount_missing;  /* omit totalcount from json_obj_filter */
 	bool totalcount_capped;   /* totalcount = rows sent (after --max-rows), 20053 and 9006 */

@@ -447,8 +447,8 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	else
 		st->phase = LIST_HEAD;
 	st->wrong_types = http_fault(r, FAULT_JSON_WRONG_TYPES) != NULL;
-	st->sizes = http_fault(r, FAULT_SIZE_MISMATCH) != NULL;
-	if (st->sizes)
+	st->sizes = cfg->list_sizes || http_fault(r, FAULT_SIZE_MISMATCH) != NULL;
+	if (http_fault(r, FAULT_SIZE_MISMATCH))
 		st->lie_path = list_newest_path(cfg);
 	if ((fi = http_fault(r, FAULT_TOTALCOUNT_LIE)))
 		st->total_delta = fi->value;

@@ -34,7 +34,7 @@
 enum {
 	OPT_GENERATE = 256, OPT_DAYS, OPT_PER_DAY, OPT_SEED, OPT_START, OPT_MIN_S, OPT_MAX_S,
 	OPT_DATA, OPT_LISTEN, OPT_PORT_FILE, OPT_TLS, OPT_USER, OPT_PASSWORD, OPT_MAX_ROWS,
-	OPT_MAX_URL, OPT_FAULT, OPT_DELETE_LOG, OPT_LIST_STYLE, OPT_INT_VALUES,
+	OPT_MAX_URL, OPT_FAULT, OPT_DELETE_LOG, OPT_LIST_STYLE, OPT_INT_VALUES, OPT_LIST_SIZES,
 	OPT_BARE_SINGLE, OPT_TAR_NAMES, OPT_DOWNLOAD_KEY, OPT_LOGIN_STYLE, OPT_NO_SESSION,
 	OPT_TOTALCOUNT_MISSING, OPT_REQUEST_LOG, OPT_CDR_STYLE, OPT_CDR_INT_VALUES,
 	OPT_CDR_RECNAME, OPT_CDR_HIDE, OPT_CDR_CSV_NOHEADER, OPT_CDR_DELETE_LOG, OPT_AMI_LISTEN,
@@ -65,6 +65,7 @@ static const struct option main_longopts[] = {
 	{ "delete-log", required_argument, NULL, OPT_DELETE_LOG },
 	{ "list-style", required_argument, NULL, OPT_LIST_STYLE },
 	{ "int-values", no_argument, NULL, OPT_INT_VALUES },
+	{ "list-sizes", no_argument, NULL, OPT_LIST_SIZES },
 	{ "bare-single", no_argument, NULL, OPT_BARE_SINGLE },
 	{ "tar-names", required_argument, NULL, OPT_TAR_NAMES },
 	{ "download-key", required_argument, NULL, OPT_DOWNLOAD_KEY },
@@ -111,6 +112,7 @@ static void main_usage(FILE *out)
 	      "          [--fault NAME[=VALUE][:N][@CGI]]... [--delete-log FILE]\n"
 	      "          [--request-log FILE]\n"
 	      "          [--list-style array|numbered|keyed|bare] [--int-values]\n"
+	      "          [--list-sizes]\n"
 	      "          [--bare-single] [--tar-names full|base|dotslash]\n"
 	      "          [--download-key both|wavefiles|wavfiles] [--login-style any|post|query]\n"
 	      "          [--no-session json|html|401|redirect|status6] [--totalcount-missing]\n"
@@ -340,6 +342,7 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 				bad = 0, cfg->no_session = (enum fpx_nosess)i;
 			break;
 		case OPT_INT_VALUES: cfg->int_values = true; break;
+		case OPT_LIST_SIZES: cfg->list_sizes = true; break;
 		case OPT_BARE_SINGLE: cfg->bare_single = true; break;
 		case OPT_TOTALCOUNT_MISSING: cfg->totalcount_missing = true; break;
 		case OPT_TOTALCOUNT_CAPPED: cfg->totalcount_capped = true; break;

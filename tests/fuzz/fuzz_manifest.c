@@ -28,6 +28,7 @@
 
 #include "fuzz_common.h"
 #include "archive/manifest.h"
+#include "archive/marker.h"
 #include "archive/store.h"
 #include "base/log.h"
 
@@ -67,7 +68,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
 	atexit(cleanup);
 	snprintf(root, sizeof root, "%s/archive", dir);
-	store = store_open(root, err, sizeof err);
+	store = marker_create(root, err, sizeof err) < 0 ? NULL
+		: store_open(root, STORE_WRITE, err, sizeof err);
 	FUZZ_CHECK(store != NULL, "store_open: %s", err);
 	snprintf(mdir, sizeof mdir, "%s/manifest", root);
 	FUZZ_CHECK(mkdir(mdir, 0750) == 0, "mkdir %s", mdir);

@@ -14,12 +14,12 @@ fuzz_sources() {
 	unpack) echo "unpack recpath log" ;;
 	wav) echo "wav" ;;
 	config) echo "config pbxtime clock units" ;;
-	manifest) echo "manifest manifest_append jsonfield store hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow" ;;
+	manifest) echo "manifest manifest_append jsonfield store marker hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow" ;;
 	answer) echo "answer" ;;
 	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime clock log grow" ;;
 	csv) echo "csv log" ;;
 	ami) echo "ami recname log" ;;
-	head) echo "head headlog mansig manifest manifest_append jsonfield store hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow minisign" ;;
+	head) echo "head headlog mansig manifest manifest_append jsonfield store marker hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow minisign" ;;
 	*) return 1 ;;
 	esac
 }

@@ -169,6 +169,10 @@ class Life:
             lines += ["[encryption]", "recipients = " + self.recipient]
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
+        # Every command but init refuses a folder that init did not make (issue 15).
+        if not os.path.exists(os.path.join(self.archive, ".nexo-archive")):
+            subprocess.run([os.path.join(self.build, "nexo-archive"), "-c", self.conf, "init"],
+                           check=True, stdout=subprocess.DEVNULL)
 
     def present_now(self):
         """Recordings on the PBX that the walk must find (not copied in behind it, not still

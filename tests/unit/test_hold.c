@@ -20,6 +20,7 @@
 
 #include "archive/hold.h"
 #include "archive/manifest.h"
+#include "archive/marker.h"
 #include "archive/store.h"
 
 struct fixture {
@@ -47,7 +48,8 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->root, sizeof f->root, "%s/archive", f->dir);
-	f->s = store_open(f->root, err, sizeof err);
+	f->s = marker_create(f->root, err, sizeof err) < 0 ? NULL
+		: store_open(f->root, STORE_WRITE, err, sizeof err);
 	if (!f->s)
 		return -1;
 	*state = f;

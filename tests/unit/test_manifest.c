@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "archive/manifest.h"
+#include "archive/marker.h"
 #include "archive/store.h"
 #include "pbx/recording.h"
 
@@ -69,7 +70,8 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->root, sizeof f->root, "%s/archive", f->dir);
-	f->s = store_open(f->root, err, sizeof err);
+	f->s = marker_create(f->root, err, sizeof err) < 0 ? NULL
+		: store_open(f->root, STORE_WRITE, err, sizeof err);
 	if (!f->s)
 		return -1;
 	f->m = manifest_open(f->s, err, sizeof err);

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "archive/marker.h"
 #include "archive/store.h"
 
 struct fixture {
@@ -69,7 +70,8 @@ static int teardown(void **state)
 static struct store *open_store(const char *root, unsigned *removed)
 {
 	char err[512] = "";
-	struct store *s = store_open(root, err, sizeof err);
+	struct store *s = marker_create(root, err, sizeof err) < 0 ? NULL
+			  : store_open(root, STORE_WRITE, err, sizeof err);
 
 	if (!s)
 		fail_msg("store_open(%s): %s", root, err);
@@ -174,8 +176,61 @@ static void open_refuses_a_file_as_root(void **state)
 
 	assert_true(fd >= 0);
 	close(fd);
-	assert_null(store_open(f->root, err, sizeof err));
+	assert_null(store_open(f->root, STORE_WRITE, err, sizeof err));
 	assert_non_null(strstr(err, f->root));
+}
+
+/* A missing root is refused and not created; so is a folder without the marker (issue 15: a
+ * disk that did not mount must not be filled through its empty mount point). */
+static void open_refuses_missing_and_unmarked(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "", p[PATH_MAX + 32];
+	struct stat st;
+
+	assert_null(store_open(f->root, STORE_WRITE, err, sizeof err));
+	assert_non_null(strstr(err, "nexo-archive init"));
+	assert_int_equal(stat(f->root, &st), -1);
+	assert_int_equal(mkdir(f->root, 0750), 0);
+	err[0] = '\0';
+	assert_null(store_open(f->root, STORE_WRITE, err, sizeof err));
+	assert_non_null(strstr(err, "nexo-archive init"));
+	assert_null(store_open(f->root, STORE_READ, err, sizeof err));
+	assert_int_equal(count_entries(f->root), 0);
+	/* a marker of a newer format is refused, naming it */
+	snprintf(p, sizeof p, "%s/" MARKER_NAME, f->root);
+	FILE *m = fopen(p, "w");
+	assert_non_null(m);
+	fputs("nexo-archive archive\nformat 99\n", m);
+	fclose(m);
+	assert_null(store_open(f->root, STORE_WRITE, err, sizeof err));
+	assert_non_null(strstr(err, "format 99"));
+	/* init over an unmarked folder marks it; a second init leaves it */
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(marker_create(f->root, err, sizeof err), 1);
+	assert_int_equal(marker_create(f->root, err, sizeof err), 0);
+}
+
+/* STORE_READ creates nothing and writes nothing. */
+static void read_only_writes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "";
+	struct store *s;
+	int fd;
+
+	assert_int_equal(marker_create(f->root, err, sizeof err), 1);
+	s = store_open(f->root, STORE_READ, err, sizeof err);
+	assert_non_null(s);
+	assert_true(store_readonly(s));
+	fd = store_open_dir(s, ".state", 1, err, sizeof err);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_put(s, "", "x", "y", 1, err, sizeof err), -1);
+	assert_int_equal(store_remove(s, "", MARKER_NAME, err, sizeof err), -1);
+	assert_int_equal(store_clean_temps(s), 0);
+	store_close(s);
+	assert_int_equal(count_entries(f->root), 1); /* the marker only */
 }
 
 static void commit_makes_the_file(void **state)
@@ -540,6 +595,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(open_creates_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_refuses_a_file_as_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_refuses_missing_and_unmarked, setup, teardown),
+		cmocka_unit_test_setup_teardown(read_only_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(commit_makes_the_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(two_files_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(in_flight_file_keeps_its_folder, setup, teardown),

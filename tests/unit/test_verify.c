@@ -23,6 +23,7 @@
 #include "archive/manifest.h"
 #include "archive/mansig.h"
 #include "archive/prune.h"
+#include "archive/marker.h"
 #include "archive/store.h"
 #include "archive/verify.h"
 #include "crypto/hash.h"
@@ -140,7 +141,8 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->root, sizeof f->root, "%s/archive", f->dir);
-	f->s = store_open(f->root, err, sizeof err);
+	f->s = marker_create(f->root, err, sizeof err) < 0 ? NULL
+		: store_open(f->root, STORE_WRITE, err, sizeof err);
 	if (!f->s)
 		return -1;
 	m = manifest_open(f->s, err, sizeof err);
