@@ -247,6 +247,18 @@ static void start_budget(const struct config *cfg, const struct job_options *opt
 	log_info("time budget: %s; then the run finishes the file it is writing and stops", d);
 }
 
+/* Calls stamped after the walk's end: a PBX and host whose clocks were stepped back after
+ * those calls were recorded (a bad NTP source) put the walk's end before them. One listing
+ * of the next ten years finds them (an empty answer, on a sane PBX); the checkpoint does not
+ * follow them, so the calls the stepped-back clock stamps next are still ahead of it. */
+static void list_beyond(struct run *r, pbx_minute end)
+{
+	const pbx_minute far = end + 3653 * 1440;
+
+	if (sync_window(r, end + 1, far) == 2)
+		walk(r, end + 1, far, -1, 0); /* too many at once: in windows */
+}
+
 /* Every [sync] reconcile_days days, the history before the walk's start: what appeared
  * there after the walk had passed (reconcile.h). */
 static void reconcile_if_due(struct run *r, pbx_minute now, pbx_minute walk_start)
@@ -389,6 +401,8 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		backfill_note(&r, start, end, from, walk(&r, from, end, cp, 0));
 	} else {
 		walk(&r, start, end, cp, 1);
+		if (!r.fatal && !stop_requested())
+			list_beyond(&r, end);
 		reconcile_if_due(&r, now, start);
 	}
 	if (r.newest_seen > now + 10)
