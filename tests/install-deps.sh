@@ -12,7 +12,8 @@ libcurl4-openssl-dev libarchive-dev libjson-c-dev libsodium-dev libinih-dev libs
 libmicrohttpd-dev jq age minisign"
 # Only for tests, fuzzing, benchmarks and the .deb: never put on a box that only runs it.
 DEV_PACKAGES="libcmocka-dev zlib1g-dev openssl sox libarchive-tools time python3 hyperfine valgrind
-clang llvm libclang-rt-14-dev mandoc systemd dpkg-dev debhelper fakeroot lintian"
+clang llvm libclang-rt-14-dev mandoc systemd dpkg-dev debhelper fakeroot lintian
+python3-jsonschema prometheus"
 
 case "${1:-}" in
 "") ;;

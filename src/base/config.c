@@ -427,6 +427,33 @@ static int ami_key(struct parse_ctx *c, const char *k, const char *v)
 	return 1;
 }
 
+/* [report]: what tells a person the run worked, besides its exit code. The ping URL must not
+ * carry a password (it is sent, and logged on failure). */
+static int report_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	struct config *cfg = c->cfg;
+
+	if (!strcmp(k, "prometheus_file")) {
+		if (!*v || set_path(c, &cfg->report.prometheus_file, v))
+			return bad(c, "report", k, "must be a path");
+	} else if (!strcmp(k, "ping_url")) {
+		const char *host = strstr(v, "://");
+		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || !host ||
+		    strcspn(host + 3, "/") > strcspn(host + 3, "@") || strpbrk(v, " \t\"'") ||
+		    set_string(&cfg->report.ping_url, v))
+			return bad(c, "report", k, "must be an http(s) URL without user:password@");
+	} else if (!strcmp(k, "ping_timeout")) {
+		if (parse_long(v, 1, 120, &cfg->report.ping_timeout))
+			return bad(c, "report", k, "must be seconds between 1 and 120");
+	} else if (!strcmp(k, "on_failure")) {
+		if (!*v || set_string(&cfg->report.on_failure, v))
+			return bad(c, "report", k, "must be a command");
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
 /* inih handler: 1 = ok, 0 = error (c->msg says why). */
 static int on_key(void *user, const char *sec, const char *key, const char *val)
 {
@@ -450,6 +477,8 @@ static int on_key(void *user, const char *sec, const char *key, const char *val)
 		r = cdr_key(c, key, val);
 	else if (!strcmp(sec, "ami"))
 		r = ami_key(c, key, val);
+	else if (!strcmp(sec, "report"))
+		r = report_key(c, key, val);
 	else if (strcmp(sec, "archive") != 0) {
 		if (!c->msg[0]) {
 			snprintf(c->msg, sizeof c->msg, "unknown section [%s]", sec);
@@ -478,6 +507,7 @@ static void set_defaults(struct config *cfg)
 	cfg->sync.window = 1440;
 	cfg->sync.batch_files = 50;
 	cfg->sync.batch_url_bytes = 4000;
+	cfg->report.ping_timeout = 10;
 	cfg->sync.invalid_retries = 3;
 	cfg->sync.max_recording_bytes = 2ull << 30;
 	cfg->sync.parallel = 1;
@@ -753,6 +783,9 @@ void config_free(struct config *cfg)
 		free(cfg->signing.previous_public_key_files[i]);
 	free(cfg->ami.host);
 	free(cfg->ami.username);
+	free(cfg->report.prometheus_file);
+	free(cfg->report.ping_url);
+	free(cfg->report.on_failure);
 	if (cfg->ami.secret)
 		sodium_free(cfg->ami.secret);
 	memset(cfg, 0, sizeof *cfg);

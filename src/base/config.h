@@ -94,6 +94,13 @@ struct config {
 		long reconnect_max;     /* seconds: cap of the doubling reconnect delay */
 		long coalesce_ms;       /* wait this long after an event for more of a burst */
 	} ami;
+	struct {
+		char *prometheus_file;  /* node-exporter textfile metrics, written after each run;
+					 * NULL none (run/metrics.h) */
+		char *ping_url;         /* a Healthchecks-style URL: /start, success, /fail */
+		long ping_timeout;      /* seconds one ping may take */
+		char *on_failure;       /* a shell command run after a failed run, or NULL */
+	} report;
 };
 
 /* Loads `path` and applies `n` overrides ("section.key=value"). Returns 0, or -1 with `err`

@@ -1,14 +1,78 @@
-/* log.c — messages to stderr with one prefix and a level; escaping of hostile strings; the
- * TTY progress line. Owns no other output. */
+/* log.c — messages to stderr with one prefix and a level (a syslog priority for the journal);
+ * the last warnings, for the report; escaping of hostile strings; the TTY progress line. Owns
+ * no other output. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static enum log_level current = LOG_INFO;
 static int progress_shown;
+static int journal = -1; /* -1: not checked yet */
+static pthread_mutex_t recent_lock = PTHREAD_MUTEX_INITIALIZER;
+static char recent[LOG_RECENT_MAX][LOG_RECENT_LEN];
+static const char *recent_view[LOG_RECENT_MAX];
+static unsigned long recent_total;
+
+/* sd-daemon(3): JOURNAL_STREAM is "DEV:INODE" of the journal's stream; it counts only while
+ * stderr is still that stream (a child of the unit redirecting it to a file is not). */
+int log_to_journal(void)
+{
+	const char *js;
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	if (journal >= 0)
+		return journal;
+	js = getenv("JOURNAL_STREAM");
+	journal = js && sscanf(js, "%llu:%llu%c", &dev, &ino, &tail) == 2 &&
+		  fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+		  (unsigned long long)st.st_ino == ino;
+	return journal;
+}
+
+static void remember(const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&recent_lock);
+	vsnprintf(recent[recent_total % LOG_RECENT_MAX], LOG_RECENT_LEN, fmt, ap);
+	recent_total++;
+	pthread_mutex_unlock(&recent_lock);
+}
+
+size_t log_recent(const char **out, size_t max)
+{
+	size_t n, first, i;
+
+	pthread_mutex_lock(&recent_lock);
+	n = recent_total < LOG_RECENT_MAX ? (size_t)recent_total : LOG_RECENT_MAX;
+	first = (size_t)(recent_total - n);
+	if (n > max) {
+		first += n - max;
+		n = max;
+	}
+	for (i = 0; i < n; i++) {
+		recent_view[i] = recent[(first + i) % LOG_RECENT_MAX];
+		out[i] = recent_view[i];
+	}
+	pthread_mutex_unlock(&recent_lock);
+	return n;
+}
+
+unsigned long log_warning_count(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&recent_lock);
+	n = recent_total;
+	pthread_mutex_unlock(&recent_lock);
+	return n;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -23,12 +87,19 @@ int log_enabled(enum log_level level)
 static void emit(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+	static const char *const prio[] = { "<3>", "<4>", "<6>", "<7>" };
 
+	if (level <= LOG_WARN) {
+		va_list copy;
+		va_copy(copy, ap);
+		remember(fmt, copy);
+		va_end(copy);
+	}
 	if (!log_enabled(level))
 		return;
 	flockfile(stderr); /* lanes and workers log too: whole lines, never interleaved */
 	log_progress_done();
-	fprintf(stderr, "nexo-archive: %s", tag[level]);
+	fprintf(stderr, "%snexo-archive: %s", log_to_journal() ? prio[level] : "", tag[level]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	funlockfile(stderr);

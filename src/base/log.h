@@ -2,7 +2,10 @@
  *
  * One prefix, four levels, and one rule: strings that came from the PBX are passed through
  * log_escape() before they reach a terminal or a log, so a hostile name cannot move the cursor
- * or forge a line. Messages go to stderr; the run summary goes to stdout (main.c). */
+ * or forge a line. Messages go to stderr; the run summary goes to stdout (main.c). When stderr
+ * is the journal (JOURNAL_STREAM names it, as sd-daemon(3) describes), each line starts with
+ * its syslog priority (<3> error, <4> warning, <6> info, <7> debug) so `journalctl -p warning`
+ * finds them. The last warnings and errors are kept for the run report (run/report.h). */
 #ifndef NEXO_LOG_H
 #define NEXO_LOG_H
 
@@ -18,6 +21,19 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The last warnings and errors (at most LOG_RECENT_MAX, oldest first, each cut to
+ * LOG_RECENT_LEN bytes and without the prefix), kept whether or not they were printed. Copies
+ * up to `max` pointers into `out` (valid until the next message); returns how many. */
+#define LOG_RECENT_MAX 20
+#define LOG_RECENT_LEN 400
+size_t log_recent(const char **out, size_t max);
+
+/* How many warnings and errors were logged since the start (for the report). */
+unsigned long log_warning_count(void);
+
+/* Whether messages go to the journal (JOURNAL_STREAM matches stderr). */
+int log_to_journal(void);
 
 /* Copies `in` to `out` (always NUL-terminated, cut to fit `outlen`), replacing control
  * characters, backslashes and invalid UTF-8 with \xNN escapes. Returns `out`, so it can be

@@ -27,12 +27,14 @@ static const struct command_help commands[] = {
 	  "                 the folder and everything in it, mode 0750\n"
 	  "A folder that is already an archive (an older version's too) is marked and kept.\n",
 	  1 },
-	{ "run", "run [LIMITS]",
+	{ "run", "run [LIMITS] [--json]",
 	  "the nightly job: archive what is new since the checkpoint, then\n"
 	  "(if [retention] delete_from_pbx) free the PBX",
 	  "With --dry-run: lists and plans, writes nothing (no folder, lock or state), and\n"
 	  "ends with what it would fetch (recordings, bytes by the listing's sizes) and\n"
 	  "delete. [sync] partial_alarm partial runs in a row exit 7.\n"
+	  "  --json   print the run report (also in .state/last-run.json) instead of the\n"
+	  "           summary line (run, backfill, reconcile)\n"
 	  "Limits (run, backfill, reconcile):\n"
 	  "  --max-rate RATE      cap downloads at RATE bytes/s, all lanes together (500K, 4M;\n"
 	  "                       0: none; overrides [pbx] max_rate)\n"
@@ -42,7 +44,7 @@ static const struct command_help commands[] = {
 	  "At a limit the run finishes the file it is writing, records what landed, deletes\n"
 	  "nothing and exits 1; the next run (or the same backfill) picks up there.\n",
 	  1 },
-	{ "backfill", "backfill --from T --to T [LIMITS]",
+	{ "backfill", "backfill --from T --to T [LIMITS] [--json]",
 	  "the same pipeline over one window (\"YYYY-MM-DD HH:MM\" or \"YYYY-MM-DD\");\n"
 	  "the checkpoint is untouched and nothing is deleted; the same backfill\n"
 	  "again resumes where one that stopped short stopped",
@@ -54,7 +56,7 @@ static const struct command_help commands[] = {
 	  "  --stop-at HH:MM      stop when the host's clock next shows HH:MM\n"
 	  "At a limit the run finishes the file it is writing, records what landed, deletes\n"
 	  "nothing and exits 1; the next run (or the same backfill) picks up there.\n", 1 },
-	{ "reconcile", "reconcile [--from T] [--to T] [LIMITS]",
+	{ "reconcile", "reconcile [--from T] [--to T] [LIMITS] [--json]",
 	  "list the PBX's whole history (or a span), month by month,\n"
 	  "and archive what the manifest lacks; deletes nothing",
 	  "Limits (run, backfill, reconcile):\n"
@@ -114,6 +116,18 @@ static const struct command_help commands[] = {
 	  "file under the archive folder or (pruned)/(forgotten); then \"N recordings\".\n"
 	  "Exit: 0 ran (also with no match), 2 usage error, 6 the archive cannot be read.\n",
 	  1 },
+	{ "status", "status [--warning-age D] [--critical-age D]",
+	  "one line for Nagios/Icinga (Monitoring Plugins): OK, WARNING,\n"
+	  "CRITICAL or UNKNOWN, from the archive alone (no PBX traffic)",
+	  "  --warning-age D    WARNING when the last successful run ended longer ago (26h)\n"
+	  "  --critical-age D   CRITICAL then (50h)\n"
+	  "CRITICAL also for a missing or unmarked archive folder, [sync] partial_alarm\n"
+	  "partial runs in a row, a manifest head that fails or a newest day that no longer\n"
+	  "matches it, and no successful run yet; WARNING when the last run exited 2 or more;\n"
+	  "UNKNOWN without a run report (.state/last-run.json) or on a usage error.\n"
+	  "Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Perfdata: last_success_age,\n"
+	  "partial_runs, the last run's archived, failed, missing, not_started.\n",
+	  1 },
 	{ "help", "help [COMMAND]", "this overview, or one command's help", NULL, 0 },
 };
 
@@ -125,7 +139,7 @@ static const char options[] =
 	"  -o SECTION.KEY=VAL  override one config key (not passwords)\n"
 	"  -n, --dry-run       list and plan; download, write and delete nothing\n"
 	"  -v, --verbose       debug messages (never passwords or cookies)\n"
-	"  -q, --quiet         warnings and errors only\n"
+	"  -q, --quiet         warnings and errors only; a run that succeeds prints nothing\n"
 	"  -h, --help          this help (COMMAND --help: that command's)\n"
 	"      --version       the version\n";
 

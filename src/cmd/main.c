@@ -10,6 +10,7 @@
 #include "cmd_init.h"
 #include "cmd_archive.h"
 #include "cmd_sign.h"
+#include "cmd_status.h"
 #include "find.h"
 #include "help.h"
 #include "base/config.h"
@@ -69,6 +70,7 @@ static int parse_job(const char *command, int argc, char **argv, struct job_opti
 		{ "max-rate", required_argument, NULL, 'r' },
 		{ "max-duration", required_argument, NULL, 'd' },
 		{ "stop-at", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int backfill = strcmp(command, "backfill") == 0, run = strcmp(command, "run") == 0;
@@ -83,6 +85,10 @@ static int parse_job(const char *command, int argc, char **argv, struct job_opti
 		const char *what = c == 'f' ? "--from" : "--to";
 		pbx_minute *slot = c == 'f' ? &opt->from : &opt->to;
 
+		if (c == 'j') {
+			opt->json = 1;
+			continue;
+		}
 		if (c == 'r' || c == 'd' || c == 's') {
 			if (parse_limit(command, c, optarg, opt, lim) != 0)
 				return -1;
@@ -100,7 +106,8 @@ static int parse_job(const char *command, int argc, char **argv, struct job_opti
 		*(c == 'f' ? &have_from : &have_to) = 1;
 	}
 	if (bad || optind != argc || (backfill && (!have_from || !have_to))) {
-		log_error(run ? "run takes --max-rate, --max-duration and --stop-at, and nothing else"
+		log_error(run ? "run takes --max-rate, --max-duration, --stop-at and --json, and "
+				"nothing else"
 			  : backfill ? "backfill needs --from and --to (and takes the limits), and "
 				       "nothing else"
 				     : "reconcile takes --from and --to, both optional (and the "
@@ -218,6 +225,7 @@ int main(int argc, char **argv)
 		{ "forget", cmd_forget },
 		{ "find", cmd_find },
 		{ "watch", cmd_watch },
+		{ "status", cmd_status },
 	};
 	int (*archive_cmd)(const struct config *, int, char **) = NULL;
 	for (size_t i = 0; i < sizeof archive_cmds / sizeof *archive_cmds; i++)

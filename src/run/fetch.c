@@ -112,11 +112,13 @@ static int sink_data(void *ctx, size_t idx, const void *buf, size_t len)
 	/* A signal abandons the file; a time budget lets it finish (queue_begin stops after). */
 	if (stop_abandon_file() ||
 	    sealer_write(b->r->sealer, buf, len, why, sizeof why) != SEAL_OK) {
-		if (!stop_abandon_file())
+		int stopped = stop_abandon_file();
+		if (!stopped)
 			storage_failure(b, why);
 		sealer_abandon(b->r->sealer);
 		b->writing = 0;
-		s->state = SLOT_FAILED;
+		/* Cut off by the signal: not the file's failure (settle counts it "not started"). */
+		s->state = stopped ? SLOT_BROKEN : SLOT_FAILED;
 		return -1;
 	}
 	return 0;
@@ -444,8 +446,10 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 				continue;
 			}
 			not_landed++;
-			if (st == SLOT_WAITING && stop_requested()) {
-				/* Never reached: the stop ended the transfer first. */
+			if ((st == SLOT_WAITING && stop_requested()) ||
+			    (st == SLOT_BROKEN && stop_abandon_file())) {
+				/* Never reached, or abandoned by the signal: not a failure of
+				 * the PBX's ("not started" in the summary). */
 				r->t.left++;
 				r->t.left_bytes += recording_expected_bytes(b->recs[i], 0);
 				continue;
@@ -618,7 +622,10 @@ static long fetch_batch(struct run *r, struct recording *const *recs, size_t n, 
 		else if (pr == PBX_UNREACHABLE)
 			r->fatal = EXIT_UNREACHABLE;
 		r->archive_error = 1;
-		r->t.failed += n;
+		if (stop_requested() && !r->fatal)
+			(void)leave_for_next_run(r, recs, n); /* the signal cut the request */
+		else
+			r->t.failed += n;
 		free(b.paths);
 		free(b.slots);
 		free(b.mark);

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 #include <time.h>
 
 #include "cdrsync.h"
+#include "notify.h"
 #include "progress.h"
+#include "report.h"
 #include "retention.h"
 #include "run.h"
 #include "runctx.h"
@@ -31,11 +34,15 @@ static void summary(const struct run *r, double seconds, int dry_run)
 	const struct tally *t = &r->t;
 
 	log_progress_done();
-	printf("%slisted %lu, archived %lu, already had %lu, missing %lu, failed %lu, deleted %lu, "
-	       "bytes %llu, seconds %.1f\n",
-	       dry_run ? "dry run: " : "", t->listed, dry_run ? 0 : t->archived, t->already,
+	/* A signal's stop is no failure of the PBX's: what it cut off is "not started". */
+	printf("%s%slisted %lu, archived %lu, already had %lu, missing %lu, failed %lu, deleted %lu, "
+	       "bytes %llu, seconds %.1f",
+	       stop_reason() == STOP_SIGNAL ? "stopped: " : "", dry_run ? "dry run: " : "", t->listed, dry_run ? 0 : t->archived, t->already,
 	       t->missing, t->failed, t->deleted,
 	       (unsigned long long)(dry_run ? t->would_bytes : t->bytes), seconds);
+	if (stop_reason() == STOP_SIGNAL)
+		printf(", not started %lu", t->left);
+	putchar('\n');
 	if (t->refused)
 		printf("refused %lu unexpected tar entries (see warnings)\n", t->refused);
 	if (t->skipped_names)
@@ -132,6 +139,7 @@ static int may_delete_now(struct run *r)
 
 	if (r->archive_error || r->storage_error) {
 		log_warn("no deletions this run: the archive phase had errors (see above)");
+		r->no_delete = "the archive phase had errors";
 		return 0;
 	}
 	if (pbx_clock_skew(r->pbx, &skew) &&
@@ -141,6 +149,7 @@ static int may_delete_now(struct run *r)
 			 "[pbx] max_clock_skew = %ld s)", skew < 0 ? -skew : skew,
 			 skew < 0 ? "behind" : "ahead of", cfg->pbx.max_clock_skew);
 		r->t.skew_blocked = 1;
+		r->no_delete = "the PBX's clock is too far off ([pbx] max_clock_skew)";
 		return 0;
 	}
 	return 1;
@@ -325,10 +334,63 @@ static long count_partials(struct run *r)
 	return n;
 }
 
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The end of every job, whatever its outcome: the report (saved in .state/ when this process
+ * held the lock: never over another run's), the summary line or --json, and the monitoring.
+ * `days` is taken. `summarize`: the run got as far as its summary line. Returns the exit
+ * code: `rc`, or EXIT_STORAGE when the report could not be written (a success or partial run
+ * only: a worse code stays). */
+static int finish(struct run *r, const struct job_options *opt, int rc, int held,
+		   int64_t started, double seconds, long partials, struct json_object *days,
+		   int summarize)
+{
+	struct report_info info = { opt->backfill ? "backfill" : opt->reconcile ? "reconcile" : "run",
+				    started, clock_unix(), seconds, rc, opt->dry_run, partials };
+	struct json_object *prev = held ? report_load(r->store, NULL, 0) : NULL;
+	struct json_object *rep = report_build(r, &info, days, prev);
+	char path[4096];
+
+	json_object_put(prev);
+	if (rep && held && report_save(r->store, rep) != 0) {
+		held = 0;
+		if (rc == EXIT_OK || rc == EXIT_PARTIAL) {
+			rc = EXIT_STORAGE;
+			json_object_object_add(rep, "exit_code", json_object_new_int(rc));
+			json_object_object_add(rep, "exit_meaning",
+					       json_object_new_string(report_exit_meaning(rc)));
+			json_object_object_add(rep, "status", json_object_new_string("failed"));
+			json_object_object_add(rep, "last_success", NULL);
+		}
+	}
+	if (opt->json && rep) {
+		log_progress_done();
+		puts(json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+	} else if (summarize && (rc != EXIT_OK || log_enabled(LOG_INFO))) {
+		/* -q on a healthy run prints nothing at all. */
+		summary(r, seconds, opt->dry_run);
+	}
+	snprintf(path, sizeof path, "%s/.state/" REPORT_FILE, r->cfg->archive.dir);
+	if (!opt->dry_run)
+		notify_end(r->cfg, rep, held ? path : NULL);
+	json_object_put(rep);
+	return rc;
+}
+
 int job_run(const struct config *cfg, const struct job_options *opt)
 {
 	struct run r;
-	struct timespec t0, t1;
+	struct timespec t0;
+	int64_t started = clock_unix();
+	int finished = 0;
 	pbx_minute now, start, end, cp;
 	char when[PBXTIME_MINUTE_LEN + 1];
 	long holder;
@@ -336,6 +398,8 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	stop_catch_signals();
+	if (!opt->dry_run)
+		notify_start(cfg);
 	rc = run_setup(&r, cfg, opt->dry_run);
 	if (rc == 0) {
 		start_budget(cfg, opt);
@@ -416,10 +480,15 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 			log_warn("stopped by signal %d; what landed is recorded, nothing is deleted "
 				 "this run", stop_signal());
 		r.archive_error = 1;
+		r.no_delete = stop_reason() == STOP_BUDGET ? "stopped at its time budget"
+							   : "stopped by a signal";
 	} else if (!r.fatal) {
 		int deleting = !opt->backfill && !opt->reconcile &&
 			       (cfg->retention.delete_from_pbx || cfg->cdr.delete_from_pbx);
 		int may_delete = deleting && may_delete_now(&r);
+		if (opt->backfill || opt->reconcile)
+			r.no_delete = opt->backfill ? "a backfill never deletes"
+						    : "a reconcile never deletes";
 		cdrsync_archive(&r, now, may_delete && cfg->cdr.delete_from_pbx);
 		if (may_delete && cfg->retention.delete_from_pbx)
 			retention_apply(&r, now);
@@ -433,12 +502,15 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 			r.archive_error = 1;
 		}
 	}
+	if (r.fatal)
+		r.no_delete = "the run ended early (see errors)";
+	if (opt->dry_run)
+		r.no_delete = "a dry run deletes nothing";
 	int nightly = !opt->backfill && !opt->reconcile && !opt->dry_run;
-	long partials = nightly ? count_partials(&r) : 0;
+	long partials = nightly ? count_partials(&r) : -1;
+	struct json_object *days = opt->dry_run ? NULL : report_days(r.man, started);
+	int held = r.lockfd >= 0;
 	run_unlock(&r);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	summary(&r, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-		opt->dry_run);
 	rc = exit_code(&r);
 	if (rc == EXIT_PARTIAL && cfg->sync.partial_alarm > 0 && partials >= cfg->sync.partial_alarm) {
 		log_error("%ld partial runs in a row ([sync] partial_alarm = %d): what keeps them "
@@ -446,7 +518,11 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 			  partials, cfg->sync.partial_alarm, EXIT_PARTIAL_ALARM);
 		rc = EXIT_PARTIAL_ALARM;
 	}
+	rc = finish(&r, opt, rc, held, started, since(&t0), partials, days, 1);
+	finished = 1;
 out:
+	if (!finished)
+		rc = finish(&r, opt, rc, r.lockfd >= 0, started, since(&t0), -1, NULL, 0);
 	run_teardown(&r);
 	return rc;
 }

@@ -99,6 +99,9 @@ struct run {
 	unsigned long planned_total; /* for the progress line */
 	struct span span;            /* job.c, reconcile.c, sync.c: the walk's progress */
 	double started;              /* CLOCK_MONOTONIC seconds at the start, for rates */
+	const char *no_delete; /* job.c: why this run deletes nothing (the report), or NULL */
+	char plain_http_note[SHA256_HEX_LEN + 1]; /* runctx.c: the config's hash, to note in
+				  * .state/plain-http when unlocking (the warning was said); "" none */
 	int archive_error;  /* storage, transport or session trouble: no deletion this run */
 	int storage_error;  /* the archive could not be written: exit code says so */
 	int fatal;          /* an exit code that ends the run now (login refused, ...), or 0 */

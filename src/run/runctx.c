@@ -3,6 +3,7 @@
  * lock for its whole life; `watch` only for each batch it archives. */
 #include "runctx.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,40 @@ static int load_signing_checks(struct run *r)
 	return 0;
 }
 
+#define PLAIN_HTTP_NOTED "plain-http" /* .state/: the config's hash when last warned */
+
+/* Plain http is worth a warning, but one that repeats every night gets cron's mail ignored:
+ * it is said on the first run after the config changed (its SHA-256 differs from the one
+ * noted in .state/plain-http), on a dry run, and with -v; otherwise only as debug. */
+static void warn_plain_http(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	char hex[SHA256_HEX_LEN + 1], seen[SHA256_HEX_LEN + 2], err[512];
+	uint64_t size;
+	ssize_t n = -1;
+	int dfd, known = 0;
+
+	if (strncmp(cfg->pbx.url, "http://", 7) != 0)
+		return;
+	if (sha256_file_at(r->hash, AT_FDCWD, cfg->path, hex, &size) == 0 && !r->dry_run) {
+		dfd = store_open_dir(r->store, ".state", 0, err, sizeof err);
+		if (dfd >= 0) {
+			n = store_read_regular(dfd, PLAIN_HTTP_NOTED, seen, sizeof seen - 1);
+			close(dfd);
+		}
+		known = n == SHA256_HEX_LEN + 1 && !memcmp(seen, hex, SHA256_HEX_LEN);
+		if (!known) /* noted under the lock, when the run is done (run_unlock) */
+			memcpy(r->plain_http_note, hex, sizeof hex);
+	}
+	if (known && !log_enabled(LOG_DEBUG)) {
+		log_debug("%s is plain http (said when the config last changed)", cfg->pbx.url);
+		return;
+	}
+	log_warn("%s is plain http: the password hash and the session travel in clear; "
+		 "use https if the PBX offers it%s", cfg->pbx.url,
+		 r->dry_run ? "" : " (said again when the config changes, or with -v)");
+}
+
 int run_setup(struct run *r, const struct config *cfg, int dry_run)
 {
 	struct pbx_options po = { cfg->pbx.url, cfg->pbx.username, cfg->pbx.password_md5,
@@ -124,9 +159,7 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 		log_error("%s", r->sealq ? "out of memory" : err);
 		return EXIT_STORAGE;
 	}
-	if (strncmp(cfg->pbx.url, "http://", 7) == 0)
-		log_warn("%s is plain http: the password hash and the session travel in clear; "
-			 "use https if the PBX offers it", cfg->pbx.url);
+	warn_plain_http(r);
 	r->pbx = pbx_new(&po, err, sizeof err);
 	if (!r->pbx) {
 		log_error("%s", err);
@@ -286,9 +319,19 @@ int run_unlock(struct run *r)
 		rc = -1;
 	if (r->lockfd >= 0 && !r->dry_run) {
 		struct pbx_learned now;
+		char err[512];
 		pbx_learned_get(r->pbx, &now);
 		if (state_write_pbx(r->store, &r->learned, &now) != 0)
 			rc = -1;
+		if (r->plain_http_note[0]) {
+			r->plain_http_note[SHA256_HEX_LEN] = '\n';
+			if (store_put(r->store, ".state", PLAIN_HTTP_NOTED, r->plain_http_note,
+				      SHA256_HEX_LEN + 1, err, sizeof err) != 0) {
+				log_error("cannot write .state/" PLAIN_HTTP_NOTED ": %s", err);
+				rc = -1;
+			}
+			r->plain_http_note[0] = '\0';
+		}
 	}
 	/* A run whose every committed file got its line needs no sweep next time. */
 	if (leftovers_done(r->leftovers, !r->storage_error && !r->archive_error && !r->fatal && !rc) != 0)

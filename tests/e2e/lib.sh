@@ -409,7 +409,7 @@ fault_case() {
 		echo "case ok: $name ($t0 ms)"
 	else
 		FAULT_FAILED+=("$name: $(sed -n '/^FAIL: /,$p' "$T/case.out" | sed -E \
-			-e 's/nexo-archive: warning: [^ ]* is plain http.*offers it//' \
+			-e 's/nexo-archive: warning: [^ ]* is plain http.*offers it( \(said again[^)]*\))?//' \
 			-e 's/nexo-archive: first run and no .sync. since.*holds//' |
 			grep -v '^ *$' | cut -c 1-400 | tr '\n' ' ' | cut -c 7-1000)")
 		echo "CASE FAILED: $name ($t0 ms)"
