@@ -10,10 +10,12 @@ set -eu
 PACKAGES="gcc make pkg-config libc6-dev tzdata
 libcurl4-openssl-dev libarchive-dev libjson-c-dev libsodium-dev libinih-dev libssl-dev
 libmicrohttpd-dev jq age minisign"
-# Only for tests, fuzzing, benchmarks and the .deb: never put on a box that only runs it.
+# Only for tests, fuzzing, benchmarks and the .deb: never put on a box that only runs it
+# (radosgw ... ceph-common: the offsite tests' S3 server, tests/e2e/rgw.sh).
 DEV_PACKAGES="libcmocka-dev zlib1g-dev openssl sox libarchive-tools time python3 hyperfine valgrind
 clang llvm libclang-rt-14-dev mandoc systemd dpkg-dev debhelper fakeroot lintian
-python3-jsonschema prometheus"
+python3-jsonschema prometheus
+curl radosgw ceph-mon ceph-osd ceph-common"
 
 case "${1:-}" in
 "") ;;

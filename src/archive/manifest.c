@@ -25,7 +25,7 @@
 #define MAX_DAY_BYTES (512u << 20) /* a day of manifest larger than this is not ours */
 #define MAX_LINE_BYTES (64u << 10)
 
-const char *const manifest_mark_event[3] = { "pbx_deleted", "pruned", "forgotten" };
+const char *const manifest_mark_event[4] = { "pbx_deleted", "pruned", "forgotten", "offloaded" };
 
 static char empty_hash[SHA256_HEX_LEN + 1];
 
@@ -182,6 +182,8 @@ void manifest_day_cdr_apply(struct manifest_day_cdr *st, const char *event, json
 		st->rows = json_object_object_get_ex(o, "rows", &v) ? json_object_get_int(v) : -1;
 	} else if (strcmp(event, "cdr_deleted") == 0) {
 		st->deleted = 1;
+	} else if (strcmp(event, "cdr_offsite") == 0) {
+		st->offsite = 1;
 	}
 }
 
@@ -295,10 +297,15 @@ static int apply_line(struct manifest_day *d, json_object *o, const char **why)
 			old->pbx_deleted = 1;
 		else if (strcmp(event, manifest_mark_event[MANIFEST_PRUNED]) == 0)
 			old->pruned = 1;
+		else if (strcmp(event, manifest_mark_event[MANIFEST_OFFLOADED]) == 0)
+			old->offloaded = 1;
 		else if (strcmp(event, manifest_mark_event[MANIFEST_FORGOTTEN]) == 0)
 			old->forgotten = 1;
 		else if (strcmp(event, "cdr") == 0)
 			old->cdr_missing = 0;
+		else if (strcmp(event, "offsite") == 0)
+			old->offsite = json_object_object_get_ex(o, "lock", &v) && v
+					       ? MANIFEST_OFFSITE_LOCKED : 1;
 		else if (strcmp(event, "relisted") == 0)
 			listed_row(o, old);
 	}
@@ -568,6 +575,14 @@ int manifest_file_recorded(struct manifest *m, const char *day, const char *file
 		return -1;
 	for (size_t i = 0; i < d->n; i++)
 		if (strcmp(d->entries[i].file, file) == 0)
+			return 1;
+	return 0;
+}
+
+int manifest_day_loaded(struct manifest *m, const char *day)
+{
+	for (struct manifest_day *d = m->days; d; d = d->next)
+		if (strcmp(d->name, day) == 0)
 			return 1;
 	return 0;
 }

@@ -38,17 +38,25 @@ struct manifest_entry {
 	int pbx_deleted;              /* a pbx_deleted line follows the archived one */
 	int pruned;                   /* removed from the archive by retention ("pruned") */
 	int forgotten;                /* erased on request ("forgotten", a tombstone) */
+	int offloaded;                /* its local copy removed, its offsite copy confirmed
+				       * ("offloaded", [retention] local_keep_days) */
 	int invalid;                  /* archived as it was despite failed checks: never
 				       * deleted from the PBX by retention */
 	int unavailable;              /* never delivered by the PBX; no file ("unavailable") */
 	int cdr_missing;              /* archived with "cdr": null, and no "cdr" line since */
+	int offsite;                  /* an "offsite" line: its copy in the bucket is confirmed;
+				       * MANIFEST_OFFSITE_LOCKED when that line names a lock */
 };
+
+#define MANIFEST_OFFSITE_LOCKED 2
 
 /* Later facts about an archived recording. */
 enum manifest_mark {
 	MANIFEST_PBX_DELETED, /* "pbx_deleted": the PBX's copy is gone (a re-list agreed) */
 	MANIFEST_PRUNED,      /* "pruned": the archived file was removed after archive_keep_days */
 	MANIFEST_FORGOTTEN,   /* "forgotten": the archived file was erased on request */
+	MANIFEST_OFFLOADED,   /* "offloaded": the local copy was removed, the offsite copy stays
+			       * (local_keep_days) */
 };
 
 /* How a recording was stored, for its "archived" line. */
@@ -128,6 +136,8 @@ struct manifest_day_cdr {
 	char jsonl_sha256[SHA256_HEX_LEN + 1]; /* of cdr/DAY.jsonl, as sealed */
 	char csv_sha256[SHA256_HEX_LEN + 1];   /* of cdr/DAY.csv, as sealed */
 	long rows;                             /* rows it holds */
+	int offsite;                           /* a "cdr_offsite" line: both files are confirmed
+						* in the [offsite] bucket */
 };
 
 /* Fills `out` for `day` (loading it). Returns 0, or -1 when the day cannot be read. */
@@ -138,6 +148,22 @@ int manifest_day_cdr(struct manifest *m, const char *day, struct manifest_day_cd
  * unknown or out of memory (printed). */
 int manifest_add_mark(struct manifest *m, const char *day, const struct manifest_entry *e,
 		      enum manifest_mark mark, const char *reason);
+
+/* What an "offsite" line says: the object that holds a file's offsite copy, as a HEAD
+ * confirmed it (docs/offsite.md). */
+struct manifest_offsite {
+	const char *key;          /* relative to [offsite] url */
+	const char *version_id;   /* "" when the bucket keeps no versions */
+	const char *etag;         /* the MD5 hex of the stored file */
+	const char *lock_mode;    /* "COMPLIANCE", "GOVERNANCE", or NULL: not locked */
+	const char *retain_until; /* "YYYY-MM-DDTHH:MM:SSZ", or NULL */
+	const char *why_unlocked; /* with no lock_mode: why ("lock = off", "retain-until past") */
+};
+
+/* Queues an "offsite" line for the archived version `e` of `day`. Returns 0, or -1 when the
+ * entry is unknown or out of memory (printed). */
+int manifest_add_offsite(struct manifest *m, const char *day, const struct manifest_entry *e,
+			 const struct manifest_offsite *o);
 
 /* Queues a "relisted" line: the PBX's listing of the latest version `e` of `day` changed (its
  * duration or size; now those of `rec`), and a fresh download showed the same bytes as
@@ -190,6 +216,9 @@ int manifest_each_entry(struct manifest *m, const char *day,
 /* Calls `fn` for every day that has a manifest file, oldest first ("YYYY-MM-DD"). Returns 0,
  * the first nonzero `fn` result, or -1 when the folder cannot be read (printed). */
 int manifest_each_day(struct manifest *m, int (*fn)(void *ctx, const char *day), void *ctx);
+
+/* Whether this handle holds `day` loaded already (a day this run read or wrote): 1 or 0. */
+int manifest_day_loaded(struct manifest *m, const char *day);
 
 /* Why `day` could not be used (torn lines are not errors): NULL when it loads fine. */
 const char *manifest_day_error(struct manifest *m, const char *day);

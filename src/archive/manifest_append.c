@@ -34,6 +34,7 @@ struct change {
 #define CHANGE_DAY (-2)         /* a line about the day: its CDR state */
 #define CHANGE_CDR (-3)         /* `entry` got its CDR */
 #define CHANGE_RELISTED (-4)    /* `entry`'s listing is now entry.listed_* */
+#define CHANGE_OFFSITE (-5)     /* `entry`'s offsite copy is confirmed */
 
 /* Serialises `o` (adding "prev"), queues it in d and the change in m. Takes `o`. */
 /* Whether the append guard lets `d` be appended to (asked once per day). */
@@ -269,7 +270,7 @@ int manifest_add_unavailable(struct manifest *m, const char *day, const struct r
 int manifest_add_mark(struct manifest *m, const char *day, const struct manifest_entry *e,
 		      enum manifest_mark mark, const char *reason)
 {
-	static const char *const at[] = { "deleted_at", "pruned_at", "forgotten_at" };
+	static const char *const at[] = { "deleted_at", "pruned_at", "forgotten_at", "offloaded_at" };
 	struct manifest_day *d = manifest_get_day(m, day);
 	json_object *o;
 	struct change c;
@@ -295,6 +296,44 @@ int manifest_add_mark(struct manifest *m, const char *day, const struct manifest
 	if (reason)
 		add_str(o, "reason", reason);
 	return end_line(m, o, &c, at[mark]);
+}
+
+int manifest_add_offsite(struct manifest *m, const char *day, const struct manifest_entry *e,
+			 const struct manifest_offsite *off)
+{
+	struct manifest_day *d = manifest_get_day(m, day);
+	json_object *o;
+	struct change c;
+
+	if (!d)
+		return -1;
+	if (!manifest_day_find_file(d, e->pbx_path, e->file)) {
+		log_error("internal: offsite copy of %s (%s), which manifest/%s.jsonl does not hold",
+			  e->pbx_path, e->file, day);
+		return -1;
+	}
+	memset(&c, 0, sizeof c);
+	c.day = d;
+	c.entry = *e;
+	c.mark = CHANGE_OFFSITE;
+	c.entry.offsite = off->lock_mode ? MANIFEST_OFFSITE_LOCKED : 1;
+	o = json_object_new_object();
+	add_str(o, "event", "offsite");
+	add_str(o, "pbx_path", e->pbx_path);
+	add_str(o, "file", e->file);
+	add_str(o, "key", off->key);
+	add_str(o, "version_id", off->version_id);
+	add_str(o, "etag", off->etag);
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)e->size));
+	if (off->lock_mode) {
+		add_str(o, "lock", off->lock_mode);
+		add_str(o, "retain_until", off->retain_until);
+	} else {
+		json_object_object_add(o, "lock", NULL);
+		json_object_object_add(o, "retain_until", NULL);
+		add_str(o, "unlocked", off->why_unlocked ? off->why_unlocked : "lock = off");
+	}
+	return end_line(m, o, &c, "uploaded_at");
 }
 
 int manifest_add_relisted(struct manifest *m, const char *day, const struct manifest_entry *e,
@@ -465,6 +504,8 @@ int manifest_commit(struct manifest *m, char *err, size_t errlen)
 				manifest_day_find_file(c->day, c->entry.pbx_path, c->entry.file);
 			if (e && c->mark == CHANGE_CDR) {
 				e->cdr_missing = 0;
+			} else if (e && c->mark == CHANGE_OFFSITE) {
+				e->offsite = c->entry.offsite;
 			} else if (e && c->mark == CHANGE_RELISTED) {
 				e->listed_duration = c->entry.listed_duration;
 				e->listed_size = c->entry.listed_size;
@@ -472,6 +513,8 @@ int manifest_commit(struct manifest *m, char *err, size_t errlen)
 				e->pbx_deleted = 1;
 			} else if (e && c->mark == MANIFEST_PRUNED) {
 				e->pruned = 1;
+			} else if (e && c->mark == MANIFEST_OFFLOADED) {
+				e->offloaded = 1;
 			} else if (e && c->mark == MANIFEST_FORGOTTEN) {
 				e->forgotten = 1;
 			}

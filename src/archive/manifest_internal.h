@@ -50,7 +50,7 @@ struct manifest {
 };
 
 /* The events of enum manifest_mark's lines, by mark. */
-extern const char *const manifest_mark_event[3];
+extern const char *const manifest_mark_event[4];
 
 /* The hex SHA-256 of one line (without its newline): what the next line's "prev" names. */
 void manifest_line_hash(struct manifest *m, const char *line, size_t len,

@@ -91,8 +91,12 @@ static int prune_entry(void *ctx, const struct manifest_entry *e)
 	uint64_t size;
 	int rc;
 
-	if (e->pruned || e->forgotten || e->unavailable)
+	if (e->pruned || e->forgotten || e->unavailable || (c->o->offload && e->offloaded))
 		return 0;
+	if (c->o->offload && !e->offsite) {
+		c->rep->not_offsite++;
+		return 0;
+	}
 	hold = hold_match(c->h, e);
 	if (hold) {
 		c->rep->held++;
@@ -109,7 +113,8 @@ static int prune_entry(void *ctx, const struct manifest_entry *e)
 	}
 	rc = remove_file(c->s, e, &size);
 	if (rc < 0 ||
-	    manifest_add_mark(c->m, c->day, e, MANIFEST_PRUNED, c->reason) != 0) {
+	    manifest_add_mark(c->m, c->day, e, c->o->offload ? MANIFEST_OFFLOADED : MANIFEST_PRUNED,
+			      c->reason) != 0) {
 		c->rep->storage_error = 1;
 		return 1;
 	}
@@ -200,6 +205,8 @@ static void prune_day(struct prune_ctx *c, const char *day)
 	}
 	if (c->queued && head_note_changed(&c->head, c->m) != 0)
 		c->rep->storage_error = 1;
+	if (c->queued && c->o->changed)
+		c->o->changed(c->o->note_ctx, day);
 	manifest_close(c->m);
 	c->m = NULL;
 }
@@ -264,7 +271,8 @@ int prune_archive(struct store *s, const struct holds *h, const struct prune_opt
 	c.h = h;
 	c.o = o;
 	c.rep = rep;
-	snprintf(c.reason, sizeof c.reason, "archive_keep_days = %ld", o->keep_days);
+	snprintf(c.reason, sizeof c.reason, "%s = %ld", o->offload ? "local_keep_days"
+								   : "archive_keep_days", o->keep_days);
 	if (load_head(s, o->pk, o->key, o->dry_run, &c.head) != 0 ||
 	    list_days(s, rep->cutoff, &days) != 0) {
 		free(days.v);

@@ -47,7 +47,12 @@ struct prune_options {
 	const struct minisign_secret *key;   /* re-sign changed days; NULL: no signing */
 	const struct minisign_public *pk;    /* with `key`: a day whose current signature does
 					      * not verify is left alone (never re-signed) */
+	int offload;                         /* [retention] local_keep_days: only files whose
+					      * offsite copy is confirmed, marked "offloaded"
+					      * (the offsite copy stays the archive's) */
 	prune_note_fn note;                  /* NULL: no per-recording report */
+	void (*changed)(void *ctx, const char *day); /* a day whose marks were committed (the
+					      * offsite queue takes it); NULL: none */
 	void *note_ctx;
 };
 
@@ -56,6 +61,7 @@ struct prune_report {
 	unsigned long pruned;      /* removed (or, dry run, would be), including already gone */
 	unsigned long gone;        /* ... of which were already missing */
 	unsigned long held;        /* kept by a hold */
+	unsigned long not_offsite; /* offload: kept, no confirmed offsite copy yet */
 	unsigned long bad_days;    /* days whose manifest could not be used (printed; untouched) */
 	uint64_t bytes;            /* freed (dry run: the manifest's sizes) */
 	int storage_error;         /* a removal, a manifest commit or a signature failed */

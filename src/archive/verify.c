@@ -394,6 +394,11 @@ static int check_entry(void *ctx, const struct manifest_entry *e)
 		return 0;
 	}
 	dfd = folder(c, dir);
+	/* An offloaded file ([retention] local_keep_days) lives offsite (verify --offsite checks
+	 * it there); a local copy put back by `restore` is checked like any other. */
+	if (e->offloaded && !e->pruned && !e->forgotten &&
+	    (dfd < 0 || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0))
+		return 0;
 	if (e->pruned || e->forgotten) {
 		if (dfd >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			finding(c, e->file, "still present, but the manifest says it was %s",

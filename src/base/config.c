@@ -24,6 +24,7 @@ struct parse_ctx {
 	char *password;         /* plaintext from the file, sodium_malloc'd */
 	char *password_file;
 	char *ami_secret_file;
+	char *offsite_secret_file;
 	int password_keys;      /* how many of password / password_md5 / password_file */
 	int inline_secret;      /* the file itself holds a password */
 	FILE *file;
@@ -313,6 +314,11 @@ static int retention_key(struct parse_ctx *c, const char *k, const char *v)
 			*slot = -1;
 		else if (parse_long(v, 0, 36500, slot))
 			return bad(c, "retention", k, "must be a number of days between 0 and 36500");
+	} else if (!strcmp(k, "local_keep_days")) {
+		if (!strcmp(v, "off"))
+			cfg->retention.local_keep_days = -1;
+		else if (parse_long(v, 0, 36500, &cfg->retention.local_keep_days))
+			return bad(c, "retention", k, "must be a number of days between 0 and 36500");
 	} else {
 		return -1;
 	}
@@ -454,6 +460,73 @@ static int report_key(struct parse_ctx *c, const char *k, const char *v)
 	return 1;
 }
 
+/* [offsite] (docs/offsite.md). The secret key is kept like the PBX password: wiped memory,
+ * never from -o, a private file. */
+static int offsite_key(struct parse_ctx *c, const char *k, const char *v)
+{
+	static const char *const locks[] = { "auto", "compliance", "governance", "off" };
+	struct config *cfg = c->cfg;
+	long n;
+
+	if (!strcmp(k, "url")) {
+		const char *host = strstr(v, "://");
+		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strpbrk(v, " \t?#") ||
+		    !strchr(host + 3, '/') || strchr(host + 3, '/') == host + 3 ||
+		    !strchr(host + 3, '/')[1])
+			return bad(c, "offsite", k, "must be http(s)://HOST[:PORT]/BUCKET[/PREFIX]");
+		if (set_string(&cfg->offsite.url, v))
+			return bad(c, "offsite", k, "out of memory");
+	} else if (!strcmp(k, "region")) {
+		if (!*v || strpbrk(v, " \t:") || set_string(&cfg->offsite.region, v))
+			return bad(c, "offsite", k, "must be a region name such as us-east-1");
+	} else if (!strcmp(k, "access_key")) {
+		if (!*v || strpbrk(v, " \t:") || set_string(&cfg->offsite.access_key, v))
+			return bad(c, "offsite", k, "must be an access key id");
+	} else if (!strcmp(k, "secret_key") || !strcmp(k, "secret_key_file")) {
+		if (c->from_override)
+			return bad(c, "offsite", k, "cannot be given with -o (the command line is "
+						    "visible to every user); put it in the config file");
+		if (!strcmp(k, "secret_key_file"))
+			return set_path(c, &c->offsite_secret_file, v) ? bad(c, "offsite", k, "must be a path")
+								       : 1;
+		size_t len = strlen(v);
+		char *buf = len ? sodium_malloc(len + 1) : NULL;
+		if (!buf)
+			return bad(c, "offsite", k, "must not be empty");
+		memcpy(buf, v, len + 1);
+		if (cfg->offsite.secret_key)
+			sodium_free(cfg->offsite.secret_key);
+		cfg->offsite.secret_key = buf;
+		c->inline_secret = 1;
+	} else if (!strcmp(k, "lock")) {
+		size_t i = 0;
+		while (i < 4 && strcmp(v, locks[i]) != 0)
+			i++;
+		if (i == 4)
+			return bad(c, "offsite", k, "must be compliance, governance, off or auto");
+		cfg->offsite.lock = (int)i;
+	} else if (!strcmp(k, "lock_days")) {
+		if (parse_long(v, 1, 36500, &cfg->offsite.lock_days))
+			return bad(c, "offsite", k, "must be days between 1 and 36500");
+	} else if (!strcmp(k, "required_for_delete")) {
+		if (parse_bool(v, &cfg->offsite.required_for_delete))
+			return bad(c, "offsite", k, "must be true or false");
+	} else if (!strcmp(k, "max_rate")) {
+		if (parse_long(v, 0, LONG_MAX, &n))
+			return bad(c, "offsite", k, "must be bytes per second (0: unlimited)");
+		cfg->offsite.max_rate = n;
+	} else if (!strcmp(k, "ca_file")) {
+		if (set_path(c, &cfg->offsite.ca_file, v))
+			return bad(c, "offsite", k, "must be a path");
+	} else if (!strcmp(k, "insecure")) {
+		if (parse_bool(v, &cfg->offsite.insecure))
+			return bad(c, "offsite", k, "must be true or false");
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
 /* inih handler: 1 = ok, 0 = error (c->msg says why). */
 static int on_key(void *user, const char *sec, const char *key, const char *val)
 {
@@ -479,6 +552,8 @@ static int on_key(void *user, const char *sec, const char *key, const char *val)
 		r = ami_key(c, key, val);
 	else if (!strcmp(sec, "report"))
 		r = report_key(c, key, val);
+	else if (!strcmp(sec, "offsite"))
+		r = offsite_key(c, key, val);
 	else if (strcmp(sec, "archive") != 0) {
 		if (!c->msg[0]) {
 			snprintf(c->msg, sizeof c->msg, "unknown section [%s]", sec);
@@ -518,10 +593,13 @@ static void set_defaults(struct config *cfg)
 	cfg->retention.max_delete = 5000;
 	cfg->retention.archive_keep_days = -1;
 	cfg->retention.archive_min_days = 0;
+	cfg->retention.local_keep_days = -1;
 	cfg->cdr.join = 1;
 	cfg->ami.port = 5038;
 	cfg->ami.reconnect_max = 60;
 	cfg->ami.coalesce_ms = 1000;
+	cfg->offsite.lock_days = -1;
+	cfg->offsite.required_for_delete = 1;
 }
 
 /* Whether this process is in group `gid` (its own group or a supplementary one). */
@@ -664,6 +742,34 @@ static int finish(struct parse_ctx *c, const char *path, char *err, size_t errle
 		return -1;
 	if (c->ami_secret_file && load_ami_secret_file(c, err, errlen) != 0)
 		return -1;
+	if (c->offsite_secret_file) {
+		char *key = read_secret_line(c->offsite_secret_file, "the offsite secret key file",
+					     err, errlen);
+		if (!key)
+			return -1;
+		if (cfg->offsite.secret_key)
+			sodium_free(cfg->offsite.secret_key);
+		cfg->offsite.secret_key = key;
+	}
+	if (cfg->offsite.url && (!cfg->offsite.access_key || !cfg->offsite.secret_key)) {
+		snprintf(err, errlen, "%s: [offsite] needs access_key and secret_key or "
+			 "secret_key_file", path);
+		return -1;
+	}
+	if (cfg->offsite.lock_days < 0)
+		cfg->offsite.lock_days = cfg->retention.archive_keep_days;
+	if (cfg->offsite.url && cfg->offsite.lock_days < 0 &&
+	    (cfg->offsite.lock == OFFSITE_LOCK_COMPLIANCE ||
+	     cfg->offsite.lock == OFFSITE_LOCK_GOVERNANCE)) {
+		snprintf(err, errlen, "%s: [offsite] lock needs lock_days (or [retention] "
+			 "archive_keep_days)", path);
+		return -1;
+	}
+	if (cfg->retention.local_keep_days >= 0 && !cfg->offsite.url) {
+		snprintf(err, errlen, "%s: [retention] local_keep_days needs [offsite] (local copies "
+			 "are removed only when their offsite copy is confirmed)", path);
+		return -1;
+	}
 	if (cfg->cdr.archive && !cfg->cdr.join) {
 		snprintf(err, errlen, "%s: [cdr] archive needs join = true", path);
 		return -1;
@@ -756,10 +862,12 @@ int config_load(const char *path, char *const *overrides, size_t n, struct confi
 		goto fail;
 	free(c.password_file);
 	free(c.ami_secret_file);
+	free(c.offsite_secret_file);
 	return 0;
 fail:
 	free(c.password_file);
 	free(c.ami_secret_file);
+	free(c.offsite_secret_file);
 	config_free(cfg);
 	return -1;
 }
@@ -788,5 +896,11 @@ void config_free(struct config *cfg)
 	free(cfg->report.on_failure);
 	if (cfg->ami.secret)
 		sodium_free(cfg->ami.secret);
+	free(cfg->offsite.url);
+	free(cfg->offsite.region);
+	free(cfg->offsite.access_key);
+	if (cfg->offsite.secret_key)
+		sodium_free(cfg->offsite.secret_key);
+	free(cfg->offsite.ca_file);
 	memset(cfg, 0, sizeof *cfg);
 }

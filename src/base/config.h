@@ -22,6 +22,14 @@ enum verify_pbx_copy {
 			  * by less than the listing's rounding can go unnoticed) */
 };
 
+/* [offsite] lock: how uploads are locked (docs/offsite.md). */
+enum offsite_lock {
+	OFFSITE_LOCK_AUTO,       /* COMPLIANCE when the bucket has Object Lock, else none */
+	OFFSITE_LOCK_COMPLIANCE, /* nobody, not even the bucket's owner, may shorten it */
+	OFFSITE_LOCK_GOVERNANCE, /* users with s3:BypassGovernanceRetention may */
+	OFFSITE_LOCK_OFF,        /* no lock headers */
+};
+
 struct config {
 	char *path;
 	struct {
@@ -68,6 +76,8 @@ struct config {
 					 * PBX holds the archived bytes */
 		long archive_keep_days; /* local pruning; -1 = off */
 		long archive_min_days;  /* floor: prune refuses when keep < min */
+		long local_keep_days;   /* prune removes local copies confirmed offsite after
+					 * this many days ("offloaded"); -1 = off */
 	} retention;
 	struct {
 		char *recipients;       /* "age1... age1..." as written; NULL = no encryption */
@@ -101,6 +111,18 @@ struct config {
 		long ping_timeout;      /* seconds one ping may take */
 		char *on_failure;       /* a shell command run after a failed run, or NULL */
 	} report;
+	struct {
+		char *url;              /* http(s)://HOST[:PORT]/BUCKET[/PREFIX]; NULL: no copy */
+		char *region;           /* default us-east-1 */
+		char *access_key;
+		char *secret_key;       /* sodium_malloc'd (secret_key or secret_key_file) */
+		int lock;               /* enum offsite_lock */
+		long lock_days;         /* -1: [retention] archive_keep_days (-1 too: none) */
+		int required_for_delete; /* PBX deletions wait for the confirmed offsite copy */
+		long long max_rate;     /* upload bytes/s; 0 unlimited */
+		char *ca_file;
+		int insecure;
+	} offsite;
 };
 
 /* Loads `path` and applies `n` overrides ("section.key=value"). Returns 0, or -1 with `err`

@@ -64,4 +64,13 @@ int cmd_hold(const struct config *cfg, int argc, char **argv);
  * held, 6 storage error or an unusable manifest day. */
 int cmd_forget(const struct config *cfg, int argc, char **argv);
 
+/* nexo-archive restore --to DIR [--from DAY] [--until DAY]
+ * Rebuilds a local archive from the [offsite] bucket alone (cmd_offsite.c): every object whose
+ * name is an archive's (date folders, manifest/, cdr/; the newest version of each), of the days
+ * asked for (heads and history always), written under DIR (new or empty) as temp + fsync +
+ * rename. Prints "restore: N objects (B bytes) into DIR, N failed, N skipped". Takes no lock;
+ * writes nothing to the bucket. Returns 0, 1 some objects failed, 2 usage or no [offsite],
+ * 4 the bucket cannot be reached, 5 it refused the keys, 6 DIR cannot be written. */
+int cmd_restore(const struct config *cfg, int argc, char **argv);
+
 #endif

@@ -43,4 +43,14 @@ int cmd_load_public(const struct config *cfg, struct minisign_public **pk);
 int cmd_load_keys(const struct config *cfg, struct minisign_secret **k,
 		  struct minisign_public **pk);
 
+/* verify --offsite (cmd_offsite.c): the bucket against the manifests of `s` — every file the
+ * manifests record as offsite is listed there with its size (--deep: downloaded and hashed),
+ * every file without a confirmed copy is a finding, each day's manifest and signature and the
+ * newest head are there as they are here, and a bucket whose newest head is newer than this
+ * host's is a rollback finding. Each finding goes to `finding`; *findings counts them. Returns
+ * 0, or an exit code (printed): 2 no [offsite], 4 unreachable, 5 keys refused, 6 storage. */
+int cmd_verify_offsite(const struct config *cfg, struct store *s, int deep,
+		       void (*finding)(void *ctx, const char *path, const char *reason), void *ctx,
+		       unsigned long *findings);
+
 #endif

@@ -11,6 +11,7 @@
 #include "cmd_archive_internal.h"
 #include "archive/hold.h"
 #include "archive/manifest.h"
+#include "archive/offsiteq.h"
 #include "archive/prune.h"
 #include "archive/store.h"
 #include "base/config.h"
@@ -68,24 +69,70 @@ static void removal_end(struct removal *r)
 	minisign_public_free(r->pk);
 }
 
+/* ---- the offsite queue ---- */
+
+/* Days prune or forget changed go up again with the next run's offsite copy (.state/offsite):
+ * the days, and the head written over them. An absent queue already means "everything". */
+struct requeue {
+	struct offsiteq q;
+	int loaded;
+};
+
+static void requeue_begin(const struct config *cfg, struct store *s, struct requeue *rq)
+{
+	memset(rq, 0, sizeof *rq);
+	if (cfg->offsite.url)
+		rq->loaded = offsiteq_load(s, &rq->q) == 1;
+}
+
+static void requeue_day(struct requeue *rq, const char *day)
+{
+	if (rq->loaded)
+		(void)offsiteq_add(&rq->q, day);
+}
+
+/* Returns 0, or -1 (printed). */
+static int requeue_end(struct store *s, struct requeue *rq)
+{
+	int rc = 0;
+
+	if (rq->loaded && rq->q.n && (offsiteq_add(&rq->q, OFFSITEQ_HEADS) != 0 ||
+				      offsiteq_save(s, &rq->q) != 0))
+		rc = -1;
+	offsiteq_free(&rq->q);
+	return rc;
+}
+
 /* ---- prune ---- */
+
+/* What prune's callbacks get: the pass, and the offsite queue. */
+struct prune_ctx_cmd {
+	int offload;
+	struct requeue rq;
+};
+
+static void prune_changed(void *ctx, const char *day)
+{
+	requeue_day(&((struct prune_ctx_cmd *)ctx)->rq, day);
+}
 
 static void prune_note(void *ctx, enum prune_event ev, const struct manifest_entry *e,
 		       const struct hold *hold)
 {
 	char f[CMD_ESC], r[CMD_ESC];
+	int offload = ((const struct prune_ctx_cmd *)ctx)->offload; /* local_keep_days' pass */
 
-	(void)ctx;
 	log_escape(e->file, f, sizeof f);
 	switch (ev) {
 	case PRUNE_WOULD:
-		printf("would prune %s (%llu bytes)\n", f, (unsigned long long)e->size);
+		printf("would %s %s (%llu bytes)\n", offload ? "offload" : "prune", f,
+		       (unsigned long long)e->size);
 		break;
 	case PRUNE_REMOVED:
-		log_info("pruned %s", f);
+		log_info("%s %s", offload ? "offloaded" : "pruned", f);
 		break;
 	case PRUNE_GONE:
-		log_warn("%s was already missing; recorded as pruned", f);
+		log_warn("%s was already missing; recorded as %s", f, offload ? "offloaded" : "pruned");
 		break;
 	case PRUNE_HELD:
 		printf("%s: held by hold %s: %s\n", f, hold->id,
@@ -102,6 +149,7 @@ int cmd_prune(const struct config *cfg, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct prune_options o;
+	struct prune_ctx_cmd pc = { 0 };
 	struct prune_report rep;
 	struct removal r;
 	int c, rc;
@@ -120,12 +168,13 @@ int cmd_prune(const struct config *cfg, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage_error(prune_usage);
-	if (cfg->retention.archive_keep_days < 0) {
+	if (cfg->retention.archive_keep_days < 0 && cfg->retention.local_keep_days < 0) {
 		log_error("prune: [retention] archive_keep_days is not set (pruning is off); set "
 			  "it to the days of calls to keep");
 		return EXIT_USAGE;
 	}
-	if (cfg->retention.archive_keep_days < cfg->retention.archive_min_days) {
+	if (cfg->retention.archive_keep_days >= 0 &&
+	    cfg->retention.archive_keep_days < cfg->retention.archive_min_days) {
 		log_error("prune: [retention] archive_keep_days (%ld) is below the floor "
 			  "archive_min_days (%ld); refusing", cfg->retention.archive_keep_days,
 			  cfg->retention.archive_min_days);
@@ -134,22 +183,49 @@ int cmd_prune(const struct config *cfg, int argc, char **argv)
 	rc = removal_begin(cfg, "prune", "pruning", &r);
 	if (rc != EXIT_OK)
 		goto out;
-	o.keep_days = cfg->retention.archive_keep_days;
 	o.now = pbxtime_now(cfg->pbx.timezone);
 	o.key = r.key;
 	o.pk = r.pk;
 	o.note = prune_note;
-	prune_cutoff(o.now, o.keep_days, rep.cutoff);
-	log_info("%s calls before %s (archive_keep_days = %ld)",
-		 o.dry_run ? "dry run: would prune" : "pruning", rep.cutoff, o.keep_days);
-	rc = prune_archive(r.s, r.h, &o, &rep);
-	printf("%sprune: %lu pruned, %lu held, %llu bytes freed\n", o.dry_run ? "dry run: " : "",
-	       rep.pruned, rep.held, (unsigned long long)rep.bytes);
-	fflush(stdout);
-	if (rep.bad_days)
-		log_warn("%lu manifest days could not be used and were not pruned (see above; "
-			 "nexo-archive verify says more)", rep.bad_days);
-	rc = rc < 0 ? EXIT_STORAGE : rc > 0 ? EXIT_PARTIAL : EXIT_OK;
+	o.changed = prune_changed;
+	o.note_ctx = &pc;
+	requeue_begin(cfg, r.s, &pc.rq);
+	/* Pruning (the archive's copies go), then offloading (local copies whose offsite copy
+	 * is confirmed go; the offsite copy stays the archive's). */
+	int worst = EXIT_OK;
+	for (int pass = 0; pass < 2; pass++) {
+		long days = pass ? cfg->retention.local_keep_days : cfg->retention.archive_keep_days;
+		const char *what = pass ? "offload" : "prune";
+		if (days < 0)
+			continue;
+		o.keep_days = days;
+		o.offload = pass;
+		pc.offload = pass;
+		prune_cutoff(o.now, o.keep_days, rep.cutoff);
+		log_info("%s calls before %s (%s = %ld)",
+			 o.dry_run ? (pass ? "dry run: would offload" : "dry run: would prune")
+				   : (pass ? "offloading" : "pruning"),
+			 rep.cutoff, pass ? "local_keep_days" : "archive_keep_days", o.keep_days);
+		rc = prune_archive(r.s, r.h, &o, &rep);
+		printf("%s%s: %lu %s, %lu held, %llu bytes freed\n", o.dry_run ? "dry run: " : "",
+		       what, rep.pruned, pass ? "offloaded" : "pruned", rep.held,
+		       (unsigned long long)rep.bytes);
+		fflush(stdout);
+		if (pass && rep.not_offsite)
+			log_info("offload: %lu local copies are kept: their offsite copy is not "
+				 "confirmed yet", rep.not_offsite);
+		if (rep.bad_days)
+			log_warn("%lu manifest days could not be used and were not pruned (see above; "
+				 "nexo-archive verify says more)", rep.bad_days);
+		rc = rc < 0 ? EXIT_STORAGE : rc > 0 ? EXIT_PARTIAL : EXIT_OK;
+		if (rc > worst)
+			worst = rc;
+		if (rc == EXIT_STORAGE)
+			break;
+	}
+	rc = worst;
+	if (requeue_end(r.s, &pc.rq) != 0 && rc == EXIT_OK)
+		rc = EXIT_STORAGE;
 out:
 	removal_end(&r);
 	return rc;
@@ -207,7 +283,13 @@ int cmd_forget(const struct config *cfg, int argc, char **argv)
 	if (rc != EXIT_OK)
 		goto out;
 	log_escape(path, p, sizeof p);
+	struct requeue rq;
+	requeue_begin(cfg, r.s, &rq);
 	c = prune_forget(r.s, r.h, path, reason, r.key, r.pk, &info);
+	if (c == FORGET_DONE)
+		requeue_day(&rq, info.day);
+	if (requeue_end(r.s, &rq) != 0 && c == FORGET_DONE)
+		c = FORGET_ERROR;
 	log_escape(info.file, f, sizeof f);
 	switch (c) {
 	case FORGET_DONE:

@@ -21,7 +21,7 @@
 static const char verify_usage[] =
 	"usage: nexo-archive verify [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--deep]\n"
 	"                           [-i IDENTITY]... [--json] [--sample PERCENT]\n"
-	"                           [--witness FILE]\n";
+	"                           [--witness FILE] [--offsite]\n";
 
 struct verify_out {
 	int json;
@@ -82,6 +82,7 @@ int cmd_verify(const struct config *cfg, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "sample", required_argument, NULL, 's' },
 		{ "witness", required_argument, NULL, 'w' },
+		{ "offsite", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +93,7 @@ int cmd_verify(const struct config *cfg, int argc, char **argv)
 	struct minisign_public *pk = NULL;
 	struct store *s = NULL;
 	unsigned percent = 0;
+	int offsite = 0;
 	char err[512];
 	int c, rc = EXIT_USAGE;
 
@@ -130,6 +132,9 @@ int cmd_verify(const struct config *cfg, int argc, char **argv)
 			break;
 		case 'w':
 			o.witness = optarg;
+			break;
+		case 'o':
+			offsite = 1;
 			break;
 		case 'h':
 			fputs(verify_usage, stdout);
@@ -174,6 +179,15 @@ int cmd_verify(const struct config *cfg, int argc, char **argv)
 	}
 	if (verify_archive(s, &o, print_finding, &out, &rep) != 0)
 		goto out;
+	if (offsite) {
+		unsigned long more = 0;
+		int orc = cmd_verify_offsite(cfg, s, o.deep, print_finding, &out, &more);
+		rep.findings += more;
+		if (orc != 0) {
+			rc = orc;
+			goto out;
+		}
+	}
 	if (out.json)
 		print_verify_json(&rep, out.findings);
 	else

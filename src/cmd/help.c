@@ -83,11 +83,18 @@ static const struct command_help commands[] = {
 	  "Exit 0, 1 when a file failed, 2 on a usage error.\n",
 	  0 },
 	{ "verify", "verify [--from DAY] [--to DAY] [--deep -i IDENTITY] [--json] [--sample PERCENT]\n"
-		    "[--witness FILE]",
+		    "[--witness FILE] [--offsite]",
 	  "check manifests, signatures, the head across days and every archived file",
 	  "  --witness FILE   the head the last clean verify of every day saw, kept off the\n"
 	  "                   archive host: a head rolled back or replaced since is a finding;\n"
-	  "                   a clean verify of every day moves FILE on to the head it saw\n",
+	  "                   a clean verify of every day moves FILE on to the head it saw\n"
+	  "  --offsite        the [offsite] bucket too: every object there, its size, ETag and\n"
+	  "                   lock, and its newest head against ours (--deep: its bytes hashed)\n",
+	  1 },
+	{ "restore", "restore --to DIR [--from DAY] [--until DAY]",
+	  "rebuild a local archive in DIR from the [offsite] bucket alone",
+	  "Manifests, signatures, heads and files of the days in range are downloaded and\n"
+	  "checked; `verify` then accepts DIR as an archive (docs/offsite.md).\n",
 	  1 },
 	{ "prune", "prune [--dry-run]",
 	  "remove recordings older than [retention] archive_keep_days,\n"

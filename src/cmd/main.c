@@ -220,6 +220,7 @@ int main(int argc, char **argv)
 		int (*fn)(const struct config *cfg, int argc, char **argv);
 	} archive_cmds[] = {
 		{ "verify", cmd_verify },
+		{ "restore", cmd_restore },
 		{ "prune", cmd_prune },
 		{ "hold", cmd_hold },
 		{ "forget", cmd_forget },

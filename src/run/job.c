@@ -13,6 +13,7 @@
 #include "notify.h"
 #include "progress.h"
 #include "report.h"
+#include "offsite.h"
 #include "retention.h"
 #include "run.h"
 #include "runctx.h"
@@ -112,6 +113,13 @@ static void summary(const struct run *r, double seconds, int dry_run)
 			printf(" (and %lu listed without a size)", t->would_unsized);
 		printf("; would delete %lu from the PBX (each read back first)\n", t->would_delete);
 	}
+	if (r->cfg->offsite.url && !dry_run)
+		printf("offsite: %lu uploaded, %lu found there already, %lu failed%s\n",
+		       t->offsite_uploaded, t->offsite_already, t->offsite_failed,
+		       t->offsite_down ? "; the bucket could not be reached (see errors)" : "");
+	if (t->offsite_waiting)
+		printf("%lu recordings due for deletion stay on the PBX: their offsite copy is not "
+		       "confirmed yet ([offsite] required_for_delete)\n", t->offsite_waiting);
 	fflush(stdout);
 }
 
@@ -126,7 +134,8 @@ static int exit_code(const struct run *r)
 	if (r->archive_error || t->missing || t->failed || t->blocked || t->unconfirmed ||
 	    t->capped_minutes || t->oversized ||
 	    t->skipped_names || t->deferred || t->skew_blocked || t->invalid || t->left ||
-	    t->unavailable || (r->cfg->cdr.archive && (t->cdr_errors || t->cdr_stuck)))
+	    t->unavailable || t->offsite_failed || t->offsite_down || t->offsite_waiting ||
+	    (r->cfg->cdr.archive && (t->cdr_errors || t->cdr_stuck)))
 		return EXIT_PARTIAL;
 	return EXIT_OK;
 }
@@ -385,6 +394,28 @@ static int finish(struct run *r, const struct job_options *opt, int rc, int held
 	return rc;
 }
 
+/* The PBX's recordings and CDRs that retention allows, deleted (when this run may). */
+static void delete_due(struct run *r, const struct job_options *opt, pbx_minute now)
+{
+	const struct config *cfg = r->cfg;
+	int deleting = !opt->backfill && !opt->reconcile &&
+		       (cfg->retention.delete_from_pbx || cfg->cdr.delete_from_pbx);
+	int may_delete = deleting && may_delete_now(r);
+
+	cdrsync_archive(r, now, may_delete && cfg->cdr.delete_from_pbx);
+	if (may_delete && cfg->retention.delete_from_pbx)
+		retention_apply(r, now);
+	if (stop_requested()) {
+		if (stop_reason() == STOP_BUDGET)
+			log_warn("stopped at its time budget during the deletions; what was deleted is "
+				 "recorded, the rest waits for the next run");
+		else
+			log_warn("stopped by signal %d during the deletions; what was deleted is "
+				 "recorded", stop_signal());
+		r->archive_error = 1;
+	}
+}
+
 int job_run(const struct config *cfg, const struct job_options *opt)
 {
 	struct run r;
@@ -483,23 +514,27 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		r.no_delete = stop_reason() == STOP_BUDGET ? "stopped at its time budget"
 							   : "stopped by a signal";
 	} else if (!r.fatal) {
-		int deleting = !opt->backfill && !opt->reconcile &&
-			       (cfg->retention.delete_from_pbx || cfg->cdr.delete_from_pbx);
-		int may_delete = deleting && may_delete_now(&r);
 		if (opt->backfill || opt->reconcile)
 			r.no_delete = opt->backfill ? "a backfill never deletes"
 						    : "a reconcile never deletes";
-		cdrsync_archive(&r, now, may_delete && cfg->cdr.delete_from_pbx);
-		if (may_delete && cfg->retention.delete_from_pbx)
-			retention_apply(&r, now);
+		/* Uploads come after sealing and before deletions, which may wait for them. */
+		if (offsite_upload_files(&r) != 0)
+			r.archive_error = 1;
 		if (stop_requested()) {
 			if (stop_reason() == STOP_BUDGET)
-				log_warn("stopped at its time budget during the deletions; what was "
-					 "deleted is recorded, the rest waits for the next run");
+				log_warn("stopped at its time budget during the offsite uploads; what "
+					 "was confirmed is recorded, nothing is deleted this run");
 			else
-				log_warn("stopped by signal %d during the deletions; what was deleted "
-					 "is recorded", stop_signal());
+				log_warn("stopped by signal %d during the offsite uploads; what was "
+					 "confirmed is recorded, nothing is deleted this run",
+					 stop_signal());
 			r.archive_error = 1;
+		} else if (!r.fatal) {
+			delete_due(&r, opt, now);
+			/* The CDR files the deletions' pass just sealed go up in the same run. */
+			if (cfg->cdr.archive && !r.fatal && !stop_requested() &&
+			    offsite_upload_files(&r) != 0)
+				r.archive_error = 1;
 		}
 	}
 	if (r.fatal)

@@ -24,6 +24,7 @@
 
 #include "batch.h"
 #include "fetch.h"
+#include "offsite.h"
 #include "plan.h"
 #include "run.h"
 #include "window.h"
@@ -110,6 +111,10 @@ static int still_intact(struct run *r, const struct candidate *c)
 	uint64_t size = 0;
 	int fd, ok;
 
+	/* Offloaded ([retention] local_keep_days): no local copy by design; the offsite copy,
+	 * confirmed by HEAD and locked, stands for it (judge_rows asked offsite_allows_delete). */
+	if (e->offloaded && e->offsite)
+		return 1;
 	/* The copy is where the manifest says it is. */
 	snprintf(dir, sizeof dir, "%.*s", (int)(name - e->file - (name > e->file)), e->file);
 	fd = store_open_dir(r->store, dir, 0, err, sizeof err);
@@ -432,6 +437,8 @@ static int judge_rows(struct run *r, struct listing *l, pbx_minute now, pbx_minu
 			continue; /* no copy any more, or one never made deletable */
 		if (!manifest_may_append(r->man, c->where.day))
 			continue; /* its deletion could not be recorded (a day whose signature fails) */
+		if (!offsite_allows_delete(r, e))
+			continue; /* [offsite] required_for_delete: no confirmed copy there yet */
 		if (r->cfg->cdr.join && e->cdr_missing && c->minute >= now - r->cfg->sync.lookback) {
 			/* No CDR names it yet: its call may still go on. A CDR comes at the hang-up. */
 			r->t.kept++;

@@ -25,6 +25,7 @@ struct minisign_public;
 struct minisign_secret;
 struct lane_set;
 struct leftovers;
+struct offsite;
 
 struct tally {
 	unsigned long listed, archived, already, missing, failed, refused, deleted;
@@ -49,6 +50,11 @@ struct tally {
 	unsigned long cdr_stuck;   /* days whose CDR archive could not be refreshed whole */
 	unsigned long left;        /* planned, not fetched: a stop came first (stop.h) */
 	uint64_t left_bytes;       /* their expected bytes (recording_expected_bytes) */
+	unsigned long offsite_uploaded; /* files put in the bucket and confirmed (offsite.c) */
+	unsigned long offsite_already;  /* found there already (a HEAD matched): recorded */
+	unsigned long offsite_failed;   /* files or manifests not confirmed this run */
+	unsigned long offsite_waiting;  /* due for PBX deletion, kept: no confirmed offsite copy */
+	int offsite_down;          /* the bucket could not be reached (or refused our clock) */
 	uint64_t bytes;
 	/* A dry run's plan: recordings it would fetch, their bytes by the listing's sizes (those
 	 * listed without one are counted apart), and deletions it would make. */
@@ -77,6 +83,7 @@ struct run {
 	struct attempts *attempts;   /* failure counts across runs */
 	struct leftovers *leftovers; /* the days this locked stretch writes into (leftover.h) */
 	struct cdrsync *cdr;         /* [cdr]: joins and the CDR archive */
+	struct offsite *offsite;     /* [offsite]: the bucket and its queue (offsite.h), or NULL */
 	struct age_recipients recipient_list; /* what `recipients` points at, when set */
 	struct minisign_secret *sign_key;     /* [signing], or NULL */
 	struct minisign_public *sign_pub[1 + CONFIG_MAX_PREVIOUS_KEYS]; /* its public half, then

@@ -13,6 +13,7 @@
 #include "fetch.h"
 #include "lanes.h"
 #include "progress.h"
+#include "offsite.h"
 #include "run.h"
 #include "archive/attempts.h"
 #include "archive/head.h"
@@ -259,6 +260,7 @@ static void resign_noted_day(void *ctx, const char *day)
 			  "looks (docs/security.md, \"A day whose signature fails\")", day, why);
 		r->storage_error = 1;
 	}
+	offsite_note_day(r, day); /* its files and manifest may not be offsite yet */
 }
 
 int run_lock(struct run *r, const char *role, int wait_s, long *holder)
@@ -286,6 +288,10 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 	manifest_set_append_guard(r->man, day_intact, r);
 	if (r->sign_key)
 		manifest_set_commit_hook(r->man, sign_after_commit, r);
+	/* The offsite copy is the nightly run's (watch leaves it to the next run). */
+	int rc = strcmp(role, "run") == 0 ? offsite_open(r) : 0;
+	if (rc != 0)
+		return rc;
 	r->attempts = attempts_load(r->store);
 	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
 		return EXIT_STORAGE;
@@ -312,6 +318,9 @@ int run_unlock(struct run *r)
 	if (r->man && !r->dry_run && !r->head_refused &&
 	    (head_note_changed(&r->head, r->man) != 0 ||
 	     head_write(r->store, &r->head, r->sign_key) != 0))
+		rc = -1;
+	/* Then their offsite copies: every signed state is kept there (docs/offsite.md). */
+	if (r->man && !r->dry_run && offsite_upload_manifests(r) != 0)
 		rc = -1;
 	head_release(&r->head);
 	r->head_refused = 0;
@@ -353,6 +362,7 @@ int run_unlock(struct run *r)
 void run_teardown(struct run *r)
 {
 	run_unlock(r);
+	offsite_close(r);
 	lanes_free(r);
 	pbx_free(r->pbx);
 	sealq_free(r->sealq);

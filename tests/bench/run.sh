@@ -15,9 +15,15 @@
 #   (r1)  the same pipeline over the data's day only (`backfill` of that day: one listing, no
 #         checkpoint writes), to separate the data path from the window walk of (r)
 #   (r1+E) (r1) with [encryption] recipients = an age key, when the client knows that section
+#   (r1+S3) (r1) with [offsite] to a Ceph RGW on 127.0.0.1 (tests/e2e/rgw.sh; lock = off so that
+#         each round's bucket can be emptied), when the Ceph packages are installed: rounds of
+#         its own against (r1) after the main rounds, the RGW up only then (its daemons would
+#         slow every other variant). The RGW shares the cores: its ratio is written down, not
+#         targeted.
 # as rounds of all variants after a warm-up round (order rotated and reversed every round);
 # every ratio is the median of the per-round ratios, so slow drift of the machine cancels.
-# Then: peak RSS of the client with a ~100 MB and a ~1.1 GiB tar (one batch each); a nightly
+# Then: peak RSS of the client with a ~100 MB and a ~1.1 GiB tar (one batch each; the 1.1 GiB
+# one with [offsite] too, with the RGW); a nightly
 # run with nothing new over a 2-year archive (2,000 recordings a day, synthesized manifests)
 # against the same over a 1-day archive, in alternating pairs; listing_parse() over a
 # 40,000-row 20053 answer (the most a listing holds) (tests/bench/listing_bench.c, linked against $BUILD/libnexo.a).
@@ -90,8 +96,9 @@ META="$W/meta.tsv"
 T_START=$EPOCHREALTIME
 
 PBX_PIDS=()
-cleanup() {
+bench_cleanup() {
 	local p
+	if declare -F rgw_stop >/dev/null; then rgw_stop; fi
 	for p in "${PBX_PIDS[@]}"; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
@@ -99,7 +106,7 @@ cleanup() {
 	PBX_PIDS=()
 	rm -rf "$W/out" "$W/night-1d" "$W/night-2y"
 }
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -367,6 +374,49 @@ say "encryption: $E_STATUS"
 VARIANTS=(a b cf r r1)
 [ "$E_STATUS" = ok ] && VARIANTS+=(rE)
 
+# (r1+S3): a throwaway Ceph cluster (tests/e2e/rgw.sh), its OSD in memory, up only for its own
+# rounds and the RSS run with [offsite] (so that its daemons never run beside the other
+# variants); each run's objects are removed afterwards (outside the measure).
+S3_STATUS="n/a (the Ceph packages are not installed: make deps)"
+S3_UP=0
+if command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null; then
+	S3_STATUS=ok
+fi
+meta s3_status "$S3_STATUS"
+say "offsite: $S3_STATUS"
+s3_start() {
+	T="$W/s3"
+	mkdir -p "$T"
+	fail() { die "rgw: $*"; }
+	skip() { die "rgw: $*"; }
+	# shellcheck source=../e2e/rgw.sh
+	. "$TOP/tests/e2e/rgw.sh"
+	RGW_MEMSTORE_BYTES=$((3 << 30)) rgw_start
+	(umask 077 && printf '%s\n' "$RGW_SECRET" >"$W/s3.secret")
+	S3_UP=1
+}
+# s3_round NAME: a fresh bucket NAME for the next run; s3_empty NAME: its objects gone and the
+# RGW's garbage collected, so that the OSD's memory is given back.
+s3_round() { rgw_bucket "$1" nolock; }
+s3_empty() {
+	radosgw-admin -c "$RGW_DIR/ceph.conf" bucket rm --bucket="$1" --purge-objects >/dev/null 2>&1 ||
+		die "rgw: cannot empty bucket $1"
+	radosgw-admin -c "$RGW_DIR/ceph.conf" gc process --include-all >/dev/null 2>&1 || true
+}
+# s3_conf FILE URL ARCHIVE BUCKET [lines...]: write_conf with [offsite] to BUCKET, unlocked.
+s3_conf() {
+	local file=$1 url=$2 archive=$3 bucket=$4
+	shift 4
+	write_conf "$file" "$url" "$archive" "$@" '[offsite]' "url = $RGW_URL/$bucket/pbx1" \
+		"access_key = $RGW_KEY" "secret_key_file = $W/s3.secret" 'lock = off'
+}
+# expect_uploaded N: the last client run put at least N objects in the bucket.
+expect_uploaded() {
+	local n
+	n=$(grep -oE 'offsite: [0-9]+ uploaded' "$W/last.out" | grep -oE '[0-9]+' || true)
+	[ -n "$n" ] && [ "$n" -ge "$1" ] || die "$VARIANT uploaded '${n}' objects, expected $1 or more: $(cat "$W/last.out")"
+}
+
 # run_variant ROUND V: one measured run of V from a fresh output folder, checked.
 run_variant() {
 	local round=$1 v=$2 before after lists_before
@@ -409,7 +459,7 @@ run_variant() {
 			check_archive age
 			# one stored file, opened with stock age, is the PBX's recording
 			local one
-			one=$(find "$W/out" -name '*.wav.age' -type f | sort | head -n 1)
+			one=$(find "$W/out" -name '*.wav.age' -type f | sort | sed -n 1p) # not head: under pipefail, sort may get SIGPIPE
 			[ -n "$one" ] || die "(r1+E) stored no .wav.age file"
 			check_one_age "$one"
 			;;
@@ -477,6 +527,33 @@ for ((round = 0; round <= PAIRS; round++)); do
 		say "round $round of $PAIRS: ${order[*]} ($(elapsed) s)"
 	fi
 done
+
+# ==== 2b. (r1+S3) against (r1), in pairs, with the RGW up ========================================
+if [ "$S3_STATUS" = ok ]; then
+	s3_start
+	say "rgw up ($(elapsed) s)"
+	for ((round = 0; round <= PAIRS; round++)); do
+		login "$MAIN_URL" "$JAR"
+		if ((round % 2)); then order=(rS r1); else order=(r1 rS); fi
+		for v in "${order[@]}"; do
+			VARIANT="(s3) $v"
+			fresh_out
+			if [ "$v" = r1 ]; then
+				measure s3 "$round" s3r1 "$NEXO" -q -c "$W/r1.conf" "${R1_ARGS[@]}"
+				expect_client "$MAIN_N"
+			else
+				s3_round "bench-r$round"
+				s3_conf "$W/rS.conf" "$MAIN_URL" "$W/out" "bench-r$round"
+				measure s3 "$round" rS "$NEXO" -q -c "$W/rS.conf" "${R1_ARGS[@]}"
+				expect_client "$MAIN_N"
+				expect_uploaded "$MAIN_N"
+				s3_empty "bench-r$round"
+			fi
+			rm -rf "$W/out"
+		done
+	done
+	say "(r1+S3) rounds done ($(elapsed) s)"
+fi
 stop_pbx "$MAIN_PID"
 
 # ==== 3. peak RSS with a ~100 MB and a ~1.1 GiB tar ===============================================
@@ -512,9 +589,24 @@ for ((rep = 1; rep <= RSS_REPS; rep++)); do
 		expect_client "$set"
 		rm -rf "$W/out"
 	done
+	if [ "$S3_UP" = 1 ]; then
+		fresh_out
+		VARIANT="rss 44 + S3"
+		s3_round "bench-rss$rep"
+		s3_conf "$W/rss44S.conf" "$RSS44_URL" "$W/out" "bench-rss$rep"
+		measure rss "$rep" rss44S "$NEXO" -q -c "$W/rss44S.conf" backfill --from "$D44 00:00" --to "$D44 23:59"
+		expect_client 44
+		expect_uploaded 44
+		s3_empty "bench-rss$rep"
+		rm -rf "$W/out"
+	fi
 done
 stop_pbx "$RSS4_PID"
 stop_pbx "$RSS44_PID"
+if [ "$S3_UP" = 1 ]; then
+	rgw_stop
+	S3_UP=0
+fi
 say "peak RSS runs done ($(elapsed) s)"
 
 # ==== 4. (n) the nightly run with nothing new: 2-year vs 1-day archive ===========================
@@ -546,8 +638,9 @@ for ((pair = 0; pair <= NIGHT_PAIRS; pair++)); do
 			die "(n) $v: expected 'already had $NIGHT_PER_DAY': $(cat "$W/last.out")"
 	done
 done
-# nothing may have been appended to the history (the copies are hard links)
-[ "$(find "$W/night-2y/manifest" -newer "$HIST/.complete" -name '*.jsonl' ! -name "$YESTERDAY.jsonl" | wc -l)" = 0 ] ||
+# nothing may have been appended to the history (the copies are hard links); the head's own
+# history (manifest/heads/history.jsonl, new since issue 14.2) is the run's to write
+[ "$(find "$W/night-2y/manifest" -newer "$HIST/.complete" -name '*.jsonl' ! -name "$YESTERDAY.jsonl" ! -path '*/heads/*' | wc -l)" = 0 ] ||
 	die "(n): the nightly run wrote into old manifest days"
 say "nightly runs done ($(elapsed) s)"
 

@@ -68,6 +68,13 @@ write_conf
 nexo run
 expect_rc 0
 cp1=$(cat "$ARCHIVE/.state/checkpoint")
+# The call is an hour after the checkpoint on the PBX's clock: within the day the walk is
+# promised past it, whatever the time of day the test runs at (stamped with the real clock, it
+# fell more than a day after the checkpoint from the newest generated call's time of day on,
+# and the case failed every afternoon).
+stop_pbx
+echo $(($(date -d "$cp1" +%s) + 3600)) >"$T/pbx-clock"
+start_pbx --clock-file "$T/pbx-clock"
 kill -USR1 "$PBX_PID"
 wait_until 10 calls_added 1
 stop_pbx

@@ -6,7 +6,7 @@ and no two modules of a folder include each other round a circle.
 
 The layers, bottom to top (src/README.md says what each holds):
 
-    base < crypto < pbx < archive < run < cmd
+    base < crypto < pbx < s3 < archive < run < cmd
 
 Rules, each broken one printed as "FILE:LINE: #include "X": why" (exit 1; exit 0 when clean):
   1. Every source file lives in a layer folder (src/LAYER/NAME.c|h).
@@ -23,7 +23,7 @@ import os
 import re
 import sys
 
-LAYERS = ["base", "crypto", "pbx", "archive", "run", "cmd"]
+LAYERS = ["base", "crypto", "pbx", "s3", "archive", "run", "cmd"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 

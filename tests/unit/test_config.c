@@ -735,6 +735,66 @@ static void cdr_and_ami(void **state)
 	expect_error_naming(f, "ami", "chmod");
 }
 
+/* [offsite]: defaults, values, the secret kept like the password (never from -o, its file
+ * private), and the rules between keys. */
+static void offsite_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	char text[PATH_MAX + 512];
+
+	write_conf(f, minimal, 0600);
+	load_ok(f, NULL, 0, &cfg);
+	assert_null(cfg.offsite.url);
+	assert_int_equal(cfg.offsite.lock, OFFSITE_LOCK_AUTO);
+	assert_int_equal(cfg.offsite.lock_days, -1);
+	assert_int_equal(cfg.offsite.required_for_delete, 1);
+	config_free(&cfg);
+
+	snprintf(text, sizeof text, "%s[retention]\narchive_keep_days = 100\n[offsite]\n"
+		 "url = https://s3.example/bucket/pbx1\nregion = eu-central-1\naccess_key = AKIA1\n"
+		 "secret_key_file = s3.secret\nlock = governance\nrequired_for_delete = false\n"
+		 "max_rate = 1000000\ninsecure = true\n", minimal);
+	write_conf(f, text, 0600);
+	write_file(f->dir, "s3.secret", "sekrit\n", 0600);
+	load_ok(f, NULL, 0, &cfg);
+	assert_string_equal(cfg.offsite.url, "https://s3.example/bucket/pbx1");
+	assert_string_equal(cfg.offsite.region, "eu-central-1");
+	assert_string_equal(cfg.offsite.access_key, "AKIA1");
+	assert_string_equal(cfg.offsite.secret_key, "sekrit");
+	assert_int_equal(cfg.offsite.lock, OFFSITE_LOCK_GOVERNANCE);
+	assert_int_equal(cfg.offsite.lock_days, 100); /* from archive_keep_days */
+	assert_int_equal(cfg.offsite.required_for_delete, 0);
+	assert_int_equal(cfg.offsite.max_rate, 1000000);
+	assert_int_equal(cfg.offsite.insecure, 1);
+	config_free(&cfg);
+	write_file(f->dir, "s3.secret", "sekrit\n", 0644);
+	expect_error_naming(f, "s3.secret", "chmod");
+	write_file(f->dir, "s3.secret", "sekrit\n", 0600);
+	expect_override_error(f, "offsite.secret_key=oops", "-o offsite.secret_key", "command line");
+
+	/* locking needs its days */
+	snprintf(text, sizeof text, "%s[offsite]\nurl = http://rgw:8080/b\naccess_key = k\n"
+		 "secret_key = s\nlock = compliance\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 0, "lock_days");
+	/* keys are required */
+	snprintf(text, sizeof text, "%s[offsite]\nurl = http://rgw:8080/b\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 0, "access_key");
+	/* local copies go only when an offsite copy can be confirmed */
+	snprintf(text, sizeof text, "%s[retention]\nlocal_keep_days = 30\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 0, "local_keep_days needs [offsite]");
+	/* a URL without a bucket, an unknown lock */
+	snprintf(text, sizeof text, "%s[offsite]\nurl = https://s3.example/\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 8, "BUCKET");
+	snprintf(text, sizeof text, "%s[offsite]\nlock = forever\n", minimal);
+	write_conf(f, text, 0600);
+	expect_error_at(f, NULL, 0, 8, "[offsite] lock");
+}
+
 static void overrides(void **state)
 {
 	struct fixture *f = *state;
@@ -814,6 +874,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(signing_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(cdr_and_ami, setup, teardown),
+		cmocka_unit_test_setup_teardown(offsite_keys, setup, teardown),
 		cmocka_unit_test(md5_hex),
 		cmocka_unit_test_setup_teardown(missing_file, setup, teardown),
 	};
