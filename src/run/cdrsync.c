@@ -656,6 +656,14 @@ static int archive_day(struct run *r, const char *day, pbx_minute horizon, int m
 		}
 	}
 	rc = 0;
+	/* With [offsite] required_for_delete, the PBX's rows go only once both sealed files are
+	 * confirmed in the bucket ("cdr_offsite"), as recordings wait for theirs. */
+	if (deleting && !st.deleted && may_delete && r->cfg->offsite.url &&
+	    r->cfg->offsite.required_for_delete && !st.offsite) {
+		r->t.offsite_waiting++;
+		cdr_list_free(&rows);
+		return 2;
+	}
 	if (deleting && !st.deleted && may_delete) {
 		rc = delete_day(r, day, &rows);
 		if (rc < 0)

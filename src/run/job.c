@@ -118,8 +118,9 @@ static void summary(const struct run *r, double seconds, int dry_run)
 		       t->offsite_uploaded, t->offsite_already, t->offsite_failed,
 		       t->offsite_down ? "; the bucket could not be reached (see errors)" : "");
 	if (t->offsite_waiting)
-		printf("%lu recordings due for deletion stay on the PBX: their offsite copy is not "
-		       "confirmed yet ([offsite] required_for_delete)\n", t->offsite_waiting);
+		printf("%lu recordings (or CDR days) due for deletion stay on the PBX: their offsite "
+		       "copy is not confirmed yet ([offsite] required_for_delete)\n",
+		       t->offsite_waiting);
 	fflush(stdout);
 }
 
