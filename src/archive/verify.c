@@ -450,7 +450,8 @@ static void check_folder(struct vctx *c, const char *day)
 		finding(c, dir, "cannot list: %s", strerror(errno));
 		return;
 	}
-	qsort(c->files, c->nfiles, sizeof *c->files, cmp_str);
+	if (c->nfiles) /* qsort's array may not be NULL */
+		qsort(c->files, c->nfiles, sizeof *c->files, cmp_str);
 	while ((e = readdir(d)) != NULL) {
 		const char *key = path;
 		struct stat st;
@@ -722,7 +723,8 @@ int verify_archive(struct store *s, const struct verify_options *o, verify_findi
 		log_error("out of memory listing days");
 		goto out;
 	}
-	qsort(d.v, d.n, sizeof *d.v, cmp_day);
+	if (d.n)
+		qsort(d.v, d.n, sizeof *d.v, cmp_day);
 	for (size_t i = 0; i < d.n; i++) {
 		check_day(&c, &d.v[i]);
 		if (c.oom) {

@@ -100,7 +100,8 @@ static int list_bucket(struct s3 *s, struct listing *l)
 		log_error("offsite: %s", err);
 		return rc == S3_DENIED ? EXIT_LOGIN : EXIT_UNREACHABLE;
 	}
-	qsort(l->o, l->n, sizeof *l->o, by_key);
+	if (l->n) /* qsort's array may not be NULL */
+		qsort(l->o, l->n, sizeof *l->o, by_key);
 	return 0;
 }
 

@@ -740,7 +740,8 @@ int cdrsync_archive(struct run *r, pbx_minute now, int may_delete)
 	if (!c || !r->cfg->cdr.archive || r->dry_run || c->off)
 		return 0;
 	load_days(r, c);
-	qsort(c->days, c->ndays, sizeof *c->days, by_day);
+	if (c->ndays) /* qsort's array may not be NULL, even for no element */
+		qsort(c->days, c->ndays, sizeof *c->days, by_day);
 	keep.p = malloc(c->ndays * 18 + 1);
 	if (!keep.p) {
 		log_error("out of memory");
