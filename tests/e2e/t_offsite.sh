@@ -28,7 +28,7 @@ start_pbx
 write_conf '[encryption]' "recipients = $(cat "$T/recipient")" \
 	'[signing]' "secret_key_file = $T/sign.key" "public_key_file = $T/sign.key.pub" \
 	'[retention]' 'delete_from_pbx = true' 'pbx_keep_days = 0' \
-	'[cdr]' 'archive = true' \
+	'[cdr]' 'archive = true' 'delete_from_pbx = true' \
 	'[offsite]' "url = $RGW_URL/archive/pbx1" "access_key = $RGW_KEY" \
 	"secret_key_file = $T/s3.secret" 'lock_days = 30'
 
@@ -41,6 +41,9 @@ expect_summary deleted 0
 [ "$(pbx_count)" -eq 6 ] || fail "deleted with no offsite copy"
 grep -q 'offsite' <<<"$ERR" || fail "the outage is not said"
 [ "$(manifest_events offsite)" -eq 0 ] || fail "offsite lines without a bucket"
+# The sealed CDR days wait for their offsite copy too (found in the merge review).
+[ "$(manifest_events cdr_archived)" -ge 1 ] || fail "no CDR day sealed in the outage run"
+[ "$(manifest_events cdr_deleted)" -eq 0 ] || fail "CDR days deleted from the PBX with no offsite copy"
 
 # 2. It is back.
 rgw_gateway_start
