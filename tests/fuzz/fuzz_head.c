@@ -1,5 +1,5 @@
-/* fuzz_head.c — parsing a hostile head file (src/archive/head.h: manifest/heads/SEQ.json, or
- * an auditor's witness copy).
+/* fuzz_head.c — parsing a hostile head file (src/archive/head.h, head_format.c:
+ * manifest/heads/SEQ.json, or an auditor's witness copy).
  *
  * Input: the whole input is the file's content. head_parse must return 0 or -1 without a
  * crash or leak; on -1 the head is zeroed and the error says something. On 0: seq >= 1, days

@@ -19,7 +19,7 @@ fuzz_sources() {
 	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime clock log grow" ;;
 	csv) echo "csv log" ;;
 	ami) echo "ami recname log" ;;
-	head) echo "head headlog mansig manifest manifest_append jsonfield store marker hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow minisign" ;;
+	head) echo "head_format pbxtime clock log" ;;
 	*) return 1 ;;
 	esac
 }
