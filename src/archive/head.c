@@ -528,39 +528,15 @@ int head_read_file(const char *path, char **buf, size_t *len, char *err, size_t 
 
 int head_save_copy(const struct head *h, const char *path, char *err, size_t errlen)
 {
-	char tmp[4200], dir[4096];
 	size_t len;
-	char *buf = head_format(h, &len), *slash;
-	int fd = -1, dfd, rc = -1;
+	char *buf = head_format(h, &len);
+	int rc;
 
-	if (!buf || strlen(path) >= sizeof dir) {
-		snprintf(err, errlen, buf ? "path too long" : "out of memory");
-		goto out;
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-	memcpy(dir, path, strlen(path) + 1);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		memcpy(dir, ".", 2);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || store_write_fd(fd, buf, len) != 0 || fsync(fd) != 0 ||
-	    rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
+	rc = store_put_file(path, buf, len, err, errlen);
 	free(buf);
 	return rc;
 }

@@ -598,3 +598,42 @@ const char *store_open_error(int e)
 {
 	return e == EINVAL ? "not a regular file" : strerror(e);
 }
+
+int store_put_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+	char tmp[4200], dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, dfd;
+
+	if (strlen(path) >= sizeof dir) {
+		snprintf(err, errlen, "%.64s...: path too long", path);
+		return -1;
+	}
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (store_write_fd(fd, data, len) != 0 || fsync(fd) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}

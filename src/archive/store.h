@@ -122,6 +122,12 @@ int store_remove(struct store *s, const char *reldir, const char *name, char *er
  * with errno set. */
 int store_write_fd(int fd, const void *buf, size_t len);
 
+/* Writes `len` bytes as the file `path` outside the archive (a witness, a metrics file) the
+ * way the archive writes its own: a temp beside it ("PATH.PID.tmp": no suffix a reader
+ * globs), fsync, rename over `path`, folder fsync. Returns 0, or -1 with `err` naming the file
+ * and the errno text (the temp removed). */
+int store_put_file(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
 /* Writes `len` bytes as `reldir/name` in one commit. Returns 0, or -1 with `err` set. */
 int store_put(struct store *s, const char *reldir, const char *name, const void *data,
 	      size_t len, char *err, size_t errlen);

@@ -19,6 +19,17 @@ struct command_help {
 	int config;           /* reads the config */
 };
 
+/* What run, backfill and reconcile share. */
+#define LIMITS_HELP \
+	"Limits (run, backfill, reconcile):\n" \
+	"  --max-rate RATE      cap downloads at RATE bytes/s, all lanes together (500K, 4M;\n" \
+	"                       0: none; overrides [pbx] max_rate)\n" \
+	"  --max-duration D     stop after D (90s, 45m, 2h, 1h30m; 0: none; overrides [sync]\n" \
+	"                       max_duration)\n" \
+	"  --stop-at HH:MM      stop when the host's clock next shows HH:MM\n" \
+	"At a limit the run finishes the file it is writing, records what landed, deletes\n" \
+	"nothing and exits 1; the next run (or the same backfill) picks up there.\n"
+
 static const struct command_help commands[] = {
 	{ "init", "init [--owner USER]",
 	  "make the archive folder ([archive] dir) an archive: creates it and its\n"
@@ -35,38 +46,17 @@ static const struct command_help commands[] = {
 	  "delete. [sync] partial_alarm partial runs in a row exit 7.\n"
 	  "  --json   print the run report (also in .state/last-run.json) instead of the\n"
 	  "           summary line (run, backfill, reconcile)\n"
-	  "Limits (run, backfill, reconcile):\n"
-	  "  --max-rate RATE      cap downloads at RATE bytes/s, all lanes together (500K, 4M;\n"
-	  "                       0: none; overrides [pbx] max_rate)\n"
-	  "  --max-duration D     stop after D (90s, 45m, 2h, 1h30m; 0: none; overrides [sync]\n"
-	  "                       max_duration)\n"
-	  "  --stop-at HH:MM      stop when the host's clock next shows HH:MM\n"
-	  "At a limit the run finishes the file it is writing, records what landed, deletes\n"
-	  "nothing and exits 1; the next run (or the same backfill) picks up there.\n",
+	  LIMITS_HELP,
 	  1 },
 	{ "backfill", "backfill --from T --to T [LIMITS] [--json]",
 	  "the same pipeline over one window (\"YYYY-MM-DD HH:MM\" or \"YYYY-MM-DD\");\n"
 	  "the checkpoint is untouched and nothing is deleted; the same backfill\n"
 	  "again resumes where one that stopped short stopped",
-	  "Limits (run, backfill, reconcile):\n"
-	  "  --max-rate RATE      cap downloads at RATE bytes/s, all lanes together (500K, 4M;\n"
-	  "                       0: none; overrides [pbx] max_rate)\n"
-	  "  --max-duration D     stop after D (90s, 45m, 2h, 1h30m; 0: none; overrides [sync]\n"
-	  "                       max_duration)\n"
-	  "  --stop-at HH:MM      stop when the host's clock next shows HH:MM\n"
-	  "At a limit the run finishes the file it is writing, records what landed, deletes\n"
-	  "nothing and exits 1; the next run (or the same backfill) picks up there.\n", 1 },
+	  LIMITS_HELP, 1 },
 	{ "reconcile", "reconcile [--from T] [--to T] [LIMITS] [--json]",
 	  "list the PBX's whole history (or a span), month by month,\n"
 	  "and archive what the manifest lacks; deletes nothing",
-	  "Limits (run, backfill, reconcile):\n"
-	  "  --max-rate RATE      cap downloads at RATE bytes/s, all lanes together (500K, 4M;\n"
-	  "                       0: none; overrides [pbx] max_rate)\n"
-	  "  --max-duration D     stop after D (90s, 45m, 2h, 1h30m; 0: none; overrides [sync]\n"
-	  "                       max_duration)\n"
-	  "  --stop-at HH:MM      stop when the host's clock next shows HH:MM\n"
-	  "At a limit the run finishes the file it is writing, records what landed, deletes\n"
-	  "nothing and exits 1; the next run (or the same backfill) picks up there.\n", 1 },
+	  LIMITS_HELP, 1 },
 	{ "watch", "watch",
 	  "archive each recording seconds after its call ends, as the\n"
 	  "PBX's AMI announces it ([ami]); never deletes",

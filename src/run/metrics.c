@@ -129,47 +129,15 @@ char *metrics_format(struct json_object *rep)
 
 int metrics_write(const char *path, struct json_object *report, char *err, size_t errlen)
 {
-	char tmp[4096], dir[4096];
 	char *text = metrics_format(report);
-	const char *slash = strrchr(path, '/');
-	int fd, dfd, rc = -1;
+	int rc;
 
 	if (!text) {
 		err_set(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	/* Not ending in .prom: the collector reads *.prom only. */
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= sizeof tmp) {
-		err_set(err, errlen, "%s: path too long", path);
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (store_write_fd(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	rc = 0;
-out:
+	/* store_put_file's temp does not end in .prom: the collector reads *.prom only. */
+	rc = store_put_file(path, text, strlen(text), err, errlen);
 	free(text);
 	return rc;
 }
