@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,25 +190,56 @@ void err_set(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The terminal's width, so that the line never wraps: "\r\033[K" clears one row only. */
+static size_t columns(void)
+{
+	struct winsize ws;
+
+	return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col : 80;
+}
+
 void log_progress(const char *fmt, ...)
 {
+	char line[512];
+	size_t width;
 	va_list ap;
 
 	if (!log_enabled(LOG_INFO) || !isatty(STDERR_FILENO))
 		return;
-	fputs("\r\033[K", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	width = columns() - 1;
+	if (width < strlen(line))
+		line[width] = '\0';
+	flockfile(stderr); /* a message from another thread waits for the whole line */
+	fputs("\r\033[K", stderr);
+	fputs(line, stderr);
 	fflush(stderr);
 	progress_shown = 1;
+	funlockfile(stderr);
 }
 
 void log_progress_done(void)
 {
-	if (!progress_shown)
-		return;
-	fputs("\r\033[K", stderr);
-	fflush(stderr);
-	progress_shown = 0;
+	flockfile(stderr);
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		progress_shown = 0;
+	}
+	funlockfile(stderr);
+}
+
+void log_print(const char *fmt, ...)
+{
+	va_list ap;
+
+	flockfile(stderr);
+	log_progress_done();
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	funlockfile(stderr);
 }

@@ -44,9 +44,14 @@ const char *log_escape(const char *in, char *out, size_t outlen);
  * argument instead of printing). A NULL or empty buffer is left alone. */
 void err_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* A progress line on stderr, redrawn in place; only when stderr is a TTY and level >= INFO.
- * progress_done() clears it. */
+/* A progress line on stderr, redrawn in place and cut to the terminal's width; only when
+ * stderr is a TTY and level >= INFO. log_progress_done() clears it. Safe from any thread: a
+ * message never lands inside the line (it clears the line first; the next draw restores it). */
 void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_progress_done(void);
+
+/* Prints to stdout (a line of the run's report while the run goes on), the progress line
+ * cleared first so that the two never share a row. */
+void log_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/meter.h"
 
 #define MAX_HEADER_LINES 100
 #define MAX_HEADER_LINE 8192
@@ -170,6 +171,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 		memcpy(t->buf + t->len, data, len);
 		t->len += len;
 		t->received += len;
+		meter_received_add(len); /* after the pause: a paused piece comes again */
 		return len;
 	}
 	if (t->a->len + len > t->cap) {
@@ -190,6 +192,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 	memcpy(t->a->body + t->a->len, data, len);
 	t->a->len += len;
 	t->a->body[t->a->len] = '\0';
+	meter_received_add(len);
 	return len;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 
 #include "batch.h"
+#include "live.h"
 #include "progress.h"
 #include "run.h"
 #include "archive/attempts.h"
@@ -189,6 +190,7 @@ static int sink_end(void *ctx, size_t idx, int complete)
 	s->state = SLOT_DONE;
 	b->received++;
 	b->r->t.bytes += s->sealed.audio_bytes;
+	live_landed(s->sealed.audio_bytes);
 	return 0;
 }
 
@@ -470,7 +472,7 @@ static long settle_locked(struct batch *b, int cut, struct recording **rest, siz
 		log_warn("%lu recordings of this batch were not brought by the download; they "
 			 "will be fetched again", not_reached);
 	if (!r->shared) /* lanes each count their own: the summary adds them up */
-		progress_show(r);
+		progress_tail(r);
 	return not_landed;
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cdrsync.h"
+#include "live.h"
 #include "notify.h"
 #include "progress.h"
 #include "report.h"
@@ -367,6 +368,8 @@ static int finish(struct run *r, const struct job_options *opt, int rc, int held
 	struct json_object *rep = report_build(r, &info, days, prev);
 	char path[4096];
 
+	live_stop(); /* the summary that follows stays */
+
 	json_object_put(prev);
 	if (rep && held && report_save(r->store, rep) != 0) {
 		held = 0;
@@ -403,7 +406,9 @@ static void delete_due(struct run *r, const struct job_options *opt, pbx_minute 
 		       (cfg->retention.delete_from_pbx || cfg->cdr.delete_from_pbx);
 	int may_delete = deleting && may_delete_now(r);
 
+	live_phase(LIVE_CDR);
 	cdrsync_archive(r, now, may_delete && cfg->cdr.delete_from_pbx);
+	live_phase(LIVE_DELETING);
 	if (may_delete && cfg->retention.delete_from_pbx)
 		retention_apply(r, now);
 	if (stop_requested()) {
@@ -448,6 +453,8 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 		rc = EXIT_STORAGE;
 		goto out;
 	}
+	live_start();
+	live_phase(LIVE_LOGIN);
 	rc = pbx_login(r.pbx);
 	if (rc != PBX_OK) {
 		rc = rc == PBX_REFUSED ? EXIT_LOGIN : rc == PBX_UNREACHABLE ? EXIT_UNREACHABLE
@@ -485,8 +492,8 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	if (opt->reconcile) {
 		long found = reconcile(&r, start, end);
 		if (found >= 0)
-			printf("reconcile: %ld recordings the archive lacked (or that changed) were "
-			       "found\n", found);
+			log_print("reconcile: %ld recordings the archive lacked (or that changed) were "
+				  "found\n", found);
 		/* The whole history: the nightly reconcile is not due again for a while. */
 		if (found >= 0 && opt->from <= 0 && opt->to < 0 && !r.fatal && !stop_requested() &&
 		    !r.dry_run && state_write_reconciled(r.store, now) != 0)
@@ -519,6 +526,7 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 			r.no_delete = opt->backfill ? "a backfill never deletes"
 						    : "a reconcile never deletes";
 		/* Uploads come after sealing and before deletions, which may wait for them. */
+		live_phase(LIVE_OFFSITE);
 		if (offsite_upload_files(&r) != 0)
 			r.archive_error = 1;
 		if (stop_requested()) {

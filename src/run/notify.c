@@ -81,17 +81,24 @@ static void run_on_failure(const char *cmd, const char *report_path, int code)
 		log_warn("[report] on_failure exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+void notify_batch(const struct config *cfg, struct json_object *rep)
+{
+	char err[512];
+
+	if (cfg->report.prometheus_file &&
+	    metrics_write(cfg->report.prometheus_file, rep, err, sizeof err) != 0)
+		log_warn("[report] prometheus_file: %s", err);
+}
+
 void notify_end(const struct config *cfg, struct json_object *rep, const char *report_path)
 {
-	char err[512], text[PING_BODY_MAX + 1];
+	char text[PING_BODY_MAX + 1];
 	int code;
 
 	if (!rep)
 		return;
 	code = (int)report_int(rep, "exit_code", 0);
-	if (cfg->report.prometheus_file &&
-	    metrics_write(cfg->report.prometheus_file, rep, err, sizeof err) != 0)
-		log_warn("[report] prometheus_file: %s", err);
+	notify_batch(cfg, rep);
 	if (cfg->report.ping_url) {
 		body(rep, text, sizeof text);
 		(void)ping_send(cfg->report.ping_url,

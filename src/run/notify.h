@@ -18,4 +18,9 @@ void notify_start(const struct config *cfg);
  * nothing is sent. */
 void notify_end(const struct config *cfg, struct json_object *report, const char *report_path);
 
+/* The end of a watch batch: the metrics file only. No ping and no on_failure: the watch goes
+ * on and retries by itself, and a check that waits for the nightly run's ping must not be fed
+ * by a watch's batches. */
+void notify_batch(const struct config *cfg, struct json_object *report);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "live.h"
 #include "run.h"
 #include "base/log.h"
 #include "base/units.h"
@@ -91,22 +92,19 @@ static void span_text(const struct run *r, double now, char *out, size_t outlen)
 	}
 }
 
-void progress_show(const struct run *r)
+void progress_tail(const struct run *r)
 {
-	double now;
-	char rate[32], cap[32], tail[96] = "", span[96];
+	char cap[32], tail[160] = "", span[96];
 
-	if (!log_enabled(LOG_INFO))
-		return;
-	now = progress_now();
 	if (r->cfg->pbx.max_rate > 0) {
-		rate_text(measured(r, now), rate, sizeof rate);
 		rate_text((double)r->cfg->pbx.max_rate, cap, sizeof cap);
-		snprintf(tail, sizeof tail, ", %s (cap %s)", rate, cap);
+		snprintf(tail, sizeof tail, " (cap %s)", cap);
 	}
-	span_text(r, now, span, sizeof span);
-	log_progress("archived %lu of %lu recordings, %.1f MB%s%s", r->t.archived,
-		     r->planned_total, (double)r->t.bytes / 1e6, tail, span);
+	span_text(r, progress_now(), span, sizeof span);
+	/* span_text's "; span 8% listed, ..." reads as its own part of the line. */
+	if (span[0])
+		snprintf(tail + strlen(tail), sizeof tail - strlen(tail), " |%s", span + 1);
+	live_tail(tail);
 }
 
 void progress_report(const struct run *r)

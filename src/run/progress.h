@@ -1,6 +1,6 @@
-/* progress.h — how far a run has come, at what rate, and what it has left: the progress line
- * on a TTY while it works, and the report's lines about the rate cap, the time budget and a
- * backfill's rest. Reads the run's tallies and span (run.h); changes nothing but the screen. */
+/* progress.h — how far a run has come, at what rate, and what it has left: the rate cap and a
+ * backfill's rest for the live line on a TTY (live.h draws it), and the report's lines about
+ * the rate cap, the time budget and a backfill's rest. Reads the run's tallies and span (run.h); changes nothing but the screen. */
 #ifndef NEXO_PROGRESS_H
 #define NEXO_PROGRESS_H
 
@@ -33,9 +33,9 @@ double progress_rate(const struct run *r, double now);
 /* CLOCK_MONOTONIC now, in seconds. */
 double progress_now(void);
 
-/* Redraws the TTY progress line (log_progress): recordings and bytes so far, the rate and the
- * cap; for a backfill, how much of its span is listed and when it will be done. */
-void progress_show(const struct run *r);
+/* Gives the live progress line (live.h) the rate cap and, for a backfill, how much of its
+ * span is listed and when it will be done at the rate so far. */
+void progress_tail(const struct run *r);
 
 /* The report's lines on stdout after the summary line: the cap in force and the rate the
  * downloads reached; for a backfill that stopped short (its span not all listed, or some of

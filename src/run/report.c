@@ -252,9 +252,10 @@ struct json_object *report_build(const struct run *r, const struct report_info *
 	}
 	json_object_object_add(o, "deletions", del);
 	add_int(o, "partial_runs_in_a_row", (uint64_t)(info->partials > 0 ? info->partials : 0));
-	/* The last success: this run, or the one the previous report names. */
+	/* The last success: this run, or the one the previous report names (a watch batch covers
+	 * one window, not the PBX: never a success of its own). */
 	ls = NULL;
-	if (info->exit_code == EXIT_OK && !info->dry_run) {
+	if (info->exit_code == EXIT_OK && !info->dry_run && strcmp(info->command, "watch") != 0) {
 		ls = json_object_new_object();
 		if (ls) {
 			json_object_object_add(ls, "command", json_object_new_string(info->command));

@@ -24,6 +24,7 @@
 
 #include "batch.h"
 #include "fetch.h"
+#include "live.h"
 #include "offsite.h"
 #include "plan.h"
 #include "run.h"
@@ -504,11 +505,16 @@ static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minut
 			 "archiving them first (they stay on the PBX this run)", nfetch);
 		r->planned_total += nfetch;
 		r->t.kept += nfetch;
+		uint64_t bytes = 0;
+		for (size_t i = 0; i < nfetch; i++)
+			bytes += recording_expected_bytes(fetch[i], 0);
+		live_planned(nfetch, bytes);
 		if (plan_fetch(r, fetch, nfetch) < 0) {
 			rc = -1;
 			goto out;
 		}
 	}
+	live_phase(LIVE_DELETING); /* after this window's listing */
 	qsort(cand, ncand, sizeof *cand, oldest_first);
 	/* A listing can repeat a row; deleting it once is enough. */
 	size_t u = 0;

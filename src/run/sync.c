@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cdrsync.h"
+#include "live.h"
 #include "plan.h"
 #include "run.h"
 #include "window.h"
@@ -195,8 +196,13 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		}
 	}
 	r->planned_total += nplan;
+	uint64_t planned_bytes = 0;
 	for (size_t i = 0; i < nplan; i++)
-		r->span.planned_bytes += recording_expected_bytes(plan[i], 0);
+		planned_bytes += recording_expected_bytes(plan[i], 0);
+	r->span.planned_bytes += planned_bytes;
+	live_listed(l.n);
+	if (!r->dry_run)
+		live_planned(nplan, planned_bytes);
 	if (r->dry_run) {
 		for (size_t i = 0; i < nplan; i++) {
 			log_info("would download %s", log_escape(plan[i]->pbx_path, esc, sizeof esc));
@@ -207,6 +213,7 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		}
 		r->t.would_fetch += nplan;
 	} else if (nplan) {
+		live_phase(LIVE_DOWNLOADING);
 		long left = plan_fetch(r, plan, nplan);
 		if (left < 0) {
 			free(plan);

@@ -1,15 +1,21 @@
 /* watch.c — see watch.h. */
 #include "watch.h"
 
+#include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "live.h"
+#include "notify.h"
+#include "progress.h"
+#include "report.h"
 #include "run.h"
 #include "runctx.h"
 #include "sync.h"
+#include "base/clock.h"
 #include "base/exitcode.h"
 #include "base/log.h"
 #include "base/stop.h"
@@ -99,13 +105,36 @@ static void want(struct watch *w, pbx_minute from, long long delay_ms)
 	}
 }
 
+/* The batch's report, under the lock (the archive's .state/last-run.json, and the metrics
+ * file): command "watch". A batch is not a nightly run: the last success and the partial runs
+ * in a row are the last run's, carried on, and no ping is sent (a check waiting for the
+ * nightly run's ping must not be fed by the watch). */
+static void batch_report(struct run *r, int64_t started, double seconds, int code)
+{
+	struct json_object *prev = report_load(r->store, NULL, 0), *rep;
+	struct report_info info = { "watch", started, clock_unix(), seconds, code, 0,
+				    report_int(prev, "partial_runs_in_a_row", 0) };
+
+	rep = report_build(r, &info, report_days(r->man, started), prev);
+	json_object_put(prev);
+	if (!rep) {
+		log_error("out of memory");
+		return;
+	}
+	if (report_save(r->store, rep) != 0)
+		r->storage_error = 1;
+	notify_batch(r->cfg, rep);
+	json_object_put(rep);
+}
+
 /* Archives the pending window under the lock. Returns 0 done or retried later, or an exit
  * code that ends the watch. */
 static int batch(struct watch *w)
 {
 	struct run *r = &w->r;
 	pbx_minute now = pbxtime_now(r->cfg->pbx.timezone), from = w->pending_from;
-	unsigned long before = r->t.archived, failed = r->t.failed + r->t.missing;
+	int64_t started = clock_unix();
+	double t0 = progress_now();
 	char a[PBXTIME_MINUTE_LEN + 1];
 	long holder;
 	int rc;
@@ -129,7 +158,12 @@ static int batch(struct watch *w)
 	pbxtime_format(from, a);
 	log_debug("watch: listing from %s", a);
 	r->archive_error = 0;
+	memset(&r->t, 0, sizeof r->t); /* each batch's report counts its own */
 	rc = sync_window(r, from, to);
+	live_phase(LIVE_WAITING);
+	if (!r->fatal)
+		batch_report(r, started, progress_now() - t0,
+			     r->storage_error ? EXIT_STORAGE : rc == 1 ? EXIT_OK : EXIT_PARTIAL);
 	run_unlock(r);
 	if (r->fatal == EXIT_UNREACHABLE) {
 		r->fatal = 0; /* a PBX restarting: the window is tried again */
@@ -138,11 +172,10 @@ static int batch(struct watch *w)
 	if (r->fatal)
 		return r->fatal;
 	w->batches++;
-	w->archived += r->t.archived - before;
-	if (r->t.archived != before)
-		log_info("archived %lu recording%s (%lu since the watch began)",
-			 r->t.archived - before, r->t.archived - before == 1 ? "" : "s",
-			 w->archived);
+	w->archived += r->t.archived;
+	if (r->t.archived)
+		log_info("archived %lu recording%s (%lu since the watch began)", r->t.archived,
+			 r->t.archived == 1 ? "" : "s", w->archived);
 	if (rc == 1 || ++w->tries > RETRY_TRIES) {
 		if (rc != 1)
 			log_warn("the window from %s still has recordings that did not land after %d "
@@ -156,8 +189,12 @@ static int batch(struct watch *w)
 		/* Something did not land (the PBX still writing it, a broken transfer, the PBX
 		 * unreachable): the same window again, later; the manifest skips what did. */
 		long long delay = (long long)RETRY_FIRST_MS << (w->tries - 1);
-		log_warn("%lu recordings did not land; trying again in %lld s",
-			 r->t.failed + r->t.missing - failed, delay / 1000);
+		if (r->t.failed + r->t.missing)
+			log_warn("%lu recordings did not land; trying again in %lld s",
+				 r->t.failed + r->t.missing, delay / 1000);
+		else
+			log_warn("the window could not be listed whole; trying again in %lld s",
+				 delay / 1000);
 		w->due_ms = now_ms() + delay;
 	}
 	return r->storage_error ? EXIT_STORAGE : 0;
@@ -235,6 +272,8 @@ int cmd_watch(const struct config *cfg, int argc, char **argv)
 	ami_host(cfg, w.host, sizeof w.host);
 	rc = run_setup(&w.r, cfg, 0);
 	w.r.watching = 1;
+	live_start();
+	live_phase(LIVE_LOGIN);
 	/* The PBX's web login first: a wrong password is said at once. An unreachable PBX (still
 	 * booting) is waited for. */
 	while (rc == 0 && !stop_requested()) {
@@ -251,6 +290,7 @@ int cmd_watch(const struct config *cfg, int argc, char **argv)
 				     ? cfg->ami.reconnect_max * 1000 : backoff_ms * 2;
 	}
 	backoff_ms = 1000;
+	live_phase(LIVE_WAITING);
 	w.synced = pbxtime_now(cfg->pbx.timezone);
 	w.pending_from = -1;
 	while (rc == 0 && !stop_requested()) {
@@ -286,6 +326,7 @@ int cmd_watch(const struct config *cfg, int argc, char **argv)
 	if (rc == 0 && w.pending_from >= 0 && !w.r.fatal)
 		log_info("stopping; %s", "recordings announced but not archived yet are left for "
 					 "the next run");
+	live_stop();
 	printf("watch: %lu batches, archived %lu\n", w.batches, w.archived);
 	run_teardown(&w.r);
 	return rc;

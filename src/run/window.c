@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "live.h"
 #include "run.h"
 #include "base/exitcode.h"
 #include "base/log.h"
@@ -34,6 +35,7 @@ static long ask(struct run *r, pbx_minute from, pbx_minute to, struct listing *o
 
 	pbxtime_format(from, a);
 	pbxtime_format(to, b);
+	live_listing(from, to);
 	rc = pbx_list(r->pbx, a, b, out);
 	if (rc == PBX_TOO_LARGE)
 		return -2; /* the caller narrows */

@@ -1,14 +1,18 @@
 /* test_progress.c — what a backfill has left, about (progress.c): the unlisted rest of a span
  * at the density of recordings to fetch its listed part held (from its first call's day on,
  * not from an empty start), plus what was planned and not fetched; the time at a rate; nothing
- * guessed when nothing was listed, or when the span is all listed. */
+ * guessed when nothing was listed, or when the span is all listed. And the live line's text
+ * (live.c): the window being listed, the counts, the bytes and their rate, the time left
+ * while downloading only, the elapsed clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
+#include "run/live.h"
 #include "run/progress.h"
 #include "run/run.h"
 
@@ -72,11 +76,57 @@ static void nothing_to_guess(void **state)
 	assert_int_equal((long)l.recordings, 1);
 }
 
+static void live_line(void **state)
+{
+	struct live_view v = { 0 };
+	char line[256];
+
+	(void)state;
+	live_format(&v, line, sizeof line);
+	assert_string_equal(line, "starting | 0:00");
+	/* A window within a day names its date once; the counts appear once something is
+	 * listed; the received bytes and their rate once something came. */
+	v.phase = LIVE_LISTING;
+	pbxtime_parse("2026-12-06 00:00", &v.list_from);
+	pbxtime_parse("2026-12-06 23:59", &v.list_to);
+	v.listed = 3;
+	v.received = 2048;
+	v.elapsed = 65.9;
+	live_format(&v, line, sizeof line);
+	assert_string_equal(line, "listing 2026-12-06 00:00 .. 23:59 | 0/0 archived, 3 listed | "
+				  "2.00 KiB received | 1:05");
+	pbxtime_parse("2026-12-07 00:10", &v.list_to);
+	live_format(&v, line, sizeof line);
+	assert_string_equal(line, "listing 2026-12-06 00:00 .. 2026-12-07 00:10 | 0/0 archived, "
+				  "3 listed | 2.00 KiB received | 1:05");
+	/* Downloading at a known rate: what is left of the planned bytes, at that rate. */
+	v.phase = LIVE_DOWNLOADING;
+	v.planned = 3;
+	v.landed = 1;
+	v.planned_bytes = 300000;
+	v.landed_bytes = 100000;
+	v.rate = 1000;
+	v.elapsed = 3725;
+	snprintf(v.tail, sizeof v.tail, " (cap 1.00 KiB/s)");
+	live_format(&v, line, sizeof line);
+	assert_string_equal(line, "downloading | 1/3 archived, 3 listed | 2.00 KiB received at "
+				  "1000 B/s | about 3 min left (cap 1.00 KiB/s) | 1:02:05");
+	/* Other phases say no time left; a short buffer is cut, never overrun. */
+	v.phase = LIVE_DELETING;
+	v.tail[0] = '\0';
+	live_format(&v, line, sizeof line);
+	assert_string_equal(line, "deleting from the PBX | 1/3 archived, 3 listed | 2.00 KiB "
+				  "received at 1000 B/s | 1:02:05");
+	live_format(&v, line, 9);
+	assert_string_equal(line, "deleting");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(extrapolates_the_rest),
 		cmocka_unit_test(nothing_to_guess),
+		cmocka_unit_test(live_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
