@@ -466,7 +466,6 @@ static int offsite_key(struct parse_ctx *c, const char *k, const char *v)
 {
 	static const char *const locks[] = { "auto", "compliance", "governance", "off" };
 	struct config *cfg = c->cfg;
-	long n;
 
 	if (!strcmp(k, "url")) {
 		const char *host = strstr(v, "://");
@@ -512,9 +511,10 @@ static int offsite_key(struct parse_ctx *c, const char *k, const char *v)
 		if (parse_bool(v, &cfg->offsite.required_for_delete))
 			return bad(c, "offsite", k, "must be true or false");
 	} else if (!strcmp(k, "max_rate")) {
-		if (parse_long(v, 0, LONG_MAX, &n))
-			return bad(c, "offsite", k, "must be bytes per second (0: unlimited)");
-		cfg->offsite.max_rate = n;
+		if (units_parse_rate(v, &cfg->offsite.max_rate))
+			return bad(c, "offsite", k, "must be bytes per second such as 800K or 4M (K, M, "
+						    "G are 1024, 1024^2, 1024^3; at least 16K), or 0 for "
+						    "no cap");
 	} else if (!strcmp(k, "ca_file")) {
 		if (set_path(c, &cfg->offsite.ca_file, v))
 			return bad(c, "offsite", k, "must be a path");

@@ -119,7 +119,7 @@ struct config {
 		int lock;               /* enum offsite_lock */
 		long lock_days;         /* -1: [retention] archive_keep_days (-1 too: none) */
 		int required_for_delete; /* PBX deletions wait for the confirmed offsite copy */
-		long long max_rate;     /* upload bytes/s; 0 unlimited */
+		int64_t max_rate;       /* upload bytes/s ([pbx] max_rate's units); 0 none */
 		char *ca_file;
 		int insecure;
 	} offsite;

@@ -25,7 +25,7 @@ struct s3_options {
 	const char *secret_key;  /* copied; the caller wipes its own */
 	const char *ca_file;     /* or NULL */
 	int insecure;
-	long long max_rate;      /* bytes/s for uploads; 0 unlimited */
+	int64_t max_rate;        /* bytes/s for uploads; 0 unlimited */
 	long timeout;            /* seconds below 1 byte/s before a transfer is dropped */
 	long connect_timeout;
 	int retries;             /* extra attempts for transient failures */

@@ -754,7 +754,7 @@ static void offsite_keys(void **state)
 	snprintf(text, sizeof text, "%s[retention]\narchive_keep_days = 100\n[offsite]\n"
 		 "url = https://s3.example/bucket/pbx1\nregion = eu-central-1\naccess_key = AKIA1\n"
 		 "secret_key_file = s3.secret\nlock = governance\nrequired_for_delete = false\n"
-		 "max_rate = 1000000\ninsecure = true\n", minimal);
+		 "max_rate = 4M\ninsecure = true\n", minimal);
 	write_conf(f, text, 0600);
 	write_file(f->dir, "s3.secret", "sekrit\n", 0600);
 	load_ok(f, NULL, 0, &cfg);
@@ -765,7 +765,7 @@ static void offsite_keys(void **state)
 	assert_int_equal(cfg.offsite.lock, OFFSITE_LOCK_GOVERNANCE);
 	assert_int_equal(cfg.offsite.lock_days, 100); /* from archive_keep_days */
 	assert_int_equal(cfg.offsite.required_for_delete, 0);
-	assert_int_equal(cfg.offsite.max_rate, 1000000);
+	assert_int_equal(cfg.offsite.max_rate, 4 << 20); /* [pbx] max_rate's units */
 	assert_int_equal(cfg.offsite.insecure, 1);
 	config_free(&cfg);
 	write_file(f->dir, "s3.secret", "sekrit\n", 0644);
@@ -773,6 +773,14 @@ static void offsite_keys(void **state)
 	write_file(f->dir, "s3.secret", "sekrit\n", 0600);
 	expect_override_error(f, "offsite.secret_key=oops", "-o offsite.secret_key", "command line");
 
+	/* a rate as for [pbx]: a unit it does not know is named */
+	snprintf(text, sizeof text, "%s[offsite]\nurl = http://rgw:8080/b\naccess_key = k\n"
+		 "secret_key = s\nmax_rate = 2MB\n", minimal);
+	write_conf(f, text, 0600);
+	int rate_line = 5;
+	for (const char *p = minimal; *p; p++)
+		rate_line += *p == '\n';
+	expect_error_at(f, NULL, 0, rate_line, "[offsite] max_rate");
 	/* locking needs its days */
 	snprintf(text, sizeof text, "%s[offsite]\nurl = http://rgw:8080/b\naccess_key = k\n"
 		 "secret_key = s\nlock = compliance\n", minimal);
