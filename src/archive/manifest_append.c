@@ -267,29 +267,44 @@ int manifest_add_unavailable(struct manifest *m, const char *day, const struct r
 	return end_line(m, o, &c, "recorded_at");
 }
 
+/* The line about `e` of `day`, begun: `c` set for the change `mark`, and a new object with
+ * "event", "pbx_path" and "file". `held`: the day must hold `e` (an internal error otherwise,
+ * `what` names the line). Returns the object, or NULL (printed). */
+static json_object *entry_line(struct manifest *m, const char *day, const struct manifest_entry *e,
+			       const char *event, int mark, int held, const char *what,
+			       struct change *c)
+{
+	struct manifest_day *d = manifest_get_day(m, day);
+	json_object *o;
+
+	if (!d)
+		return NULL;
+	if (held && !manifest_day_find_file(d, e->pbx_path, e->file)) {
+		log_error("internal: %s %s (%s), which manifest/%s.jsonl does not hold", what,
+			  e->pbx_path, e->file, day);
+		return NULL;
+	}
+	memset(c, 0, sizeof *c);
+	c->day = d;
+	c->entry = *e;
+	c->mark = mark;
+	o = json_object_new_object();
+	add_str(o, "event", event);
+	add_str(o, "pbx_path", e->pbx_path);
+	add_str(o, "file", e->file);
+	return o;
+}
+
 int manifest_add_mark(struct manifest *m, const char *day, const struct manifest_entry *e,
 		      enum manifest_mark mark, const char *reason)
 {
 	static const char *const at[] = { "deleted_at", "pruned_at", "forgotten_at", "offloaded_at" };
-	struct manifest_day *d = manifest_get_day(m, day);
-	json_object *o;
 	struct change c;
+	json_object *o = entry_line(m, day, e, manifest_mark_event[mark], (int)mark, 1, "marking",
+				    &c);
 
-	if (!d)
+	if (!o)
 		return -1;
-	if (!manifest_day_find_file(d, e->pbx_path, e->file)) {
-		log_error("internal: marking %s (%s), which manifest/%s.jsonl does not hold",
-			  e->pbx_path, e->file, day);
-		return -1;
-	}
-	memset(&c, 0, sizeof c);
-	c.day = d;
-	c.entry = *e;
-	c.mark = (int)mark;
-	o = json_object_new_object();
-	add_str(o, "event", manifest_mark_event[mark]);
-	add_str(o, "pbx_path", e->pbx_path);
-	add_str(o, "file", e->file);
 	add_str(o, "sha256", e->sha256);
 	if (e->stored_sha256[0])
 		add_str(o, "stored_sha256", e->stored_sha256);
@@ -301,26 +316,13 @@ int manifest_add_mark(struct manifest *m, const char *day, const struct manifest
 int manifest_add_offsite(struct manifest *m, const char *day, const struct manifest_entry *e,
 			 const struct manifest_offsite *off)
 {
-	struct manifest_day *d = manifest_get_day(m, day);
-	json_object *o;
 	struct change c;
+	json_object *o = entry_line(m, day, e, "offsite", CHANGE_OFFSITE, 1,
+				    "the offsite copy of", &c);
 
-	if (!d)
+	if (!o)
 		return -1;
-	if (!manifest_day_find_file(d, e->pbx_path, e->file)) {
-		log_error("internal: offsite copy of %s (%s), which manifest/%s.jsonl does not hold",
-			  e->pbx_path, e->file, day);
-		return -1;
-	}
-	memset(&c, 0, sizeof c);
-	c.day = d;
-	c.entry = *e;
-	c.mark = CHANGE_OFFSITE;
 	c.entry.offsite = off->lock_mode ? MANIFEST_OFFSITE_LOCKED : 1;
-	o = json_object_new_object();
-	add_str(o, "event", "offsite");
-	add_str(o, "pbx_path", e->pbx_path);
-	add_str(o, "file", e->file);
 	add_str(o, "key", off->key);
 	add_str(o, "version_id", off->version_id);
 	add_str(o, "etag", off->etag);
@@ -339,22 +341,13 @@ int manifest_add_offsite(struct manifest *m, const char *day, const struct manif
 int manifest_add_relisted(struct manifest *m, const char *day, const struct manifest_entry *e,
 			  const struct recording *rec)
 {
-	struct manifest_day *d = manifest_get_day(m, day);
-	json_object *o;
 	struct change c;
+	json_object *o = entry_line(m, day, e, "relisted", CHANGE_RELISTED, 0, NULL, &c);
 
-	if (!d)
+	if (!o)
 		return -1;
-	memset(&c, 0, sizeof c);
-	c.day = d;
-	c.entry = *e;
 	c.entry.listed_duration = rec->duration;
 	c.entry.listed_size = rec->size;
-	c.mark = CHANGE_RELISTED;
-	o = json_object_new_object();
-	add_str(o, "event", "relisted");
-	add_str(o, "pbx_path", e->pbx_path);
-	add_str(o, "file", e->file);
 	add_str(o, "sha256", e->sha256);
 	json_object_object_add(o, "duration", rec->duration >= 0
 						       ? json_object_new_int64(rec->duration)
