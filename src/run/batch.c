@@ -2,6 +2,7 @@
 #include "batch.h"
 
 #include "run.h"
+#include "pbx/recording.h"
 #include "pbx/pbx.h"
 
 size_t batch_len(struct run *r, const char *(*path_at)(const void *items, size_t i),
@@ -18,4 +19,9 @@ size_t batch_len(struct run *r, const char *(*path_at)(const void *items, size_t
 		end++;
 	}
 	return end - start;
+}
+
+const char *batch_recording_path(const void *recs, size_t i)
+{
+	return ((struct recording *const *)recs)[i]->pbx_path;
 }

@@ -15,4 +15,7 @@ struct run;
 size_t batch_len(struct run *r, const char *(*path_at)(const void *items, size_t i),
 		 const void *items, size_t start, size_t n);
 
+/* `path_at` for an array of `struct recording *`. */
+const char *batch_recording_path(const void *recs, size_t i);
+
 #endif

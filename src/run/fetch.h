@@ -20,11 +20,4 @@ long fetch_recordings(struct run *r, struct recording *const *recs, size_t n);
  * recordings not landed, or -1 when the run must stop. */
 long fetch_one_batch(struct run *r, struct recording *const *recs, size_t n);
 
-/* Downloads `n` recordings (batches as above) only to hash them, storing nothing: same[i] = 1
- * when recording i's bytes hash to want[i] (hex SHA-256), 0 when they differ, -1 when the
- * answer did not bring it whole (missing, broken, two entries of its name). Returns 0, or -1
- * when the run must stop (r->fatal set). */
-int fetch_compare(struct run *r, struct recording *const *recs, const char *const *want,
-		  size_t n, int *same);
-
 #endif

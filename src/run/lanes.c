@@ -41,11 +41,6 @@ struct lane {
 	int ready, started;
 };
 
-static const char *path_at(const void *items, size_t i)
-{
-	return ((struct recording *const *)items)[i]->pbx_path;
-}
-
 /* The lane's own handles on the run's archive and PBX; shares the rest. Returns 0 or -1
  * (printed). */
 static int lane_open(struct lane *l, struct run *r, unsigned id, pthread_mutex_t *shared)
@@ -207,7 +202,7 @@ long lanes_fetch(struct run *r, struct recording *const *recs, size_t n)
 		return -1;
 	}
 	for (size_t start = 0; start < n; all.n++) {
-		size_t len = batch_len(r, path_at, recs, start, n);
+		size_t len = batch_len(r, batch_recording_path, recs, start, n);
 		all.span[all.n][0] = start;
 		all.span[all.n][1] = len;
 		start += len;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "compare.h"
 #include "fetch.h"
 #include "live.h"
 #include "offsite.h"
@@ -166,7 +167,7 @@ static int compare_batch(struct run *r, struct candidate *c, size_t n)
 			recs[k] = c[i].rec;
 			want[k++] = c[i].e.sha256;
 		}
-	if (k && fetch_compare(r, recs, want, k, same) != 0)
+	if (k && compare_copies(r, recs, want, k, same) != 0)
 		rc = -1;
 	for (size_t i = 0, j = 0; rc == 0 && i < n; i++) {
 		if (!c[i].rec || !c[i].compare)
