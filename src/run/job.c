@@ -368,6 +368,8 @@ static int finish(struct run *r, const struct job_options *opt, int rc, int held
 	char path[4096];
 
 	json_object_put(prev);
+	if (rep && held && !opt->dry_run)
+		report_add_archive(rep, r->store, r->cfg);
 	if (rep && held && report_save(r->store, rep) != 0) {
 		held = 0;
 		if (rc == EXIT_OK || rc == EXIT_PARTIAL) {
