@@ -56,9 +56,14 @@ python3 -c 'import sys; a, b = float(sys.argv[1]), int(sys.argv[2]); sys.exit(ab
 
 # check_json FILE EXPECT_PY: the report object against a python expression over r.
 check_json() {
-	python3 - "$1" "$2" "$first" "$last" <<'PY' || fail "report --json: $2"
+	python3 - "$1" "$2" "$first" "$last" "$TOP/docs/report.schema.json" <<'PY' || fail "report --json: $2"
 import json, sys, datetime
 r = json.load(open(sys.argv[1]))
+try:
+    import jsonschema
+    jsonschema.validate(r, json.load(open(sys.argv[5])))
+except ImportError:
+    pass
 first, last = sys.argv[3], sys.argv[4]
 t = r["totals"]
 d0 = datetime.date.fromisoformat(first)
