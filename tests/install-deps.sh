@@ -14,7 +14,7 @@ libmicrohttpd-dev jq age minisign"
 # (radosgw ... ceph-common: the offsite tests' S3 server, tests/e2e/rgw.sh).
 DEV_PACKAGES="libcmocka-dev zlib1g-dev openssl sox libarchive-tools time python3 hyperfine valgrind
 clang llvm libclang-rt-14-dev mandoc systemd dpkg-dev debhelper fakeroot lintian
-python3-jsonschema prometheus
+python3-jsonschema prometheus chromium
 curl radosgw ceph-mon ceph-osd ceph-common"
 
 case "${1:-}" in

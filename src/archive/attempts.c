@@ -129,6 +129,19 @@ int attempts_tried(const struct attempts *a, const char *pbx_path)
 	return json_object_object_get_ex(a->tried, pbx_path, NULL);
 }
 
+int attempts_this_run(const struct attempts *a, const char *pbx_path, const char **kind)
+{
+	json_object *n, *e, *k;
+
+	*kind = "";
+	if (!json_object_object_get_ex(a->noted, pbx_path, &n))
+		return -1;
+	if (json_object_object_get_ex(a->all, pbx_path, &e) &&
+	    json_object_object_get_ex(e, "kind", &k))
+		*kind = json_object_get_string(k);
+	return json_object_get_int(n);
+}
+
 void attempts_clear(struct attempts *a, const char *pbx_path)
 {
 	if (json_object_object_get_ex(a->all, pbx_path, NULL)) {

@@ -32,6 +32,11 @@ int attempts_note(struct attempts *a, const char *pbx_path, const char *kind, co
 void attempts_mark_tried(struct attempts *a, const char *pbx_path);
 int attempts_tried(const struct attempts *a, const char *pbx_path);
 
+/* What this run noted of `pbx_path`: -1 nothing (it was not counted this run), else the
+ * count attempts_note() returned (0: still changing, a call being recorded), with *kind set
+ * to the kind noted ("invalid", "missing"). For the pending list (pending.h). */
+int attempts_this_run(const struct attempts *a, const char *pbx_path, const char **kind);
+
 /* `pbx_path` landed (or was given up on): forget its failures. */
 void attempts_clear(struct attempts *a, const char *pbx_path);
 

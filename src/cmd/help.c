@@ -125,6 +125,22 @@ static const struct command_help commands[] = {
 	  "Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Perfdata: last_success_age,\n"
 	  "partial_runs, the last run's archived, failed, missing, not_started.\n",
 	  1 },
+	{ "report", "report (--html FILE | --json) [--from DAY] [--to DAY]",
+	  "the coverage calendar: per day what is archived, only on the\n"
+	  "PBX, in progress, deleted, held...; one offline HTML page or JSON",
+	  "  --html FILE   one self-contained HTML page (no script, font or image to fetch;\n"
+	  "                prints well), written atomically\n"
+	  "  --json        the same numbers as one JSON object on stdout\n"
+	  "  --from/--to DAY  call days YYYY-MM-DD, inclusive (default: the last three months\n"
+	  "                with data, or the whole archive when it is younger)\n"
+	  "Per day: archived, only on PBX (listed, not archived yet), in progress (growing),\n"
+	  "unavailable, invalid, deleted from the PBX, held, forgotten, vanished (listed, then\n"
+	  "gone, never archived), and with [cdr] archive the recordings the CDR names (a day\n"
+	  "whose count differs is marked); totals, the manifest head and the last runs.\n"
+	  "Reads the archive alone (no PBX traffic, no lock); counts are cached per day in\n"
+	  ".state/coverage.json against the signed head.\n"
+	  "Exit: 0 written, 2 usage error, 6 the archive cannot be read or FILE written.\n",
+	  1 },
 	{ "help", "help [COMMAND]", "this overview, or one command's help", NULL, 0 },
 };
 

@@ -10,6 +10,7 @@
 #include "cmd_init.h"
 #include "cmd_archive.h"
 #include "cmd_sign.h"
+#include "cmd_report.h"
 #include "cmd_status.h"
 #include "find.h"
 #include "help.h"
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
 		{ "find", cmd_find },
 		{ "watch", cmd_watch },
 		{ "status", cmd_status },
+		{ "report", cmd_report },
 	};
 	int (*archive_cmd)(const struct config *, int, char **) = NULL;
 	for (size_t i = 0; i < sizeof archive_cmds / sizeof *archive_cmds; i++)

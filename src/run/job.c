@@ -371,6 +371,8 @@ static int finish(struct run *r, const struct job_options *opt, int rc, int held
 	live_stop(); /* the summary that follows stays */
 
 	json_object_put(prev);
+	if (rep && held && !opt->dry_run)
+		report_add_archive(rep, r->store, r->cfg);
 	if (rep && held && report_save(r->store, rep) != 0) {
 		held = 0;
 		if (rc == EXIT_OK || rc == EXIT_PARTIAL) {

@@ -120,6 +120,28 @@ char *metrics_format(struct json_object *rep)
 	metric(&t, "archived_bytes_total", "counter",
 	       "Bytes archived since the archive's first report.", pbx,
 	       (double)report_int(totals, "bytes", 0));
+	/* The archive as a whole (report_add_archive): absent when the report has none (a run
+	 * that did not hold the lock). The oldest recording only on the PBX: absent when none. */
+	if (json_object_object_get_ex(rep, "archive", &v) && v) {
+		struct json_object *a = v, *old;
+		metric(&t, "local_recordings", "gauge",
+		       "Stored recording files held in the local archive now.", pbx,
+		       (double)report_int(a, "recordings_local", 0));
+		metric(&t, "local_bytes", "gauge", "Bytes of the recording files held locally now.",
+		       pbx, (double)report_int(a, "bytes_local", 0));
+		metric(&t, "only_on_pbx_recordings", "gauge",
+		       "Recordings the PBX listed that the archive does not hold yet (in progress "
+		       "included).", pbx,
+		       (double)(report_int(a, "only_on_pbx", 0) + report_int(a, "in_progress", 0)));
+		/* "open_dates", not "days_open": promtool reads a _days name as a time unit. */
+		metric(&t, "open_dates", "gauge",
+		       "Call dates (days) with recordings only on the PBX, or with [cdr] archive a "
+		       "CDR not sealed yet.", pbx, (double)report_int(a, "days_open", 0));
+		if (json_object_object_get_ex(a, "oldest_on_pbx_unix", &old) && old)
+			metric(&t, "oldest_only_on_pbx_timestamp_seconds", "gauge",
+			       "Call start of the oldest recording still only on the PBX.", pbx,
+			       (double)json_object_get_int64(old));
+	}
 	if (t.oom) {
 		free(t.buf);
 		return NULL;

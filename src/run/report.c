@@ -11,10 +11,14 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "archive/coverage.h"
 #include "archive/manifest.h"
 #include "archive/store.h"
+#include "base/clock.h"
+#include "base/config.h"
 #include "base/exitcode.h"
 #include "base/log.h"
+#include "base/pbxtime.h"
 #include "base/stop.h"
 
 const char *report_exit_meaning(int code)
@@ -180,6 +184,37 @@ static struct json_object *totals(const struct run *r, struct json_object *previ
 	return o;
 }
 
+/* This run's line of the "runs" history, then the previous report's lines. */
+static struct json_object *runs(struct json_object *now, struct json_object *previous)
+{
+	static const char *const keys[] = { "command", "start", "end", "end_unix", "exit_code",
+					    "status", "bytes" };
+	struct json_object *arr = json_object_new_array(), *line = json_object_new_object(), *v,
+			   *counts_now, *old;
+
+	if (!arr || !line) {
+		json_object_put(arr);
+		json_object_put(line);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (json_object_object_get_ex(now, keys[i], &v))
+			json_object_object_add(line, keys[i], json_object_get(v));
+	if (json_object_object_get_ex(now, "counts", &counts_now))
+		for (size_t i = 0; i < 4; i++) {
+			static const char *const c[] = { "archived", "failed", "missing",
+							 "deleted" };
+			add_int(line, c[i], (uint64_t)report_int(counts_now, c[i], 0));
+		}
+	json_object_array_add(arr, line);
+	if (previous && json_object_object_get_ex(previous, "runs", &old) &&
+	    json_object_is_type(old, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(old) &&
+				   json_object_array_length(arr) < REPORT_RUNS_KEPT; i++)
+			json_object_array_add(arr, json_object_get(json_object_array_get_idx(old, i)));
+	return arr;
+}
+
 static const char *status_word(int code)
 {
 	if (stop_reason() == STOP_SIGNAL)
@@ -268,7 +303,50 @@ struct json_object *report_build(const struct run *r, const struct report_info *
 	}
 	json_object_object_add(o, "last_success", ls);
 	json_object_object_add(o, "totals", totals(r, previous));
+	json_object_object_add(o, "runs", runs(o, previous));
 	return o;
+}
+
+int report_add_archive(struct json_object *rep, struct store *s, const struct config *cfg)
+{
+	struct coverage_opts co = { NULL, NULL, cfg->cdr.archive, NULL, 0 };
+	struct coverage c;
+	struct json_object *a;
+	char err[512];
+	pbx_minute m;
+
+	if (coverage_build(s, &co, &c, err, sizeof err) != 0) {
+		log_warn("the report's archive figures: %s", err);
+		return -1;
+	}
+	a = json_object_new_object();
+	if (!a) {
+		coverage_free(&c);
+		return -1;
+	}
+	add_int(a, "recordings_local", c.all.c.files);
+	add_int(a, "bytes_local", c.all.c.bytes);
+	add_int(a, "only_on_pbx", c.all.only_on_pbx);
+	add_int(a, "in_progress", c.all.in_progress);
+	add_int(a, "vanished", c.all.vanished);
+	add_int(a, "days_open", c.days_open);
+	json_object_object_add(a, "oldest_on_pbx", c.oldest_pending[0]
+			       ? json_object_new_string(c.oldest_pending) : NULL);
+	if (c.oldest_pending[0] && pbxtime_parse(c.oldest_pending, &m) == 0) {
+		/* Naive PBX time → epoch through the zone's offset now (an hour off across a DST
+		 * change: fine for an alarm on age). */
+		int64_t offset = pbxtime_now(cfg->pbx.timezone) * 60 - clock_unix() / 60 * 60;
+		int sec = 0;
+		if (strlen(c.oldest_pending) >= 19)
+			sec = (c.oldest_pending[17] - '0') * 10 + (c.oldest_pending[18] - '0');
+		json_object_object_add(a, "oldest_on_pbx_unix",
+				       json_object_new_int64(m * 60 + sec - offset));
+	} else {
+		json_object_object_add(a, "oldest_on_pbx_unix", NULL);
+	}
+	coverage_free(&c);
+	json_object_object_add(rep, "archive", a);
+	return 0;
 }
 
 int report_save(struct store *s, struct json_object *o)

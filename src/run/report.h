@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
 struct json_object;
 struct manifest;
 struct run;
@@ -17,6 +18,7 @@ struct store;
 #define REPORT_FORMAT "nexo-archive-run/1"
 #define REPORT_FILE "last-run.json" /* in .state/ */
 #define REPORT_MAX (1u << 20)
+#define REPORT_RUNS_KEPT 20 /* the "runs" history: this run and the ones before */
 
 /* What the job knows of the run besides its tallies. */
 struct report_info {
@@ -36,9 +38,17 @@ struct json_object *report_days(struct manifest *m, int64_t since);
 
 /* The report of `r` (its tallies, r->no_delete, the last warnings from log.h), `days` (taken;
  * NULL: none) and `previous` (the last report, or NULL: its last_success and totals carry on).
- * Returns a new object, or NULL out of memory. */
+ * Its "runs" array is this run's line followed by the previous report's, REPORT_RUNS_KEPT at
+ * most (the calendar's "last runs"). Returns a new object, or NULL out of memory. */
 struct json_object *report_build(const struct run *r, const struct report_info *info,
 				 struct json_object *days, struct json_object *previous);
+
+/* The archive-wide figures (coverage.h) as the report's "archive" object: recordings and
+ * bytes held locally, recordings only on the PBX / in progress / vanished, the oldest of
+ * those still on the PBX (its call start, and as epoch seconds through the PBX's zone's
+ * current offset), days open. Reads the archive (cheap: coverage's per-day cache). Returns 0,
+ * or -1 (printed as a warning: the report goes without it). */
+int report_add_archive(struct json_object *rep, struct store *s, const struct config *cfg);
 
 /* Replaces .state/last-run.json with `o` (one line), atomically. Returns 0, or -1 (printed:
  * the archive cannot be written, and the run says so with its exit code). */

@@ -20,6 +20,7 @@ struct sealer;
 struct sealq;
 struct age_recipients;
 struct attempts;
+struct pending;
 struct cdrsync;
 struct minisign_public;
 struct minisign_secret;
@@ -81,6 +82,7 @@ struct run {
 	struct sealq *sealq;
 	struct age_recipients *recipients; /* [encryption], or NULL */
 	struct attempts *attempts;   /* failure counts across runs */
+	struct pending *pending;     /* listed, not archived (pending.h); NULL in a dry run */
 	struct leftovers *leftovers; /* the days this locked stretch writes into (leftover.h) */
 	struct cdrsync *cdr;         /* [cdr]: joins and the CDR archive */
 	struct offsite *offsite;     /* [offsite]: the bucket and its queue (offsite.h), or NULL */

@@ -16,6 +16,7 @@
 #include "offsite.h"
 #include "run.h"
 #include "archive/attempts.h"
+#include "archive/pending.h"
 #include "archive/head.h"
 #include "archive/leftover.h"
 #include "archive/manifest.h"
@@ -293,6 +294,15 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 	if (rc != 0)
 		return rc;
 	r->attempts = attempts_load(r->store);
+	if (!r->dry_run) {
+		int damaged;
+		r->pending = pending_load(r->store, &damaged);
+		if (!r->pending)
+			return EXIT_STORAGE;
+		if (damaged)
+			log_warn("%s/.state/" PENDING_FILE " is unreadable; the list of recordings "
+				 "only on the PBX starts again", store_root_path(r->store));
+	}
 	if (!r->attempts || (!r->dry_run && manifest_repair_tails(r->man) < 0))
 		return EXIT_STORAGE;
 	/* Files an interrupted run committed and never recorded (leftover.h). */
@@ -303,6 +313,15 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 	state_read_pbx(r->store, &r->learned);
 	pbx_learned_set(r->pbx, &r->learned);
 	return 0;
+}
+
+/* pending_settle's question: does the manifest hold `pbx_path` of `day` now? */
+static int pending_held(void *ctx, const char *day, const char *pbx_path)
+{
+	struct run *r = ctx;
+	const struct manifest_entry *e;
+
+	return manifest_lookup(r->man, day, pbx_path, &e) == 1;
 }
 
 int run_unlock(struct run *r)
@@ -326,6 +345,19 @@ int run_unlock(struct run *r)
 	r->head_refused = 0;
 	if (r->attempts && !r->dry_run && attempts_save(r->attempts, r->store) != 0)
 		rc = -1;
+	/* After the attempts: a recording listed before, gone from a window listed whole and
+	 * never archived, is kept as vanished (pending.h). */
+	if (r->pending && r->man) {
+		size_t gone = pending_settle(r->pending, pending_held, r);
+		if (gone)
+			log_warn("%zu recording%s the PBX listed before %s no longer listed and was "
+				 "never archived (vanished: see `nexo-archive report`)", gone,
+				 gone == 1 ? "" : "s", gone == 1 ? "is" : "are");
+		if (pending_save(r->pending, r->store) != 0)
+			rc = -1;
+	}
+	pending_free(r->pending);
+	r->pending = NULL;
 	if (r->lockfd >= 0 && !r->dry_run) {
 		struct pbx_learned now;
 		char err[512];

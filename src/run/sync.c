@@ -9,7 +9,9 @@
 #include "plan.h"
 #include "run.h"
 #include "window.h"
+#include "archive/attempts.h"
 #include "archive/manifest.h"
+#include "archive/pending.h"
 #include "archive/recpath.h"
 #include "pbx/cdr.h"
 #include "base/exitcode.h"
@@ -71,6 +73,47 @@ static int witness(struct run *r, const struct cdr_list *cdrs, pbx_minute start,
 	return 0;
 }
 
+/* The pending list (pending.h) after a fetch: each planned recording the manifest now holds
+ * goes; the others are noted with why, as fetch left it in the failure counts. A path whose
+ * listing matches its archived version again (a re-fetch that showed the same bytes, or one
+ * fetched again only to compare with a late CDR) is held. */
+static int note_pending(struct run *r, struct recording **plan, size_t n)
+{
+	char now[PBXTIME_UTC_LEN + 1], err[256];
+
+	if (!r->pending)
+		return 0;
+	pbxtime_utc_stamp(now);
+	for (size_t i = 0; i < n; i++) {
+		const struct recording *rec = plan[i];
+		const struct manifest_entry *e;
+		struct recpath where;
+		const char *kind;
+		enum pending_state st;
+
+		if (recpath_parse(rec->pbx_path, &where, err, sizeof err) != 0)
+			continue;
+		int found = manifest_lookup(r->man, where.day, rec->pbx_path, &e);
+		if (found == 1 && (e->version >= rec->version || !plan_listing_changed(rec, e))) {
+			pending_remove(r->pending, rec->pbx_path);
+			continue;
+		}
+		int runs = attempts_this_run(r->attempts, rec->pbx_path, &kind);
+		if (runs == 0)
+			st = PENDING_GROWING;
+		else if (runs > 0)
+			st = strcmp(kind, "missing") == 0 ? PENDING_MISSING : PENDING_FAILED;
+		else
+			st = attempts_tried(r->attempts, rec->pbx_path) ? PENDING_FAILED
+									 : PENDING_NOT_STARTED;
+		if (pending_note(r->pending, rec->pbx_path, where.day, rec->calldate, st, now) != 0) {
+			log_error("out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 {
 	struct listing l;
@@ -83,6 +126,13 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 	listing_init(&l);
 	switch (window_list(r, start, end, &l)) {
 	case 0:
+		/* Listed whole: what the pending list had of it and it no longer lists vanished. */
+		if (r->pending && pending_covered(r->pending, start, end) != 0) {
+			listing_free(&l);
+			log_error("out of memory");
+			r->fatal = EXIT_STORAGE;
+			return -1;
+		}
 		break;
 	case 1:
 		complete = 0; /* some rows could not be listed: archive the others */
@@ -142,6 +192,8 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		}
 		if (r->cfg->cdr.join)
 			cdrsync_join(cdrs, rec);
+		if (v != PLAN_FETCH && r->pending)
+			pending_remove(r->pending, rec->pbx_path);
 		switch (v) {
 		case PLAN_FETCH:
 			if (why[0])
@@ -215,6 +267,10 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 	} else if (nplan) {
 		live_phase(LIVE_DOWNLOADING);
 		long left = plan_fetch(r, plan, nplan);
+		if (note_pending(r, plan, nplan) != 0) {
+			r->fatal = EXIT_STORAGE;
+			left = -1;
+		}
 		if (left < 0) {
 			free(plan);
 			free(named);
