@@ -105,22 +105,24 @@ static void want(struct watch *w, pbx_minute from, long long delay_ms)
 	}
 }
 
-/* The batch's report, under the lock (the archive's .state/last-run.json, and the metrics
- * file): command "watch". A batch is not a nightly run: the last success and the partial runs
+/* The batch's report (the archive's .state/last-run.json, and the metrics file), `days` (taken)
+ * what report_days() said under the lock: command "watch". A batch is not a nightly run: the last success and the partial runs
  * in a row are the last run's, carried on, and no ping is sent (a check waiting for the
  * nightly run's ping must not be fed by the watch). */
-static void batch_report(struct run *r, int64_t started, double seconds, int code)
+static void batch_report(struct run *r, struct json_object *days, int64_t started, double seconds,
+			 int code)
 {
 	struct json_object *prev = report_load(r->store, NULL, 0), *rep;
 	struct report_info info = { "watch", started, clock_unix(), seconds, code, 0,
 				    report_int(prev, "partial_runs_in_a_row", 0) };
 
-	rep = report_build(r, &info, report_days(r->man, started), prev);
+	rep = report_build(r, &info, days, prev);
 	json_object_put(prev);
 	if (!rep) {
 		log_error("out of memory");
 		return;
 	}
+	report_add_archive(rep, r->store, r->cfg); /* the metrics' archive figures too */
 	if (report_save(r->store, rep) != 0)
 		r->storage_error = 1;
 	notify_batch(r->cfg, rep);
@@ -161,10 +163,13 @@ static int batch(struct watch *w)
 	memset(&r->t, 0, sizeof r->t); /* each batch's report counts its own */
 	rc = sync_window(r, from, to);
 	live_phase(LIVE_WAITING);
-	if (!r->fatal)
-		batch_report(r, started, progress_now() - t0,
-			     r->storage_error ? EXIT_STORAGE : rc == 1 ? EXIT_OK : EXIT_PARTIAL);
+	/* Reported after the unlock, as a run is: it saves the pending list the report counts. */
+	int reported = !r->fatal;
+	int code = r->storage_error ? EXIT_STORAGE : rc == 1 ? EXIT_OK : EXIT_PARTIAL;
+	struct json_object *days = reported ? report_days(r->man, started) : NULL;
 	run_unlock(r);
+	if (reported)
+		batch_report(r, days, started, progress_now() - t0, code);
 	if (r->fatal == EXIT_UNREACHABLE) {
 		r->fatal = 0; /* a PBX restarting: the window is tried again */
 		rc = 0;
