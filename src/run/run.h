@@ -101,6 +101,8 @@ struct run {
 				      * more than a run holds) */
 	int counts_beyond_rows;      /* window.c: an answer counted more rows than it sent: this
 				      * PBX's totalcount is a true count */
+	size_t cap_unproved;         /* window.c: an answer this large was not proved uncapped by
+				      * wider windows (probe_cap); not asked again for as few */
 	pbx_minute newest_seen;      /* sync.c: the latest call start the PBX listed; -1 none */
 	int lockfd;                  /* the archive lock while held, else -1 */
 	struct pbx_learned learned;  /* .state/pbx as run_lock() read it */

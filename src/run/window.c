@@ -100,18 +100,52 @@ static int unlistable_minute(struct run *r)
 	return -1;
 }
 
-/* A minute whose padded answer (`padded_rows` rows, already in `out`) was (`why` 1) or may
- * have been (2) capped, asked for again without the padding, which sees less of the
- * neighbouring minutes: [m, m+1] holds all of minute m under every reading of the end bound;
- * [m, m] holds it when the PBX reads through HH:MM:59 (any answer of the run with a row after
- * HH:MM:00 of its end minute proves it). The first of them that comes back whole replaces the
- * padded rows. Returns 0 then, 1 when neither did (the padded answer's rows stay, reported by
- * name), -1 on failure. */
-static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
-		       struct listing *out, size_t padded_at, size_t skipped_before)
+/* Whether this PBX sends more than `n` rows at once, asked of wider windows ending at minute
+ * `m` (the hour, day, week, month before it, until one proves it): an answer of more
+ * than `n` rows proves that an answer of `n` rows is whole (r->largest_answer), one that counts
+ * more than it sends proves that its count is a true count (r->counts_beyond_rows). A PBX that
+ * caps at `n` answers every one of them with at most `n` rows and such a count, so nothing
+ * is proved there (a real cap stays reported). An answer too large to hold proves nothing.
+ * Once nothing was proved for `n` rows, it is not asked again in this run (a watch's life)
+ * for as few rows. Returns 1 (proved), 0 (not), -1 on failure (printed). */
+static int probe_cap(struct run *r, pbx_minute m, long n, struct listing *out)
+{
+	static const pbx_minute spans[] = { 60, 24 * 60, 7 * 24 * 60, 31 * 24 * 60 };
+	const size_t mark = out->n, skipped = out->skipped;
+
+	if ((size_t)n <= r->cap_unproved)
+		return 0;
+	for (size_t i = 0; i < sizeof spans / sizeof *spans; i++) {
+		long k = ask(r, m > spans[i] ? m - spans[i] : 0, m + 1, out);
+		long long count = out->totalcount;
+
+		out->n = mark; /* only its size matters */
+		out->skipped = skipped;
+		if (k == -2)
+			break;
+		if (k < 0)
+			return -1;
+		if ((size_t)k > r->largest_answer)
+			r->largest_answer = (size_t)k;
+		if (count > k)
+			r->counts_beyond_rows = 1;
+		if (k > n || count > k) {
+			log_debug("an answer of %ld rows%s: the PBX does not cap at %ld", k,
+				  count > k ? ", fewer than counted" : "", n);
+			return 1;
+		}
+	}
+	r->cap_unproved = (size_t)n;
+	return 0;
+}
+
+/* One try of list_minute(): [m, m+1], then [m, m]. Returns 0 when one came back whole (its rows
+ * replace the padded ones), 1 when neither did (*counted set when one counted more than it
+ * sent), -1 on failure. */
+static int minute_whole(struct run *r, pbx_minute m, long padded_rows, int why,
+			struct listing *out, size_t padded_at, size_t skipped_before, int *counted)
 {
 	const size_t mark = out->n, skipped = out->skipped;
-	char when[PBXTIME_MINUTE_LEN + 1];
 
 	for (int narrow = 1; narrow >= 0; narrow--) {
 		long n = ask(r, m, m + narrow, out);
@@ -127,6 +161,8 @@ static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
 		/* A count decides once this PBX was seen counting more than it sent (a count that
 		 * only ever equals the rows sent may be just that); else fewer rows than the
 		 * capped answer brought, or than the largest answer yet, prove the minute whole. */
+		if (out->totalcount > n)
+			*counted = 1;
 		if (out->totalcount >= 0 && (why == 1 || r->counts_beyond_rows))
 			whole = out->totalcount <= n;
 		else
@@ -146,11 +182,45 @@ static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
 		out->n = mark;
 		out->skipped = skipped;
 	}
+	return 1;
+}
+
+/* A minute whose padded answer (`padded_rows` rows, already in `out`) was (`why` 1) or may
+ * have been (2) capped, asked for again without the padding, which sees less of the
+ * neighbouring minutes: [m, m+1] holds all of minute m under every reading of the end bound;
+ * [m, m] holds it when the PBX reads through HH:MM:59 (any answer of the run with a row after
+ * HH:MM:00 of its end minute proves it). The first of them that comes back whole replaces the
+ * padded rows. An answer only suspected of a cap (`why` 2: as many rows as the largest answer
+ * of the run, with no count or a count of just those rows) may be a busy minute in a run that
+ * saw nothing larger (a watch's listing of the last hours): when neither narrow answer proves it
+ * whole, wider windows are asked whether this PBX sends more rows at once (probe_cap), and if
+ * so the minute is asked for again. Returns 0 then, 1 when neither did (the padded answer's rows
+ * stay, reported by name), -1 on failure. */
+static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
+		       struct listing *out, size_t padded_at, size_t skipped_before)
+{
+	char when[PBXTIME_MINUTE_LEN + 1];
+	int counted = why == 1, rc;
+
+	rc = minute_whole(r, m, padded_rows, why, out, padded_at, skipped_before, &counted);
+	if (rc == 1 && why == 2) {
+		rc = probe_cap(r, m, padded_rows, out);
+		if (rc == 1)
+			rc = minute_whole(r, m, padded_rows, why, out, padded_at, skipped_before,
+					  &counted);
+		else if (rc == 0)
+			rc = 1;
+	}
+	if (rc <= 0)
+		return rc;
 	pbxtime_format(m, when);
 	log_error("the PBX caps its answer for the minute %s (%ld rows%s): more calls started in "
 		  "that minute than it sends at once, and not every recording of it can be listed; "
 		  "the window stays open, nothing is deleted from it",
-		  when, padded_rows, out->totalcount >= 0 ? ", fewer than it counts" : ", no count");
+		  when, padded_rows,
+		  counted		     ? ", fewer than it counts"
+		  : out->totalcount >= 0 ? ", a count of just those, and no larger answer seen"
+					 : ", no count");
 	keep_window(out, padded_at, m, m);
 	return unlistable_minute(r);
 }

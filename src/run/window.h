@@ -14,8 +14,10 @@
  * sent), an answer as large as the largest one seen yet (and of WINDOW_CAP_MIN_ROWS rows at
  * least) may be a cap: the window is split to check. A single minute that stays capped is
  * asked for without padding; there a count equal to the rows sent is believed only from a PBX
- * that was seen counting beyond the rows it sent. If the minute cannot be trusted whole, it is
- * reported by name (an error) and the window stays incomplete.
+ * that was seen counting beyond the rows it sent. A minute only suspected (a busy minute in a
+ * run, or a watch's last hours, that saw no larger answer) is checked against wider windows
+ * before it: one answer of more rows proves the PBX sends more at once. If the minute cannot be
+ * trusted whole, it is reported by name (an error) and the window stays incomplete.
  *
  * The walk: windows of [sync] window from a start; a window without recordings makes the next
  * one twice as wide (so years without calls cost a few listings), the first with recordings
