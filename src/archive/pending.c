@@ -15,6 +15,9 @@
 static const char *const state_names[PENDING_NSTATES] = { "failed", "missing", "growing",
 							  "not_started", "vanished" };
 
+/* The minute of year 9999's end, and more: no listed span reaches past it. */
+#define LISTED_MAX ((int64_t)1 << 40)
+
 struct span {
 	int64_t from, to;
 };
@@ -118,8 +121,9 @@ struct pending *pending_parse(const char *buf, size_t len)
 				    *b = json_object_array_get_idx(sp, 1);
 			if (!json_object_is_type(a, json_type_int) ||
 			    !json_object_is_type(b, json_type_int) ||
+			    json_object_get_int64(a) < 0 || json_object_get_int64(b) > LISTED_MAX ||
 			    json_object_get_int64(a) > json_object_get_int64(b))
-				continue;
+				continue; /* not a span a run wrote (and no overflow when merged) */
 			if (pending_covered(p, json_object_get_int64(a), json_object_get_int64(b)) != 0)
 				break;
 		}
