@@ -18,6 +18,7 @@
 #include "hold.h"
 #include "manifest.h"
 #include "pending.h"
+#include "state.h"
 #include "store.h"
 #include "base/log.h"
 #include "pbx/cdr.h"
@@ -416,14 +417,30 @@ static void sum(struct coverage_day *t, const struct coverage_day *d)
 				    d->cdr_recordings;
 	}
 	t->cdr_mismatch |= d->cdr_mismatch;
+	t->listed &= d->listed;
 	if (d->chain == COVERAGE_CHAIN_BROKEN || (d->chain != COVERAGE_CHAIN_NONE &&
 						  d->chain > t->chain))
 		t->chain = d->chain;
 }
 
+/* Whether the PBX was listed through `day`: the checkpoint lies past it, or runs listed its
+ * every minute whole (pending.h). */
+static int day_listed(const struct coverage *c, const struct pending *p, const char *day)
+{
+	char a[32], b[32];
+	pbx_minute from, to;
+
+	if (c->listed_through[0] && strncmp(day, c->listed_through, 10) < 0)
+		return 1;
+	snprintf(a, sizeof a, "%.10s 00:00", day);
+	snprintf(b, sizeof b, "%.10s 23:59", day);
+	return p && pbxtime_parse(a, &from) == 0 && pbxtime_parse(b, &to) == 0 &&
+	       pending_listed(p, from, to);
+}
+
 /* The range's calendar days into c->days, the range's totals into c->total. */
-static int lay_out(struct coverage *c, struct coverage_day *all, size_t n, const char *from,
-		   const char *to)
+static int lay_out(struct coverage *c, const struct pending *p, struct coverage_day *all,
+		   size_t n, const char *from, const char *to)
 {
 	char d[11];
 	size_t cap = 0;
@@ -432,6 +449,7 @@ static int lay_out(struct coverage *c, struct coverage_day *all, size_t n, const
 	snprintf(c->to, sizeof c->to, "%s", to);
 	c->total.cdr_rows = c->total.cdr_recordings = -1;
 	c->total.chain = COVERAGE_CHAIN_OK;
+	c->total.listed = 1;
 	for (snprintf(d, sizeof d, "%s", from); strcmp(d, to) <= 0; coverage_next_day(d)) {
 		const struct coverage_day *have = find_day(all, n, d);
 		if (c->n == cap) {
@@ -448,6 +466,7 @@ static int lay_out(struct coverage *c, struct coverage_day *all, size_t n, const
 			snprintf(c->days[c->n].day, sizeof c->days[c->n].day, "%s", d);
 			c->days[c->n].cdr_rows = c->days[c->n].cdr_recordings = -1;
 			c->days[c->n].chain = COVERAGE_CHAIN_NONE;
+			c->days[c->n].listed = day_listed(c, p, d);
 		}
 		sum(&c->total, &c->days[c->n]);
 		c->n++;
@@ -511,16 +530,25 @@ int coverage_build(struct store *s, const struct coverage_opts *o, struct covera
 			goto out;
 		n++;
 	}
+	/* Through where the PBX was listed: a day counts as listed whole only when the
+	 * checkpoint lies past its end (a run stopped early, or one that could not list, leaves
+	 * the rest of the day unseen: nothing of it is in the manifest or the pending list). */
+	pbx_minute cp;
+	if (state_read_checkpoint(s, &cp) == 1)
+		pbxtime_format(cp, c->listed_through);
+	for (size_t i = 0; i < n; i++)
+		all[i].listed = day_listed(c, p, all[i].day);
 	struct pend_ctx pc = { c, all, n };
 	pending_each(p, pend_one, &pc);
 	c->all.chain = COVERAGE_CHAIN_OK;
+	c->all.listed = 1;
 	c->all.cdr_rows = c->all.cdr_recordings = -1;
 	for (size_t i = 0; i < n; i++) {
 		struct coverage_day *d = &all[i];
 		d->cdr_mismatch = d->cdr_recordings >= 0 &&
 				  (unsigned long)d->cdr_recordings !=
 					  d->c.recordings + d->only_on_pbx + d->in_progress + d->vanished;
-		c->days_open += d->only_on_pbx + d->in_progress > 0 ||
+		c->days_open += d->only_on_pbx + d->in_progress > 0 || !d->listed ||
 				(o->cdr_archive && !d->cdr_sealed);
 		c->chain_days[d->chain]++;
 		sum(&c->all, d);
@@ -531,12 +559,12 @@ int coverage_build(struct store *s, const struct coverage_opts *o, struct covera
 		cache_save(&w, hkey);
 	if (n) {
 		coverage_range(all[0].day, all[n - 1].day, from, to);
-		if (lay_out(c, all, n, o->from ? o->from : o->to && strcmp(o->to, from) < 0 ? o->to
+		if (lay_out(c, p, all, n, o->from ? o->from : o->to && strcmp(o->to, from) < 0 ? o->to
 									  : from,
 			    o->to ? o->to : o->from && strcmp(o->from, to) > 0 ? o->from : to) != 0)
 			goto out;
 	} else if ((o->from || o->to) &&
-		   lay_out(c, all, 0, o->from ? o->from : o->to, o->to ? o->to : o->from) != 0) {
+		   lay_out(c, p, all, 0, o->from ? o->from : o->to, o->to ? o->to : o->from) != 0) {
 		goto out;
 	}
 	rc = 0;

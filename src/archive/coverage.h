@@ -68,6 +68,11 @@ struct coverage_day {
 	int cdr_mismatch;           /* the CDR names another number of recordings than the
 				     * archive and the pending list know of the day */
 	enum coverage_chain chain;
+	int listed;                 /* the run's checkpoint (state.h) is past the day's end: the
+				     * PBX was listed through it and what it listed is counted
+				     * here. 0: the day (or part of it) is not listed yet, or a
+				     * recording before it held the checkpoint back; its counts
+				     * may be short. Totals: every day so. */
 };
 
 /* The newest head, as coverage_build found it. */
@@ -87,7 +92,9 @@ struct coverage {
 	struct coverage_day all;     /* over the whole archive */
 	unsigned long days_with_data;
 	unsigned long days_open;     /* whole archive: days with recordings only on the PBX or in
-				      * progress, or (with cdr_archive) a CDR not sealed yet */
+				      * progress, not listed through (`listed`), or (with
+				      * cdr_archive) a CDR not sealed yet */
+	char listed_through[17];     /* the checkpoint, "YYYY-MM-DD HH:MM" (PBX time); "" none */
 	char oldest_pending[20];     /* call start of the oldest recording only on the PBX or in
 				      * progress, "YYYY-MM-DD HH:MM:SS" (PBX time); "" none */
 	unsigned long chain_days[COVERAGE_CHAIN_NONE + 1]; /* whole archive, by chain state */

@@ -192,5 +192,6 @@ json_object *coverage_day_json(const struct coverage_day *d)
 	json_object_object_add(o, "cdr_sealed", json_object_new_boolean(d->cdr_sealed));
 	json_object_object_add(o, "cdr_mismatch", json_object_new_boolean(d->cdr_mismatch));
 	json_object_object_add(o, "chain", json_object_new_string(coverage_chain_name(d->chain)));
+	json_object_object_add(o, "listed", json_object_new_boolean(d->listed));
 	return o;
 }

@@ -15,6 +15,9 @@
 static const char *const state_names[PENDING_NSTATES] = { "failed", "missing", "growing",
 							  "not_started", "vanished" };
 
+/* The minute of year 9999's end, and more: no listed span reaches past it. */
+#define LISTED_MAX ((int64_t)1 << 40)
+
 struct span {
 	int64_t from, to;
 };
@@ -22,8 +25,9 @@ struct span {
 struct pending {
 	json_object *all;    /* pbx_path → {"day","calldate","state","first_listed","last_listed"} */
 	json_object *touched; /* paths noted or removed by this run (keys only) */
-	struct span *spans;
+	struct span *spans;   /* listed whole by this run, then (loaded) by earlier ones */
 	size_t nspans, capspans;
+	size_t nrun;          /* spans[0..nrun) are this run's (pending_settle's) */
 	int changed;
 };
 
@@ -101,8 +105,33 @@ struct pending *pending_parse(const char *buf, size_t len)
 		}
 	}
 	json_object_get(rec);
+	json_object *listed = NULL;
+	json_object_object_get_ex(o, "listed", &listed);
+	if (listed)
+		json_object_get(listed);
 	json_object_put(o);
-	return alloc_set(rec);
+	struct pending *p = alloc_set(rec);
+	if (p && listed && json_object_is_type(listed, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(listed); i++) {
+			json_object *sp = json_object_array_get_idx(listed, i);
+			if (!json_object_is_type(sp, json_type_array) ||
+			    json_object_array_length(sp) != 2)
+				continue;
+			json_object *a = json_object_array_get_idx(sp, 0),
+				    *b = json_object_array_get_idx(sp, 1);
+			if (!json_object_is_type(a, json_type_int) ||
+			    !json_object_is_type(b, json_type_int) ||
+			    json_object_get_int64(a) < 0 || json_object_get_int64(b) > LISTED_MAX ||
+			    json_object_get_int64(a) > json_object_get_int64(b))
+				continue; /* not a span a run wrote (and no overflow when merged) */
+			if (pending_covered(p, json_object_get_int64(a), json_object_get_int64(b)) != 0)
+				break;
+		}
+		p->nrun = 0; /* none of them this run's */
+		p->changed = 0;
+	}
+	json_object_put(listed);
+	return p;
 }
 
 struct pending *pending_load(struct store *s, int *damaged)
@@ -186,14 +215,18 @@ int pending_covered(struct pending *p, int64_t from, int64_t to)
 		p->spans = n;
 		p->capspans = cap;
 	}
-	p->spans[p->nspans].from = from;
-	p->spans[p->nspans++].to = to;
+	/* This run's spans first (pending_settle reads those only). */
+	memmove(&p->spans[p->nrun + 1], &p->spans[p->nrun], (p->nspans - p->nrun) * sizeof *p->spans);
+	p->spans[p->nrun].from = from;
+	p->spans[p->nrun++].to = to;
+	p->nspans++;
+	p->changed = 1;
 	return 0;
 }
 
 static int in_spans(const struct pending *p, pbx_minute m)
 {
-	for (size_t i = 0; i < p->nspans; i++)
+	for (size_t i = 0; i < p->nrun; i++)
 		if (m >= p->spans[i].from && m <= p->spans[i].to)
 			return 1;
 	return 0;
@@ -266,6 +299,47 @@ size_t pending_count(const struct pending *p)
 	return (size_t)json_object_object_length(p->all);
 }
 
+static int by_from(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* Every span listed whole, this run's and earlier runs', sorted and merged (touching ones
+ * joined): at most p->nspans in `out`. Returns how many. */
+static size_t merged(const struct pending *p, struct span *out)
+{
+	size_t n = 0;
+
+	memcpy(out, p->spans, p->nspans * sizeof *out);
+	if (p->nspans)
+		qsort(out, p->nspans, sizeof *out, by_from);
+	for (size_t i = 0; i < p->nspans; i++) {
+		if (n && out[i].from <= out[n - 1].to + 1) {
+			if (out[i].to > out[n - 1].to)
+				out[n - 1].to = out[i].to;
+		} else {
+			out[n++] = out[i];
+		}
+	}
+	return n;
+}
+
+int pending_listed(const struct pending *p, int64_t from, int64_t to)
+{
+	struct span *m = malloc((p->nspans + 1) * sizeof *m);
+	size_t n;
+	int yes = 0;
+
+	if (!m)
+		return 0;
+	n = merged(p, m);
+	for (size_t i = 0; i < n && !yes; i++)
+		yes = m[i].from <= from && to <= m[i].to;
+	free(m);
+	return yes;
+}
+
 char *pending_format(const struct pending *p, size_t *len)
 {
 	json_object *o = json_object_new_object();
@@ -276,6 +350,23 @@ char *pending_format(const struct pending *p, size_t *len)
 		return NULL;
 	json_object_object_add(o, "format", json_object_new_string(PENDING_FORMAT));
 	json_object_object_add(o, "recordings", json_object_get(p->all));
+	struct span *m = malloc((p->nspans + 1) * sizeof *m);
+	json_object *listed = json_object_new_array();
+	if (!m || !listed) {
+		free(m);
+		json_object_put(listed);
+		json_object_put(o);
+		return NULL;
+	}
+	size_t nm = merged(p, m);
+	for (size_t i = 0; i < nm; i++) {
+		json_object *sp = json_object_new_array();
+		json_object_array_add(sp, json_object_new_int64(m[i].from));
+		json_object_array_add(sp, json_object_new_int64(m[i].to));
+		json_object_array_add(listed, sp);
+	}
+	free(m);
+	json_object_object_add(o, "listed", listed);
 	j = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					       JSON_C_TO_STRING_NOSLASHESCAPE);
 	*len = strlen(j);

@@ -74,6 +74,10 @@ void pending_remove(struct pending *p, const char *pbx_path);
  * -1 out of memory. */
 int pending_covered(struct pending *p, int64_t from, int64_t to);
 
+/* Whether [from, to] (naive PBX minutes) lies within what this run or earlier ones (the
+ * file's "listed": merged spans) listed whole. Returns 1 or 0. */
+int pending_listed(const struct pending *p, int64_t from, int64_t to);
+
 /* The end of a run: every entry this run did not note or remove whose call start lies in a
  * span listed whole is either held by the archive now (`held(ctx, day, path)` returns 1: it
  * goes) or vanished. Returns how many became vanished. */

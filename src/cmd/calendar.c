@@ -89,7 +89,9 @@ static void cell(FILE *f, json_object *d)
 	json_object *cdr;
 	int has_cdr = json_object_object_get_ex(d, "cdr_recordings", &cdr) && cdr;
 	int mismatch = json_object_get_boolean(json_object_object_get(d, "cdr_mismatch"));
-	int open = num(d, "only_on_pbx") + num(d, "in_progress") > 0;
+	int unlisted = !json_object_get_boolean(json_object_object_get(d, "listed"));
+	int open = num(d, "only_on_pbx") + num(d, "in_progress") > 0 ||
+		   (unlisted && num(d, "recordings") > 0);
 	int lost = num(d, "vanished") > 0;
 	int broken = !strcmp(str(d, "chain"), "broken");
 	const char *day = str(d, "day");
@@ -111,7 +113,8 @@ static void cell(FILE *f, json_object *d)
 		fprintf(f, " data-cdr-recordings=\"%lld\"", num(d, "cdr_recordings"));
 	else
 		fputs(" data-cdr-recordings=\"\"", f);
-	fprintf(f, " data-cdr-mismatch=\"%d\" data-chain=\"", mismatch);
+	fprintf(f, " data-cdr-mismatch=\"%d\" data-listed=\"%d\" data-chain=\"", mismatch,
+		!unlisted);
 	esc(f, str(d, "chain"));
 	fprintf(f, "\"><div class=\"d\">%s</div>", strlen(day) == 10 ? day + 8 : "");
 	part(f, d, "archived", "archived");
@@ -123,6 +126,8 @@ static void cell(FILE *f, json_object *d)
 	part(f, d, "held", "held");
 	part(f, d, "forgotten", "forgotten");
 	part(f, d, "vanished", "vanished");
+	if (unlisted)
+		fputs("<div class=\"k\">not listed through</div>", f);
 	if (has_cdr)
 		fprintf(f, "<div><span class=\"k\">CDR</span> %lld%s</div>", num(d, "cdr_recordings"),
 			mismatch ? " <span class=\"mark\" title=\"the CDR names another number of "

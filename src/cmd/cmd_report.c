@@ -104,6 +104,8 @@ static json_object *build(const struct config *cfg, struct store *s, const struc
 		add(a, "in_progress", c->all.in_progress);
 		add(a, "vanished", c->all.vanished);
 		add(a, "days_open", c->days_open);
+		json_object_object_add(a, "listed_through", c->listed_through[0]
+				       ? json_object_new_string(c->listed_through) : NULL);
 		json_object_object_add(a, "oldest_on_pbx", c->oldest_pending[0]
 				       ? json_object_new_string(c->oldest_pending) : NULL);
 	}
