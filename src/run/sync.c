@@ -16,6 +16,7 @@
 #include "pbx/cdr.h"
 #include "base/exitcode.h"
 #include "base/log.h"
+#include "base/stop.h"
 
 static int by_path(const void *x, const void *y)
 {
@@ -103,9 +104,11 @@ static int note_pending(struct run *r, struct recording **plan, size_t n)
 			st = PENDING_GROWING;
 		else if (runs > 0)
 			st = strcmp(kind, "missing") == 0 ? PENDING_MISSING : PENDING_FAILED;
-		else
-			st = attempts_tried(r->attempts, rec->pbx_path) ? PENDING_FAILED
-									 : PENDING_NOT_STARTED;
+		else /* no failure noted: every planned one is marked tried before the fetch, so
+		      * a stop (which leaves the rest unasked) is what tells "not started" */
+			st = stop_requested() || !attempts_tried(r->attempts, rec->pbx_path)
+				     ? PENDING_NOT_STARTED
+				     : PENDING_FAILED;
 		if (pending_note(r->pending, rec->pbx_path, where.day, rec->calldate, st, now) != 0) {
 			log_error("out of memory");
 			return -1;

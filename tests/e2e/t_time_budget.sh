@@ -20,7 +20,8 @@ budget_disk() {
 # budget_run SECONDS ARGS...: fault_run ARGS, its wall time in ms in $MS; then the common
 # verdict of a run stopped at a budget of SECONDS: exit 1 within 2.5 s of the budget, the
 # warning, N (the warning's count) + archived = what was due ($DUE), no temp file, the
-# invariant, no deletion, and the archive verifies. Its stdout is kept in $T/stopped.out.
+# invariant, no deletion, and the archive verifies; .state/pending.json holds the N as
+# not_started and nothing else. Its stdout is kept in $T/stopped.out.
 budget_run() {
 	local budget=$1 t0 left
 	shift
@@ -37,6 +38,12 @@ budget_run() {
 	[ "$ARCHIVED" -ge 1 ] && [ "$left" -ge 1 ] || fail "archived $ARCHIVED, left $left: the budget did not cut the download"
 	[ $((ARCHIVED + left)) -eq "$DUE" ] || fail "archived $ARCHIVED + left $left is not the $DUE due"
 	grep -q "^$left recordings ([0-9]* bytes) were not fetched" "$T/out" || fail "the summary does not say what was left"
+	# The pending list (the coverage report's "only on the PBX") says the same: not started.
+	python3 - "$ARCHIVE/.state/pending.json" "$left" <<'PY' || fail "pending.json does not hold the $left left as not_started: $(cat "$ARCHIVE/.state/pending.json")"
+import collections, json, sys
+states = collections.Counter(r["state"] for r in json.load(open(sys.argv[1]))["recordings"].values())
+assert states == {"not_started": int(sys.argv[2])}, states
+PY
 	cp "$T/out" "$T/stopped.out"
 	fault_check
 	expect_no_deletion

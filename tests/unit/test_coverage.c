@@ -155,6 +155,28 @@ static void pending_settles(void **state)
 				  "{\"x\":{\"day\":\"2026-05-07\",\"state\":\"lost\"}}}", 95));
 }
 
+/* The spans listed whole: touching ones join, a gap does not; this run's and the loaded ones
+ * count alike; a span a run cannot have written (negative, past year 9999, reversed) is
+ * ignored rather than making every day listed. */
+static void listed_spans(void **state)
+{
+	static const char file[] = "{\"format\":\"nexo-archive-pending/1\",\"recordings\":{},"
+				   "\"listed\":[[0,10],[11,20],[30,40],"
+				   "[-9223372036854775807,9223372036854775807],[60,50]]}";
+	struct pending *p;
+
+	(void)state;
+	p = pending_parse(file, sizeof file - 1);
+	assert_non_null(p);
+	assert_true(pending_listed(p, 5, 15));   /* [0,10] and [11,20] touch */
+	assert_false(pending_listed(p, 15, 35)); /* 21..29 not listed */
+	assert_false(pending_listed(p, 41, 1000));
+	assert_false(pending_listed(p, 55, 55)); /* the reversed span is not one */
+	assert_int_equal(pending_covered(p, 21, 29), 0);
+	assert_true(pending_listed(p, 0, 40));
+	pending_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +184,7 @@ int main(void)
 		cmocka_unit_test(cache_rule),
 		cmocka_unit_test(default_range),
 		cmocka_unit_test(pending_settles),
+		cmocka_unit_test(listed_spans),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
