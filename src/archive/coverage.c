@@ -20,6 +20,7 @@
 #include "pending.h"
 #include "state.h"
 #include "store.h"
+#include "base/grow.h"
 #include "base/log.h"
 #include "pbx/cdr.h"
 
@@ -44,14 +45,11 @@ static int add_day(void *ctx, const char *day)
 {
 	struct walk *w = ctx;
 
-	if (w->ndays == w->capdays) {
-		size_t cap = w->capdays ? w->capdays * 2 : 256;
-		char **n = realloc(w->days, cap * sizeof *n);
-		if (!n)
-			return -1;
-		w->days = n;
-		w->capdays = cap;
-	}
+	char **n = grow_for_one(w->days, &w->capdays, w->ndays, sizeof *w->days);
+
+	if (!n)
+		return -1;
+	w->days = n;
 	w->days[w->ndays] = strdup(day);
 	return w->days[w->ndays++] ? 0 : -1;
 }

@@ -118,8 +118,11 @@ void coverage_range(const char *first, const char *last, char from[11], char to[
 /* Whether `d` is a calendar day "YYYY-MM-DD": 1 or 0. */
 int coverage_valid_day(const char *d);
 
-/* Moves calendar day `d` ("YYYY-MM-DD") to the next one. */
+/* Moves calendar day `d` ("YYYY-MM-DD", valid) to the next one. */
 void coverage_next_day(char d[11]);
+
+/* Monday 0 .. Sunday 6 of calendar day `d` ("YYYY-MM-DD"); 0 when it does not scan. */
+int coverage_weekday(const char *d);
 
 /* Builds `out` from the archive `s` (read only but for the cache, which is written when days
  * were counted again and the store is writable). Returns 0, or -1 with `err` set (the

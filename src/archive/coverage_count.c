@@ -126,17 +126,29 @@ void coverage_range(const char *first, const char *last, char from[11], char to[
 		snprintf(from, 11, "%s", first);
 }
 
-/* Both take "YYYY-MM-DD" as UTC calendar days, so no zone or DST moves a day. */
-void coverage_next_day(char d[11])
+/* "YYYY-MM-DD" as a UTC calendar day, at noon (so no zone or DST moves a day), normalized
+ * into *tm (2026-02-30 becomes 2026-03-02). Returns its time, or -1 when `d` does not even
+ * scan as Y-M-D. */
+static time_t day_noon(const char *d, struct tm *tm)
 {
-	struct tm tm = { 0 };
 	time_t t;
 
-	sscanf(d, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_hour = 12;
-	t = timegm(&tm) + 86400;
+	memset(tm, 0, sizeof *tm);
+	if (sscanf(d, "%4d-%2d-%2d", &tm->tm_year, &tm->tm_mon, &tm->tm_mday) != 3)
+		return -1;
+	tm->tm_year -= 1900;
+	tm->tm_mon -= 1;
+	tm->tm_hour = 12;
+	t = timegm(tm);
+	gmtime_r(&t, tm);
+	return t;
+}
+
+void coverage_next_day(char d[11])
+{
+	struct tm tm;
+	time_t t = day_noon(d, &tm) + 86400;
+
 	gmtime_r(&t, &tm);
 	strftime(d, 11, "%Y-%m-%d", &tm);
 }
@@ -144,19 +156,19 @@ void coverage_next_day(char d[11])
 int coverage_valid_day(const char *d)
 {
 	char again[11];
-	struct tm tm = { 0 };
-	time_t t;
+	struct tm tm;
 
-	if (!d || strlen(d) != 10 || sscanf(d, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon,
-					    &tm.tm_mday) != 3)
+	if (!d || strlen(d) != 10 || day_noon(d, &tm) == -1)
 		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_hour = 12;
-	t = timegm(&tm);
-	gmtime_r(&t, &tm);
 	strftime(again, sizeof again, "%Y-%m-%d", &tm);
 	return strcmp(again, d) == 0;
+}
+
+int coverage_weekday(const char *d)
+{
+	struct tm tm;
+
+	return day_noon(d, &tm) == -1 ? 0 : (tm.tm_wday + 6) % 7;
 }
 
 static void add(json_object *o, const char *key, unsigned long long v)

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "archive/coverage.h"
 
 size_t calendar_escape(const char *s, char *out, size_t cap)
 {
@@ -137,22 +138,6 @@ static void cell(FILE *f, json_object *d)
 	fputs("</td>", f);
 }
 
-/* Monday 0 .. Sunday 6 of "YYYY-MM-DD". */
-static int weekday(const char *day)
-{
-	struct tm tm = { 0 };
-	time_t t;
-
-	if (sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_hour = 12;
-	t = timegm(&tm);
-	gmtime_r(&t, &tm);
-	return (tm.tm_wday + 6) % 7;
-}
-
 static void months(FILE *f, json_object *days)
 {
 	size_t n = json_object_array_length(days);
@@ -175,7 +160,7 @@ static void months(FILE *f, json_object *days)
 			esc(f, month);
 			fputs("</caption><tr><th>Mon</th><th>Tue</th><th>Wed</th><th>Thu</th><th>Fri</th>"
 			      "<th>Sat</th><th>Sun</th></tr><tr>", f);
-			for (col = 0; col < weekday(day); col++)
+			for (col = 0; col < coverage_weekday(day); col++)
 				fputs("<td class=\"pad\"></td>", f);
 		} else if (col == 7) {
 			fputs("</tr><tr>", f);
