@@ -529,11 +529,11 @@ int coverage_build(struct store *s, const struct coverage_opts *o, struct covera
 		n++;
 	}
 	/* Through where the PBX was listed: a day counts as listed whole only when the
-	 * checkpoint lies past its end (a run stopped early, or one that could not list, leaves
+	 * checkpoint, less the lookback the next run lists again, lies past its end (a run stopped early, or one that could not list, leaves
 	 * the rest of the day unseen: nothing of it is in the manifest or the pending list). */
 	pbx_minute cp;
 	if (state_read_checkpoint(s, &cp) == 1)
-		pbxtime_format(cp, c->listed_through);
+		pbxtime_format(cp - o->lookback, c->listed_through);
 	for (size_t i = 0; i < n; i++)
 		all[i].listed = day_listed(c, p, all[i].day);
 	struct pend_ctx pc = { c, all, n };

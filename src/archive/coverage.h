@@ -68,11 +68,11 @@ struct coverage_day {
 	int cdr_mismatch;           /* the CDR names another number of recordings than the
 				     * archive and the pending list know of the day */
 	enum coverage_chain chain;
-	int listed;                 /* the run's checkpoint (state.h) is past the day's end: the
-				     * PBX was listed through it and what it listed is counted
-				     * here. 0: the day (or part of it) is not listed yet, or a
-				     * recording before it held the checkpoint back; its counts
-				     * may be short. Totals: every day so. */
+	int listed;                 /* the PBX was listed through the day: every minute in the
+				     * pending list's spans, or the checkpoint less the lookback
+				     * past its end. 0: the day (or part of it) is not listed
+				     * yet, or not proven (the PBX showed no call far enough
+				     * past it); its counts may be short. Totals: every day so. */
 };
 
 /* The newest head, as coverage_build found it. */
@@ -94,7 +94,8 @@ struct coverage {
 	unsigned long days_open;     /* whole archive: days with recordings only on the PBX or in
 				      * progress, not listed through (`listed`), or (with
 				      * cdr_archive) a CDR not sealed yet */
-	char listed_through[17];     /* the checkpoint, "YYYY-MM-DD HH:MM" (PBX time); "" none */
+	char listed_through[17];     /* the checkpoint less the lookback, "YYYY-MM-DD HH:MM" (PBX
+				      * time): days before it are listed through; "" none */
 	char oldest_pending[20];     /* call start of the oldest recording only on the PBX or in
 				      * progress, "YYYY-MM-DD HH:MM:SS" (PBX time); "" none */
 	unsigned long chain_days[COVERAGE_CHAIN_NONE + 1]; /* whole archive, by chain state */
@@ -106,6 +107,9 @@ struct coverage {
 struct coverage_opts {
 	const char *from, *to;       /* "YYYY-MM-DD", NULL: the default range (coverage_range) */
 	int cdr_archive;             /* [cdr] archive: an unsealed CDR day is open */
+	long lookback;               /* [sync] lookback, minutes: the next run lists again from
+				      * the checkpoint less this, so only days before that are
+				      * listed through by the checkpoint */
 	const struct minisign_public *const *pk; /* the head's keys (head_load) */
 	size_t npk;
 };

@@ -224,6 +224,24 @@ int pending_covered(struct pending *p, int64_t from, int64_t to)
 	return 0;
 }
 
+void pending_clip_run(struct pending *p, int64_t until)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->nspans; i++) {
+		struct span sp = p->spans[i];
+		if (i < p->nrun) {
+			if (sp.from > until)
+				continue; /* wholly after it: dropped */
+			if (sp.to > until)
+				sp.to = until;
+		}
+		p->spans[k++] = sp;
+	}
+	p->nrun -= p->nspans - k; /* only this run's were dropped */
+	p->nspans = k;
+}
+
 static int in_spans(const struct pending *p, pbx_minute m)
 {
 	for (size_t i = 0; i < p->nrun; i++)

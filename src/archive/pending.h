@@ -78,6 +78,12 @@ int pending_covered(struct pending *p, int64_t from, int64_t to);
  * file's "listed": merged spans) listed whole. Returns 1 or 0. */
 int pending_listed(const struct pending *p, int64_t from, int64_t to);
 
+/* This run's spans listed whole end at `until` at the latest (a minute; -1: none of them
+ * counts): the minutes after the PBX's own newest time, less the lookback, may still get
+ * recordings (calls that had not ended, a PBX clock or zone off from ours). Call after
+ * pending_settle() (which judges with the whole windows) and before pending_save(). */
+void pending_clip_run(struct pending *p, int64_t until);
+
 /* The end of a run: every entry this run did not note or remove whose call start lies in a
  * span listed whole is either held by the archive now (`held(ctx, day, path)` returns 1: it
  * goes) or vanished. Returns how many became vanished. */

@@ -131,7 +131,7 @@ int cmd_report(const struct config *cfg, int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct coverage_opts co = { NULL, NULL, cfg->cdr.archive, NULL, 0 };
+	struct coverage_opts co = { NULL, NULL, cfg->cdr.archive, cfg->sync.lookback, NULL, 0 };
 	struct minisign_public *pk = NULL;
 	const char *html = NULL;
 	int json = 0, c, rc = EXIT_STORAGE;

@@ -468,6 +468,9 @@ int job_run(const struct config *cfg, const struct job_options *opt)
 	 * stepped back does not shrink the walk. */
 	pbx_minute pbx_now = pbx_clock_now(&r, now);
 	end = (now > pbx_now ? now : pbx_now) + 1440;
+	/* What this run lists counts as listed whole only where calls have ended: by either
+	 * clock, less the lookback a later run gives late recordings. */
+	r.listed_until = (now < pbx_now ? now : pbx_now) - cfg->sync.lookback;
 	if (cp >= 0 && end < cp + 1440)
 		end = cp + 1440;
 	/* A delete an interrupted run sent is settled before the manifest is relied on. */

@@ -135,8 +135,8 @@ char *metrics_format(struct json_object *rep)
 		       (double)(report_int(a, "only_on_pbx", 0) + report_int(a, "in_progress", 0)));
 		/* "open_dates", not "days_open": promtool reads a _days name as a time unit. */
 		metric(&t, "open_dates", "gauge",
-		       "Call dates (days) with recordings only on the PBX, or with [cdr] archive a "
-		       "CDR not sealed yet.", pbx, (double)report_int(a, "days_open", 0));
+		       "Call dates (days) not listed through yet, with recordings only on the PBX, "
+		       "or with [cdr] archive a CDR not sealed yet.", pbx, (double)report_int(a, "days_open", 0));
 		if (json_object_object_get_ex(a, "oldest_on_pbx_unix", &old) && old)
 			metric(&t, "oldest_only_on_pbx_timestamp_seconds", "gauge",
 			       "Call start of the oldest recording still only on the PBX.", pbx,

@@ -309,7 +309,7 @@ struct json_object *report_build(const struct run *r, const struct report_info *
 
 int report_add_archive(struct json_object *rep, struct store *s, const struct config *cfg)
 {
-	struct coverage_opts co = { NULL, NULL, cfg->cdr.archive, NULL, 0 };
+	struct coverage_opts co = { NULL, NULL, cfg->cdr.archive, cfg->sync.lookback, NULL, 0 };
 	struct coverage c;
 	struct json_object *a;
 	char err[512];

@@ -104,6 +104,11 @@ struct run {
 	size_t cap_unproved;         /* window.c: an answer this large was not proved uncapped by
 				      * wider windows (probe_cap); not asked again for as few */
 	pbx_minute newest_seen;      /* sync.c: the latest call start the PBX listed; -1 none */
+	pbx_minute listed_until;     /* job.c, watch.c: a window listed whole is kept as listed
+				      * (the pending list's spans, the report's "listed") only up
+				      * to here, by our clocks: the PBX's now less [sync] lookback
+				      * when the run started (runctx.c also bounds it by the PBX's
+				      * own newest time). -1: none */
 	int lockfd;                  /* the archive lock while held, else -1 */
 	struct pbx_learned learned;  /* .state/pbx as run_lock() read it */
 	struct tally t;

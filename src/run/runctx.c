@@ -136,6 +136,7 @@ int run_setup(struct run *r, const struct config *cfg, int dry_run)
 	r->newest_seen = -1;
 	r->span.to = -1; /* no span until a walk sets one */
 	r->span.oldest_seen = -1;
+	r->listed_until = -1;
 	r->started = progress_now();
 	/* Keys first: a bad one is a config error, found before any work. */
 	if (load_recipients(r) != 0)
@@ -353,6 +354,16 @@ int run_unlock(struct run *r)
 			log_warn("%zu recording%s the PBX listed before %s no longer listed and was "
 				 "never archived (vanished: see `nexo-archive report`)", gone,
 				 gone == 1 ? "" : "s", gone == 1 ? "is" : "are");
+		/* Kept as listed whole only up to the PBX's own newest time (the newest call it
+		 * showed, or the checkpoint: never past one) less the lookback, and never past
+		 * r->listed_until (run.h): our clock's idea of its now may be hours off (its
+		 * zone), and later calls may still land before it. (A recording listed before and gone from a window listed now is gone
+		 * whatever the lookback: pending_settle judged with the whole windows.) */
+		pbx_minute seen = r->newest_seen >= 0 ? r->newest_seen + 1 : -1, cp;
+		if (state_read_checkpoint(r->store, &cp) == 1 && cp > seen)
+			seen = cp;
+		seen = seen >= 0 ? seen - r->cfg->sync.lookback : -1;
+		pending_clip_run(r->pending, seen < r->listed_until ? seen : r->listed_until);
 		if (pending_save(r->pending, r->store) != 0)
 			rc = -1;
 	}

@@ -161,6 +161,7 @@ static int batch(struct watch *w)
 	log_debug("watch: listing from %s", a);
 	r->archive_error = 0;
 	memset(&r->t, 0, sizeof r->t); /* each batch's report counts its own */
+	r->listed_until = now - r->cfg->sync.lookback; /* as a run's (run.h) */
 	rc = sync_window(r, from, to);
 	live_phase(LIVE_WAITING);
 	/* Reported after the unlock, as a run is: it saves the pending list the report counts. */

@@ -147,9 +147,26 @@ def check_complete(m, held, injected_cause):
     return out
 
 
+def check_report(report, m, present_at_start):
+    """(d) The coverage report (`nexo-archive report --json`) never calls a day complete that
+    is not: a day it says was listed through, with nothing only on the PBX, in progress or
+    vanished, holds every recording that was on the PBX when the run started, archived (or
+    named unavailable)."""
+    out = []
+    for d in report.get("days", []):
+        if not d.get("listed") or d.get("only_on_pbx") or d.get("in_progress") or d.get("vanished"):
+            continue
+        day = d["day"].replace("-", "")
+        for p in sorted(present_at_start):
+            if p.startswith(day + "/") and p not in m.archived and p not in m.unavailable:
+                out.append("the report calls %s complete, and %s is not archived" % (d["day"], p))
+    return out
+
+
 def check(root, pbx, record, crashed=False, present_at_start=None, final=False,
-          injected_cause=False):
-    """All checks of one instant; returns the list of violations (empty = holds)."""
+          injected_cause=False, report=None):
+    """All checks of one instant; returns the list of violations (empty = holds). `report`:
+    the coverage report's JSON after the run, when one was made."""
     m = Manifest(root, crashed)
     held, deleted = pbx.holds(), pbx.deleted()
     out = list(m.problems)
@@ -158,6 +175,8 @@ def check(root, pbx, record, crashed=False, present_at_start=None, final=False,
     out += check_record(record, held, deleted, final)
     if present_at_start is not None and not crashed:
         out += check_checkpoint(m, root, present_at_start)
+        if report is not None:
+            out += check_report(report, m, present_at_start)
     if final:
         out += check_complete(m, held, injected_cause)
     return out

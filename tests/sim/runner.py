@@ -1,5 +1,6 @@
 """runner.py — lives a drawn life: the PBX's days, the client's nights, the oracle after each
 run. Stops at the first violation and returns what happened (the trail)."""
+import json
 import os
 import shutil
 import subprocess
@@ -222,10 +223,21 @@ class Life:
                     final=final)
         return rc
 
+    def coverage(self):
+        """`nexo-archive report --json` of the archive (it reads only the archive)."""
+        env = dict(os.environ, TZ="UTC", NEXO_TEST_CLOCK_FILE=self.pbx.clock_file)
+        p = subprocess.run([os.path.join(self.build, "test", "nexo-archive"), "-c", self.conf,
+                            "report", "--json"], env=env, capture_output=True, text=True,
+                           timeout=RUN_DEADLINE)
+        if p.returncode != 0 or "Sanitizer" in p.stderr or "runtime error:" in p.stderr:
+            raise Violation("report --json exited %d: %s" % (p.returncode, p.stderr.strip()[:300]))
+        return json.loads(p.stdout)
+
     def verify(self, crashed=False, present=None, final=False):
+        report = self.coverage() if present is not None and not crashed else None
         v = oracle.check(self.archive, self.pbx, self.record, crashed=crashed,
                          present_at_start=present, final=final,
-                         injected_cause=self.injected_cause)
+                         injected_cause=self.injected_cause, report=report)
         if v:
             raise Violation("; ".join(v[:8]) + (" (and %d more)" % (len(v) - 8) if len(v) > 8 else ""))
 
