@@ -208,6 +208,11 @@ void pending_remove(struct pending *p, const char *pbx_path)
 	}
 }
 
+void pending_seen(struct pending *p, const char *pbx_path)
+{
+	json_object_object_add(p->touched, pbx_path, NULL);
+}
+
 int pending_covered(struct pending *p, int64_t from, int64_t to)
 {
 	if (to < 0)
@@ -253,9 +258,10 @@ size_t pending_settle(struct pending *p, int (*held)(void *ctx, const char *day,
 		if (json_object_object_get_ex(p->touched, path, NULL) ||
 		    pbxtime_parse(str(e, "calldate"), &m) != 0 || !in_spans(p, m))
 			continue;
-		if (held(ctx, str(e, "day"), path) == 1) {
+		int h = held(ctx, str(e, "day"), path);
+		if (h == 1) {
 			gone[ngone++] = path;
-		} else if (strcmp(st, "vanished") != 0) {
+		} else if (h == 0 && strcmp(st, "vanished") != 0) {
 			json_object_object_add(e, "state", json_object_new_string("vanished"));
 			p->changed = 1;
 			vanished++;

@@ -205,6 +205,8 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		}
 		enum plan_verdict v = plan_row(r, &where, rec, &e, why, sizeof why);
 		if (v == PLAN_ERROR) {
+			if (r->pending)
+				pending_seen(r->pending, rec->pbx_path); /* listed: not vanished */
 			r->t.failed++;
 			r->archive_error = 1;
 			complete = 0;
