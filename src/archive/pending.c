@@ -121,9 +121,12 @@ struct pending *pending_parse(const char *buf, size_t len)
 				    *b = json_object_array_get_idx(sp, 1);
 			if (!json_object_is_type(a, json_type_int) ||
 			    !json_object_is_type(b, json_type_int) ||
-			    json_object_get_int64(a) < 0 || json_object_get_int64(b) > LISTED_MAX ||
+			    json_object_get_int64(a) < -LISTED_MAX || json_object_get_int64(b) < 0 ||
+			    json_object_get_int64(b) > LISTED_MAX ||
 			    json_object_get_int64(a) > json_object_get_int64(b))
 				continue; /* not a span a run wrote (and no overflow when merged) */
+			/* A walk from before 1970 (a checkpoint at 0 less the lookback) wrote a
+			 * negative start before pending_covered clamped it: the span still holds. */
 			if (pending_covered(p, json_object_get_int64(a), json_object_get_int64(b)) != 0)
 				break;
 		}
@@ -205,8 +208,17 @@ void pending_remove(struct pending *p, const char *pbx_path)
 	}
 }
 
+void pending_seen(struct pending *p, const char *pbx_path)
+{
+	json_object_object_add(p->touched, pbx_path, NULL);
+}
+
 int pending_covered(struct pending *p, int64_t from, int64_t to)
 {
+	if (to < 0)
+		return 0; /* before 1970: no call is stamped there */
+	if (from < 0)
+		from = 0; /* a walk from a checkpoint at 0 less the lookback */
 	if (p->nspans == p->capspans) {
 		size_t cap = p->capspans ? p->capspans * 2 : 16;
 		struct span *n = realloc(p->spans, cap * sizeof *n);
@@ -264,9 +276,10 @@ size_t pending_settle(struct pending *p, int (*held)(void *ctx, const char *day,
 		if (json_object_object_get_ex(p->touched, path, NULL) ||
 		    pbxtime_parse(str(e, "calldate"), &m) != 0 || !in_spans(p, m))
 			continue;
-		if (held(ctx, str(e, "day"), path) == 1) {
+		int h = held(ctx, str(e, "day"), path);
+		if (h == 1) {
 			gone[ngone++] = path;
-		} else if (strcmp(st, "vanished") != 0) {
+		} else if (h == 0 && strcmp(st, "vanished") != 0) {
 			json_object_object_add(e, "state", json_object_new_string("vanished"));
 			p->changed = 1;
 			vanished++;

@@ -70,6 +70,10 @@ int pending_note(struct pending *p, const char *pbx_path, const char *day, const
 /* `pbx_path` is held by the archive now (or the PBX lists it as archived): its entry goes. */
 void pending_remove(struct pending *p, const char *pbx_path);
 
+/* This run listed `pbx_path` and could not tell what to do with it (its manifest day could not
+ * be read): its entry, if any, stays as it is and is not settled as vanished. */
+void pending_seen(struct pending *p, const char *pbx_path);
+
 /* This run listed the minutes [from, to] (naive PBX minutes, pbxtime.h) whole. Returns 0, or
  * -1 out of memory. */
 int pending_covered(struct pending *p, int64_t from, int64_t to);
@@ -84,9 +88,10 @@ int pending_listed(const struct pending *p, int64_t from, int64_t to);
  * pending_settle() (which judges with the whole windows) and before pending_save(). */
 void pending_clip_run(struct pending *p, int64_t until);
 
-/* The end of a run: every entry this run did not note or remove whose call start lies in a
- * span listed whole is either held by the archive now (`held(ctx, day, path)` returns 1: it
- * goes) or vanished. Returns how many became vanished. */
+/* The end of a run: every entry this run did not note, remove or see whose call start lies in
+ * a span listed whole is either held by the archive now (`held(ctx, day, path)` returns 1: it
+ * goes) or vanished (0); -1 (the day cannot be read) leaves it as it is. Returns how many
+ * became vanished. */
 size_t pending_settle(struct pending *p, int (*held)(void *ctx, const char *day,
 						     const char *pbx_path), void *ctx);
 

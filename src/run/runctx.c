@@ -316,13 +316,15 @@ int run_lock(struct run *r, const char *role, int wait_s, long *holder)
 	return 0;
 }
 
-/* pending_settle's question: does the manifest hold `pbx_path` of `day` now? */
+/* pending_settle's question: does the manifest hold `pbx_path` of `day` now? 1 or 0; -1 when
+ * the day cannot be read (then nobody can tell). */
 static int pending_held(void *ctx, const char *day, const char *pbx_path)
 {
 	struct run *r = ctx;
 	const struct manifest_entry *e;
+	int found = manifest_lookup(r->man, day, pbx_path, &e);
 
-	return manifest_lookup(r->man, day, pbx_path, &e) == 1;
+	return found < 0 ? -1 : found == 1;
 }
 
 int run_unlock(struct run *r)

@@ -14,6 +14,7 @@
 #include "archive/pending.h"
 #include "archive/recpath.h"
 #include "pbx/cdr.h"
+#include "pbx/pbx.h"
 #include "base/exitcode.h"
 #include "base/log.h"
 #include "base/stop.h"
@@ -117,6 +118,19 @@ static int note_pending(struct run *r, struct recording **plan, size_t n)
 	return 0;
 }
 
+/* The last minute a listing made now can have seen whole: the one before now, by our clock or
+ * the PBX's (its Date header), whichever is earlier. A walk reaches a day past now, and a last
+ * listing ten years further (job.c): calls not made yet are not "listed" by either. */
+static pbx_minute listed_until(const struct run *r)
+{
+	pbx_minute now = pbxtime_now(r->cfg->pbx.timezone);
+	long skew = 0;
+
+	if (pbx_clock_skew(r->pbx, &skew) && skew < 0)
+		now += skew / 60 - 1;
+	return now - 1;
+}
+
 int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 {
 	struct listing l;
@@ -129,8 +143,11 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 	listing_init(&l);
 	switch (window_list(r, start, end, &l)) {
 	case 0:
-		/* Listed whole: what the pending list had of it and it no longer lists vanished. */
-		if (r->pending && pending_covered(r->pending, start, end) != 0) {
+		/* Listed whole: what the pending list had of it and it no longer lists vanished.
+		 * Only through the minutes past already: later ones may still get calls. */
+		if (r->pending && start <= listed_until(r) &&
+		    pending_covered(r->pending, start,
+				    end < listed_until(r) ? end : listed_until(r)) != 0) {
 			listing_free(&l);
 			log_error("out of memory");
 			r->fatal = EXIT_STORAGE;
@@ -188,6 +205,8 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		}
 		enum plan_verdict v = plan_row(r, &where, rec, &e, why, sizeof why);
 		if (v == PLAN_ERROR) {
+			if (r->pending)
+				pending_seen(r->pending, rec->pbx_path); /* listed: not vanished */
 			r->t.failed++;
 			r->archive_error = 1;
 			complete = 0;

@@ -177,6 +177,36 @@ static void listed_spans(void **state)
 	pending_free(p);
 }
 
+/* A walk from a checkpoint at 0 (a first run on a PBX without recordings) less the lookback
+ * starts before 1970: the span it listed (merged with every earlier one) must survive the
+ * file's next load, and a span is written from 0 on. Before the fix the merged span was
+ * written as [-360, ...] and dropped whole on load: every day listed before was open again. */
+static void listed_before_1970(void **state)
+{
+	static const char file[] = "{\"format\":\"nexo-archive-pending/1\",\"recordings\":{},"
+				   "\"listed\":[[-360,5000]]}";
+	struct pending *p, *q;
+	size_t len;
+	char *text;
+
+	(void)state;
+	p = pending_parse(file, sizeof file - 1);
+	assert_non_null(p);
+	assert_true(pending_listed(p, 0, 5000));
+	pending_free(p);
+	p = pending_new();
+	assert_int_equal(pending_covered(p, -360, 5000), 0);
+	text = pending_format(p, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "[[0,5000]]"));
+	q = pending_parse(text, len);
+	assert_non_null(q);
+	assert_true(pending_listed(q, 100, 5000));
+	free(text);
+	pending_free(q);
+	pending_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +215,7 @@ int main(void)
 		cmocka_unit_test(default_range),
 		cmocka_unit_test(pending_settles),
 		cmocka_unit_test(listed_spans),
+		cmocka_unit_test(listed_before_1970),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
