@@ -13,7 +13,7 @@ fuzz_sources() {
 	recpath) echo "recpath" ;;
 	unpack) echo "unpack recpath log" ;;
 	wav) echo "wav" ;;
-	config) echo "config pbxtime clock units" ;;
+	config) echo "config config_keys pbxtime clock units" ;;
 	manifest) echo "manifest manifest_append jsonfield store marker hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow" ;;
 	answer) echo "answer" ;;
 	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime clock log grow" ;;
