@@ -101,10 +101,13 @@ static int note_pending(struct run *r, struct recording **plan, size_t n)
 			continue;
 		}
 		int runs = attempts_this_run(r->attempts, rec->pbx_path, &kind);
-		if (runs == 0)
+		if (runs >= 0 && strcmp(kind, "missing") == 0)
+			st = PENDING_MISSING; /* a changed listing (runs 0) of one not brought is
+					       * still missing, not growing */
+		else if (runs == 0)
 			st = PENDING_GROWING;
 		else if (runs > 0)
-			st = strcmp(kind, "missing") == 0 ? PENDING_MISSING : PENDING_FAILED;
+			st = PENDING_FAILED;
 		else /* no failure noted: every planned one is marked tried before the fetch, so
 		      * a stop (which leaves the rest unasked) is what tells "not started" */
 			st = stop_requested() || !attempts_tried(r->attempts, rec->pbx_path)
