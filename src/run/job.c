@@ -318,11 +318,14 @@ static pbx_minute pbx_clock_now(struct run *r, pbx_minute host_now)
 
 	if (!pbx_clock_skew(r->pbx, &skew))
 		return host_now;
+	/* To the nearest minute: a Date header has whole seconds, taken a moment before ours. */
+	long minutes = (skew < 0 ? -skew + 30 : skew + 30) / 60;
+
 	if (skew > r->cfg->pbx.max_clock_skew || -skew > r->cfg->pbx.max_clock_skew)
 		log_warn("the PBX's clock is %ld min %s ours: listing follows the PBX's own times; "
-			 "deletions wait until the clocks agree", (skew < 0 ? -skew : skew) / 60,
+			 "deletions wait until the clocks agree", minutes,
 			 skew < 0 ? "behind" : "ahead of");
-	return host_now + skew / 60;
+	return host_now + (skew < 0 ? -minutes : minutes);
 }
 
 /* A partial run (exit 1) is normal for a night, but not forever: the nightly runs count how
