@@ -342,9 +342,10 @@ static size_t merged(const struct pending *p, struct span *out)
 {
 	size_t n = 0;
 
+	if (p->nspans == 0)
+		return 0; /* p->spans may be NULL: neither memcpy nor qsort take one */
 	memcpy(out, p->spans, p->nspans * sizeof *out);
-	if (p->nspans)
-		qsort(out, p->nspans, sizeof *out, by_from);
+	qsort(out, p->nspans, sizeof *out, by_from);
 	for (size_t i = 0; i < p->nspans; i++) {
 		if (n && out[i].from <= out[n - 1].to + 1) {
 			if (out[i].to > out[n - 1].to)
