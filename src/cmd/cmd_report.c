@@ -70,7 +70,6 @@ static json_object *runs_json(struct store *s)
 static json_object *build(const struct config *cfg, struct store *s, const struct coverage *c)
 {
 	json_object *o = json_object_new_object(), *days = json_object_new_array(), *t, *a;
-	const char *base = strrchr(cfg->path, '/');
 	char name[256], now[PBXTIME_UTC_LEN + 1];
 
 	if (!o || !days) {
@@ -78,9 +77,7 @@ static json_object *build(const struct config *cfg, struct store *s, const struc
 		json_object_put(days);
 		return NULL;
 	}
-	snprintf(name, sizeof name, "%s", base ? base + 1 : cfg->path);
-	if (strlen(name) > 5 && !strcmp(name + strlen(name) - 5, ".conf"))
-		name[strlen(name) - 5] = '\0';
+	report_pbx_name(cfg->path, name, sizeof name);
 	pbxtime_utc_stamp(now);
 	json_object_object_add(o, "format", json_object_new_string(REPORT_OBJECT_FORMAT));
 	json_object_object_add(o, "pbx", json_object_new_string(name));

@@ -21,6 +21,17 @@
 #include "base/pbxtime.h"
 #include "base/stop.h"
 
+void report_pbx_name(const char *config_path, char *out, size_t outlen)
+{
+	const char *base = strrchr(config_path, '/');
+	size_t n;
+
+	snprintf(out, outlen, "%s", base ? base + 1 : config_path);
+	n = strlen(out);
+	if (n > 5 && !strcmp(out + n - 5, ".conf"))
+		out[n - 5] = '\0';
+}
+
 const char *report_exit_meaning(int code)
 {
 	switch (code) {
@@ -230,7 +241,6 @@ struct json_object *report_build(const struct run *r, const struct report_info *
 	struct json_object *o = json_object_new_object(), *w, *last, *del, *ls;
 	const char *recent[LOG_RECENT_MAX];
 	size_t nrecent = log_recent(recent, LOG_RECENT_MAX);
-	const char *base = strrchr(r->cfg->path, '/');
 	char t[32], name[256];
 	int deleting = r->cfg->retention.delete_from_pbx || r->cfg->cdr.delete_from_pbx;
 
@@ -238,10 +248,7 @@ struct json_object *report_build(const struct run *r, const struct report_info *
 		json_object_put(days);
 		return NULL;
 	}
-	/* The PBX's name: its config file's, as the units name instances (office.conf). */
-	snprintf(name, sizeof name, "%s", base ? base + 1 : r->cfg->path);
-	if (strlen(name) > 5 && !strcmp(name + strlen(name) - 5, ".conf"))
-		name[strlen(name) - 5] = '\0';
+	report_pbx_name(r->cfg->path, name, sizeof name);
 	json_object_object_add(o, "format", json_object_new_string(REPORT_FORMAT));
 	json_object_object_add(o, "command", json_object_new_string(info->command));
 	json_object_object_add(o, "pbx", json_object_new_string(name));

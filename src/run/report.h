@@ -61,6 +61,10 @@ struct json_object *report_load(struct store *s, char *why, size_t whylen);
 /* What an exit code means, in a few words ("success", "partial", ...). */
 const char *report_exit_meaning(int code);
 
+/* The PBX's name, as the reports and metrics give it: its config file's without ".conf", as
+ * the systemd units name instances (/etc/nexo-archive/office.conf: "office"). */
+void report_pbx_name(const char *config_path, char *out, size_t outlen);
+
 /* The integer member `key` of `o` (at `path` "a.b" one level deep), or `dflt`. */
 int64_t report_int(struct json_object *o, const char *key, int64_t dflt);
 
