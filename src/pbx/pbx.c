@@ -1,14 +1,13 @@
-/* pbx.c — the vendor's four recording CGIs and three CDR CGIs on top of http.c: how requests are phrased (POST
+/* pbx.c — the vendor's CGIs on top of http.c: the session: how requests are phrased (POST
  * body or query string, learned at login), how answers are judged (data, a dead session, a
- * transient failure, or an error), re-login once per request, and the download key spelling. */
-#include "pbx.h"
+ * transient failure, or an error), re-login once per request, the 20053 listing, and what a
+ * session learned. Downloads and deletes are pbx_files.c's, the CDR CGIs pbx_cdr.c's
+ * (pbx_internal.h). */
+#include "pbx_internal.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "answer.h"
 #include "http.h"
@@ -18,39 +17,10 @@
 /* A 20053 answer larger than this is not read on: the window is asked for in parts
  * (PBX_TOO_LARGE). 8 MiB is ~30,000 real rows; with LISTING_MAX_ROWS it bounds a run's memory. */
 #define LIST_CAP (8u << 20)
-/* json-c holds a parsed 9006 answer at ~9x its size: 2 MiB (some 8,000 calls) keeps that
- * near 20 MB; a larger one is asked for in parts (PBX_TOO_LARGE). A 9005 CSV export (a day's,
- * for the CDR archive) is held twice while it is checked: 12 MiB is some 40,000 calls. */
-#define CDR_QUERY_CAP (2u << 20)
-#define CDR_EXPORT_CAP (12u << 20)
-#define SMALL_CAP (64u << 10)  /* login, delete, and error bodies */
 #define VALUE_CHARS "-_.~/():*!'"
 
-enum style { STYLE_POST = 1, STYLE_QUERY = 2 };
-enum {
-	SESSION = 1,    /* internal: the answer says we are not logged in */
-	UNREADABLE = 2, /* internal: a 20053 answer of no shape we can read (but not a "no") */
-};
-
-struct pbx {
-	struct pbx_options o;
-	struct http *http;
-	int style;
-	int style_hint;           /* `style` comes from an earlier run: tried first, not only */
-	const char *dlkey;        /* "wavefiles" (the guide's table) or "wavfiles" (its example) */
-	const char *dlkey_prev;   /* before a switch, to go back to */
-	int dlkey_known;          /* a download under dlkey delivered files */
-	int dlkey_tried;          /* the other spelling was tried once */
-	const char *delkey;       /* 20054's spelling; NULL: the download key's */
-	const char *delkey_prev;
-	int delkey_known;         /* a delete under it removed files */
-	int delkey_tried;
-	long skew;                /* PBX clock minus ours, seconds, from the last Date header */
-	int skew_known;
-};
-
 /* The PBX's clock as its HTTP Date header tells it, against ours. */
-static void note_date(struct pbx *p, const struct http_answer *a)
+void pbx_note_date(struct pbx *p, const struct http_answer *a)
 {
 	if (a->date > 0) {
 		p->skew = (long)(a->date - clock_unix());
@@ -63,17 +33,6 @@ int pbx_clock_skew(const struct pbx *p, long *seconds)
 	*seconds = p->skew;
 	return p->skew_known;
 }
-
-struct pbx_stream {
-	struct http_stream *hs;
-	int compressed; /* the answer declares gzip (Content-Encoding or Content-Type) */
-};
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
 
 static void sb_add(struct sbuf *b, const char *s, size_t n)
 {
@@ -94,13 +53,13 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void sb_str(struct sbuf *b, const char *s)
+void pbx_sb_str(struct sbuf *b, const char *s)
 {
 	sb_add(b, s, strlen(s));
 }
 
 /* Appends `v` percent-encoded. */
-static void sb_enc(struct sbuf *b, const char *v)
+void pbx_sb_enc(struct sbuf *b, const char *v)
 {
 	char tmp[3 * 256 + 1];
 
@@ -169,19 +128,19 @@ void pbx_free(struct pbx *p)
 }
 
 /* "BASE/cgi/webserve/CGI" plus "?&params" when the style puts them in the query. */
-static void make_url(struct sbuf *u, const struct pbx *p, const char *cgi, const char *params,
-		     int query)
+void pbx_make_url(struct sbuf *u, const struct pbx *p, const char *cgi, const char *params,
+		  int query)
 {
-	sb_str(u, p->o.url);
-	sb_str(u, "/cgi/webserve/");
-	sb_str(u, cgi);
+	pbx_sb_str(u, p->o.url);
+	pbx_sb_str(u, "/cgi/webserve/");
+	pbx_sb_str(u, cgi);
 	if (query && params && *params) {
-		sb_str(u, "?&");
-		sb_str(u, params);
+		pbx_sb_str(u, "?&");
+		pbx_sb_str(u, params);
 	}
 }
 
-static const char *excerpt(const struct http_answer *a, char *buf, size_t len)
+const char *pbx_excerpt(const struct http_answer *a, char *buf, size_t len)
 {
 	char raw[121];
 
@@ -192,14 +151,14 @@ static const char *excerpt(const struct http_answer *a, char *buf, size_t len)
 
 /* Sends one request of CGI `cgi`, retrying transient failures. Returns PBX_OK with `a` filled
  * (a 2xx answer that is not HTML), SESSION, or a pbx_result error (printed). */
-static int call(struct pbx *p, const char *cgi, const char *params, int style, size_t cap,
-		struct http_answer *a)
+int pbx_call(struct pbx *p, const char *cgi, const char *params, int style, size_t cap,
+	     struct http_answer *a)
 {
 	struct sbuf url = { 0 };
 	char ex[256];
 	int rc = PBX_FAILED;
 
-	make_url(&url, p, cgi, params, style == STYLE_QUERY);
+	pbx_make_url(&url, p, cgi, params, style == STYLE_QUERY);
 	if (url.oom) {
 		log_error("out of memory");
 		return PBX_FAILED;
@@ -212,7 +171,7 @@ static int call(struct pbx *p, const char *cgi, const char *params, int style, s
 		int transient = out == HTTP_TRANSIENT || (out == HTTP_UNREACHABLE && a->refused) ||
 				kind == ANSWER_TRANSIENT;
 
-		note_date(p, a);
+		pbx_note_date(p, a);
 		log_debug("%s /cgi/webserve/%s -> %s%ld (%zu bytes)",
 			  style == STYLE_POST ? "POST" : "GET", cgi,
 			  out == HTTP_DONE ? "HTTP " : "failed: ", out == HTTP_DONE ? a->status : 0,
@@ -240,7 +199,7 @@ static int call(struct pbx *p, const char *cgi, const char *params, int style, s
 			rc = SESSION;
 		} else if (kind != ANSWER_DATA) {
 			log_error("PBX %s answered HTTP %ld: %s", cgi, a->status,
-				  excerpt(a, ex, sizeof ex));
+				  pbx_excerpt(a, ex, sizeof ex));
 		} else {
 			rc = PBX_OK;
 		}
@@ -254,11 +213,11 @@ static int call(struct pbx *p, const char *cgi, const char *params, int style, s
 
 static void list_params(struct sbuf *b, const char *start, const char *end)
 {
-	sb_str(b, "startdate=");
-	sb_enc(b, start);
-	sb_str(b, "&enddate=");
-	sb_enc(b, end);
-	sb_str(b, "&src=&dst=&trunk=All&calltype=All&minduration=&maxduration=");
+	pbx_sb_str(b, "startdate=");
+	pbx_sb_enc(b, start);
+	pbx_sb_str(b, "&enddate=");
+	pbx_sb_enc(b, end);
+	pbx_sb_str(b, "&src=&dst=&trunk=All&calltype=All&minduration=&maxduration=");
 }
 
 /* One 20053 request, no re-login. Returns PBX_OK, SESSION or an error. */
@@ -276,7 +235,7 @@ static int list_once(struct pbx *p, int style, const char *start, const char *en
 		log_error("out of memory");
 		return PBX_FAILED;
 	}
-	rc = call(p, "20053", params.p, style, LIST_CAP, &a);
+	rc = pbx_call(p, "20053", params.p, style, LIST_CAP, &a);
 	free(params.p);
 	if (rc != PBX_OK)
 		return rc;
@@ -308,15 +267,15 @@ static int login_as(struct pbx *p, int style)
 	struct listing probe;
 	int rc;
 
-	sb_str(&params, "UserName=");
-	sb_enc(&params, p->o.username);
-	sb_str(&params, "&Password=");
-	sb_str(&params, p->o.password_md5);
+	pbx_sb_str(&params, "UserName=");
+	pbx_sb_enc(&params, p->o.username);
+	pbx_sb_str(&params, "&Password=");
+	pbx_sb_str(&params, p->o.password_md5);
 	if (params.oom) {
 		log_error("out of memory");
 		return PBX_FAILED;
 	}
-	rc = call(p, "8404", params.p, style, SMALL_CAP, &a);
+	rc = pbx_call(p, "8404", params.p, style, SMALL_CAP, &a);
 	/* The login answer is undocumented; the proof is an authenticated request that works. */
 	memset(params.p, 0, params.len);
 	free(params.p);
@@ -373,7 +332,7 @@ int pbx_login(struct pbx *p)
 }
 
 /* After a SESSION answer: log in again (the caller then retries once). */
-static int relogin(struct pbx *p)
+int pbx_relogin(struct pbx *p)
 {
 	log_info("the PBX session ended; logging in again");
 	return pbx_login(p);
@@ -387,7 +346,7 @@ int pbx_list(struct pbx *p, const char *start, const char *end, struct listing *
 		return PBX_FAILED;
 
 	if (rc == SESSION) {
-		rc = relogin(p);
+		rc = pbx_relogin(p);
 		if (rc == PBX_OK)
 			rc = list_once(p, p->style, start, end, out);
 		if (rc == SESSION) {
@@ -396,214 +355,6 @@ int pbx_list(struct pbx *p, const char *start, const char *end, struct listing *
 		}
 	}
 	return rc == UNREADABLE ? PBX_FAILED : rc;
-}
-
-static const char *other_key(const char *key)
-{
-	return strcmp(key, "wavefiles") == 0 ? "wavfiles" : "wavefiles";
-}
-
-static const char *delete_key(const struct pbx *p)
-{
-	return p->delkey ? p->delkey : p->dlkey;
-}
-
-static void files_params(struct sbuf *b, const char *key, const char *const *paths, size_t n)
-{
-	sb_str(b, key);
-	sb_str(b, "=");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			sb_str(b, ";");
-		sb_enc(b, paths[i]);
-	}
-}
-
-size_t pbx_download_url_len(const struct pbx *p, const char *const *paths, size_t n)
-{
-	struct sbuf params = { 0 }, url = { 0 };
-	size_t len;
-
-	files_params(&params, p->dlkey, paths, n);
-	make_url(&url, p, "20036", params.p, 1);
-	len = url.oom || params.oom ? (size_t)-1 : url.len;
-	free(params.p);
-	free(url.p);
-	return len;
-}
-
-/* One 20036 request with transient retries. Returns PBX_OK with *out, SESSION, or an error. */
-static int download_once(struct pbx *p, const char *url, size_t n, struct pbx_stream **out)
-{
-	char ex[256];
-
-	for (int attempt = 0;; attempt++) {
-		struct http_answer a;
-		struct http_stream *hs = NULL;
-		const unsigned char *head;
-		size_t headlen;
-		int o = http_stream_open(p->http, url, &a, &hs);
-		int transient = o == HTTP_TRANSIENT || (o == HTTP_UNREACHABLE && a.refused) ||
-				(o == HTTP_DONE &&
-				 answer_classify(a.status, NULL, 0, 1) == ANSWER_TRANSIENT);
-
-		log_debug("GET /cgi/webserve/20036 (%zu files) -> %s%ld", n,
-			  o == HTTP_DONE ? "HTTP " : "failed: ", o == HTTP_DONE ? a.status : 0);
-		if (transient && attempt < p->o.retries) {
-			log_warn("PBX download: %s; retrying",
-				 o == HTTP_DONE ? "busy or failing (HTTP status)" : a.error);
-			http_stream_close(hs);
-			http_backoff(attempt + 1, a.retry_after);
-			continue;
-		}
-		if (o == HTTP_UNREACHABLE) {
-			log_error("cannot reach the PBX at %s: %s", p->o.url, a.error);
-			return PBX_UNREACHABLE;
-		}
-		if (o != HTTP_DONE) {
-			log_error("PBX download failed: %s", a.error);
-			return PBX_FAILED;
-		}
-		note_date(p, &a);
-		headlen = http_stream_peek(hs, &head);
-		switch (answer_classify(a.status, head, headlen, 1)) {
-		case ANSWER_DATA:
-			break;
-		case ANSWER_TOO_LONG:
-			http_stream_close(hs);
-			return PBX_URL_TOO_LONG;
-		case ANSWER_SESSION: {
-			/* A page or a JSON object instead of recordings: most likely a dead
-			 * session; the body says so in words we cannot know, so show some. */
-			struct http_answer shown = { 0 };
-			char text[121];
-			size_t m = headlen < 120 ? headlen : 120;
-			memcpy(text, head, m);
-			text[m] = '\0';
-			shown.body = text;
-			log_debug("download answered HTTP %ld, not recordings: %s", a.status,
-				  excerpt(&shown, ex, sizeof ex));
-			http_stream_close(hs);
-			return SESSION;
-		}
-		default:
-			log_error("PBX download answered HTTP %ld", a.status);
-			http_stream_close(hs);
-			return PBX_FAILED;
-		}
-		*out = malloc(sizeof **out);
-		if (!*out) {
-			http_stream_close(hs);
-			log_error("out of memory");
-			return PBX_FAILED;
-		}
-		(*out)->hs = hs;
-		(*out)->compressed = strcasestr(a.content_encoding, "gzip") != NULL ||
-				     strcasestr(a.content_type, "gzip") != NULL;
-		return PBX_OK;
-	}
-}
-
-int pbx_download_open(struct pbx *p, const char *const *paths, size_t n, struct pbx_stream **out)
-{
-	struct sbuf params = { 0 }, url = { 0 };
-	int rc;
-
-	*out = NULL;
-	files_params(&params, p->dlkey, paths, n);
-	make_url(&url, p, "20036", params.p, 1);
-	free(params.p);
-	if (url.oom) {
-		free(url.p);
-		log_error("out of memory");
-		return PBX_FAILED;
-	}
-	rc = download_once(p, url.p, n, out);
-	if (rc == SESSION) {
-		rc = relogin(p);
-		if (rc == PBX_OK)
-			rc = download_once(p, url.p, n, out);
-		if (rc == SESSION) {
-			log_error("the PBX answered a page or an error object instead of the "
-				  "recordings, even right after a new login");
-			rc = PBX_FAILED;
-		}
-	}
-	free(url.p);
-	return rc;
-}
-
-int pbx_stream_compressed(const struct pbx_stream *s)
-{
-	return s->compressed;
-}
-
-void pbx_set_max_rate(struct pbx *p, int64_t bytes_per_second)
-{
-	http_set_max_rate(p->http, bytes_per_second);
-}
-
-ssize_t pbx_stream_read(void *stream, const void **buf)
-{
-	return http_stream_read(((struct pbx_stream *)stream)->hs, buf);
-}
-
-int pbx_stream_close(struct pbx_stream *s)
-{
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = http_stream_close(s->hs);
-	free(s);
-	return rc;
-}
-
-int pbx_download_key_switch(struct pbx *p)
-{
-	if (p->dlkey_known || p->dlkey_tried)
-		return 0;
-	p->dlkey_tried = 1; /* one try of the other spelling per run */
-	p->dlkey_prev = p->dlkey;
-	p->dlkey = other_key(p->dlkey);
-	log_info("the PBX sent none of the requested files; trying the download key '%s' "
-		 "instead of '%s' (the guide spells it both ways)", p->dlkey, p->dlkey_prev);
-	return 1;
-}
-
-void pbx_download_key_confirm(struct pbx *p)
-{
-	p->dlkey_known = 1;
-}
-
-void pbx_download_key_revert(struct pbx *p)
-{
-	if (!p->dlkey_known && p->dlkey_prev)
-		p->dlkey = p->dlkey_prev;
-}
-
-int pbx_delete_key_switch(struct pbx *p)
-{
-	if (p->delkey_known || p->delkey_tried)
-		return 0;
-	p->delkey_tried = 1;
-	p->delkey_prev = delete_key(p);
-	p->delkey = other_key(p->delkey_prev);
-	log_info("the PBX deleted none of the files it was asked to; trying the delete key '%s' "
-		 "instead of '%s'", p->delkey, p->delkey_prev);
-	return 1;
-}
-
-void pbx_delete_key_confirm(struct pbx *p)
-{
-	p->delkey = delete_key(p);
-	p->delkey_known = 1;
-}
-
-void pbx_delete_key_revert(struct pbx *p)
-{
-	if (!p->delkey_known && p->delkey_tried)
-		p->delkey = p->delkey_prev;
 }
 
 void pbx_learn_from(struct pbx *to, const struct pbx *from)
@@ -647,144 +398,4 @@ void pbx_learned_set(struct pbx *p, const struct pbx_learned *in)
 		p->dlkey = k;
 	if (!p->delkey_known && !p->delkey_tried && (k = known_key(in->delete_key)))
 		p->delkey = k;
-}
-
-/* What a delete's JSON answer says of the request: 1 accepted ("status" "success"/"ok" or a
- * number >= 0, or no status at all: the re-list will tell), 0 turned away (any other status:
- * "fail", {"status": -6} — what firmware sends for a dead session). `*deleted` gets its
- * "deleted" count, -1 when absent. */
-static int delete_accepted(const struct http_answer *a, long long *deleted)
-{
-	json_object *o = a->body ? json_tokener_parse(a->body) : NULL, *v;
-	int ok = 1;
-
-	*deleted = -1;
-	if (o && json_object_is_type(o, json_type_object)) {
-		if (json_object_object_get_ex(o, "status", &v)) {
-			if (json_object_is_type(v, json_type_int))
-				ok = json_object_get_int64(v) >= 0;
-			else
-				ok = json_object_is_type(v, json_type_string) &&
-				     (!strcasecmp(json_object_get_string(v), "success") ||
-				      !strcasecmp(json_object_get_string(v), "ok") ||
-				      !strcmp(json_object_get_string(v), "0"));
-		}
-		if (json_object_object_get_ex(o, "deleted", &v) &&
-		    json_object_is_type(v, json_type_int))
-			*deleted = json_object_get_int64(v);
-	}
-	json_object_put(o);
-	return ok;
-}
-
-/* One 20054 request, never retried on its own. Returns PBX_OK (*accepted set), SESSION, or an
- * error. */
-static int delete_once(struct pbx *p, const char *params, int *accepted, long long *deleted)
-{
-	struct http_answer a;
-	char ex[256];
-	int saved = p->o.retries, rc;
-
-	p->o.retries = 0; /* a delete is never repeated blindly: the caller re-lists */
-	rc = call(p, "20054", params, p->style ? p->style : STYLE_POST, SMALL_CAP, &a);
-	p->o.retries = saved;
-	if (rc != PBX_OK)
-		return rc;
-	*accepted = delete_accepted(&a, deleted);
-	log_debug("delete answered: %s", excerpt(&a, ex, sizeof ex));
-	http_answer_free(&a);
-	return PBX_OK;
-}
-
-int pbx_delete(struct pbx *p, const char *const *paths, size_t n, long long *deleted)
-{
-	struct sbuf params = { 0 };
-	int rc, accepted = 0;
-
-	*deleted = -1;
-	files_params(&params, delete_key(p), paths, n);
-	if (params.oom) {
-		free(params.p);
-		log_error("out of memory");
-		return PBX_FAILED;
-	}
-	rc = delete_once(p, params.p, &accepted, deleted);
-	if (rc == SESSION || (rc == PBX_OK && !accepted)) {
-		/* Turned away (a dead session, an error object): the PBX did not act. Log in
-		 * again and send it once more; the re-list decides either way. */
-		log_warn("the PBX turned a delete request away (%s); logging in again and sending "
-			 "it once more", rc == SESSION ? "session ended" : "an error status");
-		rc = relogin(p);
-		if (rc == PBX_OK)
-			rc = delete_once(p, params.p, &accepted, deleted);
-		if (rc == SESSION || (rc == PBX_OK && !accepted)) {
-			log_warn("the PBX turned the delete request away again; nothing is taken as "
-				 "deleted (the re-list decides)");
-			rc = PBX_FAILED;
-		}
-	}
-	free(params.p);
-	return rc;
-}
-
-static void cdr_params(struct sbuf *b, const char *start, const char *end)
-{
-	sb_str(b, "startdate=");
-	sb_enc(b, start);
-	sb_str(b, "&enddate=");
-	sb_enc(b, end);
-	/* Every filter the guide names, open; the PBX may insist on seeing them all. */
-	sb_str(b, "&src=&dst=&disposition=All&userfield=All&minbillsec=&maxbillsec=&cidname="
-		  "&in_route=&IVR=&port=-1");
-}
-
-static int cdr_once(struct pbx *p, enum pbx_cdr_cgi cgi, const char *params,
-		    pbx_cdr_take_fn take, void *ctx)
-{
-	static const char *const number[] = { "9006", "9005", "9004" };
-	struct http_answer a;
-	int style = cgi == PBX_CDR_EXPORT ? STYLE_QUERY : p->style ? p->style : STYLE_POST;
-	int saved = p->o.retries, rc, taken = 0;
-
-	if (cgi == PBX_CDR_DELETE)
-		p->o.retries = 0; /* a delete is never repeated blindly: the caller re-lists */
-	rc = call(p, number[cgi], params, style, cgi == PBX_CDR_DELETE ? SMALL_CAP :
-		  cgi == PBX_CDR_QUERY ? CDR_QUERY_CAP : CDR_EXPORT_CAP, &a);
-	p->o.retries = saved;
-	if (rc != PBX_OK)
-		return rc;
-	if (take)
-		taken = take(ctx, a.body ? a.body : "", a.len);
-	http_answer_free(&a);
-	return taken == 1 ? SESSION : taken == 2 ? PBX_TOO_LARGE : taken < 0 ? PBX_FAILED : PBX_OK;
-}
-
-int pbx_cdr(struct pbx *p, enum pbx_cdr_cgi cgi, const char *start, const char *end,
-	    pbx_cdr_take_fn take, void *ctx)
-{
-	struct sbuf params = { 0 };
-	int rc;
-
-	cdr_params(&params, start, end);
-	if (params.oom) {
-		free(params.p);
-		log_error("out of memory");
-		return PBX_FAILED;
-	}
-	rc = cdr_once(p, cgi, params.p, take, ctx);
-	if (rc == SESSION && cgi == PBX_CDR_DELETE) {
-		/* Unknown whether it acted: the caller re-lists before deciding anything. */
-		rc = relogin(p) == PBX_OK ? PBX_FAILED : PBX_REFUSED;
-	} else if (rc == SESSION) {
-		rc = relogin(p);
-		if (rc == PBX_OK)
-			rc = cdr_once(p, cgi, params.p, take, ctx);
-		if (rc == SESSION) {
-			log_error("the PBX turned a CDR request away again right after a new login "
-				  "(may user '%s' read CDRs?)", p->o.username);
-			rc = PBX_REFUSED;
-		}
-	}
-	free(params.p);
-	return rc;
 }
