@@ -366,7 +366,7 @@ static int finish(struct run *r, const struct job_options *opt, int rc, int held
 		   int summarize)
 {
 	struct report_info info = { opt->backfill ? "backfill" : opt->reconcile ? "reconcile" : "run",
-				    started, clock_unix(), seconds, rc, opt->dry_run, partials };
+				    started, clock_unix(), seconds, rc, opt->dry_run, partials, 0 };
 	struct json_object *prev = held ? report_load(r->store, NULL, 0) : NULL;
 	struct json_object *rep = report_build(r, &info, days, prev);
 	char path[4096];

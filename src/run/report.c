@@ -275,8 +275,17 @@ struct json_object *report_build(const struct run *r, const struct report_info *
 	w = json_object_new_object();
 	last = json_object_new_array();
 	if (w && last) {
-		add_int(w, "count", log_warning_count());
-		for (size_t i = 0; i < nrecent; i++)
+		/* Its own warnings only: a watch batch's are those since the batch began, not
+		 * the watch process's (an AMI outage hours before). */
+		unsigned long total = log_warning_count(), own = total - info->warnings_before;
+		size_t first = 0;
+
+		if (info->warnings_before > total)
+			own = 0;
+		if (nrecent > own)
+			first = nrecent - (size_t)own;
+		add_int(w, "count", own);
+		for (size_t i = first; i < nrecent; i++)
 			json_object_array_add(last, json_object_new_string(recent[i]));
 		json_object_object_add(w, "last", last);
 	}

@@ -29,6 +29,8 @@ struct report_info {
 	int exit_code;
 	int dry_run;
 	long partials;         /* partial runs in a row after this one (nightly runs), else -1 */
+	unsigned long warnings_before; /* log_warning_count() when it began: its warnings are
+					* those logged since (a watch batch); 0: the process's */
 };
 
 /* The days this run archived recordings into: [{"day","archived","bytes"}], read from the

@@ -106,15 +106,16 @@ static void want(struct watch *w, pbx_minute from, long long delay_ms)
 }
 
 /* The batch's report (the archive's .state/last-run.json, and the metrics file), `days` (taken)
- * what report_days() said under the lock: command "watch". A batch is not a nightly run: the last success and the partial runs
+ * what report_days() said under the lock: command "watch", its counts and warnings its own. A
+ * batch is not a nightly run: the last success and the partial runs
  * in a row are the last run's, carried on, and no ping is sent (a check waiting for the
  * nightly run's ping must not be fed by the watch). */
 static void batch_report(struct run *r, struct json_object *days, int64_t started, double seconds,
-			 int code)
+			 int code, unsigned long warnings_before)
 {
 	struct json_object *prev = report_load(r->store, NULL, 0), *rep;
 	struct report_info info = { "watch", started, clock_unix(), seconds, code, 0,
-				    report_int(prev, "partial_runs_in_a_row", 0) };
+				    report_int(prev, "partial_runs_in_a_row", 0), warnings_before };
 
 	rep = report_build(r, &info, days, prev);
 	json_object_put(prev);
@@ -137,6 +138,7 @@ static int batch(struct watch *w)
 	pbx_minute now = pbxtime_now(r->cfg->pbx.timezone), from = w->pending_from;
 	int64_t started = clock_unix();
 	double t0 = progress_now();
+	unsigned long warnings_before = log_warning_count();
 	char a[PBXTIME_MINUTE_LEN + 1];
 	long holder;
 	int rc;
@@ -170,7 +172,7 @@ static int batch(struct watch *w)
 	struct json_object *days = reported ? report_days(r->man, started) : NULL;
 	run_unlock(r);
 	if (reported)
-		batch_report(r, days, started, progress_now() - t0, code);
+		batch_report(r, days, started, progress_now() - t0, code, warnings_before);
 	if (r->fatal == EXIT_UNREACHABLE) {
 		r->fatal = 0; /* a PBX restarting: the window is tried again */
 		rc = 0;
