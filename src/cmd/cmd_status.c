@@ -128,6 +128,12 @@ int cmd_status(const struct config *cfg, int argc, char **argv)
 			     json_object_object_get_ex(rep, "command", &jv) ? json_object_get_string(jv)
 									   : "run",
 			     (long long)code, report_exit_meaning((int)code));
+		/* A watch batch's report is the newest: the last run's exit is in last_job. */
+		int64_t job = report_int(rep, "last_job.exit_code", -1);
+		if (job > 1 && json_object_object_get_ex(rep, "command", &jv) &&
+		    strcmp(json_object_get_string(jv), "watch") == 0)
+			note(&v, ST_WARNING, "the last run before the watch's batches exited %lld (%s)",
+			     (long long)job, report_exit_meaning((int)job));
 		if (v.state == ST_OK)
 			snprintf(v.why, sizeof v.why, "last success %s ago, the last %s exited %lld (%s)",
 				 a, json_object_object_get_ex(rep, "command", &jv)

@@ -368,7 +368,7 @@ static int finish(struct run *r, const struct job_options *opt, int rc, int held
 	struct report_info info = { opt->backfill ? "backfill" : opt->reconcile ? "reconcile" : "run",
 				    started, clock_unix(), seconds, rc, opt->dry_run, partials, 0 };
 	struct json_object *prev = held ? report_load(r->store, NULL, 0) : NULL;
-	struct json_object *rep = report_build(r, &info, days, prev);
+	struct json_object *rep = report_build(r, &info, days, prev), *lj;
 	char path[4096];
 
 	live_stop(); /* the summary that follows stays */
@@ -381,6 +381,8 @@ static int finish(struct run *r, const struct job_options *opt, int rc, int held
 		if (rc == EXIT_OK || rc == EXIT_PARTIAL) {
 			rc = EXIT_STORAGE;
 			json_object_object_add(rep, "exit_code", json_object_new_int(rc));
+			if (json_object_object_get_ex(rep, "last_job", &lj) && lj)
+				json_object_object_add(lj, "exit_code", json_object_new_int(rc));
 			json_object_object_add(rep, "exit_meaning",
 					       json_object_new_string(report_exit_meaning(rc)));
 			json_object_object_add(rep, "status", json_object_new_string("failed"));

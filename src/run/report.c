@@ -226,6 +226,29 @@ static struct json_object *runs(struct json_object *now, struct json_object *pre
 	return arr;
 }
 
+/* The last run, backfill or reconcile: this one, or (a watch batch) the one the previous
+ * report names, so that a batch after a failed nightly run does not hide it from `status`.
+ * NULL (JSON null) when there was none yet. */
+static struct json_object *last_job(struct json_object *now, const struct report_info *info,
+				    struct json_object *previous)
+{
+	static const char *const keys[] = { "command", "end", "end_unix", "exit_code" };
+	struct json_object *o, *v;
+
+	if (strcmp(info->command, "watch") == 0) {
+		if (previous && json_object_object_get_ex(previous, "last_job", &v) &&
+		    json_object_is_type(v, json_type_object))
+			return json_object_get(v);
+		return NULL;
+	}
+	if (!(o = json_object_new_object()))
+		return NULL;
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (json_object_object_get_ex(now, keys[i], &v))
+			json_object_object_add(o, keys[i], json_object_get(v));
+	return o;
+}
+
 static const char *status_word(int code)
 {
 	if (stop_reason() == STOP_SIGNAL)
@@ -318,6 +341,7 @@ struct json_object *report_build(const struct run *r, const struct report_info *
 		ls = json_object_get(ls);
 	}
 	json_object_object_add(o, "last_success", ls);
+	json_object_object_add(o, "last_job", last_job(o, info, previous));
 	json_object_object_add(o, "totals", totals(r, previous));
 	json_object_object_add(o, "runs", runs(o, previous));
 	return o;

@@ -167,8 +167,11 @@ static int batch(struct watch *w)
 	rc = sync_window(r, from, to);
 	live_phase(LIVE_WAITING);
 	/* Reported after the unlock, as a run is: it saves the pending list the report counts. */
-	int reported = !r->fatal;
-	int code = r->storage_error ? EXIT_STORAGE : rc == 1 ? EXIT_OK : EXIT_PARTIAL;
+	/* An unreachable PBX is waited for (the window is tried again); any other fatal end is
+	 * reported, as the watch then ends with it. */
+	int reported = r->fatal != EXIT_UNREACHABLE;
+	int code = r->fatal ? r->fatal
+		   : r->storage_error ? EXIT_STORAGE : rc == 1 ? EXIT_OK : EXIT_PARTIAL;
 	struct json_object *days = reported ? report_days(r->man, started) : NULL;
 	run_unlock(r);
 	if (reported)

@@ -6,6 +6,8 @@
 # Setup: fakepbx with AMI (outage 2 s on SIGUSR2), 1 day x 3 recordings archived by a run; a
 # watch with [report] prometheus_file. Call 1 -> batch 1. SIGUSR2 -> "AMI connection lost"
 # warnings while no batch runs. Call 2 -> batch 2: archived 1, and no AMI warning in its report.
+# A run that failed (exit 4) before the batches is not hidden by them: `status` is WARNING and
+# names it (the reports' last_job).
 source "$TOP/tests/e2e/lib.sh"
 
 python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed (make deps-dev)"
@@ -72,6 +74,9 @@ write_conf '[ami]' "port = $(cat "$T/ami-port")" 'username = admin' 'secret = pa
 	'coalesce_ms = 300' '[report]' "prometheus_file = $T/nexo.prom"
 nexo run
 expect_rc 0
+# A nightly run that fails (the PBX unreachable: exit 4) before the watch's batches.
+nexo -o pbx.url=http://127.0.0.1:9 run
+expect_rc 4
 
 "$NEXO" -c "$CONF" -v watch >"$T/watch.out" 2>"$T/watch.err" &
 WATCH_PID=$!
@@ -82,6 +87,10 @@ t1=$(date +%s)
 add_recorded_call
 wait_until 15 report_of_batch "$t1"
 check_batch
+# The batch's report is the newest, and it says exit 0: status still names the failed run.
+nexo status
+[ "$RC" -eq 1 ] && grep -q "the last run before the watch's batches exited 4" <<<"$OUT" ||
+	fail "status after a watch batch hides the failed run (exit $RC): $OUT"
 
 # An AMI outage between batches: warnings that belong to no batch.
 n=$(logins)
