@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "base/grow.h"
 #include "base/log.h"
 #include "base/pbxtime.h"
 
@@ -219,14 +220,11 @@ int pending_covered(struct pending *p, int64_t from, int64_t to)
 		return 0; /* before 1970: no call is stamped there */
 	if (from < 0)
 		from = 0; /* a walk from a checkpoint at 0 less the lookback */
-	if (p->nspans == p->capspans) {
-		size_t cap = p->capspans ? p->capspans * 2 : 16;
-		struct span *n = realloc(p->spans, cap * sizeof *n);
-		if (!n)
-			return -1;
-		p->spans = n;
-		p->capspans = cap;
-	}
+	struct span *n = grow_for_one(p->spans, &p->capspans, p->nspans, sizeof *p->spans);
+
+	if (!n)
+		return -1;
+	p->spans = n;
 	/* This run's spans first (pending_settle reads those only). */
 	memmove(&p->spans[p->nrun + 1], &p->spans[p->nrun], (p->nspans - p->nrun) * sizeof *p->spans);
 	p->spans[p->nrun].from = from;

@@ -154,6 +154,14 @@ PY
 
 # ---- helpers for the end-to-end cases (t_*.sh) ----
 
+# more_than N CMD...: CMD prints a number greater than N (for wait_until: re-evaluated on every
+# try).
+more_than() {
+	local n=$1
+	shift
+	[ "$("$@")" -gt "$n" ]
+}
+
 # wait_until SECONDS CMD...: re-runs CMD every 20 ms until it succeeds; fails the test when it
 # has not succeeded after SECONDS.
 wait_until() {

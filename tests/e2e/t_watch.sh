@@ -77,12 +77,6 @@ holds_lock() {
 
 calls_added() { grep -c '^fakepbx: call added: ' "$T/fakepbx.log" || true; }
 outages() { grep -c '^fakepbx: AMI outage for' "$T/fakepbx.log" || true; }
-# more_than N CMD...: CMD prints a number greater than N (re-evaluated on every try).
-more_than() {
-	local n=$1
-	shift
-	[ "$("$@")" -gt "$n" ]
-}
 
 # add_call: SIGUSR1 to fakepbx, waits for its "call added" line; sets CALL to the recording's
 # PBX path (YYYYMMDD/name.wav), or to "" for an unrecorded call.

@@ -24,11 +24,6 @@ cleanup() {
 calls_added() { grep -c '^fakepbx: call added: ' "$T/fakepbx.log" || true; }
 logins() { grep -c 'AMI: logged in to ' "$T/watch.err" || true; }
 batches() { grep -c 'debug: watch: listing from ' "$T/watch.err" || true; }
-more_than() {
-	local n=$1
-	shift
-	[ "$("$@")" -gt "$n" ]
-}
 # add_recorded_call: SIGUSR1 to fakepbx until a call with a recording is added.
 add_recorded_call() {
 	local n
