@@ -88,4 +88,11 @@ run backfill --from "${first:0:4}-${first:4:2}-${first:6:2} 00:00" --to "$(date 
 echo
 echo "The backfill over the same days downloaded nothing: the manifest already holds every"
 echo "recording (\"already had\"), so re-listing is always safe and cheap."
+echo
+echo "== nexo-archive report: is every call archived? (from the archive alone, no PBX traffic)"
+"$BUILD/nexo-archive" -c "$top/conf/demo.conf" -o "pbx.url=$url" report --html "$demo/coverage.html"
+"$BUILD/nexo-archive" -c "$top/conf/demo.conf" -o "pbx.url=$url" report --json |
+	jq -r '.days[] | "   \(.day): archived \(.archived), only on the PBX \(.only_on_pbx), " +
+		"listed through: \(if .listed then "yes" else "not yet" end)"'
+echo "   the calendar, one self-contained page: $demo/coverage.html"
 echo "Retention (deleting from the PBX) is off in conf/demo.conf; see conf/nexo-archive.conf."
