@@ -163,6 +163,17 @@ def check_report(report, m, present_at_start):
     return out
 
 
+def check_vanished(root, held):
+    """(e) A recording the pending list calls vanished (listed once, then no longer listed,
+    never archived) is not on the PBX."""
+    f = os.path.join(root, ".state", "pending.json")
+    if not os.path.exists(f):
+        return []
+    recs = json.load(open(f)).get("recordings", {})
+    return ["called vanished, yet the PBX holds it: " + p
+            for p, e in sorted(recs.items()) if e.get("state") == "vanished" and p in held]
+
+
 def check(root, pbx, record, crashed=False, present_at_start=None, final=False,
           injected_cause=False, report=None):
     """All checks of one instant; returns the list of violations (empty = holds). `report`:
@@ -177,6 +188,7 @@ def check(root, pbx, record, crashed=False, present_at_start=None, final=False,
         out += check_checkpoint(m, root, present_at_start)
         if report is not None:
             out += check_report(report, m, present_at_start)
+            out += check_vanished(root, held)
     if final:
         out += check_complete(m, held, injected_cause)
     return out
