@@ -18,7 +18,8 @@
 struct attempts {
 	json_object *all;  /* pbx_path → {"kind", "way", "count"} */
 	json_object *noted;   /* paths counted by this run, and what they got */
-	json_object *tried;   /* paths this run asked the PBX for (keys only) */
+	json_object *tried;   /* paths this run asked the PBX for (null), or found growing
+			       * (true) */
 	int changed;
 };
 
@@ -122,6 +123,19 @@ int attempts_note(struct attempts *a, const char *pbx_path, const char *kind, co
 void attempts_mark_tried(struct attempts *a, const char *pbx_path)
 {
 	json_object_object_add(a->tried, pbx_path, NULL);
+}
+
+void attempts_mark_growing(struct attempts *a, const char *pbx_path)
+{
+	json_object_object_add(a->tried, pbx_path, json_object_new_boolean(1));
+}
+
+int attempts_growing(const struct attempts *a, const char *pbx_path)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(a->tried, pbx_path, &v) &&
+	       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
 int attempts_tried(const struct attempts *a, const char *pbx_path)

@@ -32,6 +32,12 @@ int attempts_note(struct attempts *a, const char *pbx_path, const char *kind, co
 void attempts_mark_tried(struct attempts *a, const char *pbx_path);
 int attempts_tried(const struct attempts *a, const char *pbx_path);
 
+/* This run found `pbx_path` still being recorded or changing (fetched again later, not a
+ * failure): attempts_growing() says so until the end of the run (the pending list's "in
+ * progress"). Marks it tried too. */
+void attempts_mark_growing(struct attempts *a, const char *pbx_path);
+int attempts_growing(const struct attempts *a, const char *pbx_path);
+
 /* What this run noted of `pbx_path`: -1 nothing (it was not counted this run), else the
  * count attempts_note() returned (0: still changing, a call being recorded), with *kind set
  * to the kind noted ("invalid", "missing"). For the pending list (pending.h). */

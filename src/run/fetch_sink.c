@@ -107,6 +107,9 @@ static int sink_end(void *ctx, size_t idx, int complete)
 		if (runs == 0 || (s->sealed.unfinished && runs < retries)) {
 			sealer_abandon(b->r->sealer);
 			s->state = SLOT_GROWING;
+			run_shared_lock(b->r); /* the pending list's "in progress" (sync.c) */
+			attempts_mark_growing(b->r->attempts, b->paths[idx]);
+			run_shared_unlock(b->r);
 			log_info("%s: %s; not archived yet, it will be fetched again",
 				 log_escape(b->paths[idx], esc, sizeof esc),
 				 runs ? why : "changed since the last run");

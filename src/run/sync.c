@@ -101,7 +101,9 @@ static int note_pending(struct run *r, struct recording **plan, size_t n)
 			continue;
 		}
 		int runs = attempts_this_run(r->attempts, rec->pbx_path, &kind);
-		if (runs >= 0 && strcmp(kind, "missing") == 0)
+		if (attempts_growing(r->attempts, rec->pbx_path))
+			st = PENDING_GROWING; /* fetch's own verdict: still being recorded */
+		else if (runs >= 0 && strcmp(kind, "missing") == 0)
 			st = PENDING_MISSING; /* a changed listing (runs 0) of one not brought is
 					       * still missing, not growing */
 		else if (runs == 0)
