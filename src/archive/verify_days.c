@@ -13,6 +13,7 @@
 
 #include "manifest.h"
 #include "store.h"
+#include "base/grow.h"
 #include "base/log.h"
 #include "base/pbxtime.h"
 
@@ -49,14 +50,11 @@ int verify_days_add(struct days *d, const char *day, int has)
 			return 0;
 		}
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct day_item *p = realloc(d->v, cap * sizeof *p);
-		if (!p)
-			return -1;
-		d->v = p;
-		d->cap = cap;
-	}
+	struct day_item *p = grow_for_one(d->v, &d->cap, d->n, sizeof *d->v);
+
+	if (!p)
+		return -1;
+	d->v = p;
 	snprintf(d->v[d->n].day, sizeof d->v[d->n].day, "%s", day);
 	d->v[d->n++].has = has;
 	return 0;

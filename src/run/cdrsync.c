@@ -10,6 +10,7 @@
 #include "window.h"
 #include "archive/manifest.h"
 #include "archive/recpath.h"
+#include "base/grow.h"
 #include "base/log.h"
 #include "base/pbxtime.h"
 #include "base/utf8.h"
@@ -49,14 +50,11 @@ int cdrsync_note_day(struct cdrsync *c, const char *day, int sealed)
 			return 0;
 	if (c->ndays >= MAX_DAYS)
 		return 0; /* the next run picks the rest up */
-	if (c->ndays == c->capdays) {
-		size_t cap = c->capdays ? c->capdays * 2 : 16;
-		struct day_item *p = realloc(c->days, cap * sizeof *p);
-		if (!p)
-			return -1;
-		c->days = p;
-		c->capdays = cap;
-	}
+	struct day_item *p = grow_for_one(c->days, &c->capdays, c->ndays, sizeof *c->days);
+
+	if (!p)
+		return -1;
+	c->days = p;
 	memcpy(c->days[c->ndays].day, day, 10);
 	c->days[c->ndays].day[10] = '\0';
 	c->days[c->ndays++].sealed = (char)sealed;

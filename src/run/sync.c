@@ -125,8 +125,9 @@ static int note_pending(struct run *r, struct recording **plan, size_t n)
 
 /* The last minute a listing made now can have seen whole: the one before now, by our clock or
  * the PBX's (its Date header), whichever is earlier. A walk reaches a day past now, and a last
- * listing ten years further (job.c): calls not made yet are not "listed" by either. */
-static pbx_minute listed_until(const struct run *r)
+ * listing ten years further (job.c): calls not made yet are not "listed" by either. (What is
+ * kept as listed is cut further at the run's end: runctx.c, r->listed_until.) */
+static pbx_minute last_past_minute(const struct run *r)
 {
 	pbx_minute now = pbxtime_now(r->cfg->pbx.timezone);
 	long skew = 0;
@@ -150,13 +151,15 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 	case 0:
 		/* Listed whole: what the pending list had of it and it no longer lists vanished.
 		 * Only through the minutes past already: later ones may still get calls. */
-		if (r->pending && start <= listed_until(r) &&
-		    pending_covered(r->pending, start,
-				    end < listed_until(r) ? end : listed_until(r)) != 0) {
-			listing_free(&l);
-			log_error("out of memory");
-			r->fatal = EXIT_STORAGE;
-			return -1;
+		if (r->pending) {
+			pbx_minute past = last_past_minute(r);
+			if (start <= past &&
+			    pending_covered(r->pending, start, end < past ? end : past) != 0) {
+				listing_free(&l);
+				log_error("out of memory");
+				r->fatal = EXIT_STORAGE;
+				return -1;
+			}
 		}
 		break;
 	case 1:
