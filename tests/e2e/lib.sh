@@ -262,6 +262,17 @@ add_recording() {
 	echo "$day/$name"
 }
 
+# flip_byte FILE OFFSET [MASK]: xors the byte at OFFSET with MASK (default 1), so the file
+# surely changes (writing a fixed byte leaves it as it was when that byte was already there).
+flip_byte() {
+	local file=$1 off=$2 mask=${3:-1} byte
+	byte=$(od -An -tu1 -j "$off" -N 1 "$file" | tr -d ' ')
+	[ -n "$byte" ] || fail "flip_byte: $file has no byte at $off"
+	# shellcheck disable=SC2059 # the format is the byte, on purpose
+	printf "\\$(printf %03o $((byte ^ mask)))" | dd of="$file" bs=1 seek="$off" conv=notrunc status=none
+	[ "$(od -An -tu1 -j "$off" -N 1 "$file" | tr -d ' ')" = $((byte ^ mask)) ] || fail "flip_byte: $file did not change"
+}
+
 # tmp_empty: ARCHIVE/.state/tmp holds no files (a finished run leaves no temp files).
 tmp_empty() {
 	[ -z "$(find "$ARCHIVE/.state/tmp" -mindepth 1 2>/dev/null | head -n 1)" ]

@@ -122,9 +122,7 @@ no_leftovers wrong
 cp enc/p196608.age bad.age
 size=$(stat -c %s bad.age)
 off=$((size - 65536 - 100))
-byte=$(od -An -tu1 -j "$off" -N1 bad.age | tr -d ' ')
-# shellcheck disable=SC2059 # the format is the byte, on purpose
-printf "\\$(printf %03o $((byte ^ 1)))" | dd of=bad.age bs=1 seek="$off" conv=notrunc status=none
+flip_byte bad.age "$off"
 cmp -s bad.age enc/p196608.age && fail "the damage did not change the file"
 mkdir damaged
 ag decrypt -i ours.key bad.age -o damaged

@@ -51,7 +51,7 @@ fi
 # A changed byte in an archived file: step 3 names the file.
 victim=$(cd "$ARCHIVE" && find . -name '*.wav.age' | sort | tail -n 1 | cut -c3-)
 cp "$ARCHIVE/$victim" "$T/victim.saved"
-printf 'X' | dd of="$ARCHIVE/$victim" bs=1 seek=300 conv=notrunc 2>/dev/null
+flip_byte "$ARCHIVE/$victim" 300
 audit
 grep -qF "$victim: FAILED" "$T/audit.out" || fail "step 3 did not name the altered file"
 cp "$T/victim.saved" "$ARCHIVE/$victim"

@@ -19,9 +19,7 @@ expect_summary deleted 0
 
 victim=$(find "$ARCHIVE" -path "$ARCHIVE/.state" -prune -o -name '*.wav' -type f -print | sort | sed -n 5p)
 name=$(basename "$victim")
-byte=$(od -An -tu1 -j 200 -N 1 "$victim" | tr -d ' ')
-# shellcheck disable=SC2059 # the format is the byte, on purpose
-printf "\\$(printf %03o $((byte ^ 0xff)))" | dd of="$victim" bs=1 seek=200 conv=notrunc status=none
+flip_byte "$victim" 200 255
 cmp -s "$victim" "$(find "$PBXDIR" -name "$name")" && fail "tampering did not change $victim"
 
 write_conf '[retention]' 'delete_from_pbx = true' 'pbx_keep_days = 0'
