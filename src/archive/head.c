@@ -19,6 +19,7 @@
 #include "mansig.h"
 #include "store.h"
 #include "base/clock.h"
+#include "base/fdio.h"
 #include "base/log.h"
 #include "crypto/minisign.h"
 
@@ -387,7 +388,7 @@ static int sign_buf(const struct minisign_secret *k, const char *buf, size_t len
 {
 	int fd = memfd_create("nexo-head", MFD_CLOEXEC), rc;
 
-	if (fd < 0 || store_write_fd(fd, buf, len) != 0) {
+	if (fd < 0 || fd_write_all(fd, buf, len) != 0) {
 		snprintf(err, errlen, "memory file: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);

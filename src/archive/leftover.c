@@ -13,6 +13,7 @@
 
 #include "manifest.h"
 #include "store.h"
+#include "base/fdio.h"
 #include "base/grow.h"
 #include "base/log.h"
 
@@ -68,7 +69,7 @@ int leftovers_note(struct leftovers *lo, const char *day)
 	fd = openat(dfd, NOTES, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
 		    0640);
 	snprintf(line, sizeof line, "%.10s\n", day);
-	if (fd < 0 || store_write_fd(fd, line, 11) != 0 || fsync(fd) != 0 ||
+	if (fd < 0 || fd_write_all(fd, line, 11) != 0 || fsync(fd) != 0 ||
 	    (lo->n == 0 && fsync(dfd) != 0)) {
 		log_error("cannot note the day %s in %s/.state/" NOTES ": %s", day,
 			  store_root_path(lo->s), strerror(errno));

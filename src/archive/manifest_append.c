@@ -19,6 +19,7 @@
 #include "store.h"
 #include "base/clock.h"
 #include "base/failpoint.h"
+#include "base/fdio.h"
 #include "base/log.h"
 #include "base/pbxtime.h"
 #include "pbx/cdr.h"
@@ -442,7 +443,7 @@ static int commit_day(struct manifest *m, struct manifest_day *d, char *err, siz
 	step = "append to";
 	if ((injected = FAILPOINT("manifest.append")) != 0)
 		errno = injected;
-	if (injected || store_write_fd(fd, d->pending, d->pending_len) != 0)
+	if (injected || fd_write_all(fd, d->pending, d->pending_len) != 0)
 		goto fail;
 	step = "fsync";
 	if ((injected = FAILPOINT("manifest.fsync")) != 0)

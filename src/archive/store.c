@@ -15,6 +15,7 @@
 
 #include "marker.h"
 #include "base/failpoint.h"
+#include "base/fdio.h"
 
 #define TMP_DIR ".state/tmp"
 #define TMP_SUFFIX ".nexo-tmp"
@@ -294,23 +295,6 @@ struct store_file *store_begin(struct store *s, const char *reldir, const char *
 	return f;
 }
 
-int store_write_fd(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Hands the buffer to the kernel. (Starting writeback early with sync_file_range after each
  * flush was measured: it doubled the system time here; the fsync at commit does it once.) */
 static int flush(struct store_file *f, char *err, size_t errlen)
@@ -321,7 +305,7 @@ static int flush(struct store_file *f, char *err, size_t errlen)
 		return 0;
 	if ((injected = FAILPOINT("store.write")) != 0)
 		errno = injected;
-	if (injected || store_write_fd(f->fd, f->buf, f->buffered) != 0) {
+	if (injected || fd_write_all(f->fd, f->buf, f->buffered) != 0) {
 		snprintf(err, errlen, "writing %s: %s", f->name, strerror(errno));
 		return -1;
 	}
@@ -618,7 +602,7 @@ int store_put_file(const char *path, const void *data, size_t len, char *err, si
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (store_write_fd(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fd_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);

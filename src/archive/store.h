@@ -118,10 +118,6 @@ void store_abandon(struct store_file *f);
 int store_remove(struct store *s, const char *reldir, const char *name, char *err,
 		 size_t errlen);
 
-/* write() of all `len` bytes to `fd`, resuming after EINTR and short writes. Returns 0, or -1
- * with errno set. */
-int store_write_fd(int fd, const void *buf, size_t len);
-
 /* Writes `len` bytes as the file `path` outside the archive (a witness, a metrics file) the
  * way the archive writes its own: a temp beside it ("PATH.PID.tmp": no suffix a reader
  * globs), fsync, rename over `path`, folder fsync. Returns 0, or -1 with `err` naming the file

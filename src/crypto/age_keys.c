@@ -13,27 +13,11 @@
 #include "age_internal.h"
 #include "bech32.h"
 #include "base/clock.h"
+#include "base/fdio.h"
 #include "base/log.h"
 
 #define SECRET_HRP "AGE-SECRET-KEY-"
 #define SECRET_KEY_LEN BECH32_ENCODED_LEN(15, AGE_KEY_LEN)
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Reads a whole key file (cap AGE_KEY_FILE_MAX) into sodium_malloc memory, NUL-terminated.
  * Returns the buffer (free with sodium_free), or NULL with `err` set. */
@@ -335,28 +319,6 @@ struct keygen {
 	char text[256];
 };
 
-/* fsync of the folder holding `path`, so the new name is durable. */
-static int sync_parent(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
-
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else if ((size_t)(slash - path) < sizeof dir)
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	else
-		return -1;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 int age_keygen_file(const char *path, char recipient_out[AGE_RECIPIENT_SIZE], char *err,
 		    size_t errlen)
 {
@@ -395,7 +357,7 @@ int age_keygen_file(const char *path, char recipient_out[AGE_RECIPIENT_SIZE], ch
 			goto out;
 		}
 	}
-	if (write_all(fd, k->text, (size_t)n) != 0 || (!to_stdout && fsync(fd) != 0)) {
+	if (fd_write_all(fd, k->text, (size_t)n) != 0 || (!to_stdout && fsync(fd) != 0)) {
 		err_set(err, errlen, "%s: %s", to_stdout ? "stdout" : path, strerror(errno));
 		if (!to_stdout) {
 			close(fd);
@@ -404,7 +366,7 @@ int age_keygen_file(const char *path, char recipient_out[AGE_RECIPIENT_SIZE], ch
 		goto out;
 	}
 	if (!to_stdout) {
-		if (close(fd) != 0 || sync_parent(path) != 0) {
+		if (close(fd) != 0 || fsync_parent(path) != 0) {
 			err_set(err, errlen, "%s: %s", path, strerror(errno));
 			unlink(path);
 			goto out;

@@ -14,7 +14,7 @@ fuzz_sources() {
 	unpack) echo "unpack recpath log" ;;
 	wav) echo "wav" ;;
 	config) echo "config config_keys pbxtime clock units" ;;
-	manifest) echo "manifest manifest_append jsonfield store marker hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow" ;;
+	manifest) echo "manifest manifest_append jsonfield store fdio marker hash log cdr cdrjoin pbxjson utf8 recname pbxtime clock grow" ;;
 	answer) echo "answer" ;;
 	cdr) echo "cdr cdrjoin pbxjson utf8 recname pbxtime clock log grow" ;;
 	csv) echo "csv log" ;;
