@@ -112,7 +112,9 @@ char *metrics_format(struct json_object *rep)
 	metric(&t, "partial_runs_in_a_row", "gauge",
 	       "Nightly runs in a row that ended partial ([sync] partial_alarm).", pbx,
 	       (double)report_int(rep, "partial_runs_in_a_row", 0));
-	metric(&t, "runs_total", "counter", "Runs reported since the archive's first report.", pbx,
+	metric(&t, "runs_total", "counter",
+	       "Reports written since the archive's first: runs, backfills, reconciles and watch "
+	       "batches.", pbx,
 	       (double)report_int(totals, "runs", 0));
 	by_outcome(&t, "recordings_total", "counter",
 		   "Recordings since the archive's first report, by outcome.", pbx, totals,
