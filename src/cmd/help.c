@@ -66,7 +66,8 @@ static const struct command_help commands[] = {
 	{ "keygen", "keygen [--sign] [-o FILE]",
 	  "make an age identity for [encryption] and print its recipient;\n"
 	  "with --sign, a minisign key pair (FILE, FILE.pub) for [signing]",
-	  "Files are created mode 0600 and never overwritten.\n", 0 },
+	  "The identity and the secret key are created mode 0600 (FILE.pub 0644);\n"
+	  "no file is ever overwritten.\n", 0 },
 	{ "decrypt", "decrypt -i IDENTITY FILE.age... [-o DIR | -o -]",
 	  "decrypt archived recordings (also files made by age -r)",
 	  "Output is written to a temp file and renamed only once fully authenticated.\n"
@@ -89,7 +90,10 @@ static const struct command_help commands[] = {
 	{ "prune", "prune [--dry-run]",
 	  "remove recordings older than [retention] archive_keep_days,\n"
 	  "except those under a legal hold",
-	  NULL, 1 },
+	  "With [offsite] and [retention] local_keep_days, it also removes the local copies\n"
+	  "of older calls whose offsite copy is confirmed (\"offloaded\"; restore brings\n"
+	  "them back). --dry-run lists what it would remove.\n",
+	  1 },
 	{ "hold", "hold add (--number EXT | --from DAY --to DAY | --path GLOB) --reason TEXT\n"
 		  "hold remove ID | hold list [--json]",
 	  "legal holds: held recordings are never pruned or forgotten", NULL, 1 },

@@ -3,9 +3,10 @@
 # Checks: `mandoc -Tlint` reports nothing on man/nexo-archive.1 and man/nexo-archive.conf.5 (but
 # "referenced manual not found", which names pages of other packages, or of this one before it
 # is installed); every key of conf/nexo-archive.conf is an `.It Ic KEY` of its section in the
-# (5) page, and every key src/base/config.c parses is in conf/nexo-archive.conf; the commands
-# of `nexo-archive --help` are exactly the `.It Cm` commands of the (1) page, and each is
-# named in the README; every exit code of src/base/exitcode.h is in the (1) page's EXIT STATUS.
+# (5) page, and every key src/base/config_keys.c parses is in conf/nexo-archive.conf; the
+# commands of `nexo-archive --help` are exactly the `.It Cm` commands of the (1) page, and each
+# is named in the README; every exit code of src/base/exitcode.h is in the (1) page's EXIT
+# STATUS.
 source "$TOP/tests/e2e/lib.sh"
 
 command -v mandoc >/dev/null || fail "mandoc is missing (make deps-dev installs it)"
@@ -14,7 +15,7 @@ man5="$TOP/man/nexo-archive.conf.5"
 lint=$(mandoc -Tlint "$man1" "$man5" 2>&1 | grep -v -e 'referenced manual not found' -e 'outdated mandoc.db' || true)
 [ -z "$lint" ] || fail "mandoc -Tlint: $lint"
 
-python3 - "$TOP/conf/nexo-archive.conf" "$man5" "$TOP/src/base/config.c" <<'PY' || fail "config keys"
+python3 - "$TOP/conf/nexo-archive.conf" "$man5" "$TOP/src/base/config_keys.c" <<'PY' || fail "config keys"
 import re, sys
 conf, man, src = (open(p, encoding="utf-8").read() for p in sys.argv[1:4])
 keys, sec = set(), None
@@ -40,9 +41,11 @@ extra = sorted(documented - keys)
 if extra:
     sys.exit("keys in nexo-archive.conf(5) that the example config lacks: %s" % extra)
 parsed = set(re.findall(r'strcmp\(k, "([a-z_0-9]+)"\)', src))
+if len(parsed) < 40:
+    sys.exit("found only %d keys in config_keys.c: has the parser moved?" % len(parsed))
 lacking = sorted(parsed - {k for _, k in keys})
 if lacking:
-    sys.exit("keys config.c parses that conf/nexo-archive.conf lacks: %s" % lacking)
+    sys.exit("keys config_keys.c parses that conf/nexo-archive.conf lacks: %s" % lacking)
 print("%d keys" % len(keys))
 PY
 
