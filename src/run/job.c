@@ -367,15 +367,20 @@ static int finish(struct run *r, const struct job_options *opt, int rc, int held
 {
 	struct report_info info = { opt->backfill ? "backfill" : opt->reconcile ? "reconcile" : "run",
 				    started, clock_unix(), seconds, rc, opt->dry_run, partials, 0 };
-	struct json_object *prev = held ? report_load(r->store, NULL, 0) : NULL;
+	/* Read without the lock too (the file is only ever replaced whole): a run that could not
+	 * take it still writes the metrics file, which must carry the totals, the last success
+	 * and the archive figures on, not restart them from zero. */
+	struct json_object *prev = r->store ? report_load(r->store, NULL, 0) : NULL;
 	struct json_object *rep = report_build(r, &info, days, prev), *lj;
 	char path[4096];
 
 	live_stop(); /* the summary that follows stays */
 
-	json_object_put(prev);
 	if (rep && held && !opt->dry_run)
 		report_add_archive(rep, r->store, r->cfg);
+	else if (rep && prev && !held)
+		report_carry_archive(rep, prev);
+	json_object_put(prev);
 	if (rep && held && report_save(r->store, rep) != 0) {
 		held = 0;
 		if (rc == EXIT_OK || rc == EXIT_PARTIAL) {

@@ -389,6 +389,16 @@ int report_add_archive(struct json_object *rep, struct store *s, const struct co
 	return 0;
 }
 
+void report_carry_archive(struct json_object *rep, struct json_object *previous)
+{
+	static const char *const keys[] = { "archive", "partial_runs_in_a_row" };
+	struct json_object *v;
+
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (json_object_object_get_ex(previous, keys[i], &v) && v)
+			json_object_object_add(rep, keys[i], json_object_get(v));
+}
+
 int report_save(struct store *s, struct json_object *o)
 {
 	char err[512], *text;

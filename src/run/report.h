@@ -52,6 +52,11 @@ struct json_object *report_build(const struct run *r, const struct report_info *
  * or -1 (printed as a warning: the report goes without it). */
 int report_add_archive(struct json_object *rep, struct store *s, const struct config *cfg);
 
+/* For a run that did not hold the lock (it may not read the archive as a whole): `previous`'s
+ * "archive" figures and partial-run count, as the last run that held it found them, so the
+ * metrics file carries them on rather than dropping them. */
+void report_carry_archive(struct json_object *rep, struct json_object *previous);
+
 /* Replaces .state/last-run.json with `o` (one line), atomically. Returns 0, or -1 (printed:
  * the archive cannot be written, and the run says so with its exit code). */
 int report_save(struct store *s, struct json_object *o);

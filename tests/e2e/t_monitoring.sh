@@ -84,6 +84,17 @@ grep -q '^nexo_archive_last_success_timestamp_seconds{pbx="nexo"} [0-9]' "$T/met
 grep -q '^nexo_archive_recordings_total{pbx="nexo",outcome="archived"} 6$' "$T/metrics/nexo.prom" || fail "no archived total"
 if command -v promtool >/dev/null; then
 	promtool check metrics <"$T/metrics/nexo.prom" || fail "promtool check metrics"
+	# The alerts docs/operations.md offers, as one rule file: promtool must accept them.
+	python3 - "$TOP/docs/operations.md" >"$T/rules.yml" <<'PY'
+import re, sys
+blocks = re.findall(r"```\n(- alert: .*?)```", open(sys.argv[1], encoding="utf-8").read(), re.S)
+assert blocks, "no alert blocks"
+print("groups:\n- name: nexo-archive\n  rules:")
+for b in blocks:
+    print("".join("  " + line + "\n" for line in b.splitlines()), end="")
+PY
+	promtool check rules "$T/rules.yml" >"$T/rules.out" 2>&1 || fail "the docs' alerts: $(cat "$T/rules.out")"
+	grep -q 'SUCCESS: [3-9] rules found' "$T/rules.out" || fail "the docs' alerts: $(cat "$T/rules.out")"
 else
 	echo "note: promtool not installed (Debian's prometheus package); metrics format not checked by it"
 fi
@@ -108,6 +119,25 @@ grep -q 'is plain http' "$T/v.err" || fail "-v did not repeat the plain-http war
 echo '# changed' >>"$CONF"
 "$NEXO" -c "$CONF" -q run >"$T/q.out" 2>"$T/q.err"
 grep -q 'is plain http' "$T/q.err" || fail "a changed config did not bring the plain-http warning back"
+
+# 2b. A run that finds the lock held (exit 3) writes no report but still the metrics file,
+# carrying the totals, the last success and the archive figures on (they once restarted from
+# zero, so a stale-archive alert on the last success could not fire).
+runs_before=$(sed -n 's/^nexo_archive_runs_total{pbx="nexo"} //p' "$T/metrics/nexo.prom")
+exec 8<>"$ARCHIVE/.state/lock"
+flock -n 8 || fail "cannot take the lock for the test"
+nexo run
+expect_rc 3
+exec 8>&-
+grep -q '^nexo_archive_last_run_exit_code{pbx="nexo"} 3$' "$T/metrics/nexo.prom" || fail "exit 3 not in the metrics"
+grep -q '^nexo_archive_last_success_timestamp_seconds{pbx="nexo"} [0-9]' "$T/metrics/nexo.prom" ||
+	fail "a locked-out run dropped the last success metric"
+grep -q '^nexo_archive_recordings_total{pbx="nexo",outcome="archived"} 6$' "$T/metrics/nexo.prom" ||
+	fail "a locked-out run restarted the archived total"
+grep -q '^nexo_archive_local_recordings{pbx="nexo"} 6$' "$T/metrics/nexo.prom" ||
+	fail "a locked-out run dropped the archive figures"
+runs_after=$(sed -n 's/^nexo_archive_runs_total{pbx="nexo"} //p' "$T/metrics/nexo.prom")
+[ "$runs_after" -ge "$runs_before" ] || fail "runs_total went down ($runs_before -> $runs_after)"
 
 # 3. journald: with JOURNAL_STREAM naming stderr, every line has its priority; without it
 # (or naming another stream), none.
