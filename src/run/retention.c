@@ -227,10 +227,13 @@ static int delete_and_relist(struct run *r, const struct candidate *c, size_t n,
 		r->fatal = rc == PBX_REFUSED ? EXIT_LOGIN : EXIT_UNREACHABLE;
 		return -1;
 	}
-	/* Whatever the PBX said, the re-list decides. */
+	/* Whatever the PBX said, the re-list decides. It asks from WINDOW_EARLIER before the
+	 * oldest candidate: a PBX that filters on the call's start lists a recording shown at
+	 * minute lo only from when its call started (window.h), and one the re-list does not
+	 * ask for would read as deleted. */
 	(void)FAILPOINT("retention.relist");
 	listing_init(after);
-	if (window_list(r, lo, hi, after) != 0) {
+	if (window_list(r, lo - WINDOW_EARLIER, hi, after) != 0) {
 		listing_free(after);
 		r->t.unconfirmed += k;
 		return -1;
@@ -355,7 +358,7 @@ static int confirm_one(struct run *r, const char *path)
 		return 0;
 	struct manifest_entry copy = *e;
 	listing_init(&l);
-	if (window_list(r, m, m, &l) != 0) {
+	if (window_list(r, m - WINDOW_EARLIER, m, &l) != 0) { /* as delete_and_relist's */
 		listing_free(&l);
 		return -1;
 	}
@@ -484,6 +487,14 @@ static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minut
 		listing_free(&l);
 		return 2; /* too many rows at once: the walk narrows */
 	}
+	/* This window's rows only: one the listing shows after it (window.h) is judged by the
+	 * window that holds it. (A PBX that filters on the call's start may list a call answered
+	 * across the window's end in neither: it stays on the PBX.) */
+	size_t own = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if (window_holds(a, b, l.rows[i].calldate))
+			l.rows[own++] = l.rows[i];
+	l.n = own;
 	*rows = l.n;
 	if (l.n == 0) {
 		listing_free(&l);
