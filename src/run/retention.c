@@ -71,22 +71,50 @@ static const char *candidate_path_at(const void *items, size_t i)
  * written adds a second of duration each second, so a minute later its listing has moved. */
 #define SETTLED_SECONDS 60
 
+/* How long after its call ended a recording's file may still be rewritten by the PBX with the
+ * same length: MixMonitor's post-recording command (a sox that re-encodes, normalises or mixes
+ * in the "this call is recorded" prompt) runs once the file closes. A copy taken sooner may not
+ * be the bytes the PBX keeps, whatever the listing says. */
+#define POSTPROCESS_MINUTES 10
+
+/* Whether version `e` was archived at least POSTPROCESS_MINUTES after the call listed as `rec`
+ * ended, by the PBX's clock: the archiving's age (this host's clock) set against `now` (the
+ * PBX's minute now, [pbx] timezone), plus the PBX's clock skew when known. */
+static int copied_after_postprocess(const struct run *r, const struct recording *rec,
+				    const struct manifest_entry *e, pbx_minute now)
+{
+	pbx_minute started, archived;
+	long skew = 0;
+
+	if (pbxtime_parse(rec->calldate, &started) != 0 || e->archived_at <= 0)
+		return 0;
+	archived = now - (clock_unix() - e->archived_at) / 60;
+	if (pbx_clock_skew(r->pbx, &skew))
+		archived += skew / 60;
+	/* The listed duration may include ringing: it errs towards a later end. */
+	return archived >= started + (rec->duration > 0 ? rec->duration / 60 + 1 : 1) +
+				   POSTPROCESS_MINUTES;
+}
+
 /* Whether the listing alone cannot vouch that the PBX holds the archived bytes. A size it
  * lists, the same as when the version was archived (when it was checked against the bytes
  * that came), vouches. A duration is whole seconds: a recording still being written with a
  * valid header can grow within its rounding, so with auto an unchanged duration that agrees
  * with the archived audio vouches only once SETTLED_SECONDS have passed since the archiving
  * (a nightly run deleting what it archived weeks ago downloads nothing more; a run deleting
- * what it archived moments ago compares). With verify_pbx_copy = listing an agreeing duration
- * vouches at once; never a copy shorter than listed. */
+ * what it archived moments ago compares), and only for a copy taken POSTPROCESS_MINUTES after
+ * the call ended (one fetched at the hang-up, by a watch or a run just after the call, is
+ * compared once: the PBX may have rewritten the file since with the same length). With
+ * verify_pbx_copy = listing an agreeing duration vouches at once; never a copy shorter than
+ * listed. */
 static int must_compare(const struct run *r, const struct recording *rec,
-			const struct manifest_entry *e)
+			const struct manifest_entry *e, pbx_minute now)
 {
 	int known = rec->duration >= 0 && e->audio_seconds >= 0;
 	int short_copy = known && e->audio_seconds + ROUNDING_SECONDS < (double)rec->duration;
 	int agrees = known && !short_copy &&
 		     e->audio_seconds <= (double)rec->duration + ROUNDING_SECONDS;
-	int64_t now = clock_unix();
+	int64_t unix_now = clock_unix();
 
 	switch (r->cfg->retention.verify_pbx_copy) {
 	case VERIFY_DOWNLOAD:
@@ -97,7 +125,8 @@ static int must_compare(const struct run *r, const struct recording *rec,
 		break;
 	default:
 		if (agrees && e->listed_duration == rec->duration && e->archived_at > 0 &&
-		    now >= e->archived_at + SETTLED_SECONDS)
+		    unix_now >= e->archived_at + SETTLED_SECONDS &&
+		    copied_after_postprocess(r, rec, e, now))
 			return 0;
 		break;
 	}
@@ -227,10 +256,13 @@ static int delete_and_relist(struct run *r, const struct candidate *c, size_t n,
 		r->fatal = rc == PBX_REFUSED ? EXIT_LOGIN : EXIT_UNREACHABLE;
 		return -1;
 	}
-	/* Whatever the PBX said, the re-list decides. */
+	/* Whatever the PBX said, the re-list decides. It asks from WINDOW_EARLIER before the
+	 * oldest candidate: a PBX that filters on the call's start lists a recording shown at
+	 * minute lo only from when its call started (window.h), and one the re-list does not
+	 * ask for would read as deleted. */
 	(void)FAILPOINT("retention.relist");
 	listing_init(after);
-	if (window_list(r, lo, hi, after) != 0) {
+	if (window_list(r, lo - WINDOW_EARLIER, hi, after) != 0) {
 		listing_free(after);
 		r->t.unconfirmed += k;
 		return -1;
@@ -355,7 +387,7 @@ static int confirm_one(struct run *r, const char *path)
 		return 0;
 	struct manifest_entry copy = *e;
 	listing_init(&l);
-	if (window_list(r, m, m, &l) != 0) {
+	if (window_list(r, m - WINDOW_EARLIER, m, &l) != 0) { /* as delete_and_relist's */
 		listing_free(&l);
 		return -1;
 	}
@@ -448,7 +480,7 @@ static int judge_rows(struct run *r, struct listing *l, pbx_minute now, pbx_minu
 		}
 		c->rec = rec;
 		c->e = *e;
-		c->compare = must_compare(r, rec, e);
+		c->compare = must_compare(r, rec, e, now);
 		(*ncand)++;
 	}
 	return 0;
@@ -484,6 +516,14 @@ static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minut
 		listing_free(&l);
 		return 2; /* too many rows at once: the walk narrows */
 	}
+	/* This window's rows only: one the listing shows after it (window.h) is judged by the
+	 * window that holds it. (A PBX that filters on the call's start may list a call answered
+	 * across the window's end in neither: it stays on the PBX.) */
+	size_t own = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if (window_holds(a, b, l.rows[i].calldate))
+			l.rows[own++] = l.rows[i];
+	l.n = own;
 	*rows = l.n;
 	if (l.n == 0) {
 		listing_free(&l);

@@ -104,6 +104,11 @@ struct run {
 	size_t cap_unproved;         /* window.c: an answer this large was not proved uncapped by
 				      * wider windows (probe_cap); not asked again for as few */
 	pbx_minute newest_seen;      /* sync.c: the latest call start the PBX listed; -1 none */
+	char **ahead;                /* sync.c: the paths the last window handled that are shown
+				      * after its end (window.h); the window right after it does
+				      * not handle them again */
+	size_t nahead;
+	pbx_minute ahead_end;        /* sync.c: that window's end */
 	pbx_minute listed_until;     /* job.c, watch.c: a window listed whole is kept as listed
 				      * (the pending list's spans, the report's "listed") only up
 				      * to here, by our clocks: the PBX's now less [sync] lookback

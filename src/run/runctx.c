@@ -15,6 +15,7 @@
 #include "progress.h"
 #include "offsite.h"
 #include "run.h"
+#include "sync.h"
 #include "archive/attempts.h"
 #include "archive/pending.h"
 #include "archive/head.h"
@@ -419,6 +420,7 @@ void run_teardown(struct run *r)
 	for (size_t i = 0; i < r->nsign_pub; i++)
 		minisign_public_free(r->sign_pub[i]);
 	age_recipients_free(&r->recipient_list);
+	sync_ahead_free(r);
 	memset(r, 0, sizeof *r);
 	r->lockfd = -1;
 }

@@ -123,6 +123,43 @@ static int note_pending(struct run *r, struct recording **plan, size_t n)
 	return 0;
 }
 
+static void free_paths(char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+void sync_ahead_free(struct run *r)
+{
+	free_paths(r->ahead, r->nahead);
+	r->ahead = NULL;
+	r->nahead = 0;
+}
+
+static int in_paths(char *const *paths, size_t n, const char *pbx_path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(paths[i], pbx_path) == 0)
+			return 1;
+	return 0;
+}
+
+/* Notes a path this window handles that is shown after its end (r->ahead). Returns 0, or -1
+ * out of memory. */
+static int note_ahead(struct run *r, const char *pbx_path)
+{
+	char **n = realloc(r->ahead, (r->nahead + 1) * sizeof *n);
+
+	if (!n)
+		return -1;
+	r->ahead = n;
+	if (!(r->ahead[r->nahead] = strdup(pbx_path)))
+		return -1;
+	r->nahead++;
+	return 0;
+}
+
 /* The last minute a listing made now can have seen whole: the one before now, by our clock or
  * the PBX's (its Date header), whichever is earlier. A walk reaches a day past now, and a last
  * listing ten years further (job.c): calls not made yet are not "listed" by either. (What is
@@ -172,6 +209,20 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 		listing_free(&l);
 		return r->fatal ? -1 : 0;
 	}
+	/* The rows the window before handled that are shown after its end (window.h): handled
+	 * there, not again here, if this window follows on. This window's own such rows are
+	 * noted for the next one. */
+	char **before = NULL;
+	size_t nbefore = 0;
+	if (start == r->ahead_end + 1) {
+		before = r->ahead;
+		nbefore = r->nahead;
+	} else {
+		sync_ahead_free(r);
+	}
+	r->ahead = NULL;
+	r->nahead = 0;
+	r->ahead_end = end;
 	/* With the CDR archive on, also windows without recordings: a day of missed calls. */
 	if (r->cfg->cdr.join && (l.n || r->cfg->cdr.archive))
 		cdrs = cdrsync_window(r, start, end);
@@ -180,6 +231,7 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 	r->t.skipped_names += l.skipped;
 	plan = calloc(l.n ? l.n : 1, sizeof *plan);
 	if (!plan) {
+		free_paths(before, nbefore);
 		listing_free(&l);
 		log_error("out of memory");
 		r->fatal = EXIT_STORAGE;
@@ -198,6 +250,17 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 
 		if (i > 0 && strcmp(rec->pbx_path, plan[i - 1]->pbx_path) == 0)
 			continue; /* listed twice */
+		if (pbxtime_parse(rec->calldate, &started) == 0 && started > end &&
+		    note_ahead(r, rec->pbx_path) != 0) {
+			free_paths(before, nbefore);
+			free(plan);
+			listing_free(&l);
+			log_error("out of memory");
+			r->fatal = EXIT_STORAGE;
+			return -1;
+		}
+		if (in_paths(before, nbefore, rec->pbx_path))
+			continue; /* the window before handled it */
 		r->t.listed++;
 		if (pbxtime_parse(rec->calldate, &started) == 0) {
 			if (started > r->newest_seen)
@@ -261,6 +324,7 @@ int sync_window(struct run *r, pbx_minute start, pbx_minute end)
 			break;
 		}
 	}
+	free_paths(before, nbefore);
 	/* Only where the PBX still lists recordings: before its own horizon (a PBX that frees its
 	 * disk of old recordings keeps their CDRs far longer) a CDR names what is gone. */
 	if (cdrs && l.n && witness(r, cdrs, start, end, &l, &plan, &nplan, &named) != 0) {

@@ -58,14 +58,20 @@ static long ask(struct run *r, pbx_minute from, pbx_minute to, struct listing *o
 	return (long)(out->n - before + out->skipped - skipped);
 }
 
-/* Keeps, of out->rows[from..], the rows of [start, end]. */
-static void keep_window(struct listing *out, size_t from, pbx_minute start, pbx_minute end)
+/* Keeps, of out->rows[from..], the rows shown from `start` on. Those before it are another
+ * window's (the padding minute). Those after the window's end are kept: a PBX that filters on
+ * the call's start lists a call that started in the window and was answered after it (its
+ * recording's time) here, and not in the next window, asked for from its own start (window.h).
+ * A calldate that does not parse counts as inside (window_holds). */
+static void keep_from(struct listing *out, size_t from, pbx_minute start)
 {
 	size_t k = from;
 
-	for (size_t i = from; i < out->n; i++)
-		if (window_holds(start, end, out->rows[i].calldate))
+	for (size_t i = from; i < out->n; i++) {
+		pbx_minute m;
+		if (pbxtime_parse(out->rows[i].calldate, &m) != 0 || m >= start)
 			out->rows[k++] = out->rows[i];
+	}
 	out->n = k;
 }
 
@@ -176,7 +182,7 @@ static int minute_whole(struct run *r, pbx_minute m, long padded_rows, int why,
 			out->skipped = skipped_before + (out->skipped - skipped);
 			memmove(out->rows + padded_at, out->rows + mark, k * sizeof *out->rows);
 			out->n = padded_at + k;
-			keep_window(out, padded_at, m, m);
+			keep_from(out, padded_at, m);
 			return 0;
 		}
 		out->n = mark;
@@ -221,7 +227,7 @@ static int list_minute(struct run *r, pbx_minute m, long padded_rows, int why,
 		  counted		     ? ", fewer than it counts"
 		  : out->totalcount >= 0 ? ", a count of just those, and no larger answer seen"
 					 : ", no count");
-	keep_window(out, padded_at, m, m);
+	keep_from(out, padded_at, m);
 	return unlistable_minute(r);
 }
 
@@ -287,7 +293,7 @@ int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing 
 	if ((size_t)n > r->largest_answer)
 		r->largest_answer = (size_t)n;
 	if (!why) {
-		keep_window(out, before, start, end);
+		keep_from(out, before, start);
 		return 0;
 	}
 	if (start >= end)
@@ -317,7 +323,7 @@ int window_count(struct run *r, pbx_minute start, pbx_minute end, long long *cou
 		return 0;
 	}
 	*count = l.totalcount;
-	keep_window(&l, 0, start, end);
+	keep_from(&l, 0, start);
 	*rows = (long)l.n;
 	listing_free(&l);
 	return n < 0 ? -1 : 0;

@@ -5,9 +5,12 @@
  * bound is compared with a call's seconds: `enddate` may be read through HH:MM:59, as HH:MM:00
  * inclusive, or as HH:MM:00 exclusive, and `startdate` as inclusive or not (docs/pbx-api.md).
  * So a window is asked for with a minute of padding at each end and the answer's rows are then
- * kept only within the window: consecutive windows leave no gap under any reading, and a row
- * is counted in one window only. Filters that delete (9004) are never widened: they use the
- * narrowest reading (cdrsync.c).
+ * kept from the window's start on: consecutive windows leave no gap under any reading. A row
+ * shown after the window's end is kept too: the guide's 20053 filters on the call's start
+ * ("regardless of the call answer") while its rows show the recording's own time, which is the
+ * answer, later by the ringing or a queue's wait; the next window, asked for from its own start,
+ * does not list a call that started before it (sync.c handles such a row once). Filters that
+ * delete (9004) are never widened: they use the narrowest reading (cdrsync.c).
  *
  * Answers may be capped. When the PBX sends fewer rows than its totalcount, the window is
  * split in halves until every row is seen. When it sends no totalcount (or one equal to what it
@@ -34,6 +37,11 @@ struct listing;
 /* Minutes a request reaches past each end of its window. */
 #define WINDOW_PAD 1
 
+/* Minutes a call may have started before its recording (a queue's wait, ringing), for a PBX
+ * that filters its listing on the call's start: a re-list that must still show a recording
+ * shown at minute m asks from m - WINDOW_EARLIER (the CDR join's hour, cdrsync.c). */
+#define WINDOW_EARLIER 60
+
 /* An answer without a count (or with one equal to the rows it sent) is suspected of being
  * capped from this many rows on, when it is the largest of the run: no PBX caps below. */
 #define WINDOW_CAP_MIN_ROWS 5
@@ -49,7 +57,8 @@ void window_request(pbx_minute start, pbx_minute end, pbx_minute *from, pbx_minu
  * does not parse counts as inside (nothing is dropped for it). Returns 1 or 0. */
 int window_holds(pbx_minute start, pbx_minute end, const char *calldate);
 
-/* Lists [start, end] into `out` (appended; only rows of the window). Returns 0 when every row
+/* Lists [start, end] into `out` (appended; the rows shown from `start` on: those of the window,
+ * and those its answers held that are shown after it). Returns 0 when every row
  * was seen; 1 when a minute's answer stayed capped (the rows that came are in `out`, but the
  * listing is incomplete: no deletion may be decided from it; also when a single minute answered
  * more than a run holds); 2 when the window holds more rows than one listing may
@@ -59,7 +68,7 @@ int window_holds(pbx_minute start, pbx_minute end, const char *calldate);
 int window_list(struct run *r, pbx_minute start, pbx_minute end, struct listing *out);
 
 /* One padded request for [start, end], not split, for its count: *count the PBX's totalcount
- * (-1 when it sends none), *rows the rows of the window it sent (LISTING_MAX_ROWS when the
+ * (-1 when it sends none), *rows the rows it sent shown from `start` on (LISTING_MAX_ROWS when the
  * answer was too large to hold, count then -1). Returns 0, or -1 on failure (printed;
  * r->fatal set when the run must end). */
 int window_count(struct run *r, pbx_minute start, pbx_minute end, long long *count,

@@ -105,6 +105,8 @@ struct fpx_config {
 	bool any_folder;          /* --any-folder: recordings in any folder chain, or bare */
 	enum fpx_end_bound end_bound;     /* 20053 and 9006/9005/9004 */
 	enum fpx_start_bound start_bound;
+	bool list_call_start;     /* --list-call-start: 20053 filters on the call's start (its
+	                             CDR's calldate), rows still show the recording's time */
 	/* CDR CGIs 9006/9005/9004 */
 	struct cdr_store *cdrs;   /* the rows of DIR/cdr.jsonl */
 	enum fpx_cdr_style cdr_style;

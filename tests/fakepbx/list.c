@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "bound.h"
+#include "cdr.h"
 #include "live.h"
 #include "longf.h"
 #include "omit.h"
@@ -31,6 +32,8 @@ struct list_query {
 	struct bound_q b;
 	const char *src, *dst, *trunk, *calltype; /* NULL: any */
 	long min_dur, max_dur;                    /* -1: none */
+	const struct cdr_list *starts;            /* --list-call-start: the CDRs that name a
+	                                             recording; NULL: off */
 };
 
 enum list_phase {
@@ -98,11 +101,29 @@ static int list_calltype(const char *in, const char **type)
 	return -1;
 }
 
+/* The time the date filter compares: the recording's own (its name's), or with
+ * --list-call-start the start of the call that made it, the calldate of the CDR naming it
+ * (the guide's 20053 table: "Calls which start within this period ... will match,
+ * regardless of the call answer"), which is earlier when the call rang or queued first. */
+static const char *list_filter_time(const struct list_query *q, const struct store_rec *rec)
+{
+	for (size_t i = 0; q->starts && i < q->starts->n; i++)
+		if (strcmp(q->starts->v[i].f[CDR_RECFILE], rec->path) == 0)
+			return q->starts->v[i].f[CDR_CALLDATE];
+	return rec->calldate;
+}
+
+static bool list_names_recording(const struct cdr_row *row, void *arg)
+{
+	(void)arg;
+	return row->f[CDR_RECFILE][0] != '\0';
+}
+
 /* Everything the name tells; runs before the file is opened. */
 static bool list_prekeep(const struct store_rec *rec, void *arg)
 {
 	const struct list_query *q = arg;
-	if (!bound_in(&q->b, rec->calldate) || omit_has(rec->path))
+	if (!bound_in(&q->b, list_filter_time(q, rec)) || omit_has(rec->path))
 		return false;
 	if (q->src && !strstr(rec->src, q->src))
 		return false;
@@ -414,11 +435,25 @@ struct http_reply list_handle(const struct fpx_config *cfg, struct http_req *r)
 	struct store_filter f = { .any = cfg->any_folder, .prekeep = list_prekeep,
 				  .keep = list_keep, .arg = &q };
 	bound_days(&q.b, f.day_lo, f.day_hi); /* folder names are YYYYMMDD: skip whole days */
+	struct cdr_list starts = { 0 };
+	if (cfg->list_call_start) {
+		/* A call that started on the last day asked for may be recorded the next. */
+		f.day_hi[0] = '\0';
+		if (cdr_store_select(cfg->cdrs, list_names_recording, NULL, &starts) < 0) {
+			cdr_list_free(&starts);
+			return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		}
+		q.starts = &starts;
+	}
 
 	struct list_stream *st = calloc(1, sizeof *st);
-	if (!st)
+	if (!st) {
+		cdr_list_free(&starts);
 		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	if (store_scan(cfg->data_dir, &f, &st->rows) < 0) {
+	}
+	int scanned = store_scan(cfg->data_dir, &f, &st->rows);
+	cdr_list_free(&starts);
+	if (scanned < 0) {
 		store_list_free(&st->rows);
 		free(st);
 		return http_reply_fail(MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read recordings");

@@ -42,7 +42,7 @@ enum {
 	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
 	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_LONG_FIELDS,
 	OPT_DELETE_KEY, OPT_DELETE_NO_SESSION, OPT_ANY_FOLDER, OPT_LIST_OMIT,
-	OPT_LIST_OMIT_PATH, OPT_HELP,
+	OPT_LIST_OMIT_PATH, OPT_LIST_CALL_START, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -98,6 +98,7 @@ static const struct option main_longopts[] = {
 	{ "any-folder", no_argument, NULL, OPT_ANY_FOLDER },
 	{ "list-omit", required_argument, NULL, OPT_LIST_OMIT },
 	{ "list-omit-path", required_argument, NULL, OPT_LIST_OMIT_PATH },
+	{ "list-call-start", no_argument, NULL, OPT_LIST_CALL_START },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -119,6 +120,7 @@ static void main_usage(FILE *out)
 	      "          [--totalcount-capped] [--long-fields N]\n"
 	      "          [--delete-key both|wavefiles|wavfiles] [--delete-no-session N]\n"
 	      "          [--any-folder] [--list-omit N] [--list-omit-path PATH]...\n"
+	      "          [--list-call-start]\n"
 	      "          [--cdr-style array|numbered] [--cdr-int-values]\n"
 	      "          [--cdr-recording-name relative|full|none] [--cdr-hide N]\n"
 	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
@@ -138,6 +140,8 @@ static void main_usage(FILE *out)
 	      "    --any-folder           recordings in any .../YYYYMMDD/ folder chain, or bare\n"
 	      "    --list-omit N          the N oldest recordings are never listed\n"
 	      "    --list-omit-path P     recording P is never listed (repeatable)\n"
+	      "    --list-call-start      20053 dates filter on the call's start (its CDR), rows\n"
+	      "                           show the recording's time (its answer)\n"
 	      "    --delete-key K         the spelling 20054 reads (both|wavefiles|wavfiles)\n"
 	      "    --no-session status6   no session: 200 {\"status\":-6}\n"
 	      "    --delete-no-session N  the first N valid 20054 requests: the session died\n"
@@ -349,6 +353,7 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_ANY_FOLDER: cfg->any_folder = true; break;
 		case OPT_LIST_OMIT: bad = main_long("list-omit", optarg, 0, 1L << 40, &a->list_omit); break;
 		case OPT_LIST_OMIT_PATH: a->omit_paths[a->nomit_paths++] = optarg; break;
+		case OPT_LIST_CALL_START: cfg->list_call_start = true; break;
 		case OPT_LONG_FIELDS:
 			bad = main_long("long-fields", optarg, 1, 1048576, &lv);
 			cfg->long_fields = (size_t)lv;

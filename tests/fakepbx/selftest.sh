@@ -895,6 +895,23 @@ login
 	fail "--start-bound exclusive: $(nb "$W0" "$W0") $(nb "$W0:30" 2021-03-28+12:01)"
 stop
 ok "bounds: end through/minute/exclusive, start inclusive/exclusive, :SS kept, date-only ends, echo as sent, 9006/9005/9004 alike"
+# --list-call-start: the 12:00:30 call queued from 11:57:10 (its CDR); the 12:00:00 one has none
+python3 - <<'PY'
+import json
+row = json.loads(open("db/cdr.jsonl").readline())
+row.update({"calldate": "2021-03-28 11:57:10", "UniqueID": "1616929030.999",
+            "Recording filename": "20210328/20210328-120030-16169120030-Inbound-42-1-2.wav"})
+open("db/cdr.jsonl", "a").write(json.dumps(row) + "\n")
+PY
+start --data db --list-call-start
+login
+Q=$(C -b jar "$B/20053?&startdate=2021-03-28+11:57&enddate=2021-03-28+11:57")
+[ "$(py '[r["calldate"] for r in j["json_array_recordings"]]' <<<"$Q")" = "['2021-03-28 12:00:30']" ] &&
+	[ "$(nb "$W0" "$W0")" = 1 ] && [ "$(nb 2021-03-27+23:00 2021-03-27+23:59)" = 0 ] ||
+	fail "--list-call-start: $Q $(nb "$W0" "$W0")"
+stop
+cp d/cdr.jsonl db/cdr.jsonl
+ok "--list-call-start: 20053 filters on the call's start (its CDR), rows show the recording's time"
 
 # --- AMI and added calls ----------------------------------------------------------------------
 # amic.py PORT SECRET PID N TIMEOUT [ACTIONS]: log in, send SIGUSR1 to PID N times (each once the
