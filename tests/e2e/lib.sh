@@ -576,10 +576,14 @@ fault_recovers() {
 }
 
 # fresh_pbx DAYS PER_DAY SEED: the PBX disk generated anew (1-3 s recordings), no archive, an
-# empty delete log; the originals remembered for check_invariant.
+# empty delete log; the originals remembered for check_invariant. Every disk of a test starts
+# on the day the first one did (FRESH_START): the tests that call this keep one fakepbx, which
+# read its CDRs at its start, and a disk generated after midnight would lie a day later than
+# the recordings those CDRs name (a PBX that lost them, to the CDR witness).
 fresh_pbx() {
 	rm -rf "$PBXDIR" "$ARCHIVE" "$T/deleted.log"
-	generate "$1" "$2" --min-seconds 1 --max-seconds 3 --seed "$3"
+	: "${FRESH_START:=$(date -d "$1 days ago" +%F)}"
+	generate "$1" "$2" --min-seconds 1 --max-seconds 3 --seed "$3" --start "$FRESH_START"
 	remember_originals
 	init_archive
 }
