@@ -176,7 +176,8 @@ install: $(BUILD)/nexo-archive
 	install -m 644 $(TIMERS) $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 644 conf/nexo-archive.conf $(DESTDIR)$(DOCDIR)/examples/nexo-archive.conf
-	$(SUBST) contrib/nexo-archive.cron.in >$(DESTDIR)$(DOCDIR)/examples/nexo-archive.cron
+	$(SUBST) contrib/nexo-archive.cron.in >$(DESTDIR)$(DOCDIR)/examples/nexo-archive.cron && \
+	  chmod 644 $(DESTDIR)$(DOCDIR)/examples/nexo-archive.cron
 	install -d -m 750 $(CONFDIR)
 	[ -e $(CONFDIR)/nexo-archive.conf ] || \
 	  install -m 640 conf/nexo-archive.conf $(CONFDIR)/nexo-archive.conf

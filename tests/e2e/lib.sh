@@ -154,6 +154,21 @@ PY
 
 # ---- helpers for the end-to-end cases (t_*.sh) ----
 
+# clear_of_midnight SECONDS: when fewer than SECONDS are left of the local day, sleeps into the
+# next one. For a test whose expectations count days from today (which day is still open,
+# which are due): a command run after midnight counts from another today than the setup did,
+# and the test fails by the clock, not by a bug. SECONDS: more than the test takes under the
+# sanitizers on a loaded machine (and, with the wait, less than the runner's 300 s).
+clear_of_midnight() {
+	local h m s left
+	read -r h m s < <(date '+%H %M %S')
+	left=$((86400 - 10#$h * 3600 - 10#$m * 60 - 10#$s))
+	if [ "$left" -lt "$1" ]; then
+		echo "NOTE: $left s to midnight, less than this test may take: waiting for the new day"
+		sleep $((left + 1))
+	fi
+}
+
 # more_than N CMD...: CMD prints a number greater than N (for wait_until: re-evaluated on every
 # try).
 more_than() {
@@ -561,10 +576,14 @@ fault_recovers() {
 }
 
 # fresh_pbx DAYS PER_DAY SEED: the PBX disk generated anew (1-3 s recordings), no archive, an
-# empty delete log; the originals remembered for check_invariant.
+# empty delete log; the originals remembered for check_invariant. Every disk of a test starts
+# on the day the first one did (FRESH_START): the tests that call this keep one fakepbx, which
+# read its CDRs at its start, and a disk generated after midnight would lie a day later than
+# the recordings those CDRs name (a PBX that lost them, to the CDR witness).
 fresh_pbx() {
 	rm -rf "$PBXDIR" "$ARCHIVE" "$T/deleted.log"
-	generate "$1" "$2" --min-seconds 1 --max-seconds 3 --seed "$3"
+	: "${FRESH_START:=$(date -d "$1 days ago" +%F)}"
+	generate "$1" "$2" --min-seconds 1 --max-seconds 3 --seed "$3" --start "$FRESH_START"
 	remember_originals
 	init_archive
 }

@@ -13,6 +13,9 @@
 #    yesterday's rows are untouched; no recording was deleted (20054 never called).
 # 3) a third run changes nothing: no new manifest line, the CDR files unchanged.
 source "$TOP/tests/e2e/lib.sh"
+# Which days are final is counted from today: a run after midnight seals yesterday too (3 days,
+# not 2).
+clear_of_midnight 120
 
 generate 3 8 --min-seconds 1 --max-seconds 2
 mapfile -t days < <(jq -r '.calldate[0:10]' "$PBXDIR/cdr.jsonl" | sort -u)

@@ -9,7 +9,7 @@
 #   the same inline-password config at 0600    -> accepted (exit 0): the mode was the problem
 #   -o pbx.password=S3cret-0n-Cmdline         -> exit 2, stderr mentions password but does not
 #                                                echo the secret (stderr ends up in cron mail)
-#   url = a closed port on 127.0.0.1, retries 0 -> exit 4 within 5 s, nothing archived
+#   url = a closed port (127.0.0.1:9), retries 0 -> exit 4 within 5 s, nothing archived
 source "$TOP/tests/e2e/lib.sh"
 
 generate 1 2 --min-seconds 1 --max-seconds 1
@@ -61,7 +61,10 @@ grep -qi 'password' "$T/err" || fail "-o pbx.password is refused without naming 
 if grep -qF 'S3cret-0n-Cmdline' "$T/out" "$T/err"; then fail "the -o password is echoed: $ERR"; fi
 
 ARCHIVE="$T/archive-closed"
-stop_pbx # its port is now closed
+stop_pbx
+# Port 9 (discard), where nothing listens: below the range the kernel hands out for port 0, so
+# no other test's server can have been given it meanwhile, as it can the stopped fakepbx's.
+PBX_URL=http://127.0.0.1:9
 write_conf '[pbx]' 'retries = 0' 'connect_timeout = 2'
 t0=$(date +%s%N)
 nexo run

@@ -10,7 +10,7 @@
 # 4) Setup: an archive of an older version (made, then its marker removed): run refuses it;
 #    init marks it and keeps every file; the next run archives nothing new (exit 0).
 # 5) init --owner nobody: the archive and all its files are nobody's, mode 0750; a run as root
-#    into it is refused (exit 6, naming the owner) and writes nothing.
+#    into it is refused (exit 6, naming the owner) and writes nothing (as root only).
 source "$TOP/tests/e2e/lib.sh"
 
 generate 1 3 --min-seconds 1 --max-seconds 2
@@ -64,17 +64,21 @@ nexo run
 expect_rc 0
 expect_summary archived 0
 
-# Given to another user: root refuses to write into it.
-nexo init --owner nobody
-expect_rc 0
-bad=$(find "$ARCHIVE" ! -user nobody | head -n 3)
-[ -z "$bad" ] || fail "init --owner left files of another owner: $bad"
-[ "$(stat -c %a "$ARCHIVE")" = 750 ] || fail "the archive folder is mode $(stat -c %a "$ARCHIVE")"
-before=$(cd "$ARCHIVE" && find . -printf '%p %s %T@ %u\n' | sort)
-nexo run
-expect_rc 6
-grep -q "belongs to nobody" "$T/err" || fail "the owner is not named: $ERR"
-[ "$(cd "$ARCHIVE" && find . -printf '%p %s %T@ %u\n' | sort)" = "$before" ] || fail "a refused root run changed the archive"
+# Given to another user: root refuses to write into it. (Giving files away takes root.)
+if [ "$(id -u)" -eq 0 ]; then
+	nexo init --owner nobody
+	expect_rc 0
+	bad=$(find "$ARCHIVE" ! -user nobody | head -n 3)
+	[ -z "$bad" ] || fail "init --owner left files of another owner: $bad"
+	[ "$(stat -c %a "$ARCHIVE")" = 750 ] || fail "the archive folder is mode $(stat -c %a "$ARCHIVE")"
+	before=$(cd "$ARCHIVE" && find . -printf '%p %s %T@ %u\n' | sort)
+	nexo run
+	expect_rc 6
+	grep -q "belongs to nobody" "$T/err" || fail "the owner is not named: $ERR"
+	[ "$(cd "$ARCHIVE" && find . -printf '%p %s %T@ %u\n' | sort)" = "$before" ] || fail "a refused root run changed the archive"
+else
+	echo "NOTE: not root: init --owner (a chown) and root's refusal are not checked"
+fi
 nexo init --owner no-such-user-here
 expect_rc 6
 echo "ok"

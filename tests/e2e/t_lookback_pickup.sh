@@ -17,9 +17,14 @@ expect_rc 0
 expect_summary archived 20
 [ -f "$ARCHIVE/.state/checkpoint" ] || fail "no checkpoint after the first run"
 
-# checkpoint_epoch: the checkpoint as a Unix time (PBX time = local time here).
-checkpoint_epoch() {
-	date -d "$(cat "$ARCHIVE/.state/checkpoint")" +%s
+# before_checkpoint HOURS: the Unix time whose local time (PBX time = local time here) is HOURS
+# before the checkpoint on the PBX's clock. The lookback counts naive PBX time: HOURS of Unix
+# time back would be an hour more or less of it across a DST change (7 h before a checkpoint
+# after a change back in autumn is 6 h on the PBX's clock, where a 6 h lookback lists C).
+before_checkpoint() {
+	local naive
+	naive=$(date -u -d "@$(($(date -u -d "$(cat "$ARCHIVE/.state/checkpoint")" +%s) - $1 * 3600))" '+%F %T')
+	date -d "$naive" +%s
 }
 
 # expect_new PATH: the last run archived exactly PATH.
@@ -35,11 +40,11 @@ a=$(add_recording $(($(date +%s) - 180)))
 nexo run
 expect_new "$a"
 
-b=$(add_recording $(($(checkpoint_epoch) - 2 * 3600)))
+b=$(add_recording "$(before_checkpoint 2)")
 nexo run
 expect_new "$b"
 
-c=$(add_recording $(($(checkpoint_epoch) - 7 * 3600)))
+c=$(add_recording "$(before_checkpoint 7)")
 nexo run
 expect_rc 0
 expect_summary archived 0

@@ -53,8 +53,14 @@ grep -qx "nexo_archive_local_bytes{pbx=\"nexo\"} $bytes" "$T/nexo.prom" || fail 
 oldest=$(grep '^nexo_archive_oldest_only_on_pbx_timestamp_seconds{pbx="nexo"} ' "$T/nexo.prom" | cut -d' ' -f2)
 unixname=$(basename "$missing" | cut -d- -f3)   # the PBX's name carries the call's unix time
 [ -n "$oldest" ] || fail "no oldest_only_on_pbx metric"
-python3 -c 'import sys; a, b = float(sys.argv[1]), int(sys.argv[2]); sys.exit(abs(a - b) > 120)' \
-	"$oldest" "$unixname" || fail "oldest_only_on_pbx $oldest, the call began at $unixname"
+# The metric reads the PBX's naive time through the zone's offset now (src/run/report.c: an hour
+# off across a DST change, by design): the call's time moved by how much the offset changed
+# since (nothing, but in the days after a DST change).
+python3 -c 'import sys, time
+a, b = float(sys.argv[1]), int(sys.argv[2])
+b += time.localtime(b).tm_gmtoff - time.localtime().tm_gmtoff
+sys.exit(abs(a - b) > 120)' "$oldest" "$unixname" ||
+	fail "oldest_only_on_pbx $oldest, the call began at $unixname"
 
 # check_json FILE EXPECT_PY: the report object against a python expression over r.
 check_json() {

@@ -10,8 +10,10 @@ source "$TOP/tests/e2e/lib.sh"
 generate 1 1 --min-seconds 1 --max-seconds 2
 src=$(find "$PBXDIR" -name '*.wav' | head -n 1)
 mkdir -p "$T/keep" && mv "$src" "$T/keep/src.wav" && rm -rf "${PBXDIR:?}"/*
-d0=$(( ($(date +%s) / 86400 - 3) * 86400 ))
-day=$(date -u -d "@$d0" +%F)
+# D is 3 days ago, from its local midnight: the PBX's times are the host's local time (fakepbx's
+# clock, add_recording's names); a UTC day put D's calls on the day before west of Greenwich.
+day=$(date -d '3 days ago' +%F)
+d0=$(date -d "$day 00:00" +%s)
 add_recording $((d0 + 3600)) "$T/keep/src.wav" >/dev/null
 echo $((d0 + 7200)) >"$T/clock"
 start_pbx --clock-file "$T/clock"

@@ -9,6 +9,7 @@
 source "$TOP/tests/e2e/lib.sh"
 
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+[ "$(id -u)" -eq 0 ] || skip "not root: the test gives files to nobody and runs as nobody (chown, setpriv)"
 chmod 711 "$T"
 W="$T/w"
 mkdir -p "$W"

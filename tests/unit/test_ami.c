@@ -676,12 +676,13 @@ static void connect_refused(void **state)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	(void)state;
-	/* A port that was just free: nobody listens there. */
+	/* A port bound but not listening: nobody listens there, and while we hold it no other
+	 * process can be given it (a port closed again could go to another process's server). */
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
-	close(fd);
 	assert_null(ami_connect("127.0.0.1", ntohs(sin.sin_port), 2000, err, sizeof err));
+	close(fd);
 	snprintf(want, sizeof want, "cannot connect to 127.0.0.1:%d: Connection refused",
 		 ntohs(sin.sin_port));
 	assert_string_equal(err, want);
