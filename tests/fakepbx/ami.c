@@ -322,7 +322,7 @@ static void ami_announce(struct ami *a, const struct cdr_row *row)
 static void ami_add_call(struct ami *a)
 {
 	struct cdr_row row;
-	if (simcall_add(a->o.data_dir, a->o.cdrs, &a->sim, &row) < 0)
+	if (simcall_add(a->o.data_dir, a->o.cdrs, &a->sim, a->o.queue_file, &row) < 0)
 		return;
 	ami_announce(a, &row);
 	cdr_row_clear(&row);

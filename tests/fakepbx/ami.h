@@ -25,6 +25,7 @@ struct ami_opts {
 	long per_minute;          /* --simulate-calls; 0: only on ami_kick('c') */
 	long outage_secs;         /* --ami-outage, default 3 */
 	long drop_after;          /* --ami-drop-after: call events per client; 0: never */
+	const char *queue_file;   /* --queue-file: the next added call's queue wait; NULL: none */
 };
 
 struct ami; /* opaque */

@@ -203,6 +203,8 @@ static int gen_mkdir(int atfd, const char *path)
  * so the recordings stay byte for byte what they were before CDRs existed. */
 struct gen_cdrs {
 	uint64_t rng;
+	uint64_t qrng;         /* the queue waits' own stream */
+	int queue_percent, queue_max;
 	unsigned long seq;
 	struct cdr_list rows;
 	int rc; /* -1 once memory ran out */
@@ -221,8 +223,12 @@ static void gen_cdr_recorded(struct gen_cdrs *c, long long answer, uint32_t sod,
 			     const char *trunk, const char *path)
 {
 	unsigned ring = 1 + gen_below(&c->rng, 8);
-	if (ring > sod) /* the call starts on the recording's day */
+	if (ring > sod) /* the ringing starts on the recording's day */
 		ring = sod;
+	/* A queue's wait before the ringing, from its own stream (so --queue-percent 0 leaves
+	 * every CDR as it was); it may start the call the day before. */
+	if (c->queue_percent > 0 && gen_below(&c->qrng, 100) < (uint32_t)c->queue_percent)
+		ring += 1 + gen_below(&c->qrng, (uint32_t)c->queue_max);
 	struct cdr_call call = { answer - ring, ring, secs, type, src, dst, trunk, "ANSWERED",
 				 path, c->seq++, 0 };
 	gen_cdr_add(c, &call);
@@ -364,7 +370,10 @@ int gen_run(const struct gen_opts *o)
 	uint64_t rng = o->seed, bytes = 0;
 	size_t count = 0, ncdrs = 0;
 	int rc = 0;
-	struct gen_cdrs cdrs = { .rng = o->seed ^ 0x6364722e6a736f6eULL };
+	struct gen_cdrs cdrs = { .rng = o->seed ^ 0x6364722e6a736f6eULL,
+				 .qrng = o->seed ^ 0x7175657565000000ULL,
+				 .queue_percent = o->queue_percent,
+				 .queue_max = o->queue_max > 0 ? o->queue_max : 1 };
 	for (int d = 0; d < o->days && rc == 0; d++) {
 		/* noon, so mktime's normalisation never trips over a DST change */
 		struct tm day = first;

@@ -15,6 +15,8 @@ struct gen_opts {
 	const char *start;  /* "YYYY-MM-DD" or NULL: today minus days (local) */
 	int min_seconds;    /* 1 <= min <= max <= 86400 */
 	int max_seconds;
+	int queue_percent;  /* 0..100: of the recorded calls, those that waited in a queue */
+	int queue_max;      /* 1..86400: their wait, 1..queue_max s */
 };
 
 /*
@@ -22,6 +24,10 @@ struct gen_opts {
  * named like the PBX names them, each via a temp file and rename, and print
  * how many files and bytes were written. Then merge their CDRs, plus
  * per_day / 4 + 4 unrecorded calls a day, into dir/cdr.jsonl (cdr.h).
+ * queue_percent of the recorded calls (drawn from a stream of their own:
+ * with 0 the CDRs are what they were) waited 1..queue_max s in a queue
+ * before they rang: their CDR starts that much earlier, across midnight
+ * too, while the recording keeps the answer's time.
  * Returns 0 ok, -1 on error (message printed; files already written stay).
  */
 int gen_run(const struct gen_opts *o);

@@ -33,6 +33,7 @@
 
 enum {
 	OPT_GENERATE = 256, OPT_DAYS, OPT_PER_DAY, OPT_SEED, OPT_START, OPT_MIN_S, OPT_MAX_S,
+	OPT_QUEUE_PERCENT, OPT_QUEUE_MAX,
 	OPT_DATA, OPT_LISTEN, OPT_PORT_FILE, OPT_TLS, OPT_USER, OPT_PASSWORD, OPT_MAX_ROWS,
 	OPT_MAX_URL, OPT_FAULT, OPT_DELETE_LOG, OPT_LIST_STYLE, OPT_INT_VALUES, OPT_LIST_SIZES,
 	OPT_BARE_SINGLE, OPT_TAR_NAMES, OPT_DOWNLOAD_KEY, OPT_LOGIN_STYLE, OPT_NO_SESSION,
@@ -42,7 +43,7 @@ enum {
 	OPT_AMI_DROP_AFTER, OPT_CLOCK_FILE, OPT_CLOCK_OFFSET, OPT_ZONE_OFFSET, OPT_END_BOUND,
 	OPT_START_BOUND, OPT_TOTALCOUNT_CAPPED, OPT_LONG_FIELDS,
 	OPT_DELETE_KEY, OPT_DELETE_NO_SESSION, OPT_ANY_FOLDER, OPT_LIST_OMIT,
-	OPT_LIST_OMIT_PATH, OPT_LIST_CALL_START, OPT_HELP,
+	OPT_LIST_OMIT_PATH, OPT_LIST_CALL_START, OPT_QUEUE_FILE, OPT_HELP,
 };
 
 static const struct option main_longopts[] = {
@@ -53,6 +54,8 @@ static const struct option main_longopts[] = {
 	{ "start", required_argument, NULL, OPT_START },
 	{ "min-seconds", required_argument, NULL, OPT_MIN_S },
 	{ "max-seconds", required_argument, NULL, OPT_MAX_S },
+	{ "queue-percent", required_argument, NULL, OPT_QUEUE_PERCENT },
+	{ "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
 	{ "data", required_argument, NULL, OPT_DATA },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
@@ -99,6 +102,7 @@ static const struct option main_longopts[] = {
 	{ "list-omit", required_argument, NULL, OPT_LIST_OMIT },
 	{ "list-omit-path", required_argument, NULL, OPT_LIST_OMIT_PATH },
 	{ "list-call-start", no_argument, NULL, OPT_LIST_CALL_START },
+	{ "queue-file", required_argument, NULL, OPT_QUEUE_FILE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -107,7 +111,8 @@ static void main_usage(FILE *out)
 {
 	fputs("usage:\n"
 	      "  fakepbx --generate DIR --days N --per-day K [--seed S] [--start YYYY-MM-DD]\n"
-	      "          [--min-seconds A] [--max-seconds B]\n"
+	      "          [--min-seconds A] [--max-seconds B] [--queue-percent P]\n"
+	      "          [--queue-max S]\n"
 	      "  fakepbx --data DIR --listen 127.0.0.1:PORT [--port-file F] [--tls CERT KEY]\n"
 	      "          [--user U] [--password P] [--max-rows N] [--max-url N]\n"
 	      "          [--fault NAME[=VALUE][:N][@CGI]]... [--delete-log FILE]\n"
@@ -126,7 +131,7 @@ static void main_usage(FILE *out)
 	      "          [--cdr-csv-noheader] [--cdr-delete-log FILE]\n"
 	      "          [--ami-listen 127.0.0.1:PORT] [--ami-port-file F] [--ami-user U]\n"
 	      "          [--ami-secret S] [--simulate-calls PER_MINUTE] [--ami-outage SECONDS]\n"
-	      "          [--ami-drop-after N]\n"
+	      "          [--ami-drop-after N] [--queue-file FILE]\n"
 	      "          [--clock-file FILE] [--clock-offset +-SECONDS] [--zone-offset +-SECONDS]\n"
 	      "          [--end-bound through|minute|exclusive] [--start-bound inclusive|exclusive]\n"
 	      "how this PBX reads the guide (README.md has the exact effect of each):\n"
@@ -142,6 +147,8 @@ static void main_usage(FILE *out)
 	      "    --list-omit-path P     recording P is never listed (repeatable)\n"
 	      "    --list-call-start      20053 dates filter on the call's start (its CDR), rows\n"
 	      "                           show the recording's time (its answer)\n"
+	      "    --queue-file FILE      an added call first reads FILE (then removed): the\n"
+	      "                           seconds it waited in a queue before it rang\n"
 	      "    --delete-key K         the spelling 20054 reads (both|wavefiles|wavfiles)\n"
 	      "    --no-session status6   no session: 200 {\"status\":-6}\n"
 	      "    --delete-no-session N  the first N valid 20054 requests: the session died\n"
@@ -262,6 +269,7 @@ struct main_args {
 	const char *cdr_delete_log, *ami_listen, *ami_port_file, *clock_file;
 	bool help;
 	long days, per_day, min_s, max_s, cdr_hide, clock_offset, zone_offset, list_omit;
+	long queue_percent, queue_max;
 	const char **omit_paths;  /* --list-omit-path, argc slots */
 	size_t nomit_paths;
 	struct ami_opts ami;
@@ -299,6 +307,10 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_START: a->start = optarg; break;
 		case OPT_MIN_S: bad = main_long("min-seconds", optarg, 1, 86400, &a->min_s); break;
 		case OPT_MAX_S: bad = main_long("max-seconds", optarg, 1, 86400, &a->max_s); break;
+		case OPT_QUEUE_PERCENT:
+			bad = main_long("queue-percent", optarg, 0, 100, &a->queue_percent);
+			break;
+		case OPT_QUEUE_MAX: bad = main_long("queue-max", optarg, 1, 86400, &a->queue_max); break;
 		case OPT_DATA: a->data = optarg; break;
 		case OPT_LISTEN: a->listen = optarg; break;
 		case OPT_PORT_FILE: a->port_file = optarg; break;
@@ -354,6 +366,7 @@ static int main_parse(int argc, char **argv, struct main_args *a, struct fpx_con
 		case OPT_LIST_OMIT: bad = main_long("list-omit", optarg, 0, 1L << 40, &a->list_omit); break;
 		case OPT_LIST_OMIT_PATH: a->omit_paths[a->nomit_paths++] = optarg; break;
 		case OPT_LIST_CALL_START: cfg->list_call_start = true; break;
+		case OPT_QUEUE_FILE: a->ami.queue_file = optarg; break;
 		case OPT_LONG_FIELDS:
 			bad = main_long("long-fields", optarg, 1, 1048576, &lv);
 			cfg->long_fields = (size_t)lv;
@@ -542,7 +555,8 @@ static int main_run(int argc, char **argv, struct main_args *a, struct fpx_confi
 	clock_setup(a->clock_file, a->clock_offset, a->zone_offset);
 	if (a->generate) {
 		struct gen_opts g = { a->generate, (int)a->days, (int)a->per_day, a->seed, a->start,
-				      (int)a->min_s, (int)a->max_s };
+				      (int)a->min_s, (int)a->max_s, (int)a->queue_percent,
+				      (int)a->queue_max };
 		return gen_run(&g) == 0 ? 0 : 1;
 	}
 	return main_serve(a, cfg);
@@ -550,7 +564,7 @@ static int main_run(int argc, char **argv, struct main_args *a, struct fpx_confi
 
 int main(int argc, char **argv)
 {
-	struct main_args a = { .seed = 1, .min_s = 1, .max_s = 20,
+	struct main_args a = { .seed = 1, .min_s = 1, .max_s = 20, .queue_max = 2400,
 			       .ami = { .user = "admin", .secret = "password", .outage_secs = 3 } };
 	struct fpx_config cfg = { .user = "admin", .delete_log_fd = -1, .request_log_fd = -1,
 				  .cdr_delete_log_fd = -1 };

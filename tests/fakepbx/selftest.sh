@@ -74,6 +74,30 @@ done
 "$FP" --generate d2 --days 2 --per-day 5 --start 2021-03-28 >/dev/null
 diff -r d d2 >/dev/null || fail "generate is not deterministic"
 ok "generate: 10 valid WAVs (soxi), durations match, distinct, deterministic"
+"$FP" --generate dq0 --days 2 --per-day 5 --start 2021-03-28 --queue-percent 0 >/dev/null
+"$FP" --generate dq1 --days 2 --per-day 5 --start 2021-03-28 --queue-percent 60 --queue-max 900 >/dev/null
+diff dq0/cdr.jsonl d/cdr.jsonl >/dev/null && diff -r -x cdr.jsonl d dq1 >/dev/null ||
+	fail "--queue-percent: 0 changed the CDRs, or 60 the recordings"
+python3 - <<'PY' || fail "--queue-percent 60 --queue-max 900: the CDRs"
+import json, datetime
+key = lambda r: (r["Recording filename"] or r["UniqueID"], r["src"], r["dst"])
+plain = {key(r): r for r in map(json.loads, open("d/cdr.jsonl"))}
+queued = 0
+for r in map(json.loads, open("dq1/cdr.jsonl")):
+    p = plain[key(r)]
+    if r == p:
+        continue
+    name = r["Recording filename"].split("/")[1]
+    answer = datetime.datetime.strptime(name[:15], "%Y%m%d-%H%M%S")
+    start = datetime.datetime.strptime(r["calldate"], "%Y-%m-%d %H:%M:%S")
+    ring = (answer - datetime.datetime.strptime(p["calldate"], "%Y-%m-%d %H:%M:%S")).seconds
+    wait = (answer - start).total_seconds() - ring
+    assert 1 <= wait <= 900, (r, p)
+    assert int(r["duration"]) == int(p["duration"]) + wait and r["billsec"] == p["billsec"], (r, p)
+    queued += 1
+assert 3 <= queued <= 9, queued
+PY
+ok "generate --queue-percent: recordings and other CDRs unchanged, queued calls start 1..S s earlier"
 
 P1='20210329/20210329-074302-1617003782-CallBack-96-155-820(102).wav'
 P2='20210328/20210328-155519-1616946919-Internal-105-204.wav'
@@ -1126,6 +1150,48 @@ PY
 	stop
 done
 ok "--clock-offset shifts Date and every local time and unix time; --zone-offset every local time only"
+
+# --queue-file: a call answered at 22:13:20 that waited 600 s in a queue starts at 22:03:1x (its
+# CDR, AMI StartTime); --list-call-start lists it by 22:03, not by 22:13. The file is taken by
+# that one call: the next rings 1..5 s; a bad file is removed and the call does not queue.
+rm -rf dq && cp -r d dq
+echo 1700000000 >clk
+TZ=UTC start --data dq --clock-file "$T/clk" --queue-file "$T/qf" --list-call-start \
+	--ami-listen 127.0.0.1:0 --ami-port-file "$T/aport"
+AP=$(cat aport)
+login
+echo ' 600' >qf.tmp && mv qf.tmp qf
+M=$(python3 amic.py "$AP" password "$PID" 1 5)
+[ ! -e qf ] || fail "--queue-file: the file was not taken"
+echo 17x >qf
+M2=$(python3 amic.py "$AP" password "$PID" 1 5)
+[ ! -e qf ] && grep -q "fakepbx: --queue-file $T/qf: not a number of seconds in 0..86400" server.log ||
+	fail "--queue-file: a bad file was kept, or no message"
+python3 - "$M" "$M2" <<'PY' || fail "--queue-file: CDR and AMI of a queued call: $M"
+import json, sys
+m, m2 = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+rows = [json.loads(l) for l in open("dq/cdr.jsonl")][-2:]
+cdr = [x for x in m if x.get("Event") == "Cdr"][0]
+row, plain = rows
+name = row["Recording filename"]
+assert name.startswith("20231114/20231114-221320-1700000000-"), row
+wait_ring = 1700000000 - int(row["UniqueID"].split(".")[0])
+assert 601 <= wait_ring <= 605 and row["calldate"] == "2023-11-14 22:03:%02d" % (20 - wait_ring + 600), row
+assert int(row["duration"]) == wait_ring + int(row["billsec"]), row
+assert cdr["StartTime"] == row["calldate"] and cdr["AnswerTime"] == "2023-11-14 22:13:20", cdr
+ring = 1700000000 - int(plain["UniqueID"].split(".")[0])
+assert 1 <= ring <= 5 and plain["Recording filename"].startswith("20231114/20231114-221320-"), plain
+PY
+grep -q '^fakepbx: call queued 600 s: started 2023-11-14 22:03:1[5-9]$' server.log ||
+	fail "--queue-file: no 'call queued' line"
+q=$(python3 -c 'import json; print([json.loads(l) for l in open("dq/cdr.jsonl")][-2]["Recording filename"])')
+[ "$(C -b jar "$B/20053?&startdate=2023-11-14+22:03&enddate=2023-11-14+22:03" |
+	py '[r["path"] for r in j["json_array_recordings"]]')" = "['$q']" ] &&
+	[ "$(C -b jar "$B/20053?&startdate=2023-11-14+22:13&enddate=2023-11-14+22:13" |
+		py "'$q' in [r['path'] for r in j['json_array_recordings']]")" = False ] ||
+	fail "--queue-file with --list-call-start: not listed by its start minute only"
+stop
+ok "--queue-file: a queued call's CDR starts the wait earlier, its recording keeps the answer's time; one call per file"
 
 # --- heavy ------------------------------------------------------------------------------------
 if [ "${FAKEPBX_BIG:-0}" = 1 ]; then

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,10 +35,44 @@ static int simcall_dayfd(const char *dir, const char *ymd)
 	return dayfd;
 }
 
+/* The queue wait the next call asks for (--queue-file): the file's whole number of seconds
+ * (0..SIMCALL_QUEUE_MAX, blanks and a newline around are fine), then the file is removed, so
+ * it applies to one call. No file: 0. A bad one is removed too and gives 0 (message printed). */
+static unsigned simcall_queue_wait(const char *file)
+{
+	char buf[64], *end;
+	if (!file)
+		return 0;
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		if (errno != ENOENT)
+			fprintf(stderr, "fakepbx: --queue-file %s: %s; the call does not queue\n", file,
+				strerror(errno));
+		return 0;
+	}
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (unlink(file) < 0)
+		fprintf(stderr, "fakepbx: --queue-file %s: cannot remove it: %s\n", file,
+			strerror(errno));
+	errno = 0;
+	long v = strtol(buf, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (errno || end == buf || *end || v < 0 || v > SIMCALL_QUEUE_MAX || n == sizeof buf - 1) {
+		fprintf(stderr, "fakepbx: --queue-file %s: not a number of seconds in 0..%d; the call "
+			"does not queue\n", file, SIMCALL_QUEUE_MAX);
+		return 0;
+	}
+	return (unsigned)v;
+}
+
 int simcall_add(const char *dir, struct cdr_store *cdrs, struct simcall_state *st,
-		struct cdr_row *row)
+		const char *queue_file, struct cdr_row *row)
 {
 	int64_t now = clock_unix(); /* the PBX's clock, its zone for the name */
+	unsigned wait = simcall_queue_wait(queue_file);
 	struct tm tm;
 	clock_local(now, &tm);
 	char ymd[16], stamp[32], src[16], dst[16], name[200], path[220];
@@ -79,6 +114,9 @@ int simcall_add(const char *dir, struct cdr_store *cdrs, struct simcall_state *s
 		call.disposition = "NO ANSWER";
 		call.ring = 10 + gen_below(&st->rng, 21);
 	}
+	/* A queue's wait comes before the ringing: the call started that much earlier, its
+	 * recording (named at the answer, now) does not move. */
+	call.ring += wait;
 	call.start -= call.ring;
 	st->n++;
 	st->seq++;
@@ -89,6 +127,13 @@ int simcall_add(const char *dir, struct cdr_store *cdrs, struct simcall_state *s
 	if (cdr_store_append(cdrs, row) < 0) {
 		cdr_row_clear(row);
 		return -1;
+	}
+	if (wait) {
+		struct tm ts;
+		char started[32];
+		clock_local(call.start, &ts);
+		strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S", &ts);
+		fprintf(stderr, "fakepbx: call queued %u s: started %s\n", wait, started);
 	}
 	fprintf(stderr, "fakepbx: call added: %s %s -> %s %s\n", type, src, dst,
 		recorded ? path : "(not recorded)");

@@ -57,6 +57,7 @@ class FakePBX:
         self.log = os.path.join(tdir, "fakepbx.log")
         self.delete_log = os.path.join(tdir, "deleted.log")
         self.clock_file = os.path.join(tdir, "clock")
+        self.queue_file = os.path.join(tdir, "queue")  # the next added call's queue wait
         self.traits = traits
         self.proc = None
         self.port = None
@@ -98,6 +99,8 @@ class FakePBX:
             a += ["--max-url", str(t["max_url"])]
         if t["long_fields"]:
             a += ["--long-fields", str(t["long_fields"])]
+        if t.get("list_call_start"):
+            a.append("--list-call-start")
         return a
 
     def start(self, faults=()):
@@ -108,7 +111,8 @@ class FakePBX:
             os.unlink(port_file)
         args = [self.bin, "--data", self.data, "--listen", "127.0.0.1:0",
                 "--port-file", port_file, "--delete-log", self.delete_log,
-                "--clock-file", self.clock_file] + self.trait_args()
+                "--clock-file", self.clock_file, "--queue-file", self.queue_file]
+        args += self.trait_args()
         for f in self.faults:
             args += ["--fault", f]
         self.log_fd = open(self.log, "ab")
@@ -147,14 +151,22 @@ class FakePBX:
         with open(self.log, "rb") as f:
             return [l.decode(errors="replace") for l in f if l.startswith(b"fakepbx: call added: ")]
 
-    def add_call(self):
-        """SIGUSR1 at the clock's now; returns the recording's path, or None for an unrecorded
-        call."""
+    def add_call(self, wait=0):
+        """SIGUSR1 at the clock's now, answered now; `wait` > 0: the call waited that many
+        seconds in a queue first (--queue-file: its CDR starts that much earlier). Returns the
+        recording's path, or None for an unrecorded call."""
         before = len(self.added_lines())
+        if wait:
+            tmp = self.queue_file + ".tmp"
+            with open(tmp, "w") as f:
+                f.write("%d\n" % wait)
+            os.rename(tmp, self.queue_file)
         self.proc.send_signal(signal.SIGUSR1)
         for _ in range(1000):
             lines = self.added_lines()
             if len(lines) > before:
+                if os.path.exists(self.queue_file):
+                    raise RuntimeError("fakepbx added a call without taking its queue wait")
                 last = lines[before].strip()
                 return last.split()[-1] if last.endswith(".wav") else None
             time.sleep(0.005)

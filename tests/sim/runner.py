@@ -8,7 +8,7 @@ import tempfile
 import time
 
 import oracle
-from life import DAY, TRAITS
+from life import ALL_TRAITS, DAY, QUEUE_MAX, TIMED_EVENTS
 from pbx import FakePBX, recording_name, sha256_file, wav_bytes, write_atomic
 
 TAIL_RUNS = 4  # the quiet tail: no calls, no faults, a day apart (one of them reconciles)
@@ -53,7 +53,9 @@ class Life:
         start = time.strftime("%Y-%m-%d", time.gmtime(life["base"] - (days + 1) * DAY))
         subprocess.run([self.pbx.bin, "--generate", self.pbx.data, "--days", str(days),
                         "--per-day", str(life["history_per_day"]), "--seed", str(life["seed"]),
-                        "--start", start, "--min-seconds", "1", "--max-seconds", "3"],
+                        "--start", start, "--min-seconds", "1", "--max-seconds", "3"] +
+                       (["--queue-percent", str(life["history_queue"]), "--queue-max",
+                         str(QUEUE_MAX)] if life.get("history_queue") else []),
                        env=env, check=True, stdout=subprocess.DEVNULL)
         for path, sha in self.pbx.holds().items():
             self.record.append((path, sha, False))
@@ -67,18 +69,23 @@ class Life:
             self.recipient = next(w for w in (out.stdout + out.stderr).split() if w.startswith("age1"))
         self.pbx.set_clock(life["nights"][0]["run_at"] - DAY if life["nights"] else life["base"])
         self.pbx.start()
-        self.say("history: %d days x %d recordings; traits %s" % (
-            days, life["history_per_day"], self.trait_text()))
+        self.say("history: %d days x %d recordings%s; traits %s" % (
+            days, life["history_per_day"],
+            " (%d%% queued)" % life["history_queue"] if life.get("history_queue") else "",
+            self.trait_text()))
 
     def trait_text(self):
         t = self.life["traits"]
-        return " ".join("%s=%s" % (k, t[k]) for k in TRAITS if t[k] != TRAITS[k][0]) or "plain"
+        return " ".join("%s=%s" % (k, t[k]) for k in ALL_TRAITS
+                        if t[k] != ALL_TRAITS[k][0]) or "plain"
 
     # --- events ---
     def do_event(self, e):
         kind = e[0]
         if kind == "call":
-            self.add_calls(e[1], 1)
+            self.add_calls(e[1], 1, e[2] if len(e) > 2 else 0)
+        elif kind == "queue":
+            self.add_calls(e[1], 1, e[2], "across the " + e[3])
         elif kind == "burst":
             self.add_calls(e[1], e[2])
         elif kind == "late":
@@ -94,13 +101,17 @@ class Life:
         elif kind == "restart":
             self.restart()
 
-    def add_calls(self, t, n):
+    def add_calls(self, t, n, wait=0, why=""):
         for i in range(n):
             self.pbx.set_clock(max(self.pbx.now, t + i))
-            path = self.pbx.add_call()
+            path = self.pbx.add_call(wait)
             if path:
                 self.record.append((path, sha256_file(os.path.join(self.pbx.data, path)), False))
-            self.say("call -> %s" % (path or "(not recorded)"))
+            queued = ""
+            if wait:
+                queued = " (queued %d s from %s%s)" % (
+                    wait, stamp(self.pbx.now - wait), ", " + why if why else "")
+            self.say("call -> %s%s" % (path or "(not recorded)", queued))
 
     def pbx_names(self, t):
         """(local, unix) of an instant as the PBX would name a call then."""
@@ -260,7 +271,7 @@ class Life:
     def live_night(self, night):
         self.night = night["n"]
         for e in night["events"]:
-            if len(e) > 1 and e[0] in ("call", "burst", "late", "live"):
+            if len(e) > 1 and e[0] in TIMED_EVENTS:
                 self.pbx.set_clock(max(self.pbx.now, e[1]))
             self.do_event(e)
         self.pbx.set_clock(night["run_at"])

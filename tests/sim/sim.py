@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from life import EVENT_KINDS, TRAITS, drawn_features, make_life  # noqa: E402
+from life import ALL_TRAITS, EVENT_KINDS, drawn_features, make_life  # noqa: E402
 from runner import Life  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -80,7 +80,7 @@ def shrink(seed, nights, build):
         if r:
             nights, best = best["night"] + 1, r
     off = []
-    for name in list(TRAITS) + EVENT_KINDS:
+    for name in list(ALL_TRAITS) + EVENT_KINDS:
         r = fails(seed, nights, off + [name], build)
         if r:
             off.append(name)
