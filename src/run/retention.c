@@ -238,6 +238,31 @@ static int still_listed(const struct listing *l, const char *pbx_path)
 	return 0;
 }
 
+/* pbx_delete of paths[0..k), in halves while the PBX answers 414 (its request-target cap: a PBX
+ * that takes its parameters in the query string only; nothing was deleted), as a download
+ * batch is split (fetch.c). Stops at the first half that fails: the re-list decides anyway.
+ * *claimed: the counts the PBX claimed, summed (-1 when one half gave none). */
+static int delete_split(struct run *r, const char **paths, size_t k, long long *claimed)
+{
+	char esc[512];
+	int rc = pbx_delete(r->pbx, paths, k, claimed);
+
+	if (rc != PBX_URL_TOO_LONG)
+		return rc;
+	if (k == 1) {
+		log_error("the PBX refuses even a one-file delete as too long: %s",
+			  log_escape(paths[0], esc, sizeof esc));
+		return rc;
+	}
+	log_info("the PBX refused a %zu-file delete as too long; splitting it", k);
+	long long a = -1, b = -1;
+	rc = delete_split(r, paths, k / 2, &a);
+	if (rc == PBX_OK)
+		rc = delete_split(r, paths + k / 2, k - k / 2, &b);
+	*claimed = a < 0 || b < 0 ? -1 : a + b;
+	return rc;
+}
+
 /* Sends the delete of `paths` (k of them), then re-lists [lo, hi] into `after`. Returns how many
  * candidates of c[0..n) the re-list no longer holds, or -1 when it failed (the deletions are
  * then unconfirmed) or the run must stop. *none_claimed: the PBX accepted the request and said
@@ -250,7 +275,7 @@ static int delete_and_relist(struct run *r, const struct candidate *c, size_t n,
 	int rc, gone = 0;
 
 	(void)FAILPOINT("retention.delete");
-	rc = pbx_delete(r->pbx, paths, k, &claimed);
+	rc = delete_split(r, paths, k, &claimed);
 	*none_claimed = rc == PBX_OK && claimed == 0;
 	if (rc == PBX_REFUSED || rc == PBX_UNREACHABLE) {
 		r->fatal = rc == PBX_REFUSED ? EXIT_LOGIN : EXIT_UNREACHABLE;
