@@ -532,8 +532,13 @@ static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minut
 	size_t ncand = 0, nfetch = 0, done = 0, take;
 	int rc = 0;
 
+	/* A row is judged by the window that shows it, and the listing reaches WINDOW_EARLIER
+	 * before the window for it: a PBX that filters on the call's start lists a call answered
+	 * in the window only from the minute it started (window.h), up to an hour before. Listed
+	 * from `a`, a call that started before it and was answered in it would be in no window's
+	 * rows (the window before lists it, shown after its end), and stay on the PBX for good. */
 	listing_init(&l);
-	switch (window_list(r, a, b, &l)) {
+	switch (window_list(r, a - WINDOW_EARLIER, b, &l)) {
 	case -1:
 		listing_free(&l);
 		return -1;
@@ -541,9 +546,8 @@ static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minut
 		listing_free(&l);
 		return 2; /* too many rows at once: the walk narrows */
 	}
-	/* This window's rows only: one the listing shows after it (window.h) is judged by the
-	 * window that holds it. (A PBX that filters on the call's start may list a call answered
-	 * across the window's end in neither: it stays on the PBX.) */
+	/* This window's rows only: those the listing shows before it (its reach back, the padding)
+	 * or after it (window.h) are another window's. */
 	size_t own = 0;
 	for (size_t i = 0; i < l.n; i++)
 		if (window_holds(a, b, l.rows[i].calldate))
