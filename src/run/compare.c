@@ -91,11 +91,21 @@ static int compare_round(struct run *r, struct recording *const *recs, const cha
 	}
 	for (size_t i = 0; i < n; i++)
 		paths[i] = recs[i]->pbx_path;
+	size_t cap = n; /* at most this many at once: halved while the PBX answers 414 */
 	for (size_t start = 0; start < n && !stop_requested();) {
 		size_t len = batch_len(r, batch_recording_path, recs, start, n);
 		struct pbx_stream *st = NULL;
-		int pr = pbx_download_open(r->pbx, paths + start, len, &st);
+		int pr;
 
+		if (len > cap)
+			len = cap;
+		pr = pbx_download_open(r->pbx, paths + start, len, &st);
+		if (pr == PBX_URL_TOO_LONG && len > 1) {
+			/* Its request-target cap (fetch.c splits alike): ask for fewer. */
+			log_info("the PBX refused a %zu-file request as too long; splitting it", len);
+			cap = len / 2;
+			continue;
+		}
 		if (pr == PBX_REFUSED || pr == PBX_UNREACHABLE) {
 			r->fatal = pr == PBX_REFUSED ? EXIT_LOGIN : EXIT_UNREACHABLE;
 			free(paths);

@@ -238,6 +238,31 @@ static int still_listed(const struct listing *l, const char *pbx_path)
 	return 0;
 }
 
+/* pbx_delete of paths[0..k), in halves while the PBX answers 414 (its request-target cap: a PBX
+ * that takes its parameters in the query string only; nothing was deleted), as a download
+ * batch is split (fetch.c). Stops at the first half that fails: the re-list decides anyway.
+ * *claimed: the counts the PBX claimed, summed (-1 when one half gave none). */
+static int delete_split(struct run *r, const char **paths, size_t k, long long *claimed)
+{
+	char esc[512];
+	int rc = pbx_delete(r->pbx, paths, k, claimed);
+
+	if (rc != PBX_URL_TOO_LONG)
+		return rc;
+	if (k == 1) {
+		log_error("the PBX refuses even a one-file delete as too long: %s",
+			  log_escape(paths[0], esc, sizeof esc));
+		return rc;
+	}
+	log_info("the PBX refused a %zu-file delete as too long; splitting it", k);
+	long long a = -1, b = -1;
+	rc = delete_split(r, paths, k / 2, &a);
+	if (rc == PBX_OK)
+		rc = delete_split(r, paths + k / 2, k - k / 2, &b);
+	*claimed = a < 0 || b < 0 ? -1 : a + b;
+	return rc;
+}
+
 /* Sends the delete of `paths` (k of them), then re-lists [lo, hi] into `after`. Returns how many
  * candidates of c[0..n) the re-list no longer holds, or -1 when it failed (the deletions are
  * then unconfirmed) or the run must stop. *none_claimed: the PBX accepted the request and said
@@ -250,7 +275,7 @@ static int delete_and_relist(struct run *r, const struct candidate *c, size_t n,
 	int rc, gone = 0;
 
 	(void)FAILPOINT("retention.delete");
-	rc = pbx_delete(r->pbx, paths, k, &claimed);
+	rc = delete_split(r, paths, k, &claimed);
 	*none_claimed = rc == PBX_OK && claimed == 0;
 	if (rc == PBX_REFUSED || rc == PBX_UNREACHABLE) {
 		r->fatal = rc == PBX_REFUSED ? EXIT_LOGIN : EXIT_UNREACHABLE;
@@ -507,8 +532,13 @@ static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minut
 	size_t ncand = 0, nfetch = 0, done = 0, take;
 	int rc = 0;
 
+	/* A row is judged by the window that shows it, and the listing reaches WINDOW_EARLIER
+	 * before the window for it: a PBX that filters on the call's start lists a call answered
+	 * in the window only from the minute it started (window.h), up to an hour before. Listed
+	 * from `a`, a call that started before it and was answered in it would be in no window's
+	 * rows (the window before lists it, shown after its end), and stay on the PBX for good. */
 	listing_init(&l);
-	switch (window_list(r, a, b, &l)) {
+	switch (window_list(r, a - WINDOW_EARLIER, b, &l)) {
 	case -1:
 		listing_free(&l);
 		return -1;
@@ -516,9 +546,8 @@ static int retention_window(struct run *r, pbx_minute a, pbx_minute b, pbx_minut
 		listing_free(&l);
 		return 2; /* too many rows at once: the walk narrows */
 	}
-	/* This window's rows only: one the listing shows after it (window.h) is judged by the
-	 * window that holds it. (A PBX that filters on the call's start may list a call answered
-	 * across the window's end in neither: it stays on the PBX.) */
+	/* This window's rows only: those the listing shows before it (its reach back, the padding)
+	 * or after it (window.h) are another window's. */
 	size_t own = 0;
 	for (size_t i = 0; i < l.n; i++)
 		if (window_holds(a, b, l.rows[i].calldate))

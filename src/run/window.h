@@ -39,7 +39,8 @@ struct listing;
 
 /* Minutes a call may have started before its recording (a queue's wait, ringing), for a PBX
  * that filters its listing on the call's start: a re-list that must still show a recording
- * shown at minute m asks from m - WINDOW_EARLIER (the CDR join's hour, cdrsync.c). */
+ * shown at minute m asks from m - WINDOW_EARLIER, and so does a retention window for the rows
+ * it shows (the CDR join's hour, cdrsync.c). */
 #define WINDOW_EARLIER 60
 
 /* An answer without a count (or with one equal to the rows it sent) is suspected of being

@@ -21,12 +21,14 @@ source "$TOP/tests/e2e/lib.sh"
 DAY=$(date -d '3 days ago' +%F)
 DAYC=${DAY//-/}
 
-# queued_call: the queued recording on the PBX and its CDR in cdr.jsonl; prints its path.
+# queued_call [ANSWER [WAIT]]: the queued recording on the PBX (answered at ANSWER, default
+# "$DAY 10:01:20", after WAIT seconds, default 190) and its CDR in cdr.jsonl; prints its path.
 queued_call() {
-	local answer start path
-	answer=$(date -d "$DAY 10:01:20" +%s)
-	start=$((answer - 190))
-	path="$DAYC/$DAYC-100120-$answer-Inbound-96-506-820(202).wav"
+	local answer start path day
+	answer=$(date -d "${1:-$DAY 10:01:20}" +%s)
+	start=$((answer - ${2:-190}))
+	day=$(date -d "@$answer" +%Y%m%d)
+	path="$day/$day-$(date -d "@$answer" +%H%M%S)-$answer-Inbound-96-506-820(202).wav"
 	write_wav "$path" 3 5 >/dev/null
 	python3 - "$PBXDIR/cdr.jsonl" "$path" "$(date -d "@$start" '+%F %T')" "$start" <<'PY'
 import json, sys
@@ -114,7 +116,33 @@ case_relist() {
 	[ "$(pbx_count)" -eq 0 ] || fail "$(pbx_count) recordings left on the PBX: $(pbx_paths | tr '\n' ' ')"
 }
 
+# Retention walks its own windows, each judging the rows it shows (those shown after its end are
+# the next one's). The queued recording is shown at 00:01:20 of the day after DAY, its call
+# started at 23:58:10 on DAY: the window of DAY lists it (by its start) and leaves it to the
+# next, the next day's window, asked for from its own start, did not list it. Setup: 3
+# recordings on DAY and 3 the next day, the queued call, [sync] window = 1440 (retention's
+# windows are DAY and the next day), retention on (pbx_keep_days 0), two runs. Expected: every
+# recording archived and deleted, the queued one too (it stayed on the PBX for good).
+case_retention_window() {
+	local path
+	fault_fresh 2 3 --min-seconds 1 --max-seconds 2 --start "$DAY"
+	path=$(queued_call "$(date -d "$DAY + 1 day" +%F) 00:01:20" 190)
+	remember_originals
+	FAULT_CONF=('[sync]' "since = $DAY 00:00" 'window = 1440' '[retention]'
+		'delete_from_pbx = true' 'pbx_keep_days = 0')
+	fault_serve --list-call-start
+	fault_run run
+	fault_check
+	fault_run run
+	fault_check
+	expect_rc 0
+	expect_all_archived
+	[ ! -f "$PBXDIR/$path" ] || fail "the queued $path (23:58:10 to 00:01:20) is still on the PBX after two runs with retention"
+	[ "$(pbx_count)" -eq 0 ] || fail "$(pbx_count) recordings left on the PBX: $(pbx_paths | tr '\n' ' ')"
+}
+
 fault_case no_join case_no_join
 fault_case cdr_denied case_cdr_denied
 fault_case relist case_relist
+fault_case retention_window case_retention_window
 fault_cases_done
